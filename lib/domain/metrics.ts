@@ -1,0 +1,182 @@
+// Performance metrics over an equity curve and a list of fills. Pure: money stays Decimal,
+// ratios are numbers (null where undefined, e.g. Sharpe of a flat curve).
+import Decimal from "decimal.js";
+
+export interface EquitySample {
+  ts: number;
+  equity: Decimal;
+}
+
+export interface MetricsFill {
+  qty: Decimal;
+  price: Decimal;
+  /** Fee paid in quote currency (negative = rebate). */
+  fee: Decimal;
+  /** Realized PnL booked by this fill before fees; undefined for a fill that only opens/increases a position. */
+  realizedPnl?: Decimal;
+}
+
+export interface MetricsInput {
+  /** Equity sampled at a fixed period (periodMs), oldest first. */
+  equityCurve: readonly EquitySample[];
+  fills: readonly MetricsFill[];
+  realizedPnl: Decimal;
+  unrealizedPnl: Decimal;
+  fees: Decimal;
+  /** Sampling period of equityCurve in ms; used to annualise. */
+  periodMs: number;
+}
+
+export interface PerformanceMetrics {
+  totalPnl: Decimal;
+  realizedPnl: Decimal;
+  unrealizedPnl: Decimal;
+  fees: Decimal;
+  returns: number[];
+  sharpe: number | null;
+  sharpeConvention: string;
+  sortino: number | null;
+  maxDrawdown: Decimal;
+  maxDrawdownPct: number;
+  calmar: number | null;
+  winRate: number | null;
+  profitFactor: number | null;
+  expectancy: Decimal;
+  tradeCount: number;
+  turnover: Decimal;
+  startingEquity: Decimal;
+  endingEquity: Decimal;
+}
+
+const MS_PER_YEAR = 365 * 24 * 3600 * 1000; // crypto trades 24/7
+
+/** Number of sampling periods in a (365-day) year. */
+export function periodsPerYear(periodMs: number): number {
+  if (!(periodMs > 0)) throw new RangeError(`periodMs must be > 0, got ${periodMs}`);
+  return MS_PER_YEAR / periodMs;
+}
+
+export function describePeriod(periodMs: number): string {
+  if (periodMs % 86_400_000 === 0) return `${periodMs / 86_400_000}d`;
+  if (periodMs % 3_600_000 === 0) return `${periodMs / 3_600_000}h`;
+  if (periodMs % 60_000 === 0) return `${periodMs / 60_000}min`;
+  if (periodMs % 1000 === 0) return `${periodMs / 1000}s`;
+  return `${periodMs}ms`;
+}
+
+export function sharpeConvention(periodMs: number): string {
+  return (
+    `simple per-period returns of the equity curve sampled every ${describePeriod(periodMs)}; ` +
+    `Sharpe = mean/stdev(sample, n-1) x sqrt(${periodsPerYear(periodMs)} periods per 365-day year); rf = 0; ` +
+    "Sortino = mean/downside deviation (sqrt(sum(min(r,0)^2)/n)) x same factor; " +
+    "Calmar = mean return x periods per year / max drawdown fraction"
+  );
+}
+
+/** Simple returns r_i = E_i / E_(i-1) - 1; a period starting at non-positive equity yields no return. */
+export function equityReturns(curve: readonly EquitySample[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < curve.length; i++) {
+    const prev = curve[i - 1]!.equity;
+    if (prev.lte(0)) continue;
+    out.push(curve[i]!.equity.div(prev).minus(1).toNumber());
+  }
+  return out;
+}
+
+function mean(xs: readonly number[]): number {
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+export function sharpeRatio(returns: readonly number[], ppy: number): number | null {
+  if (returns.length < 2) return null;
+  const m = mean(returns);
+  let ss = 0;
+  for (const r of returns) ss += (r - m) ** 2;
+  const sd = Math.sqrt(ss / (returns.length - 1));
+  if (!(sd > 0)) return null;
+  return (m / sd) * Math.sqrt(ppy);
+}
+
+export function sortinoRatio(returns: readonly number[], ppy: number): number | null {
+  if (returns.length < 1) return null;
+  let ss = 0;
+  for (const r of returns) if (r < 0) ss += r * r;
+  const dd = Math.sqrt(ss / returns.length);
+  if (!(dd > 0)) return null;
+  return (mean(returns) / dd) * Math.sqrt(ppy);
+}
+
+export interface DrawdownStats {
+  maxDrawdown: Decimal;
+  /** Percent of the running peak, 12.5 = 12.5 %. */
+  maxDrawdownPct: number;
+  curve: { ts: number; drawdown: Decimal; drawdownPct: number }[];
+}
+
+/** Running-peak drawdown. Max abs and max % are each the largest of their own kind. */
+export function drawdowns(curve: readonly EquitySample[]): DrawdownStats {
+  let peak: Decimal | undefined;
+  let maxDd = new Decimal(0);
+  let maxPct = 0;
+  const out: DrawdownStats["curve"] = [];
+  for (const p of curve) {
+    if (peak === undefined || p.equity.gt(peak)) peak = p.equity;
+    const dd = peak.minus(p.equity);
+    const pct = peak.gt(0) ? dd.div(peak).times(100).toNumber() : 0;
+    if (dd.gt(maxDd)) maxDd = dd;
+    if (pct > maxPct) maxPct = pct;
+    out.push({ ts: p.ts, drawdown: dd, drawdownPct: pct });
+  }
+  return { maxDrawdown: maxDd, maxDrawdownPct: maxPct, curve: out };
+}
+
+export function computeMetrics(input: MetricsInput): PerformanceMetrics {
+  const ppy = periodsPerYear(input.periodMs);
+  const returns = equityReturns(input.equityCurve);
+  const dd = drawdowns(input.equityCurve);
+
+  let turnover = new Decimal(0);
+  let grossProfit = new Decimal(0);
+  let grossLoss = new Decimal(0);
+  let closing = 0;
+  let wins = 0;
+  for (const f of input.fills) {
+    turnover = turnover.plus(f.qty.times(f.price).abs());
+    if (f.realizedPnl === undefined) continue;
+    closing++;
+    if (f.realizedPnl.gt(0)) {
+      wins++;
+      grossProfit = grossProfit.plus(f.realizedPnl);
+    } else if (f.realizedPnl.lt(0)) {
+      grossLoss = grossLoss.plus(f.realizedPnl.neg());
+    }
+  }
+
+  const calmar = returns.length > 0 && dd.maxDrawdownPct > 0 ? (mean(returns) * ppy) / (dd.maxDrawdownPct / 100) : null;
+  const first = input.equityCurve[0]?.equity ?? new Decimal(0);
+  const last = input.equityCurve[input.equityCurve.length - 1]?.equity ?? first;
+
+  return {
+    totalPnl: input.realizedPnl.plus(input.unrealizedPnl).minus(input.fees),
+    realizedPnl: input.realizedPnl,
+    unrealizedPnl: input.unrealizedPnl,
+    fees: input.fees,
+    returns,
+    sharpe: sharpeRatio(returns, ppy),
+    sharpeConvention: sharpeConvention(input.periodMs),
+    sortino: sortinoRatio(returns, ppy),
+    maxDrawdown: dd.maxDrawdown,
+    maxDrawdownPct: dd.maxDrawdownPct,
+    calmar,
+    winRate: closing > 0 ? wins / closing : null,
+    profitFactor: grossLoss.gt(0) ? grossProfit.div(grossLoss).toNumber() : null,
+    expectancy: closing > 0 ? grossProfit.minus(grossLoss).div(closing) : new Decimal(0),
+    tradeCount: input.fills.length,
+    turnover,
+    startingEquity: first,
+    endingEquity: last,
+  };
+}
