@@ -1,0 +1,3 @@
+export * from "./clientOrderId";
+export * from "./Order";
+export * from "./orderStatus";

@@ -1,0 +1,2 @@
+export * from "./Portfolio";
+export * from "./position";

@@ -1,0 +1,3 @@
+export * from "./context";
+export * from "./limits";
+export * from "./RiskEngine";
