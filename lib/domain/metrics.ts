@@ -1,6 +1,6 @@
 // Performance metrics over an equity curve and a list of fills. Pure: money stays Decimal,
 // ratios are numbers (null where undefined, e.g. Sharpe of a flat curve).
-import Decimal from "decimal.js";
+import { Decimal } from "./decimal";
 
 export interface EquitySample {
   ts: number;
