@@ -1,0 +1,48 @@
+// Headless Chromium for the browser tests: Debian's `chromium` driven by playwright-core
+// (no playwright browser download). A fresh user-data-dir per launch keeps runs independent.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+// @ts-expect-error plain .mjs script without type declarations
+import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export interface LaunchedBrowser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/**
+ * Launch chromium with a fresh profile directory. playwright refuses `--user-data-dir` in args,
+ * so the fresh directory goes through launchPersistentContext, which passes it to chromium as that flag.
+ */
+export async function launchChromium(viewport = { width: 1440, height: 900 }): Promise<LaunchedBrowser> {
+  const executablePath: string = ensureChromium();
+  const userDataDir = mkdtempSync(join(tmpdir(), "tse-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport,
+    deviceScaleFactor: 1,
+    timeout: 30_000,
+  });
+  return {
+    context,
+    async close() {
+      await context.close().catch(() => undefined);
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
