@@ -470,10 +470,13 @@ export class ItemStateStore implements StateStore {
     return record.expiresAt > Math.floor(now / 1000) ? record : undefined;
   }
 
-  /** Every stored item, sorted by key (tests compare whole-table state byte for byte). */
+  /**
+   * Every stored item in canonical form: items sorted by key, attributes sorted by name (DynamoDB returns
+   * attributes in no particular order), so tests can compare whole-table state byte for byte.
+   */
   async dumpItems(): Promise<Item[]> {
     const items = await this.backend.scanAll();
-    return items.sort((a, b) => cmp(`${a.pk}\u0000${a.sk}`, `${b.pk}\u0000${b.sk}`));
+    return items.sort((a, b) => cmp(`${a.pk}\u0000${a.sk}`, `${b.pk}\u0000${b.sk}`)).map((i) => canonical(i) as Item);
   }
 }
 
@@ -490,6 +493,16 @@ function timeWindow(w: { from?: number; to?: number }): { sortBetween?: [string,
   if (w.from === undefined && w.to === undefined) return {};
   // '~' sorts after '#' and every id character, so `<to ISO>~` includes every item at `to`.
   return { sortBetween: [isoKey("from", w.from ?? 0), `${isoKey("to", w.to ?? 253402300799999)}~`] };
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = canonical((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
 }
 
 function cmp(a: string, b: string): number {
