@@ -1,0 +1,281 @@
+// gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
+// over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
+import type { ServerWritableStream } from "@grpc/grpc-js";
+import {
+  type CancelOrderRequest,
+  type CancelOrderResponse,
+  type ChaosSettings,
+  type ExchangeAdminServiceServer,
+  ExchangeAdminServiceService,
+  type ExchangeCounters,
+  type ExchangeServiceServer,
+  ExchangeServiceService,
+  type Execution,
+  type GetBalancesRequest,
+  type GetBalancesResponse,
+  type GetOrderBookRequest,
+  type GetOrderRequest,
+  type GetOrderResponse,
+  type ListInstrumentsResponse,
+  type ListOpenOrdersRequest,
+  type ListOpenOrdersResponse,
+  type OrderBookSnapshot,
+  type PlaceOrderRequest,
+  type PlaceOrderResponse,
+  type SetBalanceRequest,
+  type StreamExecutionsRequest,
+} from "../../gen/proto/tse/exchange/exchange";
+import { invalidArgument, unavailable } from "../common/grpcErrors";
+import { StreamRegistry, streaming, unary } from "../common/handlers";
+import { SeededRandom } from "../common/rng";
+import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
+import { MarketSimulation } from "../market-data/MarketSimulation";
+import { DEFAULT_ACCOUNT, ExchangeEngine, type ExchangeEngineOptions } from "./ExchangeEngine";
+
+export const EXCHANGE_SERVICE_NAME = "tse.exchange.ExchangeService";
+export const EXCHANGE_ADMIN_SERVICE_NAME = "tse.exchange.ExchangeAdminService";
+export const DEFAULT_EXCHANGE_PORT = 50054;
+
+export interface ExchangeChaos {
+  latencyMs: number;
+  rejectionRate: number;
+  downUntilMs: number;
+  spreadMultiplier: number;
+}
+
+export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngineOptions {
+  /**
+   * Source of background liquidity. A MarketSimulation (shared with a MarketDataSimulator, or the
+   * exchange's own when omitted), or false for an empty book (deterministic matching tests).
+   */
+  liquidity?: MarketSimulation | false;
+  /** Seed for the exchange's own market simulation and chaos rejections. */
+  seed?: number;
+  /** How often the exchange's own market simulation advances, ms (default 100). */
+  liquidityTickMs?: number;
+  chaos?: Partial<ExchangeChaos>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ExchangeSimulator extends SimServer {
+  readonly engine: ExchangeEngine;
+  readonly liquidity: MarketSimulation | undefined;
+  private readonly ownsLiquidity: boolean;
+  private readonly liquidityTickMs: number;
+  private readonly rng: SeededRandom;
+  private readonly streams = new StreamRegistry();
+  private readonly execStreams = new Set<ServerWritableStream<StreamExecutionsRequest, Execution>>();
+  private chaos: ExchangeChaos = { latencyMs: 0, rejectionRate: 0, downUntilMs: 0, spreadMultiplier: 1 };
+  private ticker: NodeJS.Timeout | undefined;
+  private unsubscribeFeed: (() => void) | undefined;
+
+  constructor(opts: ExchangeSimulatorOptions = {}) {
+    super("exchange-sim", opts);
+    this.engine = new ExchangeEngine(opts);
+    this.rng = new SeededRandom(opts.seed ?? 7);
+    this.liquidityTickMs = opts.liquidityTickMs ?? 100;
+    if (opts.liquidity === false) {
+      this.liquidity = undefined;
+      this.ownsLiquidity = false;
+    } else if (opts.liquidity) {
+      this.liquidity = opts.liquidity;
+      this.ownsLiquidity = false;
+    } else {
+      this.liquidity = new MarketSimulation({ seed: opts.seed ?? 7, startTimeMs: Date.now() });
+      this.ownsLiquidity = true;
+    }
+    if (opts.chaos) this.setChaos(opts.chaos);
+  }
+
+  protected override onStart(): void {
+    const feed = this.liquidity;
+    if (!feed) return;
+    const apply = (quotes: ReturnType<MarketSimulation["quotes"]>) => {
+      for (const q of quotes) {
+        if (!this.engine.venues.has(q.venue) || !this.engine.instruments.has(q.symbol)) continue;
+        this.engine.refreshLiquidity(q.venue, q.symbol, q.bid, q.ask, q.bidSize, q.askSize);
+      }
+    };
+    apply(feed.quotes());
+    this.unsubscribeFeed = feed.onQuotes(apply);
+    if (this.ownsLiquidity) this.ticker = setInterval(() => feed.advanceTo(Date.now()), this.liquidityTickMs);
+  }
+
+  protected override onStop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.unsubscribeFeed?.();
+    this.streams.endAll();
+  }
+
+  getChaos(): ChaosSettings {
+    return {
+      latencyMs: this.chaos.latencyMs,
+      rejectionRate: this.chaos.rejectionRate,
+      downUntilMs: this.chaos.downUntilMs,
+      downtimeMs: Math.max(0, this.chaos.downUntilMs - Date.now()),
+      spreadMultiplier: this.chaos.spreadMultiplier,
+    };
+  }
+
+  /** Runtime chaos knobs (also via ExchangeAdminService.SetChaos). */
+  setChaos(c: Partial<ExchangeChaos> & { downtimeMs?: number }): ChaosSettings {
+    const check = (field: string, v: number | undefined, ok: (n: number) => boolean, reason: string) => {
+      if (v !== undefined && (!Number.isFinite(v) || !ok(v))) throw invalidArgument(field, v, reason);
+    };
+    check("latency_ms", c.latencyMs, (n) => n >= 0 && n <= 600_000, "must be 0..600000");
+    check("rejection_rate", c.rejectionRate, (n) => n >= 0 && n <= 1, "must be between 0 and 1");
+    check("spread_multiplier", c.spreadMultiplier, (n) => n >= 0 && n <= 1000, "must be 0..1000 (0 = 1)");
+    check("downtime_ms", c.downtimeMs, (n) => n >= 0, "must be >= 0");
+    if (c.latencyMs !== undefined) this.chaos.latencyMs = c.latencyMs;
+    if (c.rejectionRate !== undefined) this.chaos.rejectionRate = c.rejectionRate;
+    if (c.spreadMultiplier !== undefined) {
+      this.chaos.spreadMultiplier = c.spreadMultiplier === 0 ? 1 : c.spreadMultiplier;
+      this.engine.spreadMultiplier = this.chaos.spreadMultiplier;
+    }
+    if (c.downUntilMs !== undefined) this.chaos.downUntilMs = c.downUntilMs;
+    if (c.downtimeMs !== undefined && c.downtimeMs > 0) this.chaos.downUntilMs = Date.now() + c.downtimeMs;
+    if (this.chaos.downUntilMs > Date.now()) {
+      // An outage drops live execution streams; clients reconnect and replay from their last sequence.
+      for (const s of [...this.execStreams]) s.emit("error", unavailable("exchange simulator: chaos downtime"));
+      this.execStreams.clear();
+    }
+    this.log.info("chaos set", { ...this.chaos });
+    return this.getChaos();
+  }
+
+  /** Chaos gate for every ExchangeService call: downtime, then added latency. */
+  private async gate(): Promise<void> {
+    if (Date.now() < this.chaos.downUntilMs) throw unavailable("exchange simulator: chaos downtime");
+    if (this.chaos.latencyMs > 0) await sleep(this.chaos.latencyMs);
+    if (Date.now() < this.chaos.downUntilMs) throw unavailable("exchange simulator: chaos downtime");
+  }
+
+  private requireVenueSymbol(venue: string, symbol: string): void {
+    if (!this.engine.venues.has(venue)) throw invalidArgument("venue", venue, "unknown venue");
+    if (!this.engine.instruments.has(symbol)) throw invalidArgument("symbol", symbol, "unknown symbol");
+  }
+
+  protected services(): ServiceEntry[] {
+    const engine = this.engine;
+    return [
+      {
+        name: EXCHANGE_SERVICE_NAME,
+        definition: ExchangeServiceService,
+        impl: {
+          placeOrder: unary<PlaceOrderRequest, PlaceOrderResponse>(async (req) => {
+            await this.gate();
+            const chaosReject = this.chaos.rejectionRate > 0 && this.rng.next() < this.chaos.rejectionRate;
+            const r = engine.placeOrder(req, { chaosReject });
+            this.log.debug("order", {
+              orderId: r.order.orderId,
+              clientOrderId: r.order.clientOrderId,
+              status: r.order.status,
+              duplicate: r.duplicate,
+            });
+            return r;
+          }),
+          cancelOrder: unary<CancelOrderRequest, CancelOrderResponse>(async (req) => {
+            await this.gate();
+            return engine.cancelOrder(req.orderId, req.clientOrderId, req.accountId);
+          }),
+          getOrder: unary<GetOrderRequest, GetOrderResponse>(async (req) => {
+            await this.gate();
+            return { order: engine.getOrder(req.orderId, req.clientOrderId, req.accountId) };
+          }),
+          listOpenOrders: unary<ListOpenOrdersRequest, ListOpenOrdersResponse>(async (req) => {
+            await this.gate();
+            if (req.venue && !engine.venues.has(req.venue)) throw invalidArgument("venue", req.venue, "unknown venue");
+            if (req.symbol && !engine.instruments.has(req.symbol)) {
+              throw invalidArgument("symbol", req.symbol, "unknown symbol");
+            }
+            return { orders: engine.listOpenOrders(req) };
+          }),
+          getBalances: unary<GetBalancesRequest, GetBalancesResponse>(async (req) => {
+            await this.gate();
+            const accountId = req.accountId || DEFAULT_ACCOUNT;
+            return { accountId, balances: engine.getBalances(accountId, req.venue) };
+          }),
+          streamExecutions: streaming<StreamExecutionsRequest, Execution>(async (call) => {
+            await this.gate();
+            const req = call.request;
+            const matches = (e: Execution) =>
+              (!req.accountId || e.accountId === req.accountId) && (!req.strategyId || e.strategyId === req.strategyId);
+            // Replay then subscribe in the same tick: nothing can be missed or duplicated in between.
+            if (!req.liveOnly) {
+              for (const e of engine.executionsFrom(Math.max(1, req.fromSequence))) if (matches(e)) call.write(e);
+            }
+            const floor = req.liveOnly ? engine.lastSequence + 1 : Math.max(1, req.fromSequence);
+            const unsubscribe = engine.onExecution((e) => {
+              if (e.sequence >= floor && matches(e)) call.write(e);
+            });
+            this.execStreams.add(call);
+            this.streams.add(call, () => {
+              unsubscribe();
+              this.execStreams.delete(call);
+            });
+          }),
+          getOrderBook: unary<GetOrderBookRequest, OrderBookSnapshot>(async (req) => {
+            await this.gate();
+            this.requireVenueSymbol(req.venue, req.symbol);
+            const depth = req.depth === 0 ? 10 : req.depth;
+            const inst = engine.instruments.get(req.symbol)!;
+            const book = engine.book(req.venue, req.symbol);
+            const level = (l: { priceTicks: number; lots: number; orders: number }) => ({
+              price: inst.tick.mul(l.priceTicks).toFixed(),
+              quantity: inst.lot.mul(l.lots).toFixed(),
+              orders: l.orders,
+            });
+            return {
+              venue: req.venue,
+              symbol: req.symbol,
+              bids: book.depth("BUY", depth).map(level),
+              asks: book.depth("SELL", depth).map(level),
+              timestampMs: Date.now(),
+            };
+          }),
+          listInstruments: unary<object, ListInstrumentsResponse>(async () => {
+            await this.gate();
+            return {
+              instruments: [...engine.instruments.values()].map((i) => ({
+                symbol: i.spec.symbol,
+                baseAsset: i.spec.baseAsset,
+                quoteAsset: i.spec.quoteAsset,
+                tickSize: i.spec.tickSize,
+                lotSize: i.spec.lotSize,
+                minNotional: i.spec.minNotional,
+              })),
+              venues: [...engine.venues.values()].map((v) => ({
+                venue: v.id,
+                makerFee: v.makerFee,
+                takerFee: v.takerFee,
+              })),
+            };
+          }),
+        } satisfies ExchangeServiceServer,
+      },
+      {
+        name: EXCHANGE_ADMIN_SERVICE_NAME,
+        definition: ExchangeAdminServiceService,
+        impl: {
+          setChaos: unary<ChaosSettings, ChaosSettings>((req) =>
+            this.setChaos({
+              latencyMs: req.latencyMs,
+              rejectionRate: req.rejectionRate,
+              spreadMultiplier: req.spreadMultiplier,
+              downUntilMs: req.downtimeMs > 0 ? undefined : req.downUntilMs,
+              downtimeMs: req.downtimeMs,
+            }),
+          ),
+          getChaos: unary<object, ChaosSettings>(() => this.getChaos()),
+          getCounters: unary<object, ExchangeCounters>(() => engine.getCounters()),
+          setBalance: unary<SetBalanceRequest, GetBalancesResponse>((req) => {
+            const accountId = req.accountId || DEFAULT_ACCOUNT;
+            engine.setBalance(accountId, req.venue, req.asset, req.total);
+            return { accountId, balances: engine.getBalances(accountId, req.venue) };
+          }),
+        } satisfies ExchangeAdminServiceServer,
+      },
+    ];
+  }
+}
