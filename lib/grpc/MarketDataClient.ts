@@ -2,6 +2,7 @@
 // (sequence is strictly increasing per venue+symbol; a gap means updates were missed, e.g. across a reconnect).
 import Decimal from "decimal.js";
 import {
+  type HealthResponse,
   type L1Quote,
   MarketDataServiceService,
   type PriceUpdate,
@@ -105,6 +106,11 @@ export class MarketDataClient {
   async getPrice(symbol: string, venue = "", opts?: CallOptions): Promise<PriceUpdate | undefined> {
     const res = await this.manager.unary(MARKET_DATA_SPEC, "getPrice", { symbol, venue }, opts);
     return res.price;
+  }
+
+  /** The upstream HealthCheck RPC: status plus the symbols and venues served. */
+  healthCheck(opts?: CallOptions): Promise<HealthResponse> {
+    return this.manager.unary(MARKET_DATA_SPEC, "healthCheck", {}, opts);
   }
 
   getQuote(symbol: string, venue: string, opts?: CallOptions): Promise<L1Quote> {
