@@ -144,7 +144,7 @@ function $(id){return document.getElementById(id);}
 function group(i){return i.replace(/\\B(?=(\\d{3})+(?!\\d))/g,",");}
 function dec(s){ if(s===undefined||s===null||s==="") return DASH; var str=String(s); var neg=str.charAt(0)==="-"; if(neg) str=str.slice(1); var p=str.split("."); return (neg?MINUS:"")+group(p[0])+(p[1]?"."+p[1]:""); }
 function money(s,signed,dp){ if(s===undefined||s===null) return DASH; var n=Number(s); if(!isFinite(n)) return DASH; var d=dp===undefined?2:dp; var t="$"+Math.abs(n).toLocaleString("en-US",{minimumFractionDigits:d,maximumFractionDigits:d}); if(n<0&&Math.abs(n)>=Math.pow(10,-d)/2) return MINUS+t; if(signed&&n>0) return "+"+t; return t; }
-function pct(n,dp){ if(typeof n!=="number"||!isFinite(n)) return DASH; return n.toFixed(dp===undefined?2:dp)+"\\u202f%"; }
+function pct(n,dp){ if(typeof n!=="number"||!isFinite(n)) return DASH; var t=Math.abs(n).toFixed(dp===undefined?2:dp); return (n<0&&Number(t)!==0?MINUS:"")+t+"\\u202f%"; }
 function cls(s){ var n=Number(s); return n>0?"pos":n<0?"neg":""; }
 function time(ts){ return new Date(ts).toISOString().slice(11,19); }
 function setText(id,text,className){ var el=$(id); el.textContent=text; if(className!==undefined) el.className="v "+className; }

@@ -27,7 +27,10 @@ export interface LaunchedBrowser {
  * Launch chromium with a fresh profile directory. playwright refuses `--user-data-dir` in args,
  * so the fresh directory goes through launchPersistentContext, which passes it to chromium as that flag.
  */
-export async function launchChromium(viewport = { width: 1440, height: 900 }): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  viewport = { width: 1440, height: 900 },
+  opts: { bypassCSP?: boolean } = {},
+): Promise<LaunchedBrowser> {
   const executablePath: string = ensureChromium();
   const userDataDir = mkdtempSync(join(tmpdir(), "tse-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -36,6 +39,7 @@ export async function launchChromium(viewport = { width: 1440, height: 900 }): P
     headless: true,
     viewport,
     deviceScaleFactor: 1,
+    bypassCSP: opts.bypassCSP ?? false,
     timeout: 30_000,
   });
   return {

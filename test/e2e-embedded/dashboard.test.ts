@@ -1,0 +1,122 @@
+// The live dashboard in real headless Chromium (Debian `chromium` via playwright-core): a session-like
+// feed mutates a DashboardState over time; the page must draw the equity curve with data points,
+// keep updating it, and the kill switch must reach the source and show HALTED.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DashboardState } from "../../lib/dashboard/DashboardState";
+import { type DashboardServer, startDashboardServer } from "../../lib/dashboard/server";
+import type { TradingState } from "../../lib/domain/types";
+import { SyntheticFeed } from "../fixtures/syntheticFeed";
+import { generateSyntheticRun } from "../fixtures/syntheticTrading";
+import { type LaunchedBrowser, launchChromium } from "./browser";
+
+const OUT_DIR = join(process.cwd(), "test-output");
+
+/** Vertices in the drawn path of a chart ("M" + every "L"), read from the live DOM. */
+async function chartVertices(page: Page, chart: string): Promise<number> {
+  return page.evaluate((id) => {
+    const path = document.querySelector(`svg[data-chart="${id}"] path.series-line`);
+    const d = path?.getAttribute("d") ?? "";
+    return (d.match(/[ML]/g) ?? []).length;
+  }, chart);
+}
+
+describe("live dashboard in headless Chromium", () => {
+  let browser: LaunchedBrowser;
+  let server: DashboardServer;
+  let state: DashboardState;
+  let ticker: NodeJS.Timeout | undefined;
+  let page: Page;
+  const stateCalls: { state: TradingState; reason: string }[] = [];
+  const foreignRequests: string[] = [];
+
+  beforeAll(async () => {
+    const run = generateSyntheticRun({ seed: 11, minutes: 30 });
+    let simNow = Date.parse(run.report.startedAt);
+    state = new DashboardState({
+      clock: () => simNow,
+      runId: run.report.meta?.runId ?? "test-run",
+      mode: "embedded",
+      scenario: "DIVERGENCE",
+      strategies: ["market-making", "arbitrage"],
+      // Stands where the session's control-API call goes: records what the engine was asked.
+      onSetTradingState: async (s, reason) => {
+        stateCalls.push({ state: s, reason });
+      },
+    });
+    const feed = new SyntheticFeed(state, run);
+    simNow += 60_000;
+    feed.advanceTo(simNow);
+    server = await startDashboardServer({ source: state, pushIntervalMs: 200 });
+    // The "session" keeps trading: 20 s of market time every 100 ms of wall time.
+    ticker = setInterval(() => {
+      if (feed.done) return;
+      simNow += 20_000;
+      feed.advanceTo(simNow);
+    }, 100);
+    browser = await launchChromium({ width: 1440, height: 1000 });
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    page.setDefaultTimeout(15_000);
+    await browser.context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (url.startsWith(server.url)) return route.continue();
+      foreignRequests.push(url);
+      return route.abort();
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    if (ticker) clearInterval(ticker);
+    await browser?.close();
+    await server?.close();
+  }, 30_000);
+
+  it("draws the equity and drawdown charts with data points and keeps updating them", async () => {
+    await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    await page.waitForSelector('#equity-chart svg[data-chart="equity"] path.series-line');
+    await expect.poll(() => page.locator("#conn").getAttribute("data-state"), { timeout: 10_000 }).toBe("live");
+
+    const first = await chartVertices(page, "equity");
+    expect(first).toBeGreaterThan(10);
+    // Live: the session adds points and the chart grows without a reload.
+    await expect.poll(() => chartVertices(page, "equity"), { timeout: 10_000 }).toBeGreaterThan(first + 10);
+    expect(await chartVertices(page, "drawdown")).toBeGreaterThan(10);
+
+    // The chart is actually laid out on screen, not just present in the DOM.
+    const box = await page.locator('#equity-chart svg[data-chart="equity"]').boundingBox();
+    expect(box?.width ?? 0).toBeGreaterThan(400);
+    expect(box?.height ?? 0).toBeGreaterThan(100);
+
+    await expect.poll(() => page.locator("#positions tr").count()).toBeGreaterThan(0);
+    expect(Number(await page.locator("#fills").getAttribute("data-rows"))).toBeGreaterThan(0);
+    expect(Number(await page.locator("#open-orders").getAttribute("data-rows"))).toBeGreaterThan(0);
+    expect(await page.locator("#risk-state").textContent()).toBe("ACTIVE");
+    expect(await page.locator("#kpi-equity").textContent()).toMatch(/^\$\d{3},\d{3}\.\d{2}$/);
+  });
+
+  it("kill switch: click, confirm, and the page and the source show HALTED", async () => {
+    await page.click("#kill-switch");
+    await page.waitForSelector("#kill-confirm:not([hidden])");
+    await page.fill("#kill-reason", "e2e: operator halt");
+    await page.click("#kill-confirm-btn");
+
+    await page.waitForFunction(() => document.querySelector("#risk-state")?.textContent === "HALTED", undefined, {
+      timeout: 5_000,
+    });
+    expect(state.tradingState).toBe("HALTED");
+    expect(state.snapshot().riskState).toBe("HALTED");
+    expect(stateCalls).toEqual([{ state: "HALTED", reason: "e2e: operator halt" }]);
+    expect(await page.locator("#kill-switch").isDisabled()).toBe(true);
+    await expect.poll(() => page.locator("#risk-state-pill").textContent()).toBe("HALTED");
+    // The feed cancels resting quotes once halted; the table follows.
+    await expect.poll(() => page.locator("#open-orders").getAttribute("data-rows"), { timeout: 5_000 }).toBe("0");
+    await expect.poll(() => page.locator("#alerts").textContent()).toContain("ACTIVE \u2192 HALTED");
+
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUT_DIR, "dashboard.png"), fullPage: true });
+    // The page loaded nothing from anywhere but its own server.
+    expect(foreignRequests).toEqual([]);
+  });
+});
