@@ -16,11 +16,10 @@ const OUT_DIR = join(process.cwd(), "test-output");
 
 /** Vertices in the drawn path of a chart ("M" + every "L"), read from the live DOM. */
 async function chartVertices(page: Page, chart: string): Promise<number> {
-  return page.evaluate((id) => {
-    const path = document.querySelector(`svg[data-chart="${id}"] path.series-line`);
-    const d = path?.getAttribute("d") ?? "";
-    return (d.match(/[ML]/g) ?? []).length;
-  }, chart);
+  const path = page.locator(`svg[data-chart="${chart}"] path.series-line`);
+  if ((await path.count()) === 0) return 0;
+  const d = (await path.first().getAttribute("d")) ?? "";
+  return (d.match(/[ML]/g) ?? []).length;
 }
 
 describe("live dashboard in headless Chromium", () => {
@@ -102,9 +101,7 @@ describe("live dashboard in headless Chromium", () => {
     await page.fill("#kill-reason", "e2e: operator halt");
     await page.click("#kill-confirm-btn");
 
-    await page.waitForFunction(() => document.querySelector("#risk-state")?.textContent === "HALTED", undefined, {
-      timeout: 5_000,
-    });
+    await expect.poll(() => page.locator("#risk-state").textContent(), { timeout: 5_000 }).toBe("HALTED");
     expect(state.tradingState).toBe("HALTED");
     expect(state.snapshot().riskState).toBe("HALTED");
     expect(stateCalls).toEqual([{ state: "HALTED", reason: "e2e: operator halt" }]);
