@@ -472,6 +472,20 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         );
       });
 
+      it("appends long equity curves (more than one batch) in time order", async () => {
+        const store = await factory();
+        const points = Array.from({ length: 60 }, (_, i) => ({
+          strategyId: "mm",
+          ts: T0 + (59 - i) * 60_000,
+          equity: `${100000 + i}.5`,
+        }));
+        await store.appendEquityPoints(points);
+        const got = await store.listEquityPoints("mm");
+        expect(got).toHaveLength(60);
+        expect(got.map((p) => p.ts)).toEqual([...points.map((p) => p.ts)].sort((a, b) => a - b));
+        expect(got[0]?.equity).toBe("100059.5");
+      });
+
       it("idempotency keys: first claim wins until the record expires; only they carry the TTL attribute", async () => {
         const store = await factory();
         expect(await store.claimIdempotencyKey("k1", { ok: 1 }, 60, T0)).toEqual({ claimed: true });

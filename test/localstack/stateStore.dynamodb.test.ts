@@ -193,3 +193,35 @@ describe("DynamoDB and in-memory hold the same items", () => {
     expect(JSON.stringify(await ddb.dumpItems())).toBe(JSON.stringify(await mem.dumpItems()));
   });
 });
+
+describe("Powertools idempotency shares the table", () => {
+  it("stores its records under idempotency#… with the TTL attribute, and replays the first result", async () => {
+    const { makeIdempotent, IdempotencyConfig } = await import("@aws-lambda-powertools/idempotency");
+    const { DynamoDBPersistenceLayer } = await import("@aws-lambda-powertools/idempotency/dynamodb");
+    const { powertoolsIdempotencyAttributes } = await import("../../lib/adapters/aws/tableDefinition");
+    const tableName = await freshTable();
+    const persistenceStore = new DynamoDBPersistenceLayer({
+      tableName,
+      awsSdkV3Client: client,
+      staticPkValue: "idempotency#test-fn",
+      ...powertoolsIdempotencyAttributes(),
+    });
+    let calls = 0;
+    const handler = makeIdempotent(
+      async (event: { id: string; n: number }) => {
+        calls++;
+        return { doubled: event.n * 2, call: calls };
+      },
+      { persistenceStore, config: new IdempotencyConfig({ eventKeyJmesPath: "id", expiresAfterSeconds: 600 }) },
+    );
+    const first = await handler({ id: "evt-1", n: 21 });
+    const again = await handler({ id: "evt-1", n: 21 });
+    expect(first).toEqual({ doubled: 42, call: 1 });
+    expect(again).toEqual(first);
+    expect(calls).toBe(1);
+    const items = await new DynamoDbStateStore({ client, tableName }).dumpItems();
+    expect(items).toHaveLength(1);
+    expect(items[0]?.pk).toBe("idempotency#test-fn");
+    expect(typeof items[0]?.expiresAt).toBe("number");
+  });
+});

@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -128,6 +129,22 @@ export class DynamoDbItemBackend implements ItemBackend {
         throw new ConditionFailedError(key, existing);
       }
       throw err;
+    }
+  }
+
+  async putMany(items: readonly Item[]): Promise<void> {
+    // BatchWriteItem takes 25 items per request; UnprocessedItems appear only under throttling.
+    for (let i = 0; i < items.length; i += 25) {
+      let pending: { PutRequest: { Item: Item } }[] = items
+        .slice(i, i + 25)
+        .map((item) => ({ PutRequest: { Item: item } }));
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8)
+          throw new Error(`putMany: ${pending.length} items still unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(200, 10 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
+        pending = (out.UnprocessedItems?.[this.tableName] as { PutRequest: { Item: Item } }[] | undefined) ?? [];
+      }
     }
   }
 

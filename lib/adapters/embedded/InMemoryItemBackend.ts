@@ -55,6 +55,11 @@ export class InMemoryItemBackend implements ItemBackend {
     this.items.set(mapKey(key), freeze(write.item));
   }
 
+  async putMany(items: readonly Item[]): Promise<void> {
+    await this.tick();
+    for (const item of items) this.items.set(mapKey(keyOf(item)), freeze(item));
+  }
+
   async transactWrite(writes: readonly ConditionalPut[]): Promise<void> {
     await this.tick();
     const seen = new Set<string>();

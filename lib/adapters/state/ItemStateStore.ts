@@ -417,7 +417,8 @@ export class ItemStateStore implements StateStore {
 
   async appendEquityPoints(points: readonly EquityPointRecord[]): Promise<void> {
     for (const p of points) dec(p.equity, "equity");
-    await Promise.all(points.map((p) => this.backend.put({ item: equityToItem(p) })));
+    const items = points.map(equityToItem);
+    if (items.length > 0) await this.backend.putMany(items);
   }
 
   async listEquityPoints(

@@ -65,6 +65,8 @@ export interface ItemBackend {
   getMany(keys: readonly ItemKey[]): Promise<(Item | undefined)[]>;
   get(key: ItemKey): Promise<Item | undefined>;
   put(write: ConditionalPut): Promise<void>;
+  /** Unconditional puts in as few requests as the backend allows (not atomic as a group). */
+  putMany(items: readonly Item[]): Promise<void>;
   /** All-or-nothing: every condition holds and every put is written, or nothing is. */
   transactWrite(writes: readonly ConditionalPut[]): Promise<void>;
   query(query: ItemQuery): Promise<Item[]>;
