@@ -88,8 +88,8 @@ export class Portfolio {
     for (const m of this.book.values()) net += m.get(fill.symbol)?.qtyNum ?? 0;
     this.netQtyNums.set(fill.symbol, net);
     // Cash: base moves by the signed quantity, quote by −signed notional, fee leaves its currency.
-    const qty = up.quantityDelta.abs();
-    const notional = qty.times(dec(fill.price, "fill.price"));
+    const qty = up.quantity;
+    const notional = qty.times(up.price);
     const buy = fill.side === "BUY";
     this.addCash(instr.baseAsset, buy ? qty : qty.neg());
     this.addCash(instr.quoteAsset, buy ? notional.neg() : notional);
@@ -98,7 +98,16 @@ export class Portfolio {
       this.feesByCurrency.set(feeCurrency, (this.feesByCurrency.get(feeCurrency) ?? ZERO).plus(fee));
     }
     if (!up.realizedPnlDelta.isZero()) this.realizedTotal = this.realizedTotal.plus(up.realizedPnlDelta);
-    return { ...up, fee, feeCurrency };
+    return {
+      position: up.position,
+      previous: up.previous,
+      realizedPnlDelta: up.realizedPnlDelta,
+      quantityDelta: up.quantityDelta,
+      quantity: up.quantity,
+      price: up.price,
+      fee,
+      feeCurrency,
+    };
   }
 
   private addCash(asset: string, delta: Decimal): void {

@@ -57,6 +57,9 @@ export interface PositionUpdate {
   realizedPnlDelta: Decimal;
   /** Signed change of quantity (+ buy, − sell). */
   quantityDelta: Decimal;
+  /** The fill's quantity and price, normalised to the domain Decimal. */
+  quantity: Decimal;
+  price: Decimal;
 }
 
 export function flatPosition(strategyId: string, symbol: string, venue: string, now: number): Position {
@@ -106,9 +109,16 @@ export function applyFillToPosition(
   if (q.isZero() || (buy ? sign > 0 : sign < 0)) {
     // Opening or increasing.
     quantity = buy ? q.plus(qty) : q.minus(qty);
-    cost = p.costBasis.plus(qty.times(price));
-    avg = cost.div(quantity.abs()).toDecimalPlaces(AVG_PRICE_DP);
-    if (q.isZero()) openedAt = fill.ts;
+    const notional = qty.times(price);
+    if (q.isZero()) {
+      // Opening: the average is the price itself (skips a ~6 µs division).
+      cost = notional;
+      avg = price;
+      openedAt = fill.ts;
+    } else {
+      cost = p.costBasis.plus(notional);
+      avg = cost.div(quantity.abs()).toDecimalPlaces(AVG_PRICE_DP);
+    }
   } else {
     const absQ = q.abs();
     if (qty.lt(absQ)) {
@@ -150,7 +160,14 @@ export function applyFillToPosition(
     ...(openedAt !== undefined ? { openedAt } : {}),
     updatedAt: fill.ts,
   };
-  return { position, previous: prev, realizedPnlDelta: realized, quantityDelta: buy ? qty : qty.neg() };
+  return {
+    position,
+    previous: prev,
+    realizedPnlDelta: realized,
+    quantityDelta: buy ? qty : qty.neg(),
+    quantity: qty,
+    price,
+  };
 }
 
 /** Unrealized PnL at `mark`, from the exact cost basis (0 when flat). */
