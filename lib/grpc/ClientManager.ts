@@ -26,7 +26,7 @@ import {
 } from "cockatiel";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { Discovery, type ServiceName } from "./discovery";
-import { CircuitOpenError, GrpcClientError, isServiceError, toClientError } from "./errors";
+import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
 
 /** A grpc-js method definition (what ts-proto `outputServices=grpc-js` generates per method). */
 // biome-ignore lint/suspicious/noExplicitAny: generic over every generated message type
@@ -474,7 +474,7 @@ export class ClientManager {
 
   private clientFor(state: ServiceState): Promise<grpc.Client> | grpc.Client {
     if (this.closed) {
-      throw new GrpcClientError(`client manager closed`, state.name, "*", grpc.status.CANCELLED, "closed");
+      throw new ClientClosedError(`client manager closed`, state.name, "*", grpc.status.CANCELLED, "closed");
     }
     if (state.client && !state.stale) return state.client;
     state.connecting ??= this.connect(state).finally(() => {

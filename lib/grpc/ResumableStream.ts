@@ -2,7 +2,7 @@
 // decide the resume point (e.g. "from the sequence after the last delivered one") and which items to drop
 // (duplicates from a replay overlap). Consumed as an async iterator; `close()` (or breaking the loop) ends it.
 import type { ClientReadableStream } from "@grpc/grpc-js";
-import { type GrpcClientError, toClientError } from "./errors";
+import { ClientClosedError, type GrpcClientError, toClientError } from "./errors";
 
 export interface ResumableStreamOptions {
   /** First reconnect delay, ms. Default 100. */
@@ -80,6 +80,7 @@ export class ResumableStream<T> implements AsyncIterable<T> {
         } catch (e) {
           failure = toClientError(e, this.service, this.method);
           this.stats.lastError = failure.message;
+          if (failure instanceof ClientClosedError) this.closed = true;
         } finally {
           this.current?.cancel();
           this.current = undefined;

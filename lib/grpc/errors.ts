@@ -57,6 +57,8 @@ export class NotFoundError extends GrpcClientError {
 export class CircuitOpenError extends GrpcClientError {
   override readonly kind = "circuit-open" as const;
 }
+/** The ClientManager was closed: no further calls (streams stop reconnecting). */
+export class ClientClosedError extends GrpcClientError {}
 /** Any other status (CANCELLED, UNIMPLEMENTED, UNKNOWN, …). */
 export class GrpcCallError extends GrpcClientError {}
 

@@ -226,4 +226,21 @@ describe("ExchangeClient against the exchange simulator", () => {
     expect(new Set(got.map((e) => e.executionId)).size).toBe(got.length);
     expect(stream.lastSequence).toBe(expected.at(-1));
   });
+
+  it("manager.close() cancels open streams and they stop reconnecting", async () => {
+    const { manager, exchange } = await setup();
+    const stream = exchange.streamExecutions({ initialDelayMs: 20 });
+    const done = (async () => {
+      for await (const _ of stream) {
+        // drain
+      }
+      return "ended";
+    })();
+    await sleep(100);
+    expect(stream.stats.connects).toBe(1);
+    await manager.close();
+    const outcome = await Promise.race([done, sleep(2_000).then(() => "still running")]);
+    expect(outcome).toBe("ended");
+    expect(stream.isClosed).toBe(true);
+  });
 });
