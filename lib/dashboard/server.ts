@@ -47,6 +47,7 @@ export class DashboardConfigError extends Error {
 /** Header a same-origin script must send; a cross-site form can't, and a cross-origin fetch needs a preflight we never grant. */
 export const CONTROL_HEADER = "x-tse-dashboard";
 const MAX_BODY_BYTES = 4096;
+const CONTROL_PATHS = new Set(["/api/kill-switch", "/api/trading-state"]);
 
 function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;
@@ -265,10 +266,12 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         sendJson(res, 200, { ok: true });
         return;
       }
-      sendJson(res, 404, { error: `no such path: ${path}` });
-      return;
+      if (!CONTROL_PATHS.has(path)) {
+        sendJson(res, 404, { error: `no such path: ${path}` });
+        return;
+      }
     }
-    if (req.method === "POST" && (path === "/api/kill-switch" || path === "/api/trading-state")) {
+    if (req.method === "POST" && CONTROL_PATHS.has(path)) {
       checkControlRequest(req);
       const body = await readJsonBody(req);
       if (path === "/api/kill-switch") {
@@ -285,7 +288,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       await changeState(res, state.data, parseReason(body, `set to ${state.data} on the dashboard`));
       return;
     }
-    res.setHeader("allow", path.startsWith("/api/kill-switch") || path === "/api/trading-state" ? "POST" : "GET, HEAD");
+    res.setHeader("allow", CONTROL_PATHS.has(path) ? "POST" : "GET, HEAD");
     sendJson(res, 405, { error: `method ${req.method} not allowed on ${path}` });
   }
 

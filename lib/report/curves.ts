@@ -15,7 +15,7 @@ export function drawdownPctFromEquity(equity: readonly (TsValue & { equity: stri
     const e = Number(p.equity);
     if (!Number.isFinite(x) || !Number.isFinite(e)) continue;
     if (e > peak) peak = e;
-    out.push({ x, y: peak > 0 ? -((peak - e) / peak) * 100 : 0 });
+    out.push({ x, y: peak > 0 ? ((e - peak) / peak) * 100 : 0 });
   }
   return out;
 }
