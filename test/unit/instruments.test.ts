@@ -1,5 +1,6 @@
+import DecimalJs from "decimal.js";
 import { describe, expect, it } from "vitest";
-import { Decimal, dec } from "../../lib/domain/decimal";
+import { Decimal, dec, decStr, zDecimal, zPositiveDecimal } from "../../lib/domain/decimal";
 import { InvalidFieldError, UnknownInstrumentError } from "../../lib/domain/errors";
 import {
   assertOrderShape,
@@ -142,5 +143,29 @@ describe("validateOrderShape", () => {
     expect(() => assertOrderShape(BTC, { side: "BUY", type: "LIMIT", quantity: "1", limitPrice: "1.001" })).toThrow(
       /limitPrice=1.001/,
     );
+  });
+});
+
+describe("domain Decimal helpers", () => {
+  it("dec() re-wraps foreign decimal.js instances into the domain clone and names bad input", () => {
+    const foreign = new DecimalJs("1");
+    const d = dec(foreign);
+    expect(d.constructor).toBe(Decimal);
+    expect(d.div(3).toFixed().length).toBeGreaterThan(45); // domain precision, not decimal.js' default 20
+    const own = dec("2");
+    expect(dec(own)).toBe(own);
+    expect(() => dec("abc", "price")).toThrow(/price="abc"/);
+    expect(() => dec(Number.NaN, "qty")).toThrow(/qty=NaN/);
+    expect(() => dec(Number.POSITIVE_INFINITY, "qty")).toThrow(InvalidFieldError);
+  });
+  it("decStr never uses exponent notation", () => {
+    expect(decStr("1e-12")).toBe("0.000000000001");
+    expect(decStr(dec("1e30"))).toBe("1000000000000000000000000000000");
+  });
+  it("zod decimal schemas", () => {
+    expect(zDecimal.parse("1.50").toFixed()).toBe("1.5");
+    expect(zDecimal.safeParse("x").success).toBe(false);
+    expect(zPositiveDecimal.safeParse("0").success).toBe(false);
+    expect(zPositiveDecimal.parse(2).toFixed()).toBe("2");
   });
 });
