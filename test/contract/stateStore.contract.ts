@@ -172,6 +172,15 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         await expect(store.updateOrderStatus("nope", 1, { status: "submitted", at: T0 })).rejects.toThrow(/nope/);
       });
 
+      it("rejects ids that would corrupt composite keys, naming the field and the value", async () => {
+        const store = await factory();
+        await expect(store.createPendingOrder(newOrder("bad-key", { strategyId: "arb#2" }))).rejects.toThrow(
+          /order\.strategyId.*arb#2/,
+        );
+        await expect(store.getPosition("arb", "")).rejects.toThrow(/symbol/);
+        expect(await store.dumpItems()).toEqual([]);
+      });
+
       it("lists orders by strategy and status, and open orders (terminal ones drop out)", async () => {
         const store = await factory();
         await store.createPendingOrder(newOrder("o1", {}, T0));
