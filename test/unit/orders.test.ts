@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { dec } from "../../lib/domain/decimal";
 import {
@@ -187,5 +188,37 @@ describe("clientOrderIdFor", () => {
   it("validates its input", () => {
     expect(() => clientOrderIdFor("", 0)).toThrow(/signalId=""/);
     expect(() => clientOrderIdFor("s", -1)).toThrow(/legIndex=-1/);
+  });
+});
+
+describe("applyFill properties", () => {
+  it("filled + remaining = quantity; average within fill prices; overfill never slips through", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 4_000 }), fc.integer({ min: 1, max: 1_000_000 })), {
+          maxLength: 20,
+        }),
+        (lots, fills) => {
+          let o = accepted({ quantity: dec(lots).div(10_000) });
+          let lo = Number.POSITIVE_INFINITY;
+          let hi = 0;
+          for (const [q, p] of fills) {
+            const qty = dec(q).div(10_000);
+            if (qty.gt(o.remainingQuantity) || o.status === "filled") {
+              expect(() => applyFill(o, { quantity: qty, price: dec(p).div(100) }, T0)).toThrow(FillError);
+              continue;
+            }
+            o = applyFill(o, { quantity: qty, price: dec(p).div(100) }, T0);
+            lo = Math.min(lo, p / 100);
+            hi = Math.max(hi, p / 100);
+            expect(o.filledQuantity.plus(o.remainingQuantity).eq(o.quantity)).toBe(true);
+            expect(o.averageFillPrice!.gte(lo) && o.averageFillPrice!.lte(hi)).toBe(true);
+            expect(o.status).toBe(o.remainingQuantity.isZero() ? "filled" : "partially-filled");
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
