@@ -55,7 +55,7 @@ export function renderDashboardPage(opts: { nonce: string; title: string }): str
 </div>
 <div class="grid2">
   <section class="card"><h2>Positions</h2><div class="tbl"><table><thead><tr><th>Symbol</th><th>Venue</th><th>Strategy</th><th class="num">Quantity</th><th class="num">Avg price</th><th class="num">Mark</th><th class="num">Unrealized</th><th class="num">Realized</th></tr></thead><tbody id="positions"></tbody></table></div></section>
-  <section class="card"><h2>Open orders</h2><div class="tbl"><table><thead><tr><th>Time</th><th>Venue</th><th>Symbol</th><th>Side</th><th class="num">Price</th><th class="num">Qty</th><th class="num">Filled</th><th>Strategy</th><th>Status</th></tr></thead><tbody id="open-orders"></tbody></table></div></section>
+  <section class="card"><h2>Open orders</h2><div class="tbl"><table><thead><tr><th>Time</th><th>Venue</th><th>Symbol</th><th>Side</th><th class="num">Price</th><th class="num">Filled / qty</th><th>Strategy</th><th>Status</th></tr></thead><tbody id="open-orders"></tbody></table></div></section>
   <section class="card"><h2>Recent fills</h2><div class="tbl"><table><thead><tr><th>Time</th><th>Venue</th><th>Symbol</th><th>Side</th><th class="num">Qty</th><th class="num">Price</th><th class="num">Fee</th><th>Liq.</th><th>Strategy</th></tr></thead><tbody id="fills"></tbody></table></div></section>
   <section class="card"><h2>Market</h2><div class="tbl"><table><thead><tr><th>Venue</th><th>Symbol</th><th class="num">Bid</th><th class="num">Ask</th><th class="num">Spread</th><th class="num">Our bid</th><th class="num">Our ask</th><th>Age</th></tr></thead><tbody id="quotes"></tbody></table></div></section>
 </div>
@@ -121,10 +121,10 @@ button.resume{width:100%;margin-top:10px}
 .alerts li{padding:6px 0;border-bottom:1px solid var(--line);display:grid;grid-template-columns:62px 1fr;gap:8px}
 .alerts .t{color:var(--muted);font-size:11.5px}
 .alerts .lvl-CRITICAL .m{color:var(--neg)}.alerts .lvl-WARN .m{color:var(--warn)}
-.grid2{display:grid;grid-template-columns:1fr 1fr;gap:0 14px}
+.grid2{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:0 14px}
 .tbl{max-height:260px;overflow:auto}
 table{border-collapse:collapse;width:100%}
-th,td{padding:5px 8px;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
+th,td{padding:5px 7px;text-align:left;border-bottom:1px solid var(--line);white-space:nowrap}
 th{color:var(--muted);font-weight:600;font-size:11.5px;position:sticky;top:0;background:var(--panel)}
 td.num,th.num{text-align:right}
 td.empty{color:var(--muted);text-align:center;padding:14px}
@@ -174,7 +174,7 @@ function render(s, charts){
   if(charts){ $("equity-chart").innerHTML=charts.equity; $("drawdown-chart").innerHTML=charts.drawdown; }
   $("equity-note").textContent="last "+eq.length+" samples \\u00b7 USD";
   fillBody("positions",s.positions.map(function(p){ var tr=document.createElement("tr"); cell(tr,p.symbol); cell(tr,p.venue||"all"); cell(tr,p.strategyId||DASH); cell(tr,dec(p.quantity),"num "+cls(p.quantity)); cell(tr,dec(p.avgPrice),"num"); cell(tr,dec(p.markPrice),"num"); cell(tr,money(p.unrealizedPnl,true),"num "+cls(p.unrealizedPnl)); cell(tr,money(p.realizedPnl,true),"num "+cls(p.realizedPnl)); return tr; }),8,"Flat \\u2014 no positions");
-  fillBody("open-orders",s.openOrders.slice().sort(function(a,b){return b.ts-a.ts;}).map(function(o){ var tr=document.createElement("tr"); cell(tr,time(o.ts)); cell(tr,o.venue); cell(tr,o.symbol); sideCell(tr,o.side); cell(tr,o.price?dec(o.price):"MKT","num"); cell(tr,dec(o.qty),"num"); cell(tr,dec(o.filledQty||"0"),"num"); cell(tr,o.strategyId||DASH); cell(tr,o.status||"open"); return tr; }),9,"No open orders");
+  fillBody("open-orders",s.openOrders.slice().sort(function(a,b){return b.ts-a.ts;}).map(function(o){ var tr=document.createElement("tr"); cell(tr,time(o.ts)); cell(tr,o.venue); cell(tr,o.symbol); sideCell(tr,o.side); cell(tr,o.price?dec(o.price):"MKT","num"); cell(tr,dec(o.filledQty||"0")+" / "+dec(o.qty),"num"); cell(tr,o.strategyId||DASH); cell(tr,(o.status||"open").toLowerCase()); return tr; }),8,"No open orders");
   fillBody("fills",s.recentFills.slice().reverse().map(function(f){ var tr=document.createElement("tr"); cell(tr,time(f.ts)); cell(tr,f.venue); cell(tr,f.symbol); sideCell(tr,f.side); cell(tr,dec(f.qty),"num"); cell(tr,dec(f.price),"num"); cell(tr,money(f.fee,false,4),"num"); cell(tr,f.liquidity?f.liquidity.toLowerCase():DASH); cell(tr,f.strategyId||DASH); return tr; }),9,"No fills yet");
   fillBody("quotes",s.quotes.map(function(q){ var tr=document.createElement("tr"); var b=Number(q.bid), a=Number(q.ask), mid=(a+b)/2; cell(tr,q.venue); cell(tr,q.symbol); cell(tr,dec(q.bid),"num"); cell(tr,dec(q.ask),"num"); cell(tr,mid>0?((a-b)/mid*1e4).toFixed(1)+" bps":DASH,"num"); cell(tr,q.ourBid?dec(q.ourBid):DASH,"num"); cell(tr,q.ourAsk?dec(q.ourAsk):DASH,"num"); cell(tr,Math.max(0,Math.round((s.now-q.ts)/1000))+"s"); return tr; }),8,"No quotes yet");
   var ul=$("alerts"); var frag=document.createDocumentFragment();

@@ -116,3 +116,29 @@ describe("renderReportHtml", () => {
     expect(formatPercent(12.5)).toBe("12.50\u202f%");
   });
 });
+
+describe("renderReportFile", () => {
+  it("writes report.html next to report.json, and names the bad field of an invalid report", async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { renderReportFile, ReportFileError } = await import("../../lib/report/renderReportFile");
+    const dir = mkdtempSync(join(tmpdir(), "tse-rrf-"));
+    try {
+      const json = join(dir, "report.json");
+      writeFileSync(json, JSON.stringify(minimalReport()));
+      const out = await renderReportFile(json);
+      expect(out).toBe(join(dir, "report.html"));
+      expect(readFileSync(out, "utf8")).toContain('data-chart="equity"');
+
+      const bad = minimalReport() as unknown as { trades: { qty: string }[] };
+      bad.trades[1]!.qty = "1e3";
+      writeFileSync(json, JSON.stringify(bad));
+      await expect(renderReportFile(json)).rejects.toThrow(ReportFileError);
+      await expect(renderReportFile(json)).rejects.toThrow(/trades\.1\.qty: expected a decimal string/);
+      await expect(renderReportFile(join(dir, "missing.json"))).rejects.toThrow(/cannot read \(ENOENT\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
