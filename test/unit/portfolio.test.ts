@@ -97,6 +97,20 @@ describe("position accounting (hand-computed)", () => {
     expect(p.netPnl("s1").toFixed()).toBe("40");
   });
 
+  it("number fast paths follow the exact balances", () => {
+    const p = new Portfolio({ initialCash: { USD: "1000" } });
+    p.applyFill(f("BUY", "0.1", "100", { fee: "0.01" }));
+    p.applyFill(f("BUY", "1", "10", { symbol: "ETH-USD" }));
+    expect(p.cashNumber("USD")).toBe(979.99);
+    expect(p.cashNumber("BTC")).toBe(0.1);
+    p.setMark("BTC-USD", "110");
+    expect(p.equityNumber()).toBe(979.99 + 11); // ETH unmarked counts 0 in the number path
+    expect(() => p.equity()).toThrow(MissingMarkError);
+    p.setMark("ETH-USD", "12");
+    expect(p.equity().toFixed()).toBe("1002.99");
+    expect(p.equityNumber()).toBeCloseTo(1002.99, 9);
+  });
+
   it("marks from an L1 quote use the mid", () => {
     const p = new Portfolio();
     const mid = p.markFromQuote({

@@ -1,7 +1,7 @@
 // Portfolio: netting positions per strategy+symbol, cash per asset, fees per currency, marks.
 // Updates are explicit (applyFill mutates this portfolio and returns the new immutable Position).
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
-import { DomainError, InvalidFieldError } from "../errors";
+import { DomainError, InvalidFieldError, UnknownInstrumentError } from "../errors";
 import { DEFAULT_INSTRUMENTS } from "../instruments";
 import type { Instrument, L1Quote } from "../types";
 import {
@@ -45,6 +45,9 @@ export class Portfolio {
   /** strategyId → symbol → slot. Nested maps avoid building a key string per fill. */
   private readonly book = new Map<string, Map<string, PosSlot>>();
   private readonly cashByAsset = new Map<string, Decimal>();
+  private readonly cashNums = new Map<string, number>();
+  /** asset → symbol that marks it in the valuation currency (precomputed: no string building per tick). */
+  private readonly valuationSymbols = new Map<string, string>();
   private readonly feesByCurrency = new Map<string, Decimal>();
   private readonly marks = new Map<string, Decimal>();
   private readonly markNums = new Map<string, number>();
@@ -53,14 +56,17 @@ export class Portfolio {
 
   constructor(opts: PortfolioOptions = {}) {
     this.valuationCurrency = opts.valuationCurrency ?? "USD";
-    for (const i of opts.instruments ?? DEFAULT_INSTRUMENTS) this.instruments.set(i.symbol, i);
+    for (const i of opts.instruments ?? DEFAULT_INSTRUMENTS) {
+      this.instruments.set(i.symbol, i);
+      if (i.quoteAsset === this.valuationCurrency) this.valuationSymbols.set(i.baseAsset, i.symbol);
+    }
     for (const [asset, amt] of Object.entries(opts.initialCash ?? {}))
-      this.cashByAsset.set(asset, dec(amt, `initialCash.${asset}`));
+      this.addCash(asset, dec(amt, `initialCash.${asset}`));
   }
 
   instrument(symbol: string): Instrument {
     const i = this.instruments.get(symbol);
-    if (!i) throw new InvalidFieldError("symbol", symbol, "unknown instrument");
+    if (!i) throw new UnknownInstrumentError(symbol);
     return i;
   }
 
@@ -111,7 +117,10 @@ export class Portfolio {
   }
 
   private addCash(asset: string, delta: Decimal): void {
-    this.cashByAsset.set(asset, (this.cashByAsset.get(asset) ?? ZERO).plus(delta));
+    const next = (this.cashByAsset.get(asset) ?? ZERO).plus(delta);
+    this.cashByAsset.set(asset, next);
+    // Converted from the exact balance each time, so the number never drifts.
+    this.cashNums.set(asset, next.toNumber());
   }
 
   /** Deposit/withdraw (negative) cash outside trading. */
@@ -215,7 +224,7 @@ export class Portfolio {
       e =
         asset === this.valuationCurrency
           ? e.plus(amt)
-          : e.plus(amt.times(this.requireMark(`${asset}-${this.valuationCurrency}`)));
+          : e.plus(amt.times(this.requireMark(this.valuationSymbol(asset))));
     }
     return e;
   }
@@ -238,6 +247,25 @@ export class Portfolio {
   }
   markNumber(symbol: string): number {
     return this.markNums.get(symbol) ?? Number.NaN;
+  }
+  private valuationSymbol(asset: string): string {
+    return this.valuationSymbols.get(asset) ?? `${asset}-${this.valuationCurrency}`;
+  }
+  /** Cash balance as a number (exact balance converted; for risk contexts). */
+  cashNumber(asset: string): number {
+    return this.cashNums.get(asset) ?? 0;
+  }
+  /**
+   * Equity as a number at current marks, for per-tick breaker feeds (RiskEngine.markEquity).
+   * Assets without a mark count at 0 here (equity() throws instead).
+   */
+  equityNumber(): number {
+    let e = 0;
+    for (const [asset, amt] of this.cashNums) {
+      if (amt === 0) continue;
+      e += asset === this.valuationCurrency ? amt : amt * (this.markNums.get(this.valuationSymbol(asset)) ?? 0);
+    }
+    return e;
   }
   /** Gross notional in numbers; unmarked symbols count at 0. */
   grossNotionalNumber(strategyId?: string): number {

@@ -22,8 +22,8 @@ export function riskContextFromPortfolio(
   ctx.strategyPosition = portfolio.positionNumber(strategyId, symbol);
   ctx.strategyNotional = portfolio.grossNotionalNumber(strategyId);
   ctx.portfolioNotional = portfolio.grossNotionalNumber();
-  ctx.availableQuote = portfolio.cash(instr.quoteAsset).toNumber();
-  ctx.availableBase = opts.availableBase ?? portfolio.cash(instr.baseAsset).toNumber();
+  ctx.availableQuote = portfolio.cashNumber(instr.quoteAsset);
+  ctx.availableBase = opts.availableBase ?? portfolio.cashNumber(instr.baseAsset);
   if (opts.feeRate !== undefined) ctx.feeRate = opts.feeRate;
   return ctx;
 }
