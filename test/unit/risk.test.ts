@@ -289,6 +289,7 @@ describe("trading state", () => {
     expect(denial(e.check(intent(), ctx({ position: 2 }), T0))).toMatchObject({
       rule: "trading-state",
       limit: "REDUCING",
+      value: "BUY 1 vs position 2",
     });
     expect(denial(e.check(intent({ side: "SELL", quantity: dec(3) }), ctx({ position: 2 }), T0)).rule).toBe(
       "trading-state",
