@@ -3,7 +3,7 @@
 // Usage: `node scripts/ensure-chromium.mjs` or `import { ensureChromium } from "./ensure-chromium.mjs"`.
 // Installs with apt-get when missing and running as root; otherwise fails with one clear line.
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -33,6 +33,12 @@ export function ensureChromium() {
     try {
       fd = openSync(lockPath, "wx");
     } catch {
+      // A lock left behind by a killed run (older than the longest install) is removed, not waited on.
+      try {
+        if (Date.now() - statSync(lockPath).mtimeMs > 15 * 60_000) unlinkSync(lockPath);
+      } catch {
+        // lock vanished meanwhile: retry
+      }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockPath} (another chromium install?)`);
       sleep(1000);
     }
@@ -48,7 +54,7 @@ export function ensureChromium() {
   } finally {
     closeSync(fd);
     try {
-      execFileSync("rm", ["-f", lockPath]);
+      unlinkSync(lockPath);
     } catch {
       // best effort
     }

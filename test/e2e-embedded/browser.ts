@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
-// @ts-expect-error plain .mjs script without type declarations
 import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
 
 export const CHROMIUM_ARGS = [
