@@ -15,7 +15,9 @@ const wanted = createHash("sha256")
   .digest("hex");
 const have = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
 if (have !== wanted) {
-  const cmd = existsSync(lock) ? "npm ci --no-audit --no-fund" : "npm install --no-audit --no-fund";
+  // `npm install` honours the lockfile's pinned versions; `npm ci` is avoided because npm 11 lockfiles omit
+  // other platforms' optional packages (biome, buf), which makes `npm ci` refuse to run.
+  const cmd = "npm install --no-audit --no-fund";
   console.error(`[deps] node_modules is ${have ? "stale" : "missing"}; running: ${cmd}`);
   execSync(cmd, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, npm_config_update_notifier: "false" } });
   writeFileSync(stamp, `${wanted}\n`);
