@@ -112,6 +112,8 @@ function positionCharts(report: Report): { html: string; derived: boolean } {
         fill: "zero",
         includeZero: true,
         yFormat: defaultNumberFormat,
+        hoverBands: 90,
+        hoverFormat: (v) => String(v),
       },
     )}</div>`;
   });
@@ -202,6 +204,8 @@ export function renderReportHtml(report: Report, options: RenderReportOptions = 
     title: "Equity curve",
     height: 300,
     yFormat: moneyAxis,
+    hoverBands: 160,
+    hoverFormat: (v) => formatMoney(v.toFixed(2)),
     emptyText: "No equity points recorded",
   });
   const ddDerived = !report.drawdownCurve || report.drawdownCurve.length === 0;
@@ -216,6 +220,8 @@ export function renderReportHtml(report: Report, options: RenderReportOptions = 
     tone: "loss",
     includeZero: true,
     yFormat: pctAxis,
+    hoverBands: 160,
+    hoverFormat: (v) => `${v.toFixed(3)}%`,
     emptyText: "No equity points recorded",
   });
   const positions = positionCharts(report);

@@ -37,6 +37,13 @@ export interface ChartOptions {
   emptyText?: string;
   /** Label the last value at the right edge (default true for a single series). */
   showLast?: boolean;
+  /**
+   * Split the plot into this many vertical bands, each with an SVG <title> naming the time and the
+   * value there: native hover tooltips with no script (the report runs under a no-script CSP).
+   */
+  hoverBands?: number;
+  /** Value text in hover tooltips (default: yFormat at a fine step). */
+  hoverFormat?: (v: number) => string;
 }
 
 const SECOND = 1000;
@@ -290,6 +297,28 @@ export function renderLineChart(series: readonly ChartSeries[], opts: ChartOptio
     }
   });
 
+  const bands = Math.min(opts.hoverBands ?? 0, Math.floor(pw));
+  const first = drawn[0];
+  if (bands > 0 && first) {
+    const hoverFmt = opts.hoverFormat ?? ((v: number) => fmt(v, yStep / 100));
+    const bw = pw / bands;
+    const pts = first.points;
+    let j = 0;
+    parts.push('<g class="hover">');
+    for (let b = 0; b < bands; b++) {
+      const xc = xmin + ((b + 0.5) / bands) * (xmax - xmin);
+      // Last point at or before the band centre (the value in force there).
+      while (j + 1 < pts.length && pts[j + 1]!.x <= xc) j++;
+      const p = pts[j]!;
+      if (p.x > xc) continue; // before the first point: nothing to name
+      const when = new Date(p.x).toISOString().replace("T", " ").slice(0, 19);
+      parts.push(
+        `<rect x="${r1(m.left + b * bw)}" y="${m.top}" width="${r1(bw + 0.5)}" height="${ph}"><title>${escapeHtml(`${when} UTC \u2014 ${first.name}: ${hoverFmt(p.y)}`)}</title></rect>`,
+      );
+    }
+    parts.push("</g>");
+  }
+
   if (legend) {
     let lx = m.left;
     drawn.forEach((s, i) => {
@@ -326,5 +355,7 @@ svg.chart .s4{stroke:var(--c4);fill:var(--c4)} svg.chart .series-line.s4{fill:no
 svg.chart .s5{stroke:var(--c5);fill:var(--c5)} svg.chart .series-line.s5{fill:none}
 svg.chart .s-loss{stroke:var(--c-loss);fill:var(--c-loss)} svg.chart .series-line.s-loss{fill:none}
 svg.chart .last-tag rect{stroke:none}
+svg.chart .hover rect{fill:transparent;stroke:none}
+svg.chart .hover rect:hover{fill:var(--chart-hover,rgba(37,99,235,.07))}
 svg.chart .legend .swatch{stroke:none}
 `;

@@ -72,6 +72,11 @@ describe("report.html offline in headless Chromium", () => {
       "ETH-USD net quantity",
     ]);
 
+    // Hover tooltips without script: SVG <title> per vertical band.
+    const titles = await page.locator('svg[data-chart="equity"] g.hover title').allTextContents();
+    expect(titles.length).toBe(160);
+    expect(titles[0]).toMatch(/^2026-11-24 09:0\d:\d\d UTC \u2014 Equity: \$2\d\d,\d{3}\.\d\d$/);
+
     // Charts are laid out at a readable size.
     const box = await page.locator('svg[data-chart="equity"]').boundingBox();
     expect(box?.width ?? 0).toBeGreaterThan(800);
