@@ -321,7 +321,9 @@ export function hostEnv(p: HostPaths, port: number): NodeJS.ProcessEnv {
 /** Provisions (cached) and starts LocalStack on the host; returns once the process is spawned. */
 export async function startHostLocalStack(p: HostPaths, port: number, log: (m: string) => void): Promise<StartedHost> {
   mkdirSync(p.cacheDir, { recursive: true });
-  const [, javaHome] = await Promise.all([checkMaven(), checkJava()]);
+  // One at a time, so the first missing tool is the one reported.
+  const javaHome = await checkJava();
+  await checkMaven();
   const python = await ensureVenv(p, log);
   await ensureDynamoDbLocal(p, javaHome, log);
   log(`starting LocalStack ${LOCALSTACK_VERSION} on 127.0.0.1:${port} (log: ${p.logFile})`);

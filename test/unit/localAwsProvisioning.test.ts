@@ -1,0 +1,70 @@
+// Host-mode provisioning failures that need no LocalStack: missing tools give one clear line; the lock
+// file serialises concurrent runs and recovers from a dead owner.
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { hostPaths, LocalAwsPrerequisiteError, startHostLocalStack } from "../../lib/local-aws/hostMode";
+import { acquireLock } from "../../lib/local-aws/lock";
+
+let savedPath: string | undefined;
+beforeEach(() => {
+  savedPath = process.env.PATH;
+});
+afterEach(() => {
+  process.env.PATH = savedPath;
+});
+
+function which(tool: string): string | undefined {
+  for (const dir of (savedPath ?? "").split(":")) if (existsSync(join(dir, tool))) return join(dir, tool);
+  return undefined;
+}
+
+it("names Java and the package to install when no JDK is on PATH", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tse-noj-"));
+  process.env.PATH = join(dir, "empty-bin");
+  const err = await startHostLocalStack(hostPaths(dir), 4566, () => {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LocalAwsPrerequisiteError);
+  expect(String((err as Error).message)).toMatch(/needs a Java 17\+ JDK .*apt-get install openjdk-17-jdk-headless/);
+  expect(String((err as Error).message).split("\n")).toHaveLength(1);
+});
+
+it("names Maven when Java is present but mvn is not", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tse-nomvn-"));
+  const bin = join(dir, "bin");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(bin);
+  for (const tool of ["java", "javac", "jar"]) {
+    const real = which(tool);
+    if (!real) throw new Error(`this test needs ${tool} on PATH`);
+    symlinkSync(real, join(bin, tool));
+  }
+  process.env.PATH = bin;
+  const err = await startHostLocalStack(hostPaths(dir), 4566, () => {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LocalAwsPrerequisiteError);
+  expect(String((err as Error).message)).toMatch(/needs Maven .*apt-get install maven/);
+});
+
+it("lock: a second acquirer waits for the first; a dead owner's lock is taken over", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tse-lock-"));
+  const path = join(dir, "x.lock");
+  const release = await acquireLock(path);
+  expect(readFileSync(path, "utf8")).toBe(String(process.pid));
+  let second = false;
+  const waiting = acquireLock(path, { timeoutMs: 5000 }).then((r) => {
+    second = true;
+    return r;
+  });
+  await new Promise((r) => setTimeout(r, 400));
+  expect(second).toBe(false);
+  release();
+  const release2 = await waiting;
+  expect(second).toBe(true);
+  release2();
+  expect(existsSync(path)).toBe(false);
+  // A pid that cannot be alive (above pid_max) owns a stale lock.
+  writeFileSync(path, "2147483646");
+  const release3 = await acquireLock(path, { timeoutMs: 2000 });
+  expect(readFileSync(path, "utf8")).toBe(String(process.pid));
+  release3();
+});
