@@ -13,6 +13,7 @@ import { InMemoryStateStore } from "../lib/adapters/embedded/InMemoryStateStore"
 import type { ItemStateStore } from "../lib/adapters/state/ItemStateStore";
 import { dec } from "../lib/domain/decimal";
 import { createOrder } from "../lib/domain/orders";
+import { ensureLocalAws } from "../lib/local-aws/ensureLocalAws";
 import type { FillInput } from "../lib/ports/StateStore";
 
 const RUNS = 3;
@@ -31,25 +32,6 @@ const percentile = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
 };
 const round = (x: number, dp = 3): number => Number(x.toFixed(dp));
-
-async function endpoint(progress: (m: string) => void): Promise<string> {
-  const fromEnv = process.env.AWS_ENDPOINT_URL_DYNAMODB ?? process.env.AWS_ENDPOINT_URL;
-  if (fromEnv) return fromEnv;
-  // Provision through the foundation's local-aws module when present (it starts/caches LocalStack).
-  const spec = "../lib/local-aws/index";
-  try {
-    const mod = (await import(spec)) as { ensureLocalAws?: () => Promise<unknown> };
-    if (typeof mod.ensureLocalAws === "function") {
-      progress("provisioning LocalStack via lib/local-aws ensureLocalAws()");
-      const env = (await mod.ensureLocalAws()) as { endpoint?: string; AWS_ENDPOINT_URL?: string } | undefined;
-      const url = env?.endpoint ?? env?.AWS_ENDPOINT_URL ?? process.env.AWS_ENDPOINT_URL;
-      if (url) return url;
-    }
-  } catch (err) {
-    progress(`lib/local-aws not usable (${(err as Error).message.split("\n")[0]}); trying 127.0.0.1:4566`);
-  }
-  return "http://127.0.0.1:4566";
-}
 
 async function seedOrders(store: ItemStateStore, run: number): Promise<string[]> {
   const ids: string[] = [];
@@ -111,9 +93,10 @@ async function timeFills(store: ItemStateStore, fills: FillInput[]): Promise<num
 }
 
 export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
-  const url = await endpoint(progress);
+  // Reuses a healthy AWS_ENDPOINT_URL / shared LocalStack, or starts one (host mode) and leaves it on stop().
+  const local = await ensureLocalAws({ log: progress });
   const client = new DynamoDBClient({
-    endpoint: url,
+    endpoint: process.env.AWS_ENDPOINT_URL_DYNAMODB ?? local.endpoint,
     region: process.env.AWS_REGION ?? "us-east-1",
     credentials: { accessKeyId: "test", secretAccessKey: "test" },
   });
@@ -163,6 +146,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     counter.detach();
     await Promise.allSettled(tables.map((t) => deleteTable(client, t)));
     client.destroy();
+    await local.stop();
   }
   return {
     "ddb.requests_per_fill": round(median(perRun.requestsPerFill)),
