@@ -113,6 +113,13 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       ),
     );
 
+  const echoSpec = { name: "bench-echo", definition: ECHO, methods: { echo: { idempotent: true } } };
+  const echoManager = new ClientManager({
+    discovery: new Discovery({ explicit: { "bench-echo": `127.0.0.1:${echo.port}` }, env: {} }),
+    logger: { info() {}, warn() {}, debug() {} },
+  });
+  const echoViaManager = () => echoManager.unary(echoSpec, "echo", payload);
+
   try {
     for (let i = 0; i < WARMUP; i++) {
       const res = await place(-1 - i);
@@ -121,15 +128,18 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         throw new Error(`bench order not EXPIRED: ${res.order?.status} ${res.order?.rejectReason}`);
       }
       await echoCall();
+      await echoViaManager();
     }
     const po: { p50: number; p99: number }[] = [];
     const ec: { p50: number; p99: number }[] = [];
+    const em: { p50: number; p99: number }[] = [];
     for (let r = 0; r < RUNS; r++) {
       // Interleave the two so machine noise hits both alike.
       po.push(await measure(place, r * CALLS));
       ec.push(await measure(echoCall, 0));
+      em.push(await measure(echoViaManager, 0));
       progress(
-        `run ${r + 1}/${RUNS}: place_order p50 ${po[r]?.p50.toFixed(0)} µs p99 ${po[r]?.p99.toFixed(0)} µs; echo p50 ${ec[r]?.p50.toFixed(0)} µs p99 ${ec[r]?.p99.toFixed(0)} µs`,
+        `run ${r + 1}/${RUNS}: place_order p50 ${po[r]?.p50.toFixed(0)} µs p99 ${po[r]?.p99.toFixed(0)} µs; echo p50 ${ec[r]?.p50.toFixed(0)} µs p99 ${ec[r]?.p99.toFixed(0)} µs; echo via ClientManager p50 ${em[r]?.p50.toFixed(0)} µs`,
       );
     }
     const stats = manager.stats()["exchange.PlaceOrder"];
@@ -142,10 +152,14 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "grpc.echo_p50_us": Math.round(ecP50),
       "grpc.echo_p99_us": Math.round(median(ec.map((x) => x.p99))),
       "grpc.place_order_vs_echo_p50": Number((poP50 / ecP50).toFixed(2)),
+      // The same echo through ClientManager: what the client layer itself adds.
+      "grpc.echo_via_client_manager_p50_us": Math.round(median(em.map((x) => x.p50))),
+      "grpc.echo_via_client_manager_p99_us": Math.round(median(em.map((x) => x.p99))),
     };
   } finally {
     bare.close();
     await manager.close();
+    await echoManager.close();
     await new Promise<void>((resolve) => echo.server.tryShutdown(() => resolve()));
     await exchange.stop();
   }
