@@ -85,7 +85,7 @@ export class ExchangeSimulator extends SimServer {
       this.liquidity = new MarketSimulation({ seed: opts.seed ?? 7, startTimeMs: Date.now() });
       this.ownsLiquidity = true;
     }
-    if (opts.chaos) this.setChaos(opts.chaos);
+    if (opts.chaos && Object.values(opts.chaos).some((v) => v !== undefined)) this.setChaos(opts.chaos);
   }
 
   protected override onStart(): void {

@@ -1,0 +1,144 @@
+// Runner for the simulators: one, or all in one process (sharing the market simulation and the config store).
+// `npm run sim -- <exchange|market-data|risk|config|coordinator|all> [--port N] [--seed N] [--scenario X] ...`
+import { existsSync } from "node:fs";
+import { createJsonLogger, type LogLevel } from "./common/logger";
+import type { SimServer } from "./common/SimServer";
+import { ConfigStore } from "./config/ConfigStore";
+import { ConfigurationSimulator, DEFAULT_CONFIG_FILE, DEFAULT_CONFIG_PORT } from "./config/ConfigurationSimulator";
+import { DEFAULT_COORDINATOR_PORT, TestCoordinatorSimulator } from "./coordinator/TestCoordinatorSimulator";
+import { DEFAULT_EXCHANGE_PORT, ExchangeSimulator } from "./exchange/ExchangeSimulator";
+import { DEFAULT_MARKET_DATA_PORT, MarketDataSimulator } from "./market-data/MarketDataSimulator";
+import { MarketSimulation, type PriceModel, parseScenario } from "./market-data/MarketSimulation";
+import { DEFAULT_RISK_PORT, RiskMonitorSimulator } from "./risk/RiskMonitorSimulator";
+
+export const SIMULATOR_NAMES = ["exchange", "market-data", "risk", "config", "coordinator"] as const;
+export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
+
+export const DEFAULT_PORTS: Readonly<Record<SimulatorName, number>> = {
+  exchange: DEFAULT_EXCHANGE_PORT,
+  "market-data": DEFAULT_MARKET_DATA_PORT,
+  risk: DEFAULT_RISK_PORT,
+  coordinator: DEFAULT_COORDINATOR_PORT,
+  config: DEFAULT_CONFIG_PORT,
+};
+
+export interface SimulatorsOptions {
+  /** Which to start (default: all). */
+  only?: readonly SimulatorName[];
+  host?: string;
+  /** Per-simulator ports (0 = ephemeral); missing ones use DEFAULT_PORTS. */
+  ports?: Partial<Record<SimulatorName, number>>;
+  seed?: number;
+  scenario?: string;
+  model?: PriceModel;
+  /** How often the shared market simulation advances, ms. */
+  tickMs?: number;
+  configFile?: string;
+  environment?: string;
+  chaos?: { latencyMs?: number; rejectionRate?: number; spreadMultiplier?: number };
+  quiet?: boolean;
+  logLevel?: LogLevel;
+}
+
+export interface RunningSimulators {
+  servers: Partial<Record<SimulatorName, SimServer>>;
+  ports: Partial<Record<SimulatorName, number>>;
+  /** Addresses host:port, e.g. for discovery env vars. */
+  addresses: Partial<Record<SimulatorName, string>>;
+  market: MarketSimulation | undefined;
+  config: ConfigStore | undefined;
+  stop(): Promise<void>;
+}
+
+/** Start the requested simulators in this process. Throws (after stopping what started) if any fails to bind. */
+export async function startSimulators(opts: SimulatorsOptions = {}): Promise<RunningSimulators> {
+  const only = new Set(opts.only ?? SIMULATOR_NAMES);
+  const host = opts.host ?? "127.0.0.1";
+  const common = (name: string) => ({ logger: createJsonLogger(name, { quiet: opts.quiet, level: opts.logLevel }) });
+  const seed = opts.seed ?? 1;
+  const scenario = parseScenario(opts.scenario ?? "");
+
+  const needsMarket = only.has("market-data") || only.has("exchange");
+  const market = needsMarket
+    ? new MarketSimulation({ seed, scenario, model: opts.model, startTimeMs: Date.now() })
+    : undefined;
+  const needsConfig = only.has("config") || only.has("risk");
+  const configFile = opts.configFile ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const config = needsConfig ? (configFile ? ConfigStore.fromFile(configFile) : new ConfigStore()) : undefined;
+
+  const servers: Partial<Record<SimulatorName, SimServer>> = {};
+  if (only.has("market-data")) {
+    servers["market-data"] = new MarketDataSimulator({
+      ...common("market-data-sim"),
+      seed,
+      model: opts.model,
+      simulation: market,
+      tickMs: opts.tickMs,
+    });
+  }
+  if (only.has("exchange")) {
+    const ex = new ExchangeSimulator({ ...common("exchange-sim"), seed, liquidity: market, chaos: opts.chaos });
+    servers.exchange = ex;
+  }
+  if (only.has("risk")) {
+    servers.risk = new RiskMonitorSimulator({ ...common("risk-sim"), config, environment: opts.environment });
+  }
+  if (only.has("config")) {
+    servers.config = new ConfigurationSimulator({
+      ...common("config-sim"),
+      store: config,
+      environment: opts.environment,
+    });
+  }
+  if (only.has("coordinator")) servers.coordinator = new TestCoordinatorSimulator(common("coordinator-sim"));
+
+  // The market advances on its own clock when the market-data server is absent (exchange alone).
+  let ticker: NodeJS.Timeout | undefined;
+  if (market && !servers["market-data"]) ticker = setInterval(() => market.advanceTo(Date.now()), opts.tickMs ?? 100);
+
+  const ports: Partial<Record<SimulatorName, number>> = {};
+  const addresses: Partial<Record<SimulatorName, string>> = {};
+  const started: SimServer[] = [];
+  const stop = async () => {
+    if (ticker) clearInterval(ticker);
+    await Promise.all(started.map((s) => s.stop()));
+    if (servers.risk) (servers.risk as RiskMonitorSimulator).dispose();
+  };
+  try {
+    for (const name of SIMULATOR_NAMES) {
+      const s = servers[name];
+      if (!s) continue;
+      const port = await s.start(opts.ports?.[name] ?? DEFAULT_PORTS[name], host);
+      started.push(s);
+      ports[name] = port;
+      addresses[name] = `${host}:${port}`;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { servers, ports, addresses, market, config, stop };
+}
+
+/** Run until SIGTERM/SIGINT, then stop gracefully. */
+export async function runSimulators(opts: SimulatorsOptions): Promise<RunningSimulators> {
+  const log = createJsonLogger("sim", { quiet: opts.quiet, level: opts.logLevel });
+  const running = await startSimulators(opts);
+  log.info("simulators ready", { ports: running.ports });
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error("shutdown failed", { error: String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  return running;
+}
