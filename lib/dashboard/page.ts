@@ -11,7 +11,7 @@ export function renderDashboardPage(opts: { nonce: string; title: string }): str
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(opts.title)}</title>
-<style>${PAGE_CSS}${CHART_CSS}</style>
+<style nonce="${escapeHtml(opts.nonce)}">${PAGE_CSS}${CHART_CSS}</style>
 </head>
 <body>
 <header class="top">

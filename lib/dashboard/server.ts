@@ -229,7 +229,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
           "x-content-type-options": "nosniff",
           "referrer-policy": "no-referrer",
           "x-frame-options": "DENY",
-          "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+          "content-security-policy": `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
         });
         res.end(
           req.method === "HEAD"

@@ -92,6 +92,15 @@ describe("live dashboard in headless Chromium", () => {
     expect(Number(await page.locator("#fills").getAttribute("data-rows"))).toBeGreaterThan(0);
     expect(Number(await page.locator("#open-orders").getAttribute("data-rows"))).toBeGreaterThan(0);
     expect(await page.locator("#risk-state").textContent()).toBe("ACTIVE");
+    // The nonce CSP lets our own stylesheet apply: the kill switch is the red button.
+    const killColour = await page
+      .locator("#kill-switch")
+      .evaluate(
+        (el) =>
+          (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el)
+            .backgroundColor,
+      );
+    expect(killColour).toBe("rgb(220, 38, 38)");
     expect(await page.locator("#kpi-equity").textContent()).toMatch(/^\$\d{3},\d{3}\.\d{2}$/);
   });
 

@@ -71,6 +71,7 @@ describe("dashboard server", () => {
     const csp = String(r.headers["content-security-policy"]);
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
     const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
     expect(r.body).toContain(`<script nonce="${nonce}">`);
     expect(r.body).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
