@@ -124,11 +124,16 @@ export interface OrderFill {
 
 /**
  * Apply an execution. Status becomes partially-filled or filled (a fill during pending-cancel
- * keeps pending-cancel unless it completes the order). Overfill throws FillError; a partial fill
+ * keeps pending-cancel unless it completes the order). A late fill on a canceled or expired order
+ * is booked and keeps the terminal status unless it completes the order (then filled). Overfill throws FillError; a partial fill
  * of a FOK order throws FillError (FOK is all-or-nothing).
  */
 export function applyFill(order: Order, fill: OrderFill, now: number): Order {
-  if (!isOpen(order.status))
+  // A late fill: the exchange executed before the cancel/expiry took effect, but the events arrived
+  // out of order. The execution is the truth, so it is booked; the order stays terminal unless the
+  // fill completes it, in which case it was in fact filled.
+  const late = order.status === "canceled" || order.status === "expired";
+  if (!late && !isOpen(order.status))
     throw new FillError(
       "status",
       order.status,
@@ -148,10 +153,10 @@ export function applyFill(order: Order, fill: OrderFill, now: number): Order {
   const done = remainingQuantity.isZero();
   const status: OrderStatus = done
     ? "filled"
-    : order.status === "pending-cancel"
-      ? "pending-cancel"
+    : late || order.status === "pending-cancel"
+      ? order.status
       : "partially-filled";
-  if (status !== order.status && !canTransition(order.status, status)) {
+  if (!late && status !== order.status && !canTransition(order.status, status)) {
     throw new IllegalTransitionError(order.status, status, order.orderId);
   }
   return {
