@@ -187,6 +187,8 @@ export class ClientManager {
   private readonly statCells = new Map<string, StatCell>();
   private readonly activeStreams = new Set<grpc.ClientReadableStream<unknown>>();
   private closed = false;
+  private inflight = 0;
+  private onDrained: (() => void) | undefined;
 
   constructor(opts: ClientManagerOptions = {}) {
     this.discovery = opts.discovery ?? new Discovery();
@@ -226,6 +228,10 @@ export class ClientManager {
       "deadlineMs",
     );
     const state = this.stateFor(spec.name);
+    if (this.closed) {
+      throw new ClientClosedError(`client manager closed`, spec.name, rpc, grpc.status.CANCELLED, "closed");
+    }
+    this.inflight++;
     const started = performance.now();
     const deadlineAt = Date.now() + deadlineMs;
     const { span, metadata } = this.startSpan(spec.name, def, opts);
@@ -296,6 +302,7 @@ export class ClientManager {
       throw err;
     } finally {
       span.end();
+      if (--this.inflight === 0) this.onDrained?.();
     }
   }
 
@@ -407,17 +414,36 @@ export class ClientManager {
     return () => d.dispose();
   }
 
-  /** Cancels open streams and closes every channel. Further calls fail. */
-  async close(): Promise<void> {
+  /**
+   * Graceful shutdown: new calls fail with ClientClosedError at once, open streams are cancelled, in-flight unary
+   * calls get up to `drainTimeoutMs` (default 2000) to finish, then every channel is closed. Stats stay readable.
+   */
+  async close(opts: { drainTimeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.activeStreams) s.cancel();
     this.activeStreams.clear();
+    if (this.inflight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          this.onDrained = resolve;
+        }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, opts.drainTimeoutMs ?? 2_000);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     for (const s of this.services.values()) {
       s.client?.close();
       s.client = undefined;
     }
-    this.resetStats();
+  }
+
+  /** Unary calls currently in flight. */
+  get inflightCalls(): number {
+    return this.inflight;
   }
 
   get isClosed(): boolean {

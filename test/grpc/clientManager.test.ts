@@ -7,6 +7,7 @@ import { ClientManager, type ServiceSpec } from "../../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../../lib/grpc/discovery";
 import {
   CircuitOpenError,
+  ClientClosedError,
   DeadlineExceededError,
   InvalidArgumentError,
   NotFoundError,
@@ -246,5 +247,20 @@ describe("ClientManager", () => {
     expect(st?.p99Us).toBeGreaterThanOrEqual(st?.p50Us ?? 0);
     await m.close();
     await expect(m.unary(spec(false), "Check", { service: "ok" })).rejects.toThrow(/closed/);
+  });
+
+  it("close() lets in-flight calls finish (bounded), then refuses new ones", async () => {
+    const s = await server(0, () => ({ delayMs: 250 }));
+    const m = manager(s.port);
+    const inFlight = m.unary(spec(false), "Check", { service: "drain" });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(m.inflightCalls).toBe(1);
+    const t0 = Date.now();
+    await m.close({ drainTimeoutMs: 2_000 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(100);
+    await expect(inFlight).resolves.toEqual({ status: "SERVING" });
+    expect(m.stats()["health-test.Check"]?.count).toBe(1); // stats survive close
+    const after = await m.unary(spec(false), "Check", { service: "drain" }).catch((e: unknown) => e);
+    expect(after).toBeInstanceOf(ClientClosedError);
   });
 });
