@@ -6,6 +6,7 @@ export * from "./EngineClient";
 export * from "./ExchangeClient";
 export * from "./errors";
 export * from "./MarketDataClient";
+export * from "./metrics";
 export * from "./ResumableStream";
 export * from "./RiskMonitorClient";
 export * from "./TestCoordinatorClient";

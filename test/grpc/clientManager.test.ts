@@ -14,6 +14,7 @@ import {
   PeerUnavailableError,
   RejectedError,
 } from "../../lib/grpc/errors";
+import { clientMetricsText } from "../../lib/grpc/metrics";
 
 type Behaviour = (req: { service: string }, md: grpc.Metadata) => { code?: grpc.status; delayMs?: number } | undefined;
 
@@ -245,6 +246,10 @@ describe("ClientManager", () => {
     expect(st?.errors).toBe(1);
     expect(st?.p50Us).toBeGreaterThan(0);
     expect(st?.p99Us).toBeGreaterThanOrEqual(st?.p50Us ?? 0);
+    const text = clientMetricsText(m);
+    expect(text).toContain('tse_grpc_client_calls_total{service="health-test",method="Check"} 21');
+    expect(text).toContain('tse_grpc_client_errors_total{service="health-test",method="Check"} 1');
+    expect(text).toContain('tse_grpc_client_breaker_state{service="health-test"} 0');
     await m.close();
     await expect(m.unary(spec(false), "Check", { service: "ok" })).rejects.toThrow(/closed/);
   });
