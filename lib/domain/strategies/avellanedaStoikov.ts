@@ -13,7 +13,7 @@
 import { z } from "zod";
 import type { L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";
-import { askTicks, bidTicks, DecimalNumberCache, fromUnits, quoteNums, tickInfo } from "./quoteMath";
+import { askTicks, bidTicks, DecimalNumberCache, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
 import { cancelIntent, type FillView, type OpenOrderView, type Strategy, type StrategyContext } from "./Strategy";
 
 export const AvellanedaStoikovConfigSchema = z.object({
@@ -21,12 +21,12 @@ export const AvellanedaStoikovConfigSchema = z.object({
   venues: ScopeList,
   orderQuantity: PositiveDecimal.prefault("0.01"),
   /** Risk aversion γ (1 / (price·qty)). */
-  gamma: z.number().positive().default(0.1),
+  gamma: z.number().positive().default(0.01),
   /** Order-book liquidity κ (1/price). Used until estimated when estimateKappa. */
   kappa: z.number().positive().default(1.5),
   estimateKappa: z.boolean().default(false),
   kappaMinFills: z.number().int().positive().default(20),
-  horizonSeconds: z.number().positive().default(3600),
+  horizonSeconds: z.number().positive().default(60),
   infiniteHorizon: z.boolean().default(false),
   /** EWMA weight of the past for σ² (per tick). */
   sigmaLambda: z.number().gt(0).lt(1).default(0.97),
@@ -91,7 +91,7 @@ export class AvellanedaStoikovStrategy implements Strategy {
   readonly name = "avellaneda-stoikov";
   private readonly state = new Map<string, SymbolState>();
   private readonly placedTicks = new Map<string, number>();
-  private readonly posCache = new DecimalNumberCache();
+  private readonly posCache = new Map<string, DecimalNumberCache>();
   private readonly maxPos: number;
   private sessionStart: number | undefined;
   private fillDepthEwma: number | undefined;
@@ -142,7 +142,12 @@ export class AvellanedaStoikovStrategy implements Strategy {
     this.sessionStart ??= q.ts;
     if (st.ticks < c.warmupTicks) return [];
 
-    const pos = this.posCache.get(ctx.position(q.symbol));
+    let pc = this.posCache.get(q.symbol);
+    if (!pc) {
+      pc = new DecimalNumberCache();
+      this.posCache.set(q.symbol, pc);
+    }
+    const pos = pc.get(ctx.position(q.symbol));
     const kappa = this.currentKappa();
     let quote: AsQuote;
     if (c.infiniteHorizon) {
@@ -159,7 +164,8 @@ export class AvellanedaStoikovStrategy implements Strategy {
       bid = centre - minHalf;
       ask = centre + minHalf;
     }
-    const { tick, tickD } = tickInfo(inst);
+    const ti = tickInfo(inst);
+    const tick = ti.tick;
     const want: { side: Side; ticks: number }[] = [];
     if (pos < this.maxPos) want.push({ side: "BUY", ticks: Math.min(bidTicks(bid, tick), askTicks(n.ask, tick) - 1) });
     if (pos > -this.maxPos)
@@ -191,7 +197,7 @@ export class AvellanedaStoikovStrategy implements Strategy {
         timeInForce: "GTC",
         postOnly: true,
         quantity: c.orderQuantity,
-        limitPrice: fromUnits(w.ticks, tickD),
+        limitPrice: priceFromTicks(w.ticks, ti),
         tag,
       });
     }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { type Decimal, ZERO } from "../decimal";
 import type { L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal } from "./config";
-import { askTicks, bidTicks, fromUnits, quoteNums, tickInfo } from "./quoteMath";
+import { askTicks, bidTicks, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
 import {
   type FillView,
   type OrderEventView,
@@ -56,8 +56,9 @@ function touch(q: L1Quote, side: Side, ctx: StrategyContext): Decimal | undefine
   const inst = ctx.instrument(q.symbol);
   if (!inst) return undefined;
   const n = quoteNums(q);
-  const { tick, tickD } = tickInfo(inst);
-  return side === "BUY" ? fromUnits(bidTicks(n.bid, tick), tickD) : fromUnits(askTicks(n.ask, tick), tickD);
+  const ti = tickInfo(inst);
+  const tick = ti.tick;
+  return side === "BUY" ? priceFromTicks(bidTicks(n.bid, tick), ti) : priceFromTicks(askTicks(n.ask, tick), ti);
 }
 
 const noop = (): OrderIntent[] => [];
@@ -256,16 +257,17 @@ export class ChaosSlowLeakStrategy implements Strategy {
     const side: Side = this.n % 2 === 0 ? "BUY" : "SELL";
     const p = slowLeakErrorProbability(this.n, c.errorStep, c.maxErrorProbability);
     const n = quoteNums(q);
-    const { tick, tickD } = tickInfo(inst);
+    const ti = tickInfo(inst);
+    const tick = ti.tick;
     if (this.rng() < p) {
       this.errors++;
       // Fat finger: a limit far through the market that would sweep the book.
       const f = c.fatFingerPct / 100;
       const px = side === "BUY" ? askTicks(n.ask * (1 + f), tick) : bidTicks(n.bid * (1 - f), tick);
-      return [limit(this.id, q, side, c.orderQuantity, fromUnits(px, tickD), `chaos-sl:${this.n}:error`, "IOC")];
+      return [limit(this.id, q, side, c.orderQuantity, priceFromTicks(px, ti), `chaos-sl:${this.n}:error`, "IOC")];
     }
     const px = side === "BUY" ? bidTicks(n.bid, tick) : askTicks(n.ask, tick);
-    return [limit(this.id, q, side, c.orderQuantity, fromUnits(px, tickD), `chaos-sl:${this.n}`, "IOC")];
+    return [limit(this.id, q, side, c.orderQuantity, priceFromTicks(px, ti), `chaos-sl:${this.n}`, "IOC")];
   }
   onFill(_f: FillView, _ctx: StrategyContext): OrderIntent[] {
     return [];

@@ -2,11 +2,17 @@
 // Quotes are only cancelled/replaced when the desired price moved more than the refresh tolerance.
 
 import { z } from "zod";
-import type { Decimal } from "../decimal";
 import type { L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";
-import { askTicks, bidTicks, DecimalNumberCache, fromUnits, quoteNums, tickInfo } from "./quoteMath";
-import { cancelIntent, type FillView, type OpenOrderView, type Strategy, type StrategyContext } from "./Strategy";
+import { askTicks, bidTicks, DecimalNumberCache, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
+import {
+  cancelIntent,
+  type FillView,
+  type OpenOrderView,
+  type OrderEventView,
+  type Strategy,
+  type StrategyContext,
+} from "./Strategy";
 
 export const MarketMakingConfigSchema = z.object({
   symbols: ScopeList,
@@ -26,6 +32,8 @@ export const MarketMakingConfigSchema = z.object({
   inventorySkewBps: z.number().nonnegative().default(5),
   /** Keep a resting quote if the desired price moved by at most this many bps of mid. */
   refreshToleranceBps: z.number().nonnegative().default(2),
+  /** After a quote is denied by risk or rejected, leave that slot empty this long (ms). */
+  denialBackoffMs: z.number().int().nonnegative().default(1000),
 });
 export type MarketMakingConfig = z.output<typeof MarketMakingConfigSchema>;
 
@@ -66,15 +74,25 @@ export function mmDesiredQuotes(
   return out;
 }
 
+/** Per venue+symbol quoting state: interned tags and the last price placed per slot. */
+interface BookSlots {
+  /** slot = level * 2 + (SELL ? 1 : 0) */
+  tags: string[];
+  placedTicks: Float64Array;
+  /** Per slot: no new quote before this ts (after a denial/rejection). */
+  retryAt: Float64Array;
+  /** Position Decimal→number, per symbol (identity-cached). */
+  pos: DecimalNumberCache;
+}
+
 export class MarketMakingStrategy implements Strategy {
   readonly name = "market-making";
-  private readonly posCache = new DecimalNumberCache();
   private readonly maxPos: number;
-  /** Last price (ticks) we placed per tag; lets us compare without reading Decimals back. */
-  private readonly placedTicks = new Map<string, number>();
   private readonly symbols: Set<string> | undefined;
   private readonly venues: Set<string> | undefined;
-  private readonly tagPrefix = new Map<string, string>();
+  private readonly books = new Map<string, Map<string, BookSlots>>();
+  // Scratch: open order per slot for the current tick.
+  private readonly found: (OpenOrderView | undefined)[];
 
   constructor(
     readonly id: string,
@@ -83,16 +101,29 @@ export class MarketMakingStrategy implements Strategy {
     this.maxPos = config.maxPosition.toNumber();
     this.symbols = config.symbols?.length ? new Set(config.symbols) : undefined;
     this.venues = config.venues?.length ? new Set(config.venues) : undefined;
+    this.found = new Array(config.levels * 2).fill(undefined);
   }
 
-  private prefix(venue: string, symbol: string): string {
-    const k = `${venue}|${symbol}`;
-    let p = this.tagPrefix.get(k);
-    if (p === undefined) {
-      p = `mm:${venue}:${symbol}:`;
-      this.tagPrefix.set(k, p);
+  private slots(venue: string, symbol: string): BookSlots {
+    let bySymbol = this.books.get(venue);
+    if (!bySymbol) {
+      bySymbol = new Map();
+      this.books.set(venue, bySymbol);
     }
-    return p;
+    let b = bySymbol.get(symbol);
+    if (!b) {
+      const tags: string[] = [];
+      for (let l = 0; l < this.config.levels; l++)
+        tags.push(`mm:${venue}:${symbol}:BUY:${l}`, `mm:${venue}:${symbol}:SELL:${l}`);
+      b = {
+        tags,
+        placedTicks: new Float64Array(tags.length).fill(Number.NaN),
+        retryAt: new Float64Array(tags.length),
+        pos: new DecimalNumberCache(),
+      };
+      bySymbol.set(symbol, b);
+    }
+    return b;
   }
 
   onMarket(q: L1Quote, ctx: StrategyContext): OrderIntent[] {
@@ -102,57 +133,91 @@ export class MarketMakingStrategy implements Strategy {
     if (!inst) return [];
     const n = quoteNums(q);
     if (!(n.bid > 0) || !(n.ask > n.bid)) return [];
-    const { tick, tickD } = tickInfo(inst);
-    const pos = this.posCache.get(ctx.position(q.symbol));
-    const desired = mmDesiredQuotes(this.config, n.bid, n.ask, tick, pos, this.maxPos);
+    const ti = tickInfo(inst);
+    const tick = ti.tick;
+    const c = this.config;
+    const book = this.slots(q.venue, q.symbol);
+    const pos = book.pos.get(ctx.position(q.symbol));
+    const tags = book.tags;
+    const found = this.found;
+    found.fill(undefined);
+    // Match this book's open orders to slots by (interned) tag.
+    const open = ctx.openOrders();
+    for (let i = 0; i < open.length; i++) {
+      const o = open[i]!;
+      if (o.pendingCancel || o.venue !== q.venue || o.symbol !== q.symbol || o.tag === undefined) continue;
+      const k = tags.indexOf(o.tag);
+      if (k >= 0) found[k] = o;
+    }
+    // Same maths as mmDesiredQuotes, without allocating per tick.
     const mid = (n.bid + n.ask) / 2;
-    const tolTicks = (mid * this.config.refreshToleranceBps) / 10_000 / tick;
-    const prefix = this.prefix(q.venue, q.symbol);
-
-    const live = new Map<string, OpenOrderView>();
-    for (const o of ctx.openOrders()) {
-      if (o.pendingCancel || o.tag === undefined || !o.tag.startsWith(prefix)) continue;
-      live.set(o.tag, o);
-    }
-    const out: OrderIntent[] = [];
-    const wanted = new Set<string>();
-    for (const d of desired) {
-      const tag = `${prefix}${d.side}:${d.level}`;
-      wanted.add(tag);
-      const existing = live.get(tag);
-      if (existing) {
-        const placed = this.placedTicks.get(tag);
-        if (placed !== undefined && Math.abs(placed - d.ticks) <= tolTicks) continue;
-        out.push(cancelIntent(this.id, existing));
+    const half = (mid * Math.max(c.spreadBps, c.minSpreadBps)) / 20_000;
+    const ratio = Math.max(-1, Math.min(1, pos / this.maxPos));
+    const centre = mid * (1 - (ratio * c.inventorySkewBps) / 10_000);
+    const bidCap = askTicks(n.ask, tick) - 1;
+    const askFloor = bidTicks(n.bid, tick) + 1;
+    const tolTicks = (mid * c.refreshToleranceBps) / 10_000 / tick;
+    let out: OrderIntent[] | undefined;
+    for (let l = 0; l < c.levels; l++) {
+      const off = (mid * c.levelSpacingBps * l) / 10_000;
+      for (let sideIdx = 0; sideIdx < 2; sideIdx++) {
+        const slot = l * 2 + sideIdx;
+        const existing = found[slot];
+        const wanted = sideIdx === 0 ? ratio < 1 : ratio > -1;
+        if (!wanted) {
+          if (existing) out = append(out, cancelIntent(this.id, existing));
+          continue;
+        }
+        const ticks =
+          sideIdx === 0
+            ? Math.min(bidTicks(centre - half - off, tick), bidCap - l)
+            : Math.max(askTicks(centre + half + off, tick), askFloor + l);
+        if (existing) {
+          if (Math.abs(book.placedTicks[slot]! - ticks) <= tolTicks) continue;
+          out = append(out, cancelIntent(this.id, existing));
+        }
+        if (ticks <= 0 || q.ts < book.retryAt[slot]!) continue;
+        book.placedTicks[slot] = ticks;
+        out = append(out, {
+          strategyId: this.id,
+          venue: q.venue,
+          symbol: q.symbol,
+          side: sideIdx === 0 ? "BUY" : "SELL",
+          type: "LIMIT",
+          timeInForce: "GTC",
+          postOnly: true,
+          quantity: c.orderQuantity,
+          limitPrice: priceFromTicks(ticks, ti),
+          tag: tags[slot]!,
+        });
       }
-      this.placedTicks.set(tag, d.ticks);
-      out.push(this.quoteIntent(q, d, tag, fromUnits(d.ticks, tickD)));
     }
-    // Levels no longer wanted (inventory limit reached on that side): pull them.
-    for (const [tag, o] of live) if (!wanted.has(tag)) out.push(cancelIntent(this.id, o));
-    return out;
-  }
-
-  private quoteIntent(q: L1Quote, d: DesiredQuote, tag: string, price: Decimal): OrderIntent {
-    return {
-      strategyId: this.id,
-      venue: q.venue,
-      symbol: q.symbol,
-      side: d.side,
-      type: "LIMIT",
-      timeInForce: "GTC",
-      postOnly: true,
-      quantity: this.config.orderQuantity,
-      limitPrice: price,
-      tag,
-    };
+    return out ?? NONE;
   }
 
   onFill(_fill: FillView, _ctx: StrategyContext): OrderIntent[] {
-    return []; // the next quote re-centres with the new inventory
+    return NONE; // the next quote re-centres with the new inventory
+  }
+
+  /** A quote denied by risk (or rejected) backs off instead of retrying on every tick. */
+  onOrderEvent(ev: OrderEventView, _ctx: StrategyContext): OrderIntent[] {
+    if ((ev.kind !== "DENIED" && ev.kind !== "REJECTED") || ev.tag === undefined) return NONE;
+    const b = this.books.get(ev.venue)?.get(ev.symbol);
+    const k = b ? b.tags.indexOf(ev.tag) : -1;
+    if (b && k >= 0) b.retryAt[k] = ev.ts + this.config.denialBackoffMs;
+    return NONE;
   }
 
   onTimer(_now: number, _ctx: StrategyContext): OrderIntent[] {
-    return [];
+    return NONE;
   }
+}
+
+/** Shared empty result (callers must not mutate what strategies return). */
+const NONE: OrderIntent[] = [];
+
+function append(list: OrderIntent[] | undefined, x: OrderIntent): OrderIntent[] {
+  if (!list) return [x];
+  list.push(x);
+  return list;
 }

@@ -37,16 +37,55 @@ export interface TickInfo {
   tickD: Decimal;
   lot: number;
   lotD: Decimal;
+  /** tick = tickInt / 10^tickDp exactly (e.g. 0.01 = 1 / 10^2). */
+  tickInt: number;
+  tickScale: number;
+  /** Recently built prices by tick count (bounded), so repeated quotes reuse one Decimal. */
+  prices: Map<number, Decimal>;
 }
 
 const tickCache = new WeakMap<Instrument, TickInfo>();
 export function tickInfo(inst: Instrument): TickInfo {
   let t = tickCache.get(inst);
   if (!t) {
-    t = { tick: inst.tickSize.toNumber(), tickD: inst.tickSize, lot: inst.lotSize.toNumber(), lotD: inst.lotSize };
+    const dp = Math.max(0, inst.tickSize.decimalPlaces());
+    const tickScale = 10 ** dp;
+    t = {
+      tick: inst.tickSize.toNumber(),
+      tickD: inst.tickSize,
+      lot: inst.lotSize.toNumber(),
+      lotD: inst.lotSize,
+      tickInt: inst.tickSize.times(tickScale).toNumber(),
+      tickScale,
+      prices: new Map(),
+    };
     tickCache.set(inst, t);
   }
   return t;
+}
+
+/**
+ * Number mirrors of Decimals built here. integer / 10^dp is correctly rounded in IEEE-754, so the
+ * mirror equals Number(decimal.toString()) exactly — safe for price comparisons.
+ */
+const numberHints = new WeakMap<Decimal, number>();
+
+/** Decimal → number, using the mirror when this module built the Decimal. */
+export function decimalToNumber(d: Decimal): number {
+  const h = numberHints.get(d);
+  return h === undefined ? d.toNumber() : h;
+}
+
+/** Exact Decimal for `ticks` ticks of this instrument (cached, with its number mirror). */
+export function priceFromTicks(ticks: number, t: TickInfo): Decimal {
+  let d = t.prices.get(ticks);
+  if (d === undefined) {
+    if (t.prices.size > 50_000) t.prices.clear();
+    d = t.tickD.times(ticks);
+    t.prices.set(ticks, d);
+    numberHints.set(d, (ticks * t.tickInt) / t.tickScale);
+  }
+  return d;
 }
 
 // 1e-9 absorbs float noise so an exact multiple of the tick stays put.

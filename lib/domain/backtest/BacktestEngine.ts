@@ -1,0 +1,700 @@
+// Pure backtest engine: L1 quotes → strategies → RiskEngine → simulated matching → Portfolio → metrics.
+// Same domain code as the live engine (strategies, RiskEngine, order state machine, Portfolio).
+// No I/O, no clock: time is the quote's ts. The hot path reads numbers; Decimal is used for
+// orders, fills and accounting (exact), which happen far less often than ticks.
+import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
+import { InvalidFieldError } from "../errors";
+import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, roundQty, validateOrderShape } from "../instruments";
+import { computeMetrics, drawdowns, type EquitySample, type MetricsFill, type PerformanceMetrics } from "../metrics";
+import { applyFill as applyOrderFill, createOrder, type Order, transition } from "../orders";
+import { Portfolio } from "../portfolio";
+import {
+  type RiskContext,
+  RiskEngine,
+  type RiskLimits,
+  type RiskLimitsInput,
+  type RiskOrder,
+  riskContextFromPortfolio,
+  type TradingStateChange,
+} from "../risk";
+import { DecimalNumberCache, decimalToNumber, quoteNums } from "../strategies/quoteMath";
+import type { FillView, OpenOrderView, OrderEventView, Strategy, StrategyContext } from "../strategies/Strategy";
+import type { Instrument, L1Quote, OrderIntent, Side, TradingState, Venue } from "../types";
+
+export interface BacktestOptions {
+  strategies: readonly Strategy[];
+  instruments?: readonly Instrument[];
+  venues?: readonly Venue[];
+  riskLimits?: RiskLimits | RiskLimitsInput;
+  /** Starting balances per asset (default USD 1,000,000). */
+  initialCash?: Readonly<Record<string, DecimalLike>>;
+  /** Equity/position sampling period of simulated time (ms); also the Sharpe period. Default 1000. */
+  equitySampleMs?: number;
+  /** onTimer cadence (ms of simulated time). Default 1000. */
+  timerMs?: number;
+  /** Check tick/lot/min-notional of every order (exact, slower). Default true. */
+  validateOrderShape?: boolean;
+  /** Keep a position point per symbol per sample. Default true. */
+  recordPositionCurve?: boolean;
+}
+
+export interface BacktestTrade {
+  ts: number;
+  orderId: string;
+  strategyId: string;
+  venue: string;
+  symbol: string;
+  side: Side;
+  qty: Decimal;
+  price: Decimal;
+  fee: Decimal;
+  liquidity: "MAKER" | "TAKER";
+  /** Set when the fill reduced a position. */
+  realizedPnl?: Decimal;
+}
+
+export interface RiskEventRecord {
+  ts: number;
+  kind: string;
+  message: string;
+}
+
+export interface BacktestResult {
+  startedAt: number;
+  endedAt: number;
+  ticks: number;
+  trades: BacktestTrade[];
+  equityCurve: EquitySample[];
+  positionCurve: { ts: number; symbol: string; quantity: Decimal }[];
+  drawdownCurve: { ts: number; drawdown: Decimal; drawdownPct: number }[];
+  metrics: PerformanceMetrics;
+  risk: { finalState: TradingState; denials: Record<string, number>; events: RiskEventRecord[] };
+  ordersPlaced: number;
+  ordersDenied: number;
+  ordersRejected: number;
+}
+
+/** A resting order in the simulated book, with number mirrors for the matching loop. */
+interface Resting {
+  order: Order;
+  strat: StrategySlot;
+  side: Side;
+  px: number;
+  remaining: number;
+  view: OpenOrderView;
+}
+
+/** Per venue+symbol state. */
+interface Book {
+  venue: Venue;
+  instrument: Instrument;
+  quote: L1Quote | undefined;
+  bid: number;
+  ask: number;
+  /** Displayed size still available at the touch in the current quote (our fills consume it). */
+  bidLeft: number;
+  askLeft: number;
+  buys: Resting[];
+  sells: Resting[];
+}
+
+class StrategySlot implements StrategyContext {
+  now = 0;
+  readonly open = new Map<string, Resting>();
+  private openViews: OpenOrderView[] | undefined;
+  constructor(
+    readonly strategy: Strategy,
+    private readonly engine: BacktestEngine,
+  ) {}
+  get id(): string {
+    return this.strategy.id;
+  }
+  invalidate(): void {
+    this.openViews = undefined;
+  }
+  position(symbol: string): Decimal {
+    return this.engine.portfolio.position(this.strategy.id, symbol)?.quantity ?? ZERO;
+  }
+  openOrders(): readonly OpenOrderView[] {
+    if (!this.openViews) {
+      this.openViews = [];
+      for (const r of this.open.values()) this.openViews.push(r.view);
+    }
+    return this.openViews;
+  }
+  quote(venue: string, symbol: string): L1Quote | undefined {
+    return this.engine.book(venue, symbol)?.quote;
+  }
+  quotes(): Iterable<L1Quote> {
+    return this.engine.latestQuotes();
+  }
+  instrument(symbol: string): Instrument | undefined {
+    return this.engine.instruments.get(symbol);
+  }
+  venue(id: string): Venue | undefined {
+    return this.engine.venues.get(id);
+  }
+  venues(): readonly Venue[] {
+    return this.engine.venueList;
+  }
+  headroom(symbol: string, side: Side): Decimal | undefined {
+    return this.engine.headroom(this.strategy.id, symbol, side);
+  }
+}
+
+export class BacktestEngine {
+  readonly portfolio: Portfolio;
+  readonly risk: RiskEngine;
+  readonly instruments = new Map<string, Instrument>();
+  readonly venues = new Map<string, Venue>();
+  readonly venueList: readonly Venue[];
+  private readonly books = new Map<string, Map<string, Book>>();
+  private readonly bookList: Book[] = [];
+  private readonly slots: StrategySlot[];
+  private readonly slotById = new Map<string, StrategySlot>();
+  private readonly sampleMs: number;
+  private readonly timerMs: number;
+  private readonly checkShape: boolean;
+  private readonly recordPositions: boolean;
+  private readonly valuation: string;
+
+  private seq = 0;
+  private ticks = 0;
+  private firstTs = Number.NaN;
+  private lastTs = Number.NaN;
+  private nextSample = Number.NaN;
+  private nextTimer = Number.NaN;
+  private readonly trades: BacktestTrade[] = [];
+  private readonly equity: EquitySample[] = [];
+  private readonly positions: BacktestResult["positionCurve"] = [];
+  private readonly denials: Record<string, number> = {};
+  private readonly events: RiskEventRecord[] = [];
+  private readonly halted = new Set<string>();
+  private haltAll = false;
+  private placed = 0;
+  private denied = 0;
+  private rejected = 0;
+  private readonly cashNumber = new DecimalNumberCache();
+  private readonly riskOrder: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
+  private readonly riskCtx: RiskContext = {
+    mid: 0,
+    position: 0,
+    strategyNotional: 0,
+    portfolioNotional: 0,
+    availableQuote: 0,
+  };
+
+  constructor(opts: BacktestOptions) {
+    if (opts.strategies.length === 0) throw new InvalidFieldError("strategies", [], "at least one strategy");
+    const instruments = opts.instruments ?? DEFAULT_INSTRUMENTS;
+    for (const i of instruments) this.instruments.set(i.symbol, i);
+    this.venueList = opts.venues ?? DEFAULT_VENUES;
+    for (const v of this.venueList) this.venues.set(v.id, v);
+    this.portfolio = new Portfolio({ instruments, initialCash: opts.initialCash ?? { USD: "1000000" } });
+    this.valuation = this.portfolio.valuationCurrency;
+    this.risk = new RiskEngine({
+      ...(opts.riskLimits ? { limits: opts.riskLimits } : {}),
+      onStateChange: (c) => this.onRiskState(c),
+    });
+    this.sampleMs = opts.equitySampleMs ?? 1000;
+    if (!(this.sampleMs > 0)) throw new InvalidFieldError("equitySampleMs", this.sampleMs, "must be > 0");
+    this.timerMs = opts.timerMs ?? 1000;
+    this.checkShape = opts.validateOrderShape ?? true;
+    this.recordPositions = opts.recordPositionCurve ?? true;
+    this.slots = opts.strategies.map((s) => new StrategySlot(s, this));
+    for (const s of this.slots) {
+      if (this.slotById.has(s.id)) throw new InvalidFieldError("strategy.id", s.id, "duplicate strategy id");
+      this.slotById.set(s.id, s);
+    }
+  }
+
+  book(venue: string, symbol: string): Book | undefined {
+    return this.books.get(venue)?.get(symbol);
+  }
+
+  *latestQuotes(): Iterable<L1Quote> {
+    for (const b of this.bookList) if (b.quote) yield b.quote;
+  }
+
+  private bookFor(q: L1Quote): Book {
+    let byVenue = this.books.get(q.venue);
+    if (!byVenue) {
+      byVenue = new Map();
+      this.books.set(q.venue, byVenue);
+    }
+    let b = byVenue.get(q.symbol);
+    if (!b) {
+      const venue = this.venues.get(q.venue);
+      if (!venue) throw new InvalidFieldError("venue", q.venue, "unknown venue (no fee schedule)");
+      const instrument = this.instruments.get(q.symbol);
+      if (!instrument) throw new InvalidFieldError("symbol", q.symbol, "unknown instrument");
+      b = { venue, instrument, quote: undefined, bid: 0, ask: 0, bidLeft: 0, askLeft: 0, buys: [], sells: [] };
+      byVenue.set(q.symbol, b);
+      this.bookList.push(b);
+    }
+    return b;
+  }
+
+  /** Process one tick. Quotes must arrive in non-decreasing ts order. */
+  onQuote(q: L1Quote): void {
+    const ts = q.ts;
+    if (ts < this.lastTs) throw new InvalidFieldError("ts", ts, `out of order (previous ${this.lastTs})`);
+    if (this.ticks === 0) {
+      this.firstTs = ts;
+      this.nextSample = ts;
+      this.nextTimer = ts + this.timerMs;
+    }
+    // Sample state as of the end of each elapsed period, before this tick changes it.
+    while (ts >= this.nextSample) {
+      this.sample(this.nextSample);
+      this.nextSample += this.sampleMs;
+    }
+    this.ticks++;
+    this.lastTs = ts;
+    const b = this.bookFor(q);
+    const n = quoteNums(q);
+    b.quote = q;
+    b.bid = n.bid;
+    b.ask = n.ask;
+    b.bidLeft = n.bidSize;
+    b.askLeft = n.askSize;
+
+    if (b.buys.length !== 0 || b.sells.length !== 0) this.matchResting(b, ts);
+
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      // A HALTED strategy is stopped: its orders were cancelled and only cancels would pass.
+      if (s.open.size === 0 && this.risk.effectiveState(s.id) === "HALTED") continue;
+      s.now = ts;
+      const intents = s.strategy.onMarket(q, s);
+      if (intents.length !== 0) this.handleIntents(s, intents, ts);
+    }
+    if (ts >= this.nextTimer) {
+      for (const s of slots) {
+        s.now = ts;
+        const intents = s.strategy.onTimer(ts, s);
+        if (intents.length !== 0) this.handleIntents(s, intents, ts);
+      }
+      while (this.nextTimer <= ts) this.nextTimer += this.timerMs;
+    }
+    if (this.haltAll || this.halted.size !== 0) this.cancelHalted(ts);
+  }
+
+  /** Resting orders fill at their own price when the new quote crosses them (maker). */
+  private matchResting(b: Book, ts: number): void {
+    if (b.buys.length !== 0 && b.ask > 0) {
+      for (let i = 0; i < b.buys.length && b.askLeft > 0; ) {
+        const r = b.buys[i]!;
+        if (b.ask <= r.px) {
+          const qty = Math.min(r.remaining, b.askLeft);
+          b.askLeft -= qty;
+          if (this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts)) continue; // removed at i
+        }
+        i++;
+      }
+    }
+    if (b.sells.length !== 0 && b.bid > 0) {
+      for (let i = 0; i < b.sells.length && b.bidLeft > 0; ) {
+        const r = b.sells[i]!;
+        if (b.bid >= r.px) {
+          const qty = Math.min(r.remaining, b.bidLeft);
+          b.bidLeft -= qty;
+          if (this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts)) continue;
+        }
+        i++;
+      }
+    }
+  }
+
+  private handleIntents(s: StrategySlot, intents: readonly OrderIntent[], ts: number): void {
+    for (let i = 0; i < intents.length; i++) {
+      const it = intents[i]!;
+      if (it.strategyId !== s.id)
+        throw new InvalidFieldError("intent.strategyId", it.strategyId, `strategy ${s.id} emitted a foreign intent`);
+      if (it.cancelOrderId !== undefined) this.cancel(s, it.cancelOrderId, ts, false);
+      else this.place(s, it, ts);
+    }
+  }
+
+  private cancel(s: StrategySlot, orderId: string, ts: number, notify: boolean): void {
+    const r = s.open.get(orderId);
+    if (!r) return; // already filled/cancelled: a late cancel is harmless
+    // Simulated venue acks the cancel at once: accepted/partially-filled → canceled is legal.
+    r.order = transition(r.order, "canceled", ts);
+    this.unrest(r);
+    if (notify && s.strategy.onOrderEvent) {
+      const out = s.strategy.onOrderEvent(this.eventView(r.order, "CANCELED", ts), s);
+      if (out.length) this.handleIntents(s, out, ts);
+    }
+  }
+
+  private unrest(r: Resting): void {
+    const b = this.book(r.order.venue, r.order.symbol)!;
+    const list = r.side === "BUY" ? b.buys : b.sells;
+    const k = list.indexOf(r);
+    if (k >= 0) list.splice(k, 1);
+    r.strat.open.delete(r.order.orderId);
+    r.strat.invalidate();
+  }
+
+  private eventView(o: Order, kind: OrderEventView["kind"], ts: number, reason?: string): OrderEventView {
+    const ev: OrderEventView = {
+      ts,
+      kind,
+      orderId: o.orderId,
+      venue: o.venue,
+      symbol: o.symbol,
+      side: o.side,
+      filledQuantity: o.filledQuantity,
+    };
+    if (o.tag !== undefined) ev.tag = o.tag;
+    const why = reason ?? o.errorMessage;
+    if (why !== undefined) ev.reason = why;
+    return ev;
+  }
+
+  private refuse(s: StrategySlot, o: Order, kind: "DENIED" | "REJECTED", reason: string, ts: number): void {
+    if (kind === "DENIED") this.denied++;
+    else this.rejected++;
+    if (s.strategy.onOrderEvent) {
+      const out = s.strategy.onOrderEvent(this.eventView(o, kind, ts, reason), s);
+      if (out.length) this.handleIntents(s, out, ts);
+    }
+  }
+
+  private place(s: StrategySlot, it: OrderIntent, ts: number): void {
+    const id = `bt-${++this.seq}`;
+    let order = createOrder(it, { clientOrderId: id }, ts);
+    const b = this.book(it.venue, it.symbol);
+    if (!b?.quote) {
+      order = transition(order, "rejected", ts, { errorMessage: "no market for venue/symbol" });
+      this.refuse(s, order, "REJECTED", "no market", ts);
+      return;
+    }
+    const mid = (b.bid + b.ask) / 2;
+    if (this.checkShape) {
+      const bad = validateOrderShape(b.instrument, it, mid)[0];
+      if (bad) {
+        order = transition(order, "denied", ts, { errorMessage: bad.message });
+        this.countDenial(`shape:${bad.rule}`);
+        this.refuse(s, order, "DENIED", bad.message, ts);
+        return;
+      }
+    }
+    const qtyNum = decimalToNumber(it.quantity);
+    const px = it.limitPrice === undefined ? Number.NaN : decimalToNumber(it.limitPrice);
+    const ro = this.riskOrder;
+    ro.strategyId = s.id;
+    ro.symbol = it.symbol;
+    ro.side = it.side;
+    ro.type = it.type;
+    ro.quantity = qtyNum;
+    ro.limitPrice = it.type === "LIMIT" ? px : undefined;
+    const decision = this.risk.checkOrder(ro, this.riskContext(s.id, b, mid), ts);
+    if (!decision.approved) {
+      const d = decision.denial;
+      order = transition(order, "denied", ts, { errorMessage: `${d.rule}: limit ${d.limit}, value ${d.value}` });
+      this.countDenial(d.rule);
+      this.refuse(s, order, "DENIED", order.errorMessage!, ts);
+      return;
+    }
+    this.placed++;
+    order = transition(order, "submitted", ts);
+    const buy = it.side === "BUY";
+    const crosses = it.type === "MARKET" || (buy ? b.ask > 0 && px >= b.ask : b.bid > 0 && px <= b.bid);
+    if (it.postOnly && crosses) {
+      order = transition(order, "rejected", ts, { errorMessage: "post-only order would take liquidity" });
+      this.refuse(s, order, "REJECTED", "post-only would cross", ts);
+      return;
+    }
+    order = transition(order, "accepted", ts);
+    const r: Resting = {
+      order,
+      strat: s,
+      side: it.side,
+      px,
+      remaining: qtyNum,
+      view: {
+        orderId: order.orderId,
+        venue: it.venue,
+        symbol: it.symbol,
+        side: it.side,
+        quantity: order.quantity,
+        remainingQuantity: order.quantity,
+        ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
+        ...(order.tag !== undefined ? { tag: order.tag } : {}),
+      },
+    };
+    s.open.set(order.orderId, r);
+    s.invalidate();
+    if (crosses) {
+      // Taker: trade against the displayed opposite side at its price, up to its size.
+      const avail = buy ? b.askLeft : b.bidLeft;
+      const qty = Math.min(r.remaining, avail);
+      const fok = it.timeInForce === "FOK";
+      if (qty > 0 && !(fok && qty < r.remaining)) {
+        if (buy) b.askLeft -= qty;
+        else b.bidLeft -= qty;
+        const price = buy ? b.quote.ask : b.quote.bid;
+        if (this.fill(b, r, qty, price, "TAKER", ts, false)) return;
+      }
+      if (it.timeInForce !== "GTC") {
+        // IOC/FOK remainder expires.
+        r.order = transition(r.order, "expired", ts, {
+          errorMessage: `${it.timeInForce} remainder ${r.order.remainingQuantity.toFixed()} expired`,
+        });
+        s.open.delete(order.orderId);
+        s.invalidate();
+        if (s.strategy.onOrderEvent) {
+          const out = s.strategy.onOrderEvent(this.eventView(r.order, "EXPIRED", ts), s);
+          if (out.length) this.handleIntents(s, out, ts);
+        }
+        return;
+      }
+    } else if (it.timeInForce !== "GTC") {
+      r.order = transition(r.order, "expired", ts, { errorMessage: `${it.timeInForce} did not cross` });
+      s.open.delete(order.orderId);
+      s.invalidate();
+      if (s.strategy.onOrderEvent) {
+        const out = s.strategy.onOrderEvent(this.eventView(r.order, "EXPIRED", ts), s);
+        if (out.length) this.handleIntents(s, out, ts);
+      }
+      return;
+    }
+    (buy ? b.buys : b.sells).push(r);
+  }
+
+  /** Numeric risk context from the portfolio's number shadows (reused object, cached cash conversion). */
+  private riskContext(strategyId: string, b: Book, mid: number): RiskContext {
+    const p = this.portfolio;
+    const sym = b.instrument.symbol;
+    const c = this.riskCtx;
+    c.mid = mid;
+    c.position = p.netQuantityNumber(sym);
+    c.strategyPosition = p.positionNumber(strategyId, sym);
+    c.strategyNotional = p.grossNotionalNumber(strategyId);
+    c.portfolioNotional = p.grossNotionalNumber();
+    c.availableQuote = this.cashNumber.get(p.cash(b.instrument.quoteAsset));
+    c.availableBase = 0;
+    c.feeRate = this.numCache(b.venue.takerFee);
+    return c;
+  }
+
+  private readonly feeNums = new WeakMap<Decimal, number>();
+  private numCache(d: Decimal): number {
+    let n = this.feeNums.get(d);
+    if (n === undefined) {
+      n = d.toNumber();
+      this.feeNums.set(d, n);
+    }
+    return n;
+  }
+
+  private countDenial(rule: string): void {
+    this.denials[rule] = (this.denials[rule] ?? 0) + 1;
+  }
+
+  /**
+   * Execute `qtyNum` of a resting/new order at `price`: order state, portfolio, trade record, strategy
+   * callback. Returns true when the order is done (and no longer resting).
+   */
+  private fill(
+    b: Book,
+    r: Resting,
+    qtyNum: number,
+    price: Decimal,
+    liquidity: "MAKER" | "TAKER",
+    ts: number,
+    resting = true,
+  ): boolean {
+    const o = r.order;
+    // Displayed size may be finer than our remaining: round down to the lot, exact remainder when it is all.
+    let qty: Decimal;
+    if (qtyNum >= r.remaining) qty = o.remainingQuantity;
+    else {
+      qty = roundQty(b.instrument, qtyNum);
+      if (!qty.gt(0)) return false;
+    }
+    const feeRate = liquidity === "MAKER" ? b.venue.makerFee : b.venue.takerFee;
+    const fee = qty.times(price).times(feeRate);
+    const res = this.portfolio.applyFill({
+      strategyId: o.strategyId,
+      symbol: o.symbol,
+      venue: o.venue,
+      side: o.side,
+      quantity: qty,
+      price,
+      fee,
+      ts,
+      orderId: o.orderId,
+    });
+    r.order = applyOrderFill(o, { quantity: qty, price, fee, realizedPnl: res.realizedPnlDelta }, ts);
+    r.remaining = r.order.remainingQuantity.toNumber();
+    const prev = res.previous?.quantity;
+    const reduced = prev !== undefined && !prev.isZero() && prev.isNeg() !== res.quantityDelta.isNeg();
+    const trade: BacktestTrade = {
+      ts,
+      orderId: o.orderId,
+      strategyId: o.strategyId,
+      venue: o.venue,
+      symbol: o.symbol,
+      side: o.side,
+      qty,
+      price,
+      fee,
+      liquidity,
+    };
+    if (reduced) trade.realizedPnl = res.realizedPnlDelta;
+    this.trades.push(trade);
+    this.portfolio.setMark(o.symbol, dec(b.quote!.bid).plus(b.quote!.ask).div(2));
+
+    const done = r.order.status === "filled";
+    const s = r.strat;
+    if (done) {
+      if (resting) this.unrest(r);
+      else {
+        s.open.delete(o.orderId);
+        s.invalidate();
+      }
+    } else {
+      r.view = { ...r.view, remainingQuantity: r.order.remainingQuantity };
+      s.invalidate();
+    }
+    const fv: FillView = {
+      ts,
+      orderId: o.orderId,
+      venue: o.venue,
+      symbol: o.symbol,
+      side: o.side,
+      quantity: qty,
+      price,
+      fee,
+      liquidity,
+      remainingQuantity: r.order.remainingQuantity,
+    };
+    if (o.tag !== undefined) fv.tag = o.tag;
+    const out = s.strategy.onFill(fv, s);
+    if (out.length) this.handleIntents(s, out, ts);
+    return done;
+  }
+
+  /** Largest quantity risk allows for this strategy/symbol/side now, rounded down to the lot. */
+  headroom(strategyId: string, symbol: string, side: Side): Decimal | undefined {
+    const instr = this.instruments.get(symbol);
+    let mid = Number.NaN;
+    for (const b of this.bookList) if (b.instrument.symbol === symbol && b.quote) mid = (b.bid + b.ask) / 2;
+    if (!instr || !(mid > 0)) return undefined;
+    const ctx = riskContextFromPortfolio(this.portfolio, strategyId, symbol, { mid, availableBase: 0 });
+    let q = Number.POSITIVE_INFINITY;
+    for (const h of this.risk.headroom({ strategyId, symbol, side }, mid, ctx, this.lastTs))
+      q = Math.min(q, h.quantity);
+    if (!Number.isFinite(q)) return undefined;
+    return roundQty(instr, Math.max(0, q));
+  }
+
+  private onRiskState(c: TradingStateChange): void {
+    this.events.push({
+      ts: c.at,
+      kind: `state:${c.scope}:${c.from}->${c.to}`,
+      message: `${c.rule}: ${c.reason}`,
+    });
+    if (c.to !== "HALTED") return;
+    if (c.scope === "portfolio") this.haltAll = true;
+    else this.halted.add(c.scope);
+  }
+
+  /** HALTED → cancel the open orders of the halted strategies (only cancels are allowed). */
+  private cancelHalted(ts: number): void {
+    if (!this.haltAll && this.halted.size === 0) return;
+    for (const s of this.slots) {
+      if (s.open.size === 0 || (!this.haltAll && !this.halted.has(s.id))) continue;
+      for (const id of [...s.open.keys()]) this.cancel(s, id, ts, true);
+    }
+    this.halted.clear();
+  }
+
+  private refreshMarks(): void {
+    // Latest quote per symbol marks it (mid); later books overwrite earlier ones.
+    for (const b of this.bookList) {
+      if (!b.quote) continue;
+      this.portfolio.setMark(b.instrument.symbol, dec(b.quote.bid).plus(b.quote.ask).div(2));
+    }
+  }
+
+  private equityNow(): Decimal {
+    this.refreshMarks();
+    try {
+      return this.portfolio.equity();
+    } catch {
+      return this.portfolio.cash(this.valuation); // an asset without a mark yet (first ticks)
+    }
+  }
+
+  private sample(ts: number): void {
+    const eq = this.equityNow();
+    this.equity.push({ ts, equity: eq });
+    if (this.recordPositions) {
+      for (const sym of this.instruments.keys()) {
+        const q = this.portfolio.netQuantity(sym);
+        if (!q.isZero() || this.positions.length > 0) this.positions.push({ ts, symbol: sym, quantity: q });
+      }
+    }
+    this.risk.markEquity(eq.toNumber(), ts);
+    for (const s of this.slots) {
+      try {
+        this.risk.markStrategyPnl(s.id, this.portfolio.netPnl(s.id).toNumber(), ts);
+      } catch {
+        /* missing mark: skip this sample */
+      }
+    }
+    this.cancelHalted(ts);
+  }
+
+  /** Final state: last equity point at the last tick, metrics over the sampled curve. */
+  finish(): BacktestResult {
+    if (this.ticks === 0) throw new InvalidFieldError("quotes", 0, "no quotes to backtest");
+    const last = this.equity[this.equity.length - 1];
+    if (!last || last.ts < this.lastTs) this.sample(this.lastTs);
+    this.refreshMarks();
+    const fills: MetricsFill[] = this.trades.map((t) =>
+      t.realizedPnl === undefined
+        ? { qty: t.qty, price: t.price, fee: t.fee }
+        : { qty: t.qty, price: t.price, fee: t.fee, realizedPnl: t.realizedPnl },
+    );
+    const metrics = computeMetrics({
+      equityCurve: this.equity,
+      fills,
+      realizedPnl: this.portfolio.realizedPnl(),
+      unrealizedPnl: this.portfolio.unrealizedPnl(),
+      fees: this.portfolio.strategyFees(),
+      periodMs: this.sampleMs,
+    });
+    let finalState: TradingState = this.risk.tradingState;
+    for (const s of this.slots) {
+      const st = this.risk.effectiveState(s.id);
+      if (st === "HALTED" || (st === "REDUCING" && finalState === "ACTIVE")) finalState = st;
+    }
+    return {
+      startedAt: this.firstTs,
+      endedAt: this.lastTs,
+      ticks: this.ticks,
+      trades: this.trades,
+      equityCurve: this.equity,
+      positionCurve: this.positions,
+      drawdownCurve: drawdowns(this.equity).curve,
+      metrics,
+      risk: { finalState, denials: { ...this.denials }, events: this.events },
+      ordersPlaced: this.placed,
+      ordersDenied: this.denied,
+      ordersRejected: this.rejected,
+    };
+  }
+}
+
+/** Run a whole in-memory quote sequence. */
+export function runBacktest(quotes: Iterable<L1Quote>, opts: BacktestOptions): BacktestResult {
+  const e = new BacktestEngine(opts);
+  for (const q of quotes) e.onQuote(q);
+  return e.finish();
+}
