@@ -86,6 +86,7 @@ describe("exchange simulator: bad input", () => {
       status.INVALID_ARGUMENT,
     );
     expect(err.details).toContain(named);
+    expect(`${err.metadata.get("field")[0]}=${err.metadata.get("value")[0]}`).toBe(named);
     const after = await snapshot();
     after.book.timestampMs = before.book.timestampMs;
     expect(after).toEqual(before);
