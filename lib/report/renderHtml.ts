@@ -64,6 +64,7 @@ interface BreakdownRow {
   maker: number;
   notional: Decimal;
   fees: Decimal;
+  realized: Decimal;
 }
 
 function breakdown(trades: readonly ReportTrade[]): BreakdownRow[] {
@@ -73,13 +74,22 @@ function breakdown(trades: readonly ReportTrade[]): BreakdownRow[] {
     const key = `${strategy}\u0000${t.venue}`;
     let r = rows.get(key);
     if (!r) {
-      r = { strategy, venue: t.venue, trades: 0, maker: 0, notional: new Decimal(0), fees: new Decimal(0) };
+      r = {
+        strategy,
+        venue: t.venue,
+        trades: 0,
+        maker: 0,
+        notional: new Decimal(0),
+        fees: new Decimal(0),
+        realized: new Decimal(0),
+      };
       rows.set(key, r);
     }
     r.trades += 1;
     if (t.liquidity === "MAKER") r.maker += 1;
     r.notional = r.notional.plus(new Decimal(t.qty).mul(t.price).abs());
     r.fees = r.fees.plus(t.fee);
+    if (t.realizedPnl !== undefined) r.realized = r.realized.plus(t.realizedPnl);
   }
   return [...rows.values()].sort((a, b) => a.strategy.localeCompare(b.strategy) || a.venue.localeCompare(b.venue));
 }
@@ -288,13 +298,16 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
 <p class="convention"><strong>Sharpe convention:</strong> ${h(m.sharpeConvention)}</p>`;
 
   const bd = breakdown(report.trades);
+  const hasRealized = report.trades.some((t) => t.realizedPnl !== undefined);
   const breakdownTable = bd.length
-    ? `<table class="kv breakdown"><thead><tr><th>Strategy</th><th>Venue</th><th class="num">Trades</th><th class="num">Maker</th><th class="num">Notional</th><th class="num">Fees</th></tr></thead><tbody>${bd
+    ? `<table class="kv breakdown"><thead><tr><th>Strategy</th><th>Venue</th><th class="num">Trades</th><th class="num">Maker</th><th class="num">Notional</th><th class="num">Fees</th>${hasRealized ? '<th class="num">Realized</th>' : ""}</tr></thead><tbody>${bd
         .map(
           (r) =>
-            `<tr><td>${h(r.strategy)}</td><td>${h(r.venue)}</td><td class="num">${r.trades.toLocaleString("en-US")}</td><td class="num">${h(formatFixed((r.maker / r.trades) * 100, 0, { suffix: "\u202f%" }))}</td><td class="num">${h(formatMoney(r.notional, false, 0))}</td><td class="num">${h(formatMoney(r.fees))}</td></tr>`,
+            `<tr><td>${h(r.strategy)}</td><td>${h(r.venue)}</td><td class="num">${r.trades.toLocaleString("en-US")}</td><td class="num">${h(formatFixed((r.maker / r.trades) * 100, 0, { suffix: "\u202f%" }))}</td><td class="num">${h(formatMoney(r.notional, false, 0))}</td><td class="num">${h(formatMoney(r.fees))}</td>${hasRealized ? `<td class="num">${signed(r.realized.toString(), formatMoney(r.realized, true))}</td>` : ""}</tr>`,
         )
-        .join("")}</tbody></table>`
+        .join(
+          "",
+        )}</tbody></table>${hasRealized ? '<p class="muted table-foot">Realized PnL booked by each fill, before fees.</p>' : ""}`
     : `<p class="muted">No trades.</p>`;
 
   const configBlock = report.config
@@ -384,6 +397,7 @@ td.num,th.num{text-align:right}
 .convention{font-size:12px;color:var(--muted);margin:12px 0 0;line-height:1.45}
 .convention strong{color:var(--ink)}
 .table-note{margin:0 0 8px}
+.table-foot{margin:8px 0 0}
 .table-scroll{max-height:560px;overflow:auto;border:1px solid var(--line);border-radius:8px}
 .trades th{position:sticky;top:0;background:#f9fafb;z-index:1}
 .trades td{font-size:13px}
