@@ -62,6 +62,11 @@ export interface CallOptions {
   metadata?: grpc.Metadata;
   /** Parent trace context; default: the active context. */
   context?: Context;
+  /**
+   * Wait (within the deadline) for the channel to connect instead of failing fast with UNAVAILABLE while the
+   * peer is starting or the channel is in reconnect backoff. Default false (fail fast; the breaker sees it).
+   */
+  waitForReady?: boolean;
   /** Parent W3C trace context from an event (used when no `context` is given). */
   traceparent?: string;
   tracestate?: string;
@@ -469,6 +474,7 @@ export class ClientManager {
       parent,
     );
     const metadata = opts.metadata ? opts.metadata.clone() : new grpc.Metadata();
+    if (opts.waitForReady) metadata.setOptions({ ...metadata.getOptions(), waitForReady: true });
     propagator.inject(trace.setSpan(parent, span), metadata, metadataSetter);
     return { span, metadata };
   }

@@ -268,4 +268,17 @@ describe("ClientManager", () => {
     const after = await m.unary(spec(false), "Check", { service: "drain" }).catch((e: unknown) => e);
     expect(after).toBeInstanceOf(ClientClosedError);
   });
+
+  it("waitForReady waits for a peer that is still starting instead of failing fast", async () => {
+    const probe = await startServer();
+    const port = probe.port;
+    await probe.stop(); // a port that nothing listens on yet
+    const m = manager(port);
+    const fast = await m.unary(spec(false), "Check", { service: "w" }).catch((e: unknown) => e);
+    expect(fast).toBeInstanceOf(PeerUnavailableError);
+    const waiting = m.unary(spec(false), "Check", { service: "w" }, { waitForReady: true, deadlineMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    await server(port);
+    await expect(waiting).resolves.toEqual({ status: "SERVING" });
+  });
 });
