@@ -35,6 +35,8 @@ export interface SimulatorsOptions {
   tickMs?: number;
   configFile?: string;
   environment?: string;
+  /** Exchange without an in-process market-data simulator: follow this remote one (host:port). */
+  marketDataAddress?: string;
   chaos?: { latencyMs?: number; rejectionRate?: number; spreadMultiplier?: number };
   quiet?: boolean;
   logLevel?: LogLevel;
@@ -58,7 +60,8 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
   const seed = opts.seed ?? 1;
   const scenario = parseScenario(opts.scenario ?? "");
 
-  const needsMarket = only.has("market-data") || only.has("exchange");
+  const remoteMarket = opts.marketDataAddress !== undefined && !only.has("market-data");
+  const needsMarket = only.has("market-data") || (only.has("exchange") && !remoteMarket);
   const market = needsMarket
     ? new MarketSimulation({ seed, scenario, model: opts.model, startTimeMs: Date.now() })
     : undefined;
@@ -77,7 +80,14 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     });
   }
   if (only.has("exchange")) {
-    const ex = new ExchangeSimulator({ ...common("exchange-sim"), seed, liquidity: market, chaos: opts.chaos });
+    const ex = new ExchangeSimulator({
+      ...common("exchange-sim"),
+      seed,
+      liquidity: market,
+      marketDataAddress: remoteMarket ? opts.marketDataAddress : undefined,
+      liquidityTickMs: opts.tickMs,
+      chaos: opts.chaos,
+    });
     servers.exchange = ex;
   }
   if (only.has("risk")) {

@@ -31,6 +31,7 @@ interface SimFlags {
   model: "gbm" | "mean-reverting";
   tickMs?: number;
   configFile?: string;
+  marketDataUrl?: string;
   env?: string;
   latencyMs?: number;
   rejectionRate?: number;
@@ -71,6 +72,7 @@ export function registerSimCommand(program: Command): Command {
     })
     .addOption(new Option("--model <model>", "price path model").choices(["gbm", "mean-reverting"]).default("gbm"))
     .option("--tick-ms <n>", "how often the live market advances (streams also advance it)", int("tick-ms", 1, 60_000))
+    .option("--market-data-url <host:port>", "exchange alone: follow a running market-data simulator for liquidity")
     .option("--config-file <path>", "configuration seed (YAML or JSON; default config/defaults.yaml)")
     .option("--env <name>", "configuration environment (default: default)")
     .option("--latency-ms <n>", "exchange chaos: added latency per call", int("latency-ms", 0, 600_000))
@@ -108,6 +110,7 @@ export function registerSimCommand(program: Command): Command {
       model: flags.model,
       tickMs: flags.tickMs,
       configFile: flags.configFile,
+      marketDataAddress: flags.marketDataUrl,
       environment: flags.env,
       chaos: {
         latencyMs: flags.latencyMs,

@@ -1,6 +1,7 @@
 // gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
 // over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
-import type { ServerWritableStream } from "@grpc/grpc-js";
+import { type ClientReadableStream, credentials, type ServerWritableStream } from "@grpc/grpc-js";
+import { type L1Quote, MarketDataServiceClient } from "../../gen/proto/marketdata/market_data";
 import {
   type CancelOrderRequest,
   type CancelOrderResponse,
@@ -49,6 +50,11 @@ export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngi
    * exchange's own when omitted), or false for an empty book (deterministic matching tests).
    */
   liquidity?: MarketSimulation | false;
+  /**
+   * Drive background liquidity from a remote market-data simulator's StreamQuotes (host:port) instead of
+   * an in-process simulation. Reconnects every second while it is unreachable.
+   */
+  marketDataAddress?: string;
   /** Seed for the exchange's own market simulation and chaos rejections. */
   seed?: number;
   /** How often the exchange's own market simulation advances, ms (default 100). */
@@ -69,13 +75,18 @@ export class ExchangeSimulator extends SimServer {
   private chaos: ExchangeChaos = { latencyMs: 0, rejectionRate: 0, downUntilMs: 0, spreadMultiplier: 1 };
   private ticker: NodeJS.Timeout | undefined;
   private unsubscribeFeed: (() => void) | undefined;
+  private readonly marketDataAddress: string | undefined;
+  private remote:
+    | { client: MarketDataServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
+    | undefined;
 
   constructor(opts: ExchangeSimulatorOptions = {}) {
     super("exchange-sim", opts);
+    this.marketDataAddress = opts.marketDataAddress;
     this.engine = new ExchangeEngine(opts);
     this.rng = new SeededRandom(opts.seed ?? 7);
     this.liquidityTickMs = opts.liquidityTickMs ?? 100;
-    if (opts.liquidity === false) {
+    if (opts.liquidity === false || opts.marketDataAddress) {
       this.liquidity = undefined;
       this.ownsLiquidity = false;
     } else if (opts.liquidity) {
@@ -88,14 +99,35 @@ export class ExchangeSimulator extends SimServer {
     if (opts.chaos && Object.values(opts.chaos).some((v) => v !== undefined)) this.setChaos(opts.chaos);
   }
 
+  private applyQuote(q: L1Quote): void {
+    if (!this.engine.venues.has(q.venue) || !this.engine.instruments.has(q.symbol)) return;
+    this.engine.refreshLiquidity(q.venue, q.symbol, q.bid, q.ask, q.bidSize, q.askSize);
+  }
+
+  private connectRemote(address: string): void {
+    const remote = (this.remote ??= { client: new MarketDataServiceClient(address, credentials.createInsecure()) });
+    const stream = remote.client.streamQuotes({ symbols: [], venues: [], updateIntervalMs: this.liquidityTickMs });
+    remote.stream = stream;
+    stream.on("data", (q: L1Quote) => this.applyQuote(q));
+    stream.on("error", (err: Error) => {
+      if (!this.server) return;
+      this.log.warn("market-data feed lost; retrying", { address, error: err.message });
+      remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
+    });
+    stream.on("end", () => {
+      if (this.server) remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
+    });
+  }
+
   protected override onStart(): void {
+    if (this.marketDataAddress) {
+      this.connectRemote(this.marketDataAddress);
+      return;
+    }
     const feed = this.liquidity;
     if (!feed) return;
-    const apply = (quotes: ReturnType<MarketSimulation["quotes"]>) => {
-      for (const q of quotes) {
-        if (!this.engine.venues.has(q.venue) || !this.engine.instruments.has(q.symbol)) continue;
-        this.engine.refreshLiquidity(q.venue, q.symbol, q.bid, q.ask, q.bidSize, q.askSize);
-      }
+    const apply = (quotes: L1Quote[]) => {
+      for (const q of quotes) this.applyQuote(q);
     };
     apply(feed.quotes());
     this.unsubscribeFeed = feed.onQuotes(apply);
@@ -105,6 +137,12 @@ export class ExchangeSimulator extends SimServer {
   protected override onStop(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.unsubscribeFeed?.();
+    if (this.remote) {
+      if (this.remote.retry) clearTimeout(this.remote.retry);
+      this.remote.stream?.cancel();
+      this.remote.client.close();
+      this.remote = undefined;
+    }
     this.streams.endAll();
   }
 

@@ -15,6 +15,7 @@ import {
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
+import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
 import { MarketSimulation } from "../../sim/market-data/MarketSimulation";
 import { connect, rejectsWith, rpc, take } from "./rpc";
 
@@ -348,6 +349,32 @@ describe("exchange simulator: background liquidity", () => {
       h.raw.close();
       h.rawAdmin.close();
       await h.sim.stop();
+    }
+  });
+
+  it("follows a remote market-data simulator's L1 stream", async () => {
+    const md = new MarketDataSimulator({ quiet: true, seed: 4, tickMs: 10, shutdownTimeoutMs: 500 });
+    const mdPort = await md.start(0);
+    const h = await startExchange({
+      liquidity: undefined,
+      marketDataAddress: `127.0.0.1:${mdPort}`,
+      liquidityTickMs: 10,
+    });
+    try {
+      await expect
+        .poll(async () => (await h.ex.getOrderBook({ venue: "venue-b", symbol: "ETH-USD", depth: 3 })).bids.length, {
+          timeout: 5_000,
+        })
+        .toBe(3);
+      const book = await h.ex.getOrderBook({ venue: "venue-b", symbol: "ETH-USD", depth: 1 });
+      const q = md.simulation.quote("venue-b", "ETH-USD")!;
+      // Within a few ticks of the market (the feed moves every 10 ms).
+      expect(Math.abs(Number(book.bids[0]!.price) / Number(q.bid) - 1)).toBeLessThan(0.005);
+    } finally {
+      h.raw.close();
+      h.rawAdmin.close();
+      await h.sim.stop();
+      await md.stop();
     }
   });
 });
