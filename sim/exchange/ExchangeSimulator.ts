@@ -105,7 +105,8 @@ export class ExchangeSimulator extends SimServer {
   }
 
   private connectRemote(address: string): void {
-    const remote = (this.remote ??= { client: new MarketDataServiceClient(address, credentials.createInsecure()) });
+    this.remote ??= { client: new MarketDataServiceClient(address, credentials.createInsecure()) };
+    const remote = this.remote;
     const stream = remote.client.streamQuotes({ symbols: [], venues: [], updateIntervalMs: this.liquidityTickMs });
     remote.stream = stream;
     stream.on("data", (q: L1Quote) => this.applyQuote(q));
