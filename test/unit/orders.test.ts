@@ -225,7 +225,7 @@ describe("applyFill properties", () => {
 
 describe("late fills (execution delivered after the cancel/expiry was recorded)", () => {
   it("books a late fill on an expired IOC remainder and keeps the order expired", () => {
-    const ioc = transition(newOrder({ timeInForce: "IOC", quantity: "1" }), "submitted", T0);
+    const ioc = transition(newOrder({ timeInForce: "IOC", quantity: dec("1") }), "submitted", T0);
     const expired = expireRemainder(ioc, T0 + 1);
     const late = applyFill(expired, { quantity: "0.4", price: "50000", fee: "10" }, T0 + 2);
     expect(late.status).toBe("expired");
@@ -235,14 +235,14 @@ describe("late fills (execution delivered after the cancel/expiry was recorded)"
   });
 
   it("a late fill that completes a canceled order marks it filled", () => {
-    const canceled = transition(transition(newOrder({ quantity: "1" }), "submitted", T0), "canceled", T0 + 1);
+    const canceled = transition(transition(newOrder({ quantity: dec("1") }), "submitted", T0), "canceled", T0 + 1);
     const late = applyFill(canceled, { quantity: "1", price: "50000" }, T0 + 2);
     expect(late.status).toBe("filled");
     expect(late.averageFillPrice?.toFixed()).toBe("50000");
   });
 
   it("still refuses overfills and fills on rejected or denied orders", () => {
-    const canceled = transition(transition(newOrder({ quantity: "1" }), "submitted", T0), "canceled", T0 + 1);
+    const canceled = transition(transition(newOrder({ quantity: dec("1") }), "submitted", T0), "canceled", T0 + 1);
     expect(() => applyFill(canceled, { quantity: "1.5", price: "50000" }, T0)).toThrow(FillError);
     const rejected = transition(transition(newOrder(), "submitted", T0), "rejected", T0);
     expect(() => applyFill(rejected, { quantity: "0.1", price: "50000" }, T0)).toThrow(FillError);
