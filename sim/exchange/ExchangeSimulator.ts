@@ -59,6 +59,8 @@ export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngi
   seed?: number;
   /** How often the exchange's own market simulation advances, ms (default 100). */
   liquidityTickMs?: number;
+  /** Minimum market time between two background-liquidity refreshes of one book, ms (default 10). */
+  minRefreshMs?: number;
   chaos?: Partial<ExchangeChaos>;
 }
 
@@ -76,6 +78,8 @@ export class ExchangeSimulator extends SimServer {
   private ticker: NodeJS.Timeout | undefined;
   private unsubscribeFeed: (() => void) | undefined;
   private readonly marketDataAddress: string | undefined;
+  private readonly minRefreshMs: number;
+  private readonly lastRefresh = new Map<string, number>();
   private remote:
     | { client: MarketDataServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
     | undefined;
@@ -83,6 +87,7 @@ export class ExchangeSimulator extends SimServer {
   constructor(opts: ExchangeSimulatorOptions = {}) {
     super("exchange-sim", opts);
     this.marketDataAddress = opts.marketDataAddress;
+    this.minRefreshMs = opts.minRefreshMs ?? 10;
     this.engine = new ExchangeEngine(opts);
     this.rng = new SeededRandom(opts.seed ?? 7);
     this.liquidityTickMs = opts.liquidityTickMs ?? 100;
@@ -101,6 +106,11 @@ export class ExchangeSimulator extends SimServer {
 
   private applyQuote(q: L1Quote): void {
     if (!this.engine.venues.has(q.venue) || !this.engine.instruments.has(q.symbol)) return;
+    // Re-quoting synthetic liquidity costs ~0.1 ms per book: at most once per minRefreshMs of market time.
+    const key = `${q.venue}|${q.symbol}`;
+    const last = this.lastRefresh.get(key);
+    if (last !== undefined && q.timestamp - last < this.minRefreshMs && q.timestamp >= last) return;
+    this.lastRefresh.set(key, q.timestamp);
     this.engine.refreshLiquidity(q.venue, q.symbol, q.bid, q.ask, q.bidSize, q.askSize);
   }
 
