@@ -654,8 +654,15 @@ export class BacktestEngine {
   /** Final state: last equity point at the last tick, metrics over the sampled curve. */
   finish(): BacktestResult {
     if (this.ticks === 0) throw new InvalidFieldError("quotes", 0, "no quotes to backtest");
+    // The final point reflects the state after the last tick (a boundary sample at the same ts was
+    // taken before that tick was processed).
     const last = this.equity[this.equity.length - 1];
-    if (!last || last.ts < this.lastTs) this.sample(this.lastTs);
+    if (last && last.ts === this.lastTs) {
+      this.equity.pop();
+      while (this.positions.length > 0 && this.positions[this.positions.length - 1]!.ts === this.lastTs)
+        this.positions.pop();
+    }
+    this.sample(this.lastTs);
     this.refreshMarks();
     const fills: MetricsFill[] = this.trades.map((t) =>
       t.realizedPnl === undefined

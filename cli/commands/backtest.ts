@@ -1,0 +1,116 @@
+// `tse backtest --data <file.csv> --strategy <name> [--config <file.json>] [--out <dir>] [--seed n]`
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import cliProgress from "cli-progress";
+import { type Command, InvalidArgumentError } from "commander";
+import type { CsvReadProgress } from "../../lib/backtest/csv";
+import { loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
+import { listStrategies } from "../../lib/domain/strategies/registry";
+
+function integer(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name}=${JSON.stringify(v)}: expected an integer`);
+    return n;
+  };
+}
+
+interface BacktestFlags {
+  data: string;
+  strategy: string;
+  config?: string;
+  out?: string;
+  seed?: number;
+}
+
+/** A bar on a terminal, a plain line per ~10 % otherwise. */
+function progressReporter(): { update(p: CsvReadProgress): void; stop(): void } {
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: "backtest [{bar}] {percentage}% | {rows} rows | {eta}s left", stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(p) {
+        if (!started) {
+          bar.start(Math.max(1, p.totalBytes), 0, { rows: 0 });
+          started = true;
+        }
+        bar.update(Math.min(p.bytesRead, p.totalBytes), { rows: p.rows });
+      },
+      stop() {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let nextPct = 10;
+  return {
+    update(p) {
+      const pct = p.totalBytes > 0 ? Math.floor((p.bytesRead / p.totalBytes) * 100) : 0;
+      if (pct >= nextPct) {
+        console.error(`backtest: ${pct}% (${p.rows} rows)`);
+        nextPct = Math.floor(pct / 10) * 10 + 10;
+      }
+    },
+    stop() {},
+  };
+}
+
+export function registerBacktestCommand(program: Command): Command {
+  const names = listStrategies()
+    .map((s) => s.name)
+    .join(", ");
+  return program
+    .command("backtest")
+    .description("replay L1 quotes from a CSV through a strategy, the risk engine, simulated matching and accounting")
+    .requiredOption("--data <file.csv>", "quotes: header ts,venue,symbol,bid,ask,bid_size,ask_size")
+    .requiredOption("--strategy <name>", `strategy to run (${names})`)
+    .option(
+      "--config <file.json>",
+      "JSON: { strategy, strategyId, risk, instruments, venues, initialCash, equitySampleMs }",
+    )
+    .option("--out <dir>", "directory for report.json (default reports/<run-id>)")
+    .option("--seed <n>", "seed for strategies that use randomness (recorded in the report)", integer("--seed"))
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ npm run backtest -- --data data/sample-l1.csv --strategy market-making
+  $ npm run backtest -- --data data/sample-l1.csv --strategy arbitrage --out reports/arb
+  $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.json --seed 7
+  $ tse report reports/arb/report.json     # render the HTML report
+
+Docs: docs/backtest.md (CSV format, config file, report fields, metric conventions).`,
+    )
+    .action(async (flags: BacktestFlags) => {
+      const runId = `bt-${new Date().toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 8)}`;
+      const outDir = flags.out ?? join("reports", runId);
+      const progress = progressReporter();
+      try {
+        const config = flags.config ? await loadBacktestConfig(flags.config) : undefined;
+        const { report, reportPath } = await runBacktestFile({
+          dataFile: flags.data,
+          strategy: flags.strategy,
+          outDir,
+          runId,
+          onProgress: (p) => progress.update(p),
+          ...(config ? { config } : {}),
+          ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        });
+        progress.stop();
+        const m = report.metrics;
+        console.log(
+          `${report.strategy}: ${report.meta?.ticks ?? 0} ticks, ${m.tradeCount} trades, total PnL ${m.totalPnl} ` +
+            `(realized ${m.realizedPnl}, unrealized ${m.unrealizedPnl}, fees ${m.fees}), ` +
+            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+            `risk ${report.risk?.finalState ?? "ACTIVE"}`,
+        );
+        console.log(reportPath);
+      } catch (err) {
+        progress.stop();
+        console.error(`tse backtest: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,58 @@
+// `tse backtest` as a user runs it (a real child process, non-TTY).
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ReportSchema } from "../../lib/report/reportSchema";
+
+function tse(...args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", "cli/tse.ts", ...args], {
+    encoding: "utf8",
+    timeout: 90_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("tse backtest CLI", () => {
+  it("runs the sample, prints plain progress lines and the report path", { timeout: 120_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), "tse-cli-"));
+    const r = tse(
+      "backtest",
+      "--data",
+      "data/sample-l1.csv",
+      "--strategy",
+      "market-making",
+      "--out",
+      out,
+      "--seed",
+      "3",
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/backtest: 100% \(4000 rows\)/);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines.at(-1)).toBe(join(out, "report.json"));
+    expect(existsSync(join(out, "report.json"))).toBe(true);
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
+    expect(report.meta?.seed).toBe(3);
+  });
+
+  it("bad input is one clear line on stderr and a non-zero exit", { timeout: 120_000 }, () => {
+    const unknown = tse("backtest", "--data", "data/sample-l1.csv", "--strategy", "nope");
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr.trim().split("\n")).toHaveLength(1);
+    expect(unknown.stderr).toContain('strategy="nope"');
+
+    const dir = mkdtempSync(join(tmpdir(), "tse-cli-"));
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, "ts,venue,symbol,bid,ask,bid_size,ask_size\n2026-01-05T12:00:00Z,venue-a,BTC-USD,x,1,1,1\n");
+    const csv = tse("backtest", "--data", bad, "--strategy", "market-making", "--out", dir);
+    expect(csv.code).not.toBe(0);
+    expect(csv.stderr.trim().split("\n").at(-1)).toMatch(/line 2, column 4 \(bid\)/);
+
+    const help = tse("backtest", "--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Examples:");
+    expect(help.stdout).toContain("--strategy <name>");
+  });
+});
