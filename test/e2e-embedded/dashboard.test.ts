@@ -84,9 +84,12 @@ describe("live dashboard in headless Chromium", () => {
     expect(await chartVertices(page, "drawdown")).toBeGreaterThan(10);
 
     // The chart is actually laid out on screen, not just present in the DOM.
-    const box = await page.locator('#equity-chart svg[data-chart="equity"]').boundingBox();
-    expect(box?.width ?? 0).toBeGreaterThan(400);
-    expect(box?.height ?? 0).toBeGreaterThan(100);
+    // The SVG is swapped on every push, so poll: a detached node has no box for a moment.
+    const svgBox = async () => {
+      const b = await page.locator('#equity-chart svg[data-chart="equity"]').boundingBox();
+      return { width: b?.width ?? 0, height: b?.height ?? 0 };
+    };
+    await expect.poll(async () => (await svgBox()).width > 400 && (await svgBox()).height > 100).toBe(true);
 
     await expect.poll(() => page.locator("#positions tr").count()).toBeGreaterThan(0);
     expect(Number(await page.locator("#fills").getAttribute("data-rows"))).toBeGreaterThan(0);
