@@ -45,6 +45,7 @@ export const DEFAULT_SIM_VENUES: readonly SimVenue[] = [
 export const DEFAULT_INITIAL_BALANCES: Readonly<Record<string, string>> = { USD: "1000000", BTC: "10", ETH: "100" };
 
 export const LIQUIDITY_ACCOUNT = "__liquidity__";
+const MAX_UNITS = 1e12;
 export const DEFAULT_ACCOUNT = "default";
 
 export interface ExchangeEngineOptions {
@@ -183,6 +184,8 @@ export class ExchangeEngine {
     if (!qty.mod(inst.lot).isZero()) {
       throw invalidArgument("quantity", req.quantity, `not a multiple of the lot size ${inst.spec.lotSize}`);
     }
+    // The book counts in integer lots and ticks held in plain numbers: keep them exact.
+    if (qty.div(inst.lot).gt(MAX_UNITS)) throw invalidArgument("quantity", req.quantity, "too large");
     let price: Decimal | undefined;
     if (req.type === OrderType.LIMIT) {
       if (req.price.trim() === "") throw invalidArgument("price", req.price, "required for LIMIT orders");
@@ -191,6 +194,7 @@ export class ExchangeEngine {
       if (!price.mod(inst.tick).isZero()) {
         throw invalidArgument("price", req.price, `not on the tick size ${inst.spec.tickSize}`);
       }
+      if (price.div(inst.tick).gt(MAX_UNITS)) throw invalidArgument("price", req.price, "too large");
     } else {
       if (req.postOnly) throw invalidArgument("post_only", req.postOnly, "not allowed on MARKET orders");
     }
