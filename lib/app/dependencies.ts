@@ -1,0 +1,103 @@
+// Composition root of the functions: which adapters back the ports. DynamoDB + EventBridge when
+// TSE_TABLE_NAME / TSE_EVENT_BUS_NAME are set (Lambda, LocalStack), in-process adapters otherwise; gRPC peers
+// through the client layer's discovery (TSE_<SERVICE>_ENDPOINT, registry, default ports).
+
+import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
+import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
+import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
+import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import { InstrumentRegistry } from "../domain/instruments";
+import type { ExchangeClient } from "../grpc/ExchangeClient";
+import { createPeerClients, type PeerClients } from "../grpc/index";
+import type { RiskMonitorClient } from "../grpc/RiskMonitorClient";
+import type { EventBus } from "../ports/EventBus";
+import type { StateStore } from "../ports/StateStore";
+import { ConfigServiceSettingsSource, type EngineSettingsInput, type SettingsSource } from "./settings";
+
+/** What order placement needs from the exchange (ExchangeClient satisfies it). */
+export type ExchangePort = Pick<ExchangeClient, "placeOrder" | "cancelOrder" | "getOrder">;
+/** What the functions need from the risk monitor (RiskMonitorClient satisfies it). */
+export type RiskMonitorPort = Pick<RiskMonitorClient, "checkOrderFailClosed" | "reportPosition">;
+
+export interface EngineDependencies {
+  store: StateStore;
+  bus: EventBus;
+  settings: SettingsSource;
+  exchange: ExchangePort;
+  riskMonitor: RiskMonitorPort;
+  instruments: InstrumentRegistry;
+  /** Wall clock (epoch ms): expiry, staleness at decision time, report time. State writes use event time. */
+  clock: () => number;
+}
+
+export type DependenciesProvider = EngineDependencies | (() => Promise<EngineDependencies>);
+
+export interface CreateEngineDependenciesOptions {
+  /** Override any dependency (tests, the embedded runner). */
+  overrides?: Partial<EngineDependencies>;
+  /** Base settings under the configuration service's values. */
+  settings?: EngineSettingsInput;
+}
+
+export interface CreatedDependencies extends EngineDependencies {
+  peers: PeerClients | undefined;
+  /** Close gRPC channels and the config watch. */
+  close(): Promise<void>;
+}
+
+/**
+ * Build the adapters from the environment:
+ * - `TSE_TABLE_NAME` → DynamoDbStateStore (else InMemoryStateStore);
+ * - `TSE_EVENT_BUS_NAME` → EventBridgeEventBus (else an InProcessEventBus over the routing table);
+ * - `TSE_CONFIG_ENVIRONMENT` (default "default"), `TSE_CONFIG_TTL_MS` (default 30000) for the config client.
+ */
+export function createEngineDependencies(
+  env: NodeJS.ProcessEnv = process.env,
+  options: CreateEngineDependenciesOptions = {},
+): CreatedDependencies {
+  const o = options.overrides ?? {};
+  const store =
+    o.store ??
+    (env.TSE_TABLE_NAME ? new DynamoDbStateStore({ tableName: env.TSE_TABLE_NAME }) : new InMemoryStateStore());
+  const bus =
+    o.bus ??
+    (env.TSE_EVENT_BUS_NAME
+      ? new EventBridgeEventBus({ eventBusName: env.TSE_EVENT_BUS_NAME })
+      : new InProcessEventBus());
+  const needPeers = !o.exchange || !o.riskMonitor || !o.settings;
+  const ttl = Number(env.TSE_CONFIG_TTL_MS ?? 30_000);
+  const peers = needPeers
+    ? createPeerClients({
+        config: {
+          environment: env.TSE_CONFIG_ENVIRONMENT ?? "default",
+          ttlMs: Number.isFinite(ttl) && ttl > 0 ? ttl : 30_000,
+        },
+      })
+    : undefined;
+  return {
+    store,
+    bus,
+    settings: o.settings ?? new ConfigServiceSettingsSource(peers!.config, options.settings),
+    exchange: o.exchange ?? peers!.exchange,
+    riskMonitor: o.riskMonitor ?? peers!.risk,
+    instruments: o.instruments ?? new InstrumentRegistry(),
+    clock: o.clock ?? Date.now,
+    peers,
+    async close() {
+      await peers?.close();
+    },
+  };
+}
+
+/** Resolve a provider once (Lambda reuses it across warm invocations). */
+export function memoizeDependencies(provider: DependenciesProvider): () => Promise<EngineDependencies> {
+  if (typeof provider !== "function") return async () => provider;
+  let p: Promise<EngineDependencies> | undefined;
+  return () => {
+    p ??= provider().catch((e) => {
+      p = undefined;
+      throw e;
+    });
+    return p;
+  };
+}

@@ -1,0 +1,132 @@
+// fill-handling: ExecutionReported → applyFill (fill record + order + position in ONE TransactWriteItems;
+// a repeated execution is a no-op; version conflicts retried with backoff inside the store) →
+// PositionChanged → report the position to the risk monitor (best effort: the fill is already booked).
+import type { Position } from "../domain/portfolio/position";
+import { buildBusEvent, causedBy } from "../events/build";
+import type { ParsedEvent } from "../events/parse";
+import type { EventMeta } from "../events/registry";
+import { assertPublished } from "../ports/EventBus";
+import type { EngineDependencies } from "./dependencies";
+import type { FunctionTools } from "./functionRuntime";
+
+export interface FillOutcome {
+  executionId: string;
+  applied: boolean;
+  duplicate: boolean;
+  attempts?: number;
+  position?: { strategyId: string; symbol: string; quantity: string; version: number };
+  riskReported: boolean;
+}
+
+function positionChanged(
+  p: Position,
+  meta: EventMeta,
+  ts: number,
+  cause: { executionId?: string; clientOrderId?: string; previousQuantity?: string },
+) {
+  return buildBusEvent(
+    "tse.engine",
+    "PositionChanged",
+    {
+      strategyId: p.strategyId,
+      venue: p.venue,
+      symbol: p.symbol,
+      quantity: p.quantity.toFixed(),
+      ...(cause.previousQuantity !== undefined ? { previousQuantity: cause.previousQuantity } : {}),
+      avgEntryPrice: p.averageEntryPrice.toFixed(),
+      realizedPnl: p.realizedPnl.toFixed(),
+      fees: p.fees.toFixed(),
+      version: p.version,
+      ...(cause.executionId ? { executionId: cause.executionId } : {}),
+      ...(cause.clientOrderId ? { clientOrderId: cause.clientOrderId } : {}),
+      ts: new Date(ts).toISOString(),
+    },
+    // One event per position version: a re-publish of the same state is the same event.
+    { ...causedBy(meta, ts), eventId: `pos:${p.strategyId}:${p.symbol}:v${p.version}` },
+  );
+}
+
+export async function handleExecutionReported(
+  event: ParsedEvent<"ExecutionReported">,
+  deps: EngineDependencies,
+  tools?: Pick<FunctionTools, "logger">,
+): Promise<FillOutcome> {
+  const { data, meta } = event.detail;
+  deps.instruments.instrument(data.symbol); // unknown symbol: bad input, nothing written
+  deps.instruments.venue(data.venue);
+  const ts = Date.parse(data.ts);
+  const r = await deps.store.applyFill({
+    executionId: data.executionId,
+    clientOrderId: data.clientOrderId,
+    ...(data.strategyId ? { strategyId: data.strategyId } : {}),
+    exchangeOrderId: data.exchangeOrderId,
+    venue: data.venue,
+    symbol: data.symbol,
+    side: data.side,
+    quantity: data.quantity,
+    price: data.price,
+    fee: data.fee,
+    feeAsset: data.feeAsset,
+    liquidity: data.liquidity,
+    sequence: data.sequence,
+    ts,
+  });
+  let position: Position | undefined;
+  if (r.applied) {
+    position = r.position;
+    assertPublished(
+      await deps.bus.publish([
+        positionChanged(position, meta, ts, {
+          executionId: data.executionId,
+          clientOrderId: data.clientOrderId,
+          previousQuantity: r.previousPosition?.quantity.toFixed() ?? "0",
+        }),
+      ]),
+    );
+  } else {
+    // Duplicate: re-announce the current position (same event id per version), in case the first delivery
+    // booked the fill but died before publishing.
+    const strategyId = r.fill?.strategyId ?? data.strategyId;
+    position = strategyId ? await deps.store.getPosition(strategyId, data.symbol) : undefined;
+    if (position) assertPublished(await deps.bus.publish([positionChanged(position, meta, position.updatedAt, {})]));
+  }
+  let riskReported = false;
+  if (position) {
+    try {
+      await deps.riskMonitor.reportPosition({
+        strategyId: position.strategyId,
+        venue: position.venue,
+        symbol: position.symbol,
+        quantity: position.quantity.toFixed(),
+        averagePrice: position.averageEntryPrice.toFixed(),
+        markPrice: data.price,
+        realizedPnl: position.realizedPnl.toFixed(),
+        updatedAtMs: position.updatedAt,
+      });
+      riskReported = true;
+    } catch (e) {
+      // The fill is booked; the next fill (or the monitor's own reconciliation) brings it up to date.
+      tools?.logger.warn("position report to the risk monitor failed", {
+        error: e as Error,
+        executionId: data.executionId,
+      });
+    }
+  }
+  return {
+    executionId: data.executionId,
+    applied: r.applied,
+    duplicate: r.duplicate,
+    ...(r.applied ? { attempts: r.attempts } : {}),
+    ...(position
+      ? {
+          position: {
+            strategyId: position.strategyId,
+            symbol: position.symbol,
+            quantity: position.quantity.toFixed(),
+            version: position.version,
+          },
+        }
+      : {}),
+    riskReported,
+  };
+}

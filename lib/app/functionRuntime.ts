@@ -1,0 +1,99 @@
+// The shared shell of every function: middy with Powertools logger (correlation id from the envelope meta),
+// metrics (EMF) and tracer, plus the event parser. Bad input throws a typed EventValidationError naming the
+// field and the value BEFORE the handler body runs, so nothing is written and the event goes to the DLQ.
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { Tracer } from "@aws-lambda-powertools/tracer";
+import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import middy, { type MiddlewareObj } from "@middy/core";
+import type { Context } from "aws-lambda";
+import { InvalidFieldError } from "../domain/errors";
+import { EventValidationError } from "../events/errors";
+import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
+import type { DetailType } from "../events/registry";
+import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
+
+export interface FunctionTools {
+  logger: Logger;
+  metrics: Metrics;
+  tracer: Tracer;
+}
+
+export const METRICS_NAMESPACE = "TradingSystemEngine";
+
+export function createTools(functionName: string): FunctionTools {
+  const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? `tse-${functionName}`;
+  return {
+    logger: new Logger({ serviceName, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as "INFO" | undefined) ?? "INFO" }),
+    metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName }),
+    tracer: new Tracer({ serviceName }),
+  };
+}
+
+/** The Lambda-shaped handler every function exports (the function host and the embedded bus call it). */
+export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface FunctionSpec<I, R> {
+  functionName: string;
+  /** Turn the raw invocation into the typed input; throw EventValidationError on bad input. */
+  parse(event: unknown): I;
+  /** Correlation id for the logs, from the parsed input. */
+  correlationIdOf(input: I): string | undefined;
+  handle(input: I, deps: EngineDependencies, tools: FunctionTools, context: Context): Promise<R>;
+}
+
+/** Middy-wrapped handler with injected dependencies (a value, or a lazy provider resolved once). */
+export function buildFunction<I, R>(
+  spec: FunctionSpec<I, R>,
+  deps: DependenciesProvider,
+  tools = createTools(spec.functionName),
+): LambdaHandler {
+  const resolve = memoizeDependencies(deps);
+  const { logger, metrics, tracer } = tools;
+  const parse: MiddlewareObj<unknown, unknown, Error, Context> = {
+    before: (request) => {
+      try {
+        const input = spec.parse(request.event);
+        request.event = input;
+        const correlationId = spec.correlationIdOf(input);
+        if (correlationId) logger.setCorrelationId(correlationId);
+      } catch (e) {
+        if (e instanceof EventValidationError) {
+          metrics.addMetric("EventRejected", MetricUnit.Count, 1);
+          logger.error("rejected invalid event", {
+            field: e.field,
+            value: e.value,
+            detailType: e.detailType,
+            issues: e.issues,
+          });
+        }
+        throw e;
+      }
+    },
+    onError: (request) => {
+      const err = request.error;
+      if (err instanceof InvalidFieldError) {
+        // Bad input the schema cannot see (unknown symbol/venue), found before any write.
+        metrics.addMetric("EventRejected", MetricUnit.Count, 1);
+        logger.error("rejected invalid event", { field: err.field, value: err.value, reason: err.reason });
+      } else if (!(err instanceof EventValidationError)) {
+        metrics.addMetric("HandlerFailed", MetricUnit.Count, 1);
+        logger.error("handler failed", { error: request.error });
+      }
+    },
+  };
+  const body = async (event: unknown, context: Context): Promise<unknown> =>
+    spec.handle(event as I, await resolve(), tools, context);
+  return middy(body)
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
+    .use(parse) as unknown as LambdaHandler;
+}
+
+/** Parser for EventBridge-triggered functions: our zod schemas via parseEventBridgeEvent. */
+export function eventBridgeParser<T extends DetailType>(expected: T | readonly T[]) {
+  return (event: unknown): ParsedEvent<T> => parseEventBridgeEvent(event, expected);
+}

@@ -1,0 +1,53 @@
+// The four functions' handlers over one set of dependencies, and helpers to run them in-process (the
+// embedded bus, tests) with a Lambda-like context.
+import { randomUUID } from "node:crypto";
+import type { Context } from "aws-lambda";
+import { createHandler as fillHandling } from "../../functions/fill-handling/handler";
+import { createHandler as orderPlacement } from "../../functions/order-placement/handler";
+import { createHandler as reporting } from "../../functions/reporting/handler";
+import { createHandler as signal } from "../../functions/signal/handler";
+import type { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import type { DependenciesProvider } from "./dependencies";
+import type { LambdaHandler } from "./functionRuntime";
+
+export const FUNCTION_NAMES = ["signal", "order-placement", "fill-handling", "reporting"] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export function createFunctionHandlers(deps: DependenciesProvider): Record<FunctionName, LambdaHandler> {
+  return {
+    signal: signal(deps),
+    "order-placement": orderPlacement(deps),
+    "fill-handling": fillHandling(deps),
+    reporting: reporting(deps),
+  };
+}
+
+/** A Lambda context for in-process invocations. */
+export function localContext(functionName: string, timeoutMs = 30_000): Context {
+  const deadline = Date.now() + timeoutMs;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/** Register every routed function on the embedded bus; returns an unregister function. */
+export function registerFunctions(
+  bus: InProcessEventBus,
+  handlers: Readonly<Record<string, LambdaHandler>>,
+): () => void {
+  const offs = Object.entries(handlers).map(([name, h]) => bus.register(name, (event) => h(event, localContext(name))));
+  return () => {
+    for (const off of offs) off();
+  };
+}

@@ -1,0 +1,556 @@
+// order-placement: SignalGenerated → settings (config client, cached) + positions → size (sizeOrder with the
+// risk engine's headroom) → domain RiskEngine → risk monitor CheckOrder (unreachable → FAIL CLOSED for
+// risk-increasing legs) → record the decision (conditional put) → pending orders with deterministic client
+// order ids (conditional put) → place (risk-checked) → status → OrderPlaced / OrderRejected / OrderDenied,
+// then leg risk as the domain decides (cancel resting siblings of a failed leg, hedge the filled difference).
+
+import { type Order as ExchangeOrder, OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
+import { Decimal, dec } from "../domain/decimal";
+import { InvalidFieldError } from "../domain/errors";
+import { clientOrderIdFor, createOrder, type Order } from "../domain/orders";
+import type { OrderStatus } from "../domain/orders/orderStatus";
+import type { Position } from "../domain/portfolio/position";
+import { type RiskContext, RiskEngine } from "../domain/risk/RiskEngine";
+import { sizeOrder } from "../domain/sizing";
+import { type LegOutcome, resolveLegRisk } from "../domain/strategies/arbitrageLegs";
+import type { L1Quote, OrderIntent } from "../domain/types";
+import { buildBusEvent, causedBy } from "../events/build";
+import type { ParsedEvent } from "../events/parse";
+import type { EventMeta } from "../events/registry";
+import { GrpcClientError, NotFoundError } from "../grpc/errors";
+import { assertPublished, type BusEvent } from "../ports/EventBus";
+import { type SignalRecord, VersionConflictError } from "../ports/StateStore";
+import type { EngineDependencies } from "./dependencies";
+import type { EngineSettings } from "./settings";
+
+type SignalData = ParsedEvent<"SignalGenerated">["detail"]["data"];
+
+export interface PlannedLeg {
+  clientOrderId: string;
+  intent: OrderIntent;
+}
+
+export interface LegResult {
+  clientOrderId: string;
+  status: OrderStatus;
+  /** This invocation sent it to the exchange (false: another delivery owns it, or it was already done). */
+  placed: boolean;
+  exchangeStatus?: keyof typeof ExStatus;
+  filled?: string;
+  error?: string;
+}
+
+export interface PlacementOutcome {
+  signalId: string;
+  decision: "approved" | "denied";
+  /** The decision was already recorded by an earlier delivery. */
+  duplicate: boolean;
+  rule?: string;
+  reason?: string;
+  legs: LegResult[];
+  canceled: string[];
+  hedge?: LegResult;
+}
+
+const EX_NAME: Record<number, keyof typeof ExStatus> = Object.fromEntries(
+  Object.entries(ExStatus)
+    .filter(([, v]) => typeof v === "number")
+    .map(([k, v]) => [v as number, k as keyof typeof ExStatus]),
+);
+
+/** Gross notional Σ|qty| × mark (mark: the symbol's mid when known, else the entry price). */
+function notional(positions: readonly Position[], marks: ReadonlyMap<string, number>): number {
+  let n = 0;
+  for (const p of positions)
+    n += Math.abs(p.quantity.toNumber()) * (marks.get(p.symbol) ?? p.averageEntryPrice.toNumber());
+  return n;
+}
+
+function midsFrom(data: SignalData): Map<string, number> {
+  const sums = new Map<string, { s: number; n: number }>();
+  for (const q of data.inputs.snapshots) {
+    const m = (Number(q.bid) + Number(q.ask)) / 2;
+    const e = sums.get(q.symbol) ?? { s: 0, n: 0 };
+    sums.set(q.symbol, { s: e.s + m, n: e.n + 1 });
+  }
+  return new Map([...sums].map(([k, v]) => [k, v.s / v.n]));
+}
+
+function quotesFrom(data: SignalData): L1Quote[] {
+  return data.inputs.snapshots.map((q) => ({
+    ts: Date.parse(q.ts),
+    venue: q.venue,
+    symbol: q.symbol,
+    bid: dec(q.bid),
+    ask: dec(q.ask),
+    bidSize: new Decimal(0),
+    askSize: new Decimal(0),
+  }));
+}
+
+interface Decision {
+  approved: boolean;
+  rule?: string;
+  reason?: string;
+  legs: PlannedLeg[];
+  riskCheckIds: string[];
+  details: Record<string, unknown>;
+}
+
+/** Size and risk-check every leg; the legs of one signal get one common quantity (the smallest allowed). */
+async function decide(
+  data: SignalData,
+  deps: EngineDependencies,
+  settings: EngineSettings,
+  now: number,
+): Promise<Decision> {
+  const engine = new RiskEngine({ limits: settings.riskLimits as never });
+  const all = await deps.store.listPositions();
+  const mine = all.filter((p) => p.strategyId === data.strategyId);
+  const mids = midsFrom(data);
+  const net = (symbol: string, ps: readonly Position[]) =>
+    ps.filter((p) => p.symbol === symbol).reduce((s, p) => s + p.quantity.toNumber(), 0);
+  const deny = (rule: string, reason: string, legs: PlannedLeg[] = []): Decision => ({
+    approved: false,
+    rule,
+    reason,
+    legs,
+    riskCheckIds: [],
+    details: {},
+  });
+
+  // 1. Size: every constraint, the legs' common minimum, rounded to the lot.
+  let qty: Decimal | undefined;
+  let boundBy = "configured";
+  for (const leg of data.legs) {
+    const instrument = deps.instruments.instrument(leg.symbol);
+    const mid = mids.get(leg.symbol) ?? 0;
+    const price = leg.limitPrice ?? (mid > 0 ? String(mid) : undefined);
+    if (price === undefined) return deny("mark-price", `no price for ${leg.symbol}: market leg without a snapshot`);
+    const ctx: RiskContext = {
+      mid,
+      position: net(leg.symbol, all),
+      strategyPosition: net(leg.symbol, mine),
+      strategyNotional: notional(mine, mids),
+      portfolioNotional: notional(all, mids),
+      availableQuote: Number(settings.availableQuote),
+      feeRate: deps.instruments.venue(leg.venue).takerFee.toNumber(),
+    };
+    const headroom = engine.headroom(
+      { strategyId: data.strategyId, symbol: leg.symbol, side: leg.side },
+      Number(price),
+      ctx,
+      now,
+    );
+    const sized = sizeOrder({ instrument, configuredQty: leg.quantity, price, headroom });
+    if (qty === undefined || sized.quantity.lt(qty)) {
+      qty = sized.quantity;
+      boundBy = sized.boundBy;
+    }
+  }
+  if (!qty?.gt(0)) return deny(String(boundBy), `sized to zero: ${boundBy} leaves no room`);
+
+  const legs: PlannedLeg[] = data.legs.map((leg, i) => ({
+    clientOrderId: clientOrderIdFor(data.signalId, i),
+    intent: {
+      strategyId: data.strategyId,
+      venue: leg.venue,
+      symbol: leg.symbol,
+      side: leg.side,
+      type: leg.type,
+      timeInForce: leg.timeInForce,
+      postOnly: false,
+      quantity: qty,
+      ...(leg.limitPrice !== undefined ? { limitPrice: dec(leg.limitPrice) } : {}),
+      tag: `${data.kind}:${data.signalId}:${i}`,
+    },
+  }));
+
+  // 2. Domain risk engine, legs in order against the position they would leave.
+  const running = new Map<string, number>();
+  const increases: boolean[] = [];
+  for (const { intent } of legs) {
+    const before = running.get(intent.symbol) ?? net(intent.symbol, mine);
+    const ctx: RiskContext = {
+      mid: mids.get(intent.symbol) ?? 0,
+      position: net(intent.symbol, all) + (before - net(intent.symbol, mine)),
+      strategyPosition: before,
+      strategyNotional: notional(mine, mids),
+      portfolioNotional: notional(all, mids),
+      availableQuote: Number(settings.availableQuote),
+      feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),
+    };
+    const d = engine.check(intent, ctx, now);
+    if (!d.approved) return deny(d.denial.rule, d.denial.message, legs);
+    const after = before + (intent.side === "BUY" ? 1 : -1) * intent.quantity.toNumber();
+    increases.push(Math.abs(after) > Math.abs(before) + 1e-12);
+    running.set(intent.symbol, after);
+  }
+
+  // 3. The risk monitor. Unreachable / circuit open → fail closed for risk-increasing legs.
+  const riskCheckIds: string[] = [];
+  for (const [i, { intent, clientOrderId }] of legs.entries()) {
+    const r = await deps.riskMonitor.checkOrderFailClosed({
+      strategyId: intent.strategyId,
+      venue: intent.venue,
+      symbol: intent.symbol,
+      side: intent.side,
+      quantity: intent.quantity,
+      price: intent.limitPrice ?? new Decimal(mids.get(intent.symbol) ?? 0),
+      clientOrderId,
+    });
+    if (r.approved) {
+      riskCheckIds.push(r.checkId);
+      continue;
+    }
+    if (r.failedClosed && !increases[i]) {
+      riskCheckIds.push("");
+      continue; // a reducing leg may proceed without the monitor
+    }
+    return deny(r.failedClosed ? "risk-monitor-unavailable" : "risk-monitor", r.reasons.join("; ") || "denied", legs);
+  }
+  return {
+    approved: true,
+    legs,
+    riskCheckIds,
+    details: { quantity: qty.toFixed(), boundBy, riskCheckIds },
+  };
+}
+
+const legsFromRecord = (rec: SignalRecord, data: SignalData): PlannedLeg[] => {
+  const quantity = String((rec.details as { quantity?: string } | undefined)?.quantity ?? "");
+  if (!quantity)
+    throw new InvalidFieldError("signal.details.quantity", quantity, "approved signal without a sized quantity");
+  return data.legs.map((leg, i) => ({
+    clientOrderId: clientOrderIdFor(data.signalId, i),
+    intent: {
+      strategyId: data.strategyId,
+      venue: leg.venue,
+      symbol: leg.symbol,
+      side: leg.side,
+      type: leg.type,
+      timeInForce: leg.timeInForce,
+      postOnly: false,
+      quantity: dec(quantity),
+      ...(leg.limitPrice !== undefined ? { limitPrice: dec(leg.limitPrice) } : {}),
+      tag: `${data.kind}:${data.signalId}:${i}`,
+    },
+  }));
+};
+
+/** Move an order to `to` from whatever it is now (re-reading on a version conflict); no-op if no longer legal. */
+async function moveOrder(
+  deps: EngineDependencies,
+  clientOrderId: string,
+  to: OrderStatus,
+  at: number,
+  extra: { exchangeOrderId?: string; errorMessage?: string } = {},
+): Promise<Order | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const cur = await deps.store.getOrder(clientOrderId);
+    if (!cur) return undefined;
+    if (cur.order.status === to) return cur.order;
+    try {
+      return (await deps.store.updateOrderStatus(clientOrderId, cur.version, { status: to, at, ...extra })).order;
+    } catch (e) {
+      if (e instanceof VersionConflictError) continue;
+      if (e instanceof Error && e.name === "IllegalTransitionError") return cur.order;
+      throw e;
+    }
+  }
+  return (await deps.store.getOrder(clientOrderId))?.order;
+}
+
+interface PlaceContext {
+  deps: EngineDependencies;
+  data: SignalData;
+  meta: EventMeta;
+  now: number;
+  riskCheckIds: string[];
+  events: BusEvent[];
+}
+
+function orderEventData(o: Order, exStatus: keyof typeof ExStatus, legIndex: number, reason?: string) {
+  return {
+    orderId: o.orderId,
+    clientOrderId: o.clientOrderId,
+    ...(o.exchangeOrderId ? { exchangeOrderId: o.exchangeOrderId } : {}),
+    strategyId: o.strategyId,
+    ...(o.signalId ? { signalId: o.signalId } : {}),
+    legIndex,
+    venue: o.venue,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    timeInForce: o.timeInForce,
+    quantity: o.quantity.toFixed(),
+    ...(o.limitPrice ? { limitPrice: o.limitPrice.toFixed() } : {}),
+    status: exStatus,
+    ...(reason ? { reason } : {}),
+  };
+}
+
+/**
+ * Place one pending order. Whoever moves it pending-new → submitted (a version-checked write) sends it, so two
+ * deliveries of one signal never both send; a leg left `submitted` by a crashed delivery is reconciled with
+ * the exchange (GetOrder by client order id, then PlaceOrder, which the exchange deduplicates) on the retry.
+ */
+async function placeLeg(
+  pc: PlaceContext,
+  order: Order,
+  version: number,
+  legIndex: number,
+): Promise<{ result: LegResult; outcome?: LegOutcome }> {
+  const { deps, now } = pc;
+  const coid = order.clientOrderId;
+  let owner = false;
+  if (order.status === "pending-new") {
+    try {
+      await deps.store.updateOrderStatus(coid, version, { status: "submitted", at: now });
+      owner = true;
+    } catch (e) {
+      if (!(e instanceof VersionConflictError)) throw e;
+    }
+  }
+  let ex: ExchangeOrder | undefined;
+  if (!owner) {
+    const cur = await deps.store.getOrder(coid);
+    // Another delivery owns it and got an answer, or it already moved on: nothing to send.
+    if (cur?.order.status !== "submitted" || cur.order.exchangeOrderId)
+      return { result: { clientOrderId: coid, status: cur?.order.status ?? order.status, placed: false } };
+    // Submitted but no answer recorded (owner in flight, or it crashed): ask the exchange before sending.
+    try {
+      ex = await deps.exchange.getOrder({ clientOrderId: coid });
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+  }
+  let error: string | undefined;
+  if (!ex) {
+    try {
+      const res = await deps.exchange.placeOrder({
+        clientOrderId: coid,
+        venue: order.venue,
+        symbol: order.symbol,
+        side: order.side,
+        type: order.type,
+        quantity: order.quantity,
+        ...(order.limitPrice ? { price: order.limitPrice } : {}),
+        timeInForce: order.timeInForce,
+        postOnly: order.postOnly,
+        strategyId: order.strategyId,
+        riskChecked: true,
+        riskCheckId: pc.riskCheckIds[legIndex] ?? "",
+      });
+      ex = res.order;
+    } catch (e) {
+      // Business refusals are final; a peer failure is left for the retry (the order stays submitted).
+      if (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open") error = e.message;
+      else throw e;
+    }
+  }
+  const exStatus: keyof typeof ExStatus = ex ? (EX_NAME[ex.status] ?? "UNRECOGNIZED") : "REJECTED";
+  const filled = ex?.filledQuantity ? dec(ex.filledQuantity) : new Decimal(0);
+  let stored: Order | undefined;
+  switch (exStatus) {
+    case "NEW":
+    case "PARTIALLY_FILLED":
+      stored = await moveOrder(deps, coid, "accepted", now, { exchangeOrderId: ex!.orderId });
+      break;
+    case "FILLED":
+      // Nothing to write: the fills (fill-handling) take it to filled. Writing here would race them.
+      stored = (await deps.store.getOrder(coid))?.order;
+      break;
+    case "EXPIRED":
+    case "CANCELED":
+      // IOC remainder. Fills still in flight are booked as late fills on the terminal order.
+      stored = await moveOrder(deps, coid, exStatus === "EXPIRED" ? "expired" : "canceled", now, {
+        exchangeOrderId: ex!.orderId,
+      });
+      break;
+    default:
+      error ??= ex?.rejectReason || `exchange status ${exStatus}`;
+      stored = await moveOrder(deps, coid, "rejected", now, {
+        errorMessage: error,
+        ...(ex?.orderId ? { exchangeOrderId: ex.orderId } : {}),
+      });
+  }
+  const o = stored ?? order;
+  const causal = { ...causedBy(pc.meta, now) };
+  if (exStatus === "REJECTED" || error) {
+    pc.events.push(
+      buildBusEvent(
+        "tse.engine",
+        "OrderRejected",
+        {
+          ...orderEventData(o, "REJECTED", legIndex, error ?? "rejected"),
+          status: "REJECTED",
+          reason: error ?? "rejected",
+        },
+        { ...causal, eventId: `${coid}:rejected` },
+      ),
+    );
+  } else {
+    const st = exStatus as "NEW" | "PARTIALLY_FILLED" | "FILLED" | "EXPIRED" | "CANCELED";
+    pc.events.push(
+      buildBusEvent(
+        "tse.engine",
+        "OrderPlaced",
+        {
+          ...orderEventData({ ...o, exchangeOrderId: ex?.orderId ?? o.exchangeOrderId }, st, legIndex),
+          status: st,
+          filledQuantity: filled.toFixed(),
+        },
+        { ...causal, eventId: `${coid}:placed` },
+      ),
+    );
+  }
+  return {
+    result: {
+      clientOrderId: coid,
+      status: o.status,
+      placed: true,
+      exchangeStatus: exStatus,
+      filled: filled.toFixed(),
+      ...(error ? { error } : {}),
+    },
+    outcome: {
+      clientOrderId: coid,
+      venue: order.venue,
+      side: order.side,
+      quantity: order.quantity,
+      filled,
+      open: exStatus === "NEW" || exStatus === "PARTIALLY_FILLED",
+      failed: exStatus === "REJECTED" || error !== undefined,
+    },
+  };
+}
+
+export async function handleSignalGenerated(
+  event: ParsedEvent<"SignalGenerated">,
+  deps: EngineDependencies,
+): Promise<PlacementOutcome> {
+  const { data, meta } = event.detail;
+  for (const [i, leg] of data.legs.entries()) {
+    // Unknown symbol / venue are bad input: rejected before anything is written.
+    try {
+      deps.instruments.instrument(leg.symbol);
+      deps.instruments.venue(leg.venue);
+    } catch (e) {
+      if (e instanceof InvalidFieldError) throw new InvalidFieldError(`data.legs.${i}.${e.field}`, e.value, e.reason);
+      throw e;
+    }
+  }
+  // State is written at event time, so a redelivery writes exactly what the first delivery wrote.
+  const now = Date.parse(meta.occurredAt);
+  const settings = await deps.settings.get();
+  const events: BusEvent[] = [];
+  let record = await deps.store.getSignal(data.signalId);
+  const duplicate = record !== undefined;
+  let riskCheckIds: string[] = [];
+  let legs: PlannedLeg[];
+  if (!record) {
+    const expired = data.expiresAt !== undefined && deps.clock() > Date.parse(data.expiresAt);
+    const d: Decision = expired
+      ? {
+          approved: false,
+          rule: "signal-expired",
+          reason: `signal expired at ${data.expiresAt}`,
+          legs: [],
+          riskCheckIds: [],
+          details: {},
+        }
+      : await decide(data, deps, settings, now);
+    const rec: SignalRecord = {
+      signalId: data.signalId,
+      strategyId: data.strategyId,
+      status: d.approved ? "approved" : "denied",
+      ts: now,
+      ...(d.rule ? { rule: d.rule } : {}),
+      ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.approved ? { clientOrderIds: d.legs.map((l) => l.clientOrderId) } : {}),
+      details: { ...d.details, kind: data.kind },
+    };
+    const r = await deps.store.recordSignal(rec);
+    record = r.recorded ? rec : r.existing;
+    riskCheckIds = d.riskCheckIds;
+  }
+  if (record.status === "denied") {
+    const first = data.legs[0]!;
+    events.push(
+      buildBusEvent(
+        "tse.engine",
+        "OrderDenied",
+        {
+          signalId: data.signalId,
+          strategyId: data.strategyId,
+          symbol: first.symbol,
+          ...(data.legs.length === 1 ? { venue: first.venue, side: first.side } : {}),
+          rule: record.rule ?? "denied",
+          reason: record.reason ?? "denied",
+        },
+        { ...causedBy(meta, now), eventId: `${data.signalId}:denied` },
+      ),
+    );
+    assertPublished(await deps.bus.publish(events));
+    return {
+      signalId: data.signalId,
+      decision: "denied",
+      duplicate,
+      rule: record.rule,
+      reason: record.reason,
+      legs: [],
+      canceled: [],
+    };
+  }
+  legs = legsFromRecord(record, data);
+  if (riskCheckIds.length === 0)
+    riskCheckIds = ((record.details as { riskCheckIds?: string[] })?.riskCheckIds ?? []).map(String);
+
+  const pc: PlaceContext = { deps, data, meta, now, riskCheckIds, events };
+  const created = await Promise.all(
+    legs.map(async (l) => {
+      const r = await deps.store.createPendingOrder(
+        createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
+      );
+      return r.created ? r.order : r.existing;
+    }),
+  );
+  const placed = await Promise.all(created.map((v, i) => placeLeg(pc, v.order, v.version, i)));
+  const outcome: PlacementOutcome = {
+    signalId: data.signalId,
+    decision: "approved",
+    duplicate,
+    legs: placed.map((p) => p.result),
+    canceled: [],
+  };
+
+  // Leg risk: only the delivery that saw every leg's exchange answer decides (a duplicate sees none).
+  const outcomes = placed.map((p) => p.outcome).filter((o): o is LegOutcome => o !== undefined);
+  const symbol = legs[0]!.intent.symbol;
+  if (legs.length > 1 && outcomes.length === legs.length && legs.every((l) => l.intent.symbol === symbol)) {
+    const lr = resolveLegRisk(
+      data.strategyId,
+      symbol,
+      outcomes,
+      quotesFrom(data),
+      `${data.kind}:${data.signalId}:hedge`,
+    );
+    for (const coid of lr.cancel) {
+      const res = await deps.exchange.cancelOrder({ clientOrderId: coid });
+      if (res.canceled) await moveOrder(deps, coid, "canceled", now);
+      outcome.canceled.push(coid);
+    }
+    if (lr.hedge) {
+      const coid = clientOrderIdFor(data.signalId, legs.length);
+      const r = await deps.store.createPendingOrder(
+        createOrder(lr.hedge, { clientOrderId: coid, signalId: data.signalId }, now),
+      );
+      const v = r.created ? r.order : r.existing;
+      // A hedge only reduces risk: it needs no monitor approval (and must go out when the monitor is down).
+      outcome.hedge = (await placeLeg({ ...pc, riskCheckIds: [] }, v.order, v.version, legs.length)).result;
+    }
+  }
+  assertPublished(await deps.bus.publish(events));
+  return outcome;
+}

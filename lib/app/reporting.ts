@@ -1,0 +1,195 @@
+// reporting: a schedule, PositionChanged (debounced per strategy) or a direct invocation → the domain's
+// performance metrics per strategy from the ledger (fills, positions, equity curve) → a report item, an
+// equity-curve point, and ReportGenerated.
+import { z } from "zod";
+import { Decimal, dec } from "../domain/decimal";
+import { computeMetrics, type MetricsFill, type PerformanceMetrics } from "../domain/metrics";
+import { unrealizedPnl } from "../domain/portfolio/position";
+import { buildBusEvent } from "../events/build";
+import { fromZodError } from "../events/errors";
+import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
+import { Identifier } from "../events/primitives";
+import { assertPublished } from "../ports/EventBus";
+import type { ReportRecord } from "../ports/StateStore";
+import type { EngineDependencies } from "./dependencies";
+
+export type ReportTrigger = "SCHEDULE" | "POSITION_CHANGED" | "DIRECT";
+
+export type ReportingInput =
+  | { trigger: "POSITION_CHANGED"; event: ParsedEvent<"PositionChanged">; strategyIds: string[] }
+  | { trigger: "SCHEDULE" | "DIRECT"; strategyIds?: string[]; correlationId?: string };
+
+const DirectInvocation = z.object({
+  trigger: z.enum(["SCHEDULE", "DIRECT"]),
+  strategyId: Identifier.optional(),
+  strategyIds: z.array(Identifier).max(100).optional(),
+});
+
+/**
+ * Accepts: an EventBridge PositionChanged event; EventBridge's own "Scheduled Event"; or `{ trigger, strategyId? }`
+ * (the schedule rule's constant input, or a direct invoke). Anything else → EventValidationError.
+ */
+export function parseReportingInput(event: unknown): ReportingInput {
+  if (event !== null && typeof event === "object" && "detail-type" in event) {
+    if ((event as Record<string, unknown>)["detail-type"] === "Scheduled Event") return { trigger: "SCHEDULE" };
+    const e = parseEventBridgeEvent(event, "PositionChanged");
+    return { trigger: "POSITION_CHANGED", event: e, strategyIds: [e.detail.data.strategyId] };
+  }
+  const r = DirectInvocation.safeParse(event);
+  if (!r.success) throw fromZodError(r.error, event, "ReportingInvocation");
+  const ids = [...(r.data.strategyIds ?? []), ...(r.data.strategyId ? [r.data.strategyId] : [])];
+  return { trigger: r.data.trigger, ...(ids.length ? { strategyIds: ids } : {}) };
+}
+
+export interface StrategyReport {
+  strategyId: string;
+  skipped?: string;
+  report?: ReportRecord;
+}
+
+export interface ReportingOutcome {
+  trigger: ReportTrigger;
+  reports: StrategyReport[];
+}
+
+/** The stored/published form: money as exact strings, ratios as numbers (null when undefined). */
+export function serializeMetrics(m: PerformanceMetrics): Record<string, unknown> {
+  return {
+    totalPnl: m.totalPnl.toFixed(),
+    realizedPnl: m.realizedPnl.toFixed(),
+    unrealizedPnl: m.unrealizedPnl.toFixed(),
+    fees: m.fees.toFixed(),
+    sharpe: m.sharpe,
+    sharpeConvention: m.sharpeConvention,
+    sortino: m.sortino,
+    maxDrawdown: m.maxDrawdown.toFixed(),
+    maxDrawdownPct: m.maxDrawdownPct,
+    calmar: m.calmar,
+    winRate: m.winRate,
+    profitFactor: m.profitFactor,
+    expectancy: m.expectancy.toFixed(),
+    tradeCount: m.tradeCount,
+    turnover: m.turnover.toFixed(),
+    startingEquity: m.startingEquity.toFixed(),
+    endingEquity: m.endingEquity.toFixed(),
+    periods: m.returns.length,
+  };
+}
+
+async function markOf(deps: EngineDependencies, symbol: string, now: number): Promise<Decimal | undefined> {
+  const snaps = await deps.store.listSnapshots(symbol, { now, maxAgeMs: Number.MAX_SAFE_INTEGER });
+  const latest = snaps.reduce<(typeof snaps)[number] | undefined>(
+    (b, s) => (!b || s.quote.ts > b.quote.ts ? s : b),
+    undefined,
+  );
+  return latest ? latest.quote.bid.plus(latest.quote.ask).div(2) : undefined;
+}
+
+export async function reportStrategy(
+  deps: EngineDependencies,
+  strategyId: string,
+  trigger: ReportTrigger,
+  now: number,
+): Promise<ReportRecord> {
+  const settings = await deps.settings.get();
+  const positions = await deps.store.listPositions({ strategyId });
+  const fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+  const points = await deps.store.listEquityPoints(strategyId, { to: now });
+  let realized = new Decimal(0);
+  let unrealized = new Decimal(0);
+  let fees = new Decimal(0);
+  for (const p of positions) {
+    realized = realized.plus(p.realizedPnl);
+    fees = fees.plus(p.fees);
+    // Marked at the latest mid; without any snapshot the position is carried at its entry price.
+    const mark = (await markOf(deps, p.symbol, now)) ?? p.averageEntryPrice;
+    if (!p.quantity.isZero()) unrealized = unrealized.plus(unrealizedPnl(p, mark));
+  }
+  const equity = dec(settings.reporting.startingEquity).plus(realized).plus(unrealized).minus(fees);
+  const curve = [
+    ...points.filter((p) => p.ts < now).map((p) => ({ ts: p.ts, equity: dec(p.equity) })),
+    { ts: now, equity },
+  ];
+  const metricFills: MetricsFill[] = fills.map((f) => {
+    const rp = dec(f.realizedPnl);
+    return { qty: dec(f.quantity), price: dec(f.price), fee: dec(f.fee), ...(rp.isZero() ? {} : { realizedPnl: rp }) };
+  });
+  const metrics = computeMetrics({
+    equityCurve: curve,
+    fills: metricFills,
+    realizedPnl: realized,
+    unrealizedPnl: unrealized,
+    fees,
+    periodMs: settings.reporting.periodMs,
+  });
+  const report: ReportRecord = {
+    reportId: `rpt-${strategyId}-${now}`,
+    strategyId,
+    asOf: now,
+    trigger,
+    metrics: serializeMetrics(metrics),
+    ...(curve[0] ? { periodStart: curve[0].ts } : {}),
+  };
+  await deps.store.saveReport(report);
+  await deps.store.appendEquityPoints([
+    {
+      strategyId,
+      ts: now,
+      equity: equity.toFixed(),
+      realizedPnl: realized.toFixed(),
+      unrealizedPnl: unrealized.toFixed(),
+      fees: fees.toFixed(),
+    },
+  ]);
+  return report;
+}
+
+export async function handleReporting(input: ReportingInput, deps: EngineDependencies): Promise<ReportingOutcome> {
+  const settings = await deps.settings.get();
+  const now = deps.clock();
+  const ids = input.strategyIds ?? [...new Set((await deps.store.listPositions()).map((p) => p.strategyId))].sort();
+  const out: StrategyReport[] = [];
+  const events = [];
+  for (const strategyId of ids) {
+    if (input.trigger === "POSITION_CHANGED") {
+      const last = await deps.store.getLatestReport(strategyId);
+      if (last && now - last.asOf < settings.reporting.debounceMs) {
+        out.push({ strategyId, skipped: `debounced: last report ${now - last.asOf} ms ago` });
+        continue;
+      }
+    }
+    const report = await reportStrategy(deps, strategyId, input.trigger, now);
+    out.push({ strategyId, report });
+    const m = report.metrics as ReturnType<typeof serializeMetrics>;
+    const correlation =
+      input.trigger === "POSITION_CHANGED" ? { correlationId: input.event.detail.meta.correlationId } : {};
+    events.push(
+      buildBusEvent(
+        "tse.engine",
+        "ReportGenerated",
+        {
+          reportId: report.reportId,
+          strategyId,
+          trigger: input.trigger,
+          ...(report.periodStart !== undefined ? { periodStart: new Date(report.periodStart).toISOString() } : {}),
+          periodEnd: new Date(now).toISOString(),
+          metrics: {
+            totalPnl: m.totalPnl as string,
+            realizedPnl: m.realizedPnl as string,
+            unrealizedPnl: m.unrealizedPnl as string,
+            fees: m.fees as string,
+            maxDrawdown: m.maxDrawdown as string,
+            maxDrawdownPct: m.maxDrawdownPct as number,
+            sharpe: m.sharpe as number | null,
+            sortino: m.sortino as number | null,
+            winRate: m.winRate as number | null,
+            trades: m.tradeCount as number,
+          },
+        },
+        { now, ...correlation, eventId: report.reportId },
+      ),
+    );
+  }
+  if (events.length) assertPublished(await deps.bus.publish(events));
+  return { trigger: input.trigger, reports: out };
+}

@@ -1,0 +1,141 @@
+// signal: MarketSnapshot → keep the latest snapshot per venue+symbol (newer wins) → run the configured
+// signal strategies (cross-venue arbitrage) over the fresh snapshots of the symbol → SignalGenerated with a
+// deterministic id. State writes use event time, so a redelivery makes the same writes and the same signal.
+import { Decimal, dec } from "../domain/decimal";
+import { arbitrageSignalId, bestArbitrage, type SequencedQuote } from "../domain/strategies/arbitrageLegs";
+import type { L1Quote } from "../domain/types";
+import { buildBusEvent, causedBy } from "../events/build";
+import type { ParsedEvent } from "../events/parse";
+import { assertPublished } from "../ports/EventBus";
+import type { EngineDependencies } from "./dependencies";
+
+export interface SignalOutcome {
+  /** The snapshot was newer than the stored one (or an exact redelivery of it). */
+  stored: boolean;
+  duplicate: boolean;
+  /** Signal ids published by this invocation. */
+  signalIds: string[];
+  /** Why no signal, when none. */
+  skipped?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function handleMarketSnapshot(
+  event: ParsedEvent<"MarketSnapshot">,
+  deps: EngineDependencies,
+): Promise<SignalOutcome> {
+  const { data, meta } = event.detail;
+  // Input the schema cannot know about: unknown symbol / venue are bad input, rejected before any write.
+  const instrument = deps.instruments.instrument(data.symbol);
+  deps.instruments.venue(data.venue);
+  const settings = await deps.settings.get();
+  const quote: L1Quote = {
+    ts: Date.parse(data.ts),
+    venue: data.venue,
+    symbol: data.symbol,
+    bid: dec(data.bid, "bid"),
+    ask: dec(data.ask, "ask"),
+    bidSize: dec(data.bidSize, "bidSize"),
+    askSize: dec(data.askSize, "askSize"),
+  };
+  const { stored } = await deps.store.putSnapshot(quote, data.sequence);
+  let duplicate = false;
+  if (!stored) {
+    // Older than what we hold: ignore. The same sequence again is a redelivery: evaluate again (a retry after a
+    // failed publish must still publish; the signal id is deterministic, so downstream deduplicates).
+    const cur = await deps.store.getSnapshot(data.venue, data.symbol, {
+      now: quote.ts,
+      maxAgeMs: settings.snapshotMaxAgeMs,
+    });
+    if (cur?.sequence !== data.sequence) return { stored, duplicate, signalIds: [], skipped: "older snapshot" };
+    duplicate = true;
+  }
+  const arb = settings.arbitrage;
+  if (!settings.signalStrategies.includes("arbitrage"))
+    return { stored, duplicate, signalIds: [], skipped: "no strategy" };
+  if (!arb.symbols.includes(data.symbol) || !arb.venues.includes(data.venue))
+    return { stored, duplicate, signalIds: [], skipped: "not in the arbitrage scope" };
+
+  // Freshness is judged at the triggering snapshot's time: replays decide exactly as the first delivery did.
+  const views = await deps.store.listSnapshots(data.symbol, { now: quote.ts, maxAgeMs: settings.snapshotMaxAgeMs });
+  const fresh: SequencedQuote[] = views
+    .filter((v) => !v.stale && arb.venues.includes(v.quote.venue))
+    .map((v) => ({ quote: v.quote, sequence: v.sequence ?? 0 }));
+  if (fresh.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
+  const opp = bestArbitrage(fresh, deps.instruments.listVenues(), {
+    minSpreadBps: arb.minSpreadBps,
+    maxQuantity: new Decimal(arb.maxQuantity),
+    lotSize: instrument.lotSize,
+  });
+  if (!opp) return { stored, duplicate, signalIds: [], skipped: "spread below threshold" };
+  const signalId = arbitrageSignalId(settings.strategyId, opp);
+
+  if (arb.cooldownMs > 0) {
+    // One signal per symbol per cooldown window of snapshot time; the claim stores the signal id, so the same
+    // signal re-evaluated (redelivery) still passes and a different one in the window does not.
+    const bucket = Math.floor(quote.ts / arb.cooldownMs);
+    const claim = await deps.store.claimIdempotencyKey(
+      `arb-cooldown#${settings.strategyId}#${data.symbol}#${bucket}`,
+      { signalId },
+      Math.max(60, Math.ceil((arb.cooldownMs * 2) / 1000)),
+      bucket * arb.cooldownMs,
+    );
+    if (!claim.claimed && (claim.existing.result as { signalId?: string } | null)?.signalId !== signalId)
+      return { stored, duplicate, signalIds: [], skipped: "cooldown" };
+  }
+
+  const s = opp.signal;
+  const snap = (q: SequencedQuote) => ({
+    venue: q.quote.venue,
+    symbol: q.quote.symbol,
+    bid: q.quote.bid.toFixed(),
+    ask: q.quote.ask.toFixed(),
+    sequence: q.sequence,
+    ts: iso(q.quote.ts),
+  });
+  const signalTs = Math.max(opp.buy.quote.ts, opp.sell.quote.ts);
+  const ev = buildBusEvent(
+    "tse.engine",
+    "SignalGenerated",
+    {
+      signalId,
+      strategyId: settings.strategyId,
+      kind: "arbitrage",
+      legs: [
+        {
+          venue: s.buyVenue,
+          symbol: s.symbol,
+          side: "BUY",
+          quantity: s.quantity.toFixed(),
+          limitPrice: s.buyPrice.toFixed(),
+          type: "LIMIT",
+          timeInForce: "IOC",
+        },
+        {
+          venue: s.sellVenue,
+          symbol: s.symbol,
+          side: "SELL",
+          quantity: s.quantity.toFixed(),
+          limitPrice: s.sellPrice.toFixed(),
+          type: "LIMIT",
+          timeInForce: "IOC",
+        },
+      ],
+      reason: `buy ${s.symbol} on ${s.buyVenue} at ${s.buyPrice.toFixed()}, sell on ${s.sellVenue} at ${s.sellPrice.toFixed()}: net ${s.netSpreadBps.toFixed(2)} bps > ${arb.minSpreadBps} bps after taker fees`,
+      inputs: {
+        snapshots: [snap(opp.buy), snap(opp.sell)],
+        figures: {
+          grossSpreadBps: new Decimal(s.grossSpreadBps).toDecimalPlaces(4).toFixed(),
+          netSpreadBps: new Decimal(s.netSpreadBps).toDecimalPlaces(4).toFixed(),
+          thresholdBps: new Decimal(arb.minSpreadBps).toFixed(),
+        },
+      },
+      expiresAt: iso(signalTs + arb.signalTtlMs),
+    },
+    // Deterministic event id and time: a re-published signal is the same event.
+    { ...causedBy(meta, signalTs), eventId: signalId },
+  );
+  assertPublished(await deps.bus.publish([ev]));
+  return { stored, duplicate, signalIds: [signalId] };
+}

@@ -1,0 +1,206 @@
+// The four functions' handlers on the in-process adapters (InMemoryStateStore + InProcessEventBus), with the
+// exchange, risk-monitor and configuration simulators on loopback gRPC: the arbitrage flow end to end, the
+// risk monitor down (fail closed), bad input (typed errors, nothing written) and a report with domain metrics.
+import "../support/quietPowertools";
+import { afterEach, describe, expect, it } from "vitest";
+import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateStore";
+import type { BusDelivery } from "../../lib/adapters/embedded/InProcessEventBus";
+import { InProcessEventBus } from "../../lib/adapters/embedded/InProcessEventBus";
+import type { EngineDependencies } from "../../lib/app/dependencies";
+import { createFunctionHandlers, localContext, registerFunctions } from "../../lib/app/handlers";
+import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
+import { InstrumentRegistry } from "../../lib/domain/instruments";
+import { buildBusEvent, EventValidationError, toEventBridgeEvent } from "../../lib/events";
+import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
+
+const T0 = Date.now();
+const STRATEGY = "arb-1";
+
+let rig: EngineRig | undefined;
+let forwarder: ExecutionForwarder | undefined;
+afterEach(async () => {
+  await forwarder?.stop();
+  forwarder = undefined;
+  await rig?.stop();
+  rig = undefined;
+});
+
+function snapshot(book: (typeof WIDE_BOOKS)[number], sequence: number, ts = T0) {
+  return buildBusEvent(
+    "tse.market",
+    "MarketSnapshot",
+    { ...book, sequence, ts: new Date(ts).toISOString() },
+    { now: ts, eventId: `snap-${book.venue}-${sequence}` },
+  );
+}
+
+async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function setup() {
+  rig = await startEngineRig({ now: T0 });
+  const store = new InMemoryStateStore();
+  const bus = new InProcessEventBus({ retryDelayMs: () => 5 });
+  const published: BusDelivery[] = [];
+  bus.tap((e) => published.push(e));
+  const deps: EngineDependencies = {
+    store,
+    bus,
+    settings: rig.settings,
+    exchange: rig.peers.exchange,
+    riskMonitor: rig.peers.risk,
+    instruments: new InstrumentRegistry(),
+    clock: Date.now,
+  };
+  const handlers = createFunctionHandlers(deps);
+  registerFunctions(bus, handlers);
+  forwarder = new ExecutionForwarder({ exchange: rig.peers.exchange, bus });
+  forwarder.start();
+  return { store, bus, deps, handlers, published, rig };
+}
+
+describe("functions on the in-process adapters", () => {
+  it("arbitrage: a 25 bps spread becomes a signal, two IOC orders, two fills and a flat position with exact PnL", async () => {
+    const { store, bus, published, rig } = await setup();
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const pos = await until(async () => {
+      const p = await store.getPosition(STRATEGY, "BTC-USD");
+      return p && p.fillCount === 2 ? p : undefined;
+    }, "two fills on the position");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    // Buy 0.05 on venue-a at 64000, sell 0.05 on venue-b at 64160; taker fee 5 bps on each.
+    expect(pos.quantity.toFixed()).toBe("0");
+    expect(pos.realizedPnl.toFixed()).toBe("8");
+    expect(pos.fees.toFixed()).toBe("3.204");
+    const signals = await store.listSignalsByStrategy(STRATEGY);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]).toMatchObject({ status: "approved" });
+    const orders = await store.listOrdersByStrategy(STRATEGY);
+    expect(orders.map((o) => [o.order.venue, o.order.side, o.order.quantity.toFixed(), o.order.status]).sort()).toEqual(
+      [
+        ["venue-a", "BUY", "0.05", "filled"],
+        ["venue-b", "SELL", "0.05", "filled"],
+      ],
+    );
+    expect(rig.distinctOrders()).toBe(2);
+    expect(rig.exchange.engine.getCounters().ordersWithoutRiskCheck).toBe(0);
+    expect(rig.risk.status().positionReportsTotal).toBeGreaterThanOrEqual(2);
+    const types = published.map((e) => e["detail-type"]);
+    expect(types.filter((t) => t === "SignalGenerated")).toHaveLength(1);
+    expect(types.filter((t) => t === "OrderPlaced")).toHaveLength(2);
+    expect(types.filter((t) => t === "ExecutionReported")).toHaveLength(2);
+    expect(types.filter((t) => t === "PositionChanged")).toHaveLength(2);
+    // PositionChanged reached reporting, which produced a report from the ledger.
+    const report = await until(() => store.getLatestReport(STRATEGY), "a report");
+    expect(report.metrics).toMatchObject({ realizedPnl: "8", fees: "3.204", totalPnl: "4.796", tradeCount: 2 });
+    expect(types).toContain("ReportGenerated");
+  });
+
+  it("risk monitor down: no order reaches the exchange and the signal is recorded as denied with the reason", async () => {
+    const { store, bus, published, rig } = await setup();
+    await rig.risk.stop();
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const signal = await until(async () => (await store.listSignalsByStrategy(STRATEGY))[0], "the signal decision");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(signal.status).toBe("denied");
+    expect(signal.rule).toBe("risk-monitor-unavailable");
+    expect(signal.reason).toMatch(/risk monitor unavailable \(fail-closed\)/);
+    expect(rig.distinctOrders()).toBe(0);
+    expect(await store.listOrdersByStrategy(STRATEGY)).toEqual([]);
+    const denied = published.find((e) => e["detail-type"] === "OrderDenied");
+    expect(denied).toBeDefined();
+    expect((denied?.detail as { data: { rule: string } } | undefined)?.data.rule).toBe("risk-monitor-unavailable");
+  });
+
+  it("bad input: each malformed event is refused with a typed error naming field and value, and nothing is written", async () => {
+    const { store, handlers } = await setup();
+    const good = toEventBridgeEvent(snapshot(WIDE_BOOKS[0]!, 1));
+    const withData = (patch: Record<string, unknown>, drop?: string) => {
+      const e = structuredClone(good) as unknown as { detail: { data: Record<string, unknown> } };
+      Object.assign(e.detail.data, patch);
+      if (drop) delete e.detail.data[drop];
+      return e;
+    };
+    const exec = toEventBridgeEvent(
+      buildBusEvent(
+        "tse.exchange",
+        "ExecutionReported",
+        {
+          executionId: "x-1",
+          sequence: 1,
+          clientOrderId: "tse-x",
+          exchangeOrderId: "o-1",
+          venue: "venue-a",
+          symbol: "BTC-USD",
+          side: "BUY",
+          quantity: "0.05",
+          price: "64000",
+          fee: "1.6",
+          feeAsset: "USD",
+          liquidity: "TAKER",
+          ts: new Date(T0).toISOString(),
+        },
+        { now: T0 },
+      ),
+    );
+    const execWith = (patch: Record<string, unknown>) => {
+      const e = structuredClone(exec) as unknown as { detail: { data: Record<string, unknown> } };
+      Object.assign(e.detail.data, patch);
+      return e;
+    };
+    const cases: [string, keyof typeof handlers, unknown, string, unknown][] = [
+      ["missing field", "signal", withData({}, "bid"), "data.bid", undefined],
+      ["NaN price", "signal", withData({ ask: "NaN" }), "data.ask", "NaN"],
+      ["NaN price (number)", "fill-handling", execWith({ price: Number.NaN }), "data.price", Number.NaN],
+      ["negative quantity", "fill-handling", execWith({ quantity: "-0.05" }), "data.quantity", "-0.05"],
+      ["unknown symbol", "signal", withData({ symbol: "DOGE-USD" }), "symbol", "DOGE-USD"],
+      ["unknown symbol (fill)", "fill-handling", execWith({ symbol: "DOGE-USD" }), "symbol", "DOGE-USD"],
+    ];
+    for (const [name, fn, event, field, value] of cases) {
+      const err = await handlers[fn](event, localContext(fn)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(Error);
+      expect((err as EventValidationError).field, name).toBe(field);
+      if (Number.isNaN(value)) expect(Number.isNaN((err as EventValidationError).value), name).toBe(true);
+      else expect((err as EventValidationError).value, name).toEqual(value);
+      expect((err as Error).message, name).toContain(field);
+    }
+    expect(await store.dumpItems()).toEqual([]);
+    expect(rig?.distinctOrders()).toBe(0);
+  });
+
+  it("a direct reporting invocation reports every strategy with positions, from the ledger", async () => {
+    const { store, bus, handlers } = await setup();
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    await until(
+      async () => ((await store.getPosition(STRATEGY, "BTC-USD"))?.fillCount === 2 ? true : undefined),
+      "fills",
+    );
+    await bus.whenIdle({ timeoutMs: 5000 });
+    const out = (await handlers.reporting({ trigger: "DIRECT" }, localContext("reporting"))) as {
+      reports: { strategyId: string; report?: { metrics: Record<string, unknown> } }[];
+    };
+    expect(out.reports.map((r) => r.strategyId)).toEqual([STRATEGY]);
+    expect(out.reports[0]?.report?.metrics).toMatchObject({
+      realizedPnl: "8",
+      unrealizedPnl: "0",
+      fees: "3.204",
+      totalPnl: "4.796",
+      tradeCount: 2,
+      turnover: "6408",
+      winRate: 1,
+    });
+    const bad = await handlers.reporting({ trigger: "SOMETIMES" }, localContext("reporting")).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(EventValidationError);
+    expect((bad as EventValidationError).field).toBe("trigger");
+  });
+});
