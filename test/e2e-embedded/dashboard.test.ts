@@ -27,12 +27,13 @@ describe("live dashboard in headless Chromium", () => {
   let server: DashboardServer;
   let state: DashboardState;
   let ticker: NodeJS.Timeout | undefined;
+  let startSession: () => void = () => undefined;
   let page: Page;
   const stateCalls: { state: TradingState; reason: string }[] = [];
   const foreignRequests: string[] = [];
 
   beforeAll(async () => {
-    const run = generateSyntheticRun({ seed: 11, minutes: 30 });
+    const run = generateSyntheticRun({ seed: 11, minutes: 60 });
     let simNow = Date.parse(run.report.startedAt);
     state = new DashboardState({
       clock: () => simNow,
@@ -49,12 +50,14 @@ describe("live dashboard in headless Chromium", () => {
     simNow += 60_000;
     feed.advanceTo(simNow);
     server = await startDashboardServer({ source: state, pushIntervalMs: 200 });
-    // The "session" keeps trading: 20 s of market time every 100 ms of wall time.
-    ticker = setInterval(() => {
-      if (feed.done) return;
-      simNow += 20_000;
-      feed.advanceTo(simNow);
-    }, 100);
+    // The "session" keeps trading once the page is up: 10 s of market time every 100 ms of wall time.
+    // Past the end of the data it still republishes (that is how a halt clears the open orders).
+    startSession = () => {
+      ticker ??= setInterval(() => {
+        simNow += 10_000;
+        feed.advanceTo(simNow);
+      }, 100);
+    };
     browser = await launchChromium({ width: 1440, height: 1000 });
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
@@ -78,6 +81,7 @@ describe("live dashboard in headless Chromium", () => {
     await expect.poll(() => page.locator("#conn").getAttribute("data-state"), { timeout: 10_000 }).toBe("live");
 
     const first = await chartVertices(page, "equity");
+    startSession();
     expect(first).toBeGreaterThan(10);
     // Live: the session adds points and the chart grows without a reload.
     await expect.poll(() => chartVertices(page, "equity"), { timeout: 10_000 }).toBeGreaterThan(first + 10);
@@ -108,6 +112,10 @@ describe("live dashboard in headless Chromium", () => {
   });
 
   it("kill switch: click, confirm, and the page and the source show HALTED", async () => {
+    // Also runs on its own (vitest -t): open the page and start the session if the first test didn't.
+    if (!page.url().startsWith(server.url)) await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    startSession();
+    await expect.poll(() => page.locator("#risk-state").textContent()).toBe("ACTIVE");
     await page.click("#kill-switch");
     await page.waitForSelector("#kill-confirm:not([hidden])");
     await page.fill("#kill-reason", "e2e: operator halt");
