@@ -5,7 +5,10 @@ export {
   fetchHealth,
   type LocalAws,
   type LocalAwsMode,
+  localAwsStatus,
+  type ManagedLocalAwsStatus,
   REQUIRED_SERVICES,
+  stopManagedLocalAws,
 } from "./ensureLocalAws";
 export * from "./FunctionHost";
 export { DYNAMODB_LOCAL, LOCALSTACK_VERSION, LocalAwsPrerequisiteError } from "./hostMode";

@@ -1,6 +1,6 @@
 // A cross-process lock file (O_EXCL create) with stale-owner detection, so concurrent test runs
 // sharing one checkout never provision or start LocalStack twice.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 
 export function isPidAlive(pid: number): boolean {
@@ -20,6 +20,15 @@ function readOwner(path: string): number | undefined {
     return Number.isFinite(pid) ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** A lock file whose owner never wrote its pid (crashed right after creating it). */
+function olderThan(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs > ms;
+  } catch {
+    return false;
   }
 }
 
@@ -49,7 +58,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
     }
     const owner = readOwner(path);
     // The owner writes its pid right after creating the file; an unreadable pid for a moment is normal.
-    if (owner !== undefined && !isPidAlive(owner)) {
+    if ((owner !== undefined && !isPidAlive(owner)) || (owner === undefined && olderThan(path, 10_000))) {
       try {
         unlinkSync(path);
       } catch {
