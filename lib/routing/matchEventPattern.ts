@@ -306,26 +306,64 @@ function conditionHolds(c: Condition, values: readonly unknown[] | undefined): b
   });
 }
 
+function relevantPrefixes(paths: readonly string[], into = new Set<string>()): Set<string> {
+  // Every path the pattern reads and all its ancestors, so flattening skips the rest of the event in O(1) per key.
+  for (const full of paths) {
+    let end = full.length;
+    while (end > 0) {
+      into.add(full.slice(0, end));
+      end = full.lastIndexOf(".", end - 1);
+    }
+  }
+  return into;
+}
+
+function branchesMatch(branches: readonly Branch[], flat: ReadonlyMap<string, unknown[]>): boolean {
+  return branches.some((branch) => {
+    for (const [path, conditions] of branch) {
+      const values = flat.get(path);
+      if (!conditions.some((c) => conditionHolds(c, values))) return false;
+    }
+    return true;
+  });
+}
+
+function flatten(event: unknown, relevant: ReadonlySet<string>): Map<string, unknown[]> | undefined {
+  if (!isPlainObject(event)) return undefined;
+  const flat = new Map<string, unknown[]>();
+  flattenEvent(event, "", (p) => relevant.has(p), flat);
+  return flat;
+}
+
+const branchesOf = new WeakMap<CompiledEventPattern, readonly Branch[]>();
+
 /** Validate and pre-process a pattern once; match many events. Throws InvalidEventPatternError. */
 export function compileEventPattern(pattern: EventPattern): CompiledEventPattern {
   const branches: Branch[] = flattenPattern(pattern, "", [new Map()]);
   const paths = [...new Set(branches.flatMap((b) => [...b.keys()]))];
-  const isRelevant = (p: string) => paths.some((full) => full === p || full.startsWith(`${p}.`));
-  return {
+  const relevant = relevantPrefixes(paths);
+  const compiled: CompiledEventPattern = {
     pattern,
     paths,
     matches(event: unknown): boolean {
-      if (!isPlainObject(event)) return false;
-      const flat = new Map<string, unknown[]>();
-      flattenEvent(event, "", isRelevant, flat);
-      return branches.some((branch) => {
-        for (const [path, conditions] of branch) {
-          const values = flat.get(path);
-          if (!conditions.some((c) => conditionHolds(c, values))) return false;
-        }
-        return true;
-      });
+      const flat = flatten(event, relevant);
+      return flat !== undefined && branchesMatch(branches, flat);
     },
+  };
+  branchesOf.set(compiled, branches);
+  return compiled;
+}
+
+/**
+ * Match one event against several compiled patterns, flattening the event once (the embedded bus routes
+ * every event through the whole routing table). Returns one verdict per pattern, in order.
+ */
+export function compilePatternSet(patterns: readonly CompiledEventPattern[]): (event: unknown) => boolean[] {
+  const relevant = relevantPrefixes(patterns.flatMap((p) => p.paths));
+  const all = patterns.map((p) => branchesOf.get(p) ?? flattenPattern(p.pattern, "", [new Map()]));
+  return (event) => {
+    const flat = flatten(event, relevant);
+    return all.map((branches) => flat !== undefined && branchesMatch(branches, flat));
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   compileEventPattern,
+  compilePatternSet,
   InvalidEventPatternError,
   matchEventPattern,
   validateEventPattern,
@@ -38,6 +39,19 @@ describe("matchEventPattern (EventBridge semantics)", () => {
     const lit = { detail: { k: [{ wildcard: "a\\*b" }] } };
     expect(matchEventPattern(lit, { detail: { k: "a*b" } })).toBe(true);
     expect(matchEventPattern(lit, { detail: { k: "axb" } })).toBe(false);
+  });
+
+  it("compilePatternSet (one flattening for many patterns) agrees with per-pattern matching on every sample", () => {
+    const compiled = PATTERN_CASES.map((c) => compileEventPattern(c.pattern));
+    const route = compilePatternSet(compiled);
+    let checked = 0;
+    for (const c of PATTERN_CASES)
+      for (const s of c.samples) {
+        expect(route(s.event)).toEqual(compiled.map((p) => p.matches(s.event)));
+        checked++;
+      }
+    expect(checked).toBeGreaterThan(100);
+    expect(route("not an object")).toEqual(compiled.map(() => false));
   });
 
   it("non-object events never match", () => {

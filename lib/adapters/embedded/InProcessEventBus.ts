@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventBridgeEvent } from "aws-lambda";
 import type { BusEvent, EventBus, PublishFailure, PublishResult } from "../../ports/EventBus";
-import { type CompiledEventPattern, compileEventPattern } from "../../routing/matchEventPattern";
+import { compileEventPattern, compilePatternSet } from "../../routing/matchEventPattern";
 import { ROUTES, type Route } from "../../routing/routes";
 import { entryProblem } from "../eventEntry";
 
@@ -53,7 +53,6 @@ export interface BusStats {
 
 interface Lane {
   route: Route;
-  matcher: CompiledEventPattern;
   handler?: InProcessHandler;
   queue: BusDelivery[];
   running: number;
@@ -62,6 +61,8 @@ interface Lane {
 export class InProcessEventBus implements EventBus {
   readonly deadLetters: DeadLetter[] = [];
   private readonly lanes: Lane[];
+  /** One verdict per lane for an event (the event is flattened once for the whole table). */
+  private readonly route: (event: unknown) => boolean[];
   private readonly taps = new Set<(event: BusDelivery) => void>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly maxAttempts: number;
@@ -76,12 +77,8 @@ export class InProcessEventBus implements EventBus {
 
   constructor(private readonly options: InProcessEventBusOptions = {}) {
     const routes = options.routes ?? ROUTES;
-    this.lanes = routes.map((route) => ({
-      route,
-      matcher: compileEventPattern(route.eventPattern),
-      queue: [],
-      running: 0,
-    }));
+    this.lanes = routes.map((route) => ({ route, queue: [], running: 0 }));
+    this.route = compilePatternSet(routes.map((r) => compileEventPattern(r.eventPattern)));
     this.maxAttempts = positiveInt("maxAttempts", options.maxAttempts ?? 3);
     this.concurrency = positiveInt("concurrency", options.concurrency ?? 1);
     this.retryDelayMs = options.retryDelayMs ?? ((n) => Math.min(1000, 10 * 2 ** (n - 1)));
@@ -125,8 +122,9 @@ export class InProcessEventBus implements EventBus {
       this.stats.published++;
       for (const listener of this.taps) listener(structuredClone(delivery));
       let routed = false;
-      for (const lane of this.lanes) {
-        if (!lane.handler || !lane.matcher.matches(delivery)) continue;
+      const verdicts = this.route(delivery);
+      for (const [i, lane] of this.lanes.entries()) {
+        if (!lane.handler || !verdicts[i]) continue;
         routed = true;
         lane.queue.push(delivery);
         this.pending++;
