@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { createJsonLogger, type LogLevel } from "./common/logger";
 import type { SimServer } from "./common/SimServer";
+import { WireLatencyRecorder } from "./common/WireLatencyRecorder";
 import { ConfigStore } from "./config/ConfigStore";
 import { ConfigurationSimulator, DEFAULT_CONFIG_FILE, DEFAULT_CONFIG_PORT } from "./config/ConfigurationSimulator";
 import { DEFAULT_COORDINATOR_PORT, TestCoordinatorSimulator } from "./coordinator/TestCoordinatorSimulator";
@@ -49,6 +50,8 @@ export interface RunningSimulators {
   addresses: Partial<Record<SimulatorName, string>>;
   market: MarketSimulation | undefined;
   config: ConfigStore | undefined;
+  /** Tick-to-order latency (market-data and exchange in this process). */
+  wire: WireLatencyRecorder | undefined;
   stop(): Promise<void>;
 }
 
@@ -69,6 +72,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
   const configFile = opts.configFile ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const config = needsConfig ? (configFile ? ConfigStore.fromFile(configFile) : new ConfigStore()) : undefined;
 
+  const wire = only.has("market-data") && only.has("exchange") ? new WireLatencyRecorder() : undefined;
   const servers: Partial<Record<SimulatorName, SimServer>> = {};
   if (only.has("market-data")) {
     servers["market-data"] = new MarketDataSimulator({
@@ -77,6 +81,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
       model: opts.model,
       simulation: market,
       tickMs: opts.tickMs,
+      wire,
     });
   }
   if (only.has("exchange")) {
@@ -87,6 +92,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
       marketDataAddress: remoteMarket ? opts.marketDataAddress : undefined,
       liquidityTickMs: opts.tickMs,
       chaos: opts.chaos,
+      wire,
     });
     servers.exchange = ex;
   }
@@ -127,7 +133,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     await stop();
     throw err;
   }
-  return { servers, ports, addresses, market, config, stop };
+  return { servers, ports, addresses, market, config, wire, stop };
 }
 
 /** Run until SIGTERM/SIGINT, then stop gracefully. */

@@ -2,6 +2,7 @@
 // Synchronous and clock-injected; the gRPC layer (ExchangeSimulator) adds chaos and streaming.
 import Decimal from "decimal.js";
 import {
+  type AccountPosition,
   type Balance,
   type ExchangeCounters,
   type Execution,
@@ -121,6 +122,21 @@ export class ExchangeEngine {
     invalidRequests: 0,
     cancels: 0,
   };
+  private readonly positions = new Map<
+    string,
+    {
+      accountId: string;
+      strategyId: string;
+      venue: string;
+      symbol: string;
+      bought: Decimal;
+      sold: Decimal;
+      boughtNotional: Decimal;
+      soldNotional: Decimal;
+      fees: Decimal;
+      fills: number;
+    }
+  >();
   private readonly perStrategy = new Map<string, { received: number; withoutRisk: number; fills: number }>();
   /** Background liquidity's spread multiplier (chaos "spread widening"). */
   spreadMultiplier = 1;
@@ -445,6 +461,7 @@ export class ExchangeEngine {
           quote.total = quote.total.plus(notional).minus(fee);
         }
         this.strategyCounters(rec.order.strategyId).fills++;
+        this.notePosition(rec, qty, notional, fee);
         const exec: Execution = {
           sequence: ++this.execSeq,
           executionId: `exec-${this.execSeq.toString().padStart(10, "0")}`,
@@ -525,6 +542,64 @@ export class ExchangeEngine {
     return out;
   }
 
+  private notePosition(rec: OrderRecord, qty: Decimal, notional: Decimal, fee: Decimal): void {
+    const o = rec.order;
+    const key = `${o.accountId}|${o.strategyId}|${o.venue}|${o.symbol}`;
+    let p = this.positions.get(key);
+    if (!p) {
+      const zero = new Decimal(0);
+      p = {
+        accountId: o.accountId,
+        strategyId: o.strategyId,
+        venue: o.venue,
+        symbol: o.symbol,
+        bought: zero,
+        sold: zero,
+        boughtNotional: zero,
+        soldNotional: zero,
+        fees: zero,
+        fills: 0,
+      };
+      this.positions.set(key, p);
+    }
+    if (o.side === Side.BUY) {
+      p.bought = p.bought.plus(qty);
+      p.boughtNotional = p.boughtNotional.plus(notional);
+    } else {
+      p.sold = p.sold.plus(qty);
+      p.soldNotional = p.soldNotional.plus(notional);
+    }
+    p.fees = p.fees.plus(fee);
+    p.fills++;
+  }
+
+  /** Net traded positions from fills, per account, strategy, venue and symbol (empty filters match all). */
+  getPositions(
+    filter: { accountId?: string; strategyId?: string; venue?: string; symbol?: string } = {},
+  ): AccountPosition[] {
+    const out: AccountPosition[] = [];
+    for (const p of this.positions.values()) {
+      if (filter.accountId && p.accountId !== filter.accountId) continue;
+      if (filter.strategyId && p.strategyId !== filter.strategyId) continue;
+      if (filter.venue && p.venue !== filter.venue) continue;
+      if (filter.symbol && p.symbol !== filter.symbol) continue;
+      out.push({
+        accountId: p.accountId,
+        strategyId: p.strategyId,
+        venue: p.venue,
+        symbol: p.symbol,
+        netQuantity: p.bought.minus(p.sold).toFixed(),
+        boughtQuantity: p.bought.toFixed(),
+        soldQuantity: p.sold.toFixed(),
+        boughtNotional: p.boughtNotional.toFixed(),
+        soldNotional: p.soldNotional.toFixed(),
+        fees: p.fees.toFixed(),
+        fills: p.fills,
+      });
+    }
+    return out;
+  }
+
   // ---------------------------------------------------------------- executions
 
   /** Executions with sequence >= from (inclusive), in order. */
@@ -582,6 +657,8 @@ export class ExchangeEngine {
         price: px.toFixed(),
         riskChecked: true,
         riskCheckId: "",
+        triggerSequence: 0,
+        triggerVenue: "",
       };
       const r = this.execute(
         LIQUIDITY_ACCOUNT,
@@ -612,6 +689,10 @@ export class ExchangeEngine {
       executions: this.execSeq,
       cancels: this.counters.cancels,
       lastSequence: this.execSeq,
+      wireLatencyCount: 0,
+      wireLatencyP50Us: 0,
+      wireLatencyP99Us: 0,
+      wireLatencyMaxUs: 0,
       strategies: [...this.perStrategy.entries()].map(([strategyId, c]) => ({
         strategyId,
         ordersReceived: c.received,

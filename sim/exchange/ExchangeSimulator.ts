@@ -17,6 +17,8 @@ import {
   type GetOrderBookRequest,
   type GetOrderRequest,
   type GetOrderResponse,
+  type GetPositionsRequest,
+  type GetPositionsResponse,
   type ListInstrumentsResponse,
   type ListOpenOrdersRequest,
   type ListOpenOrdersResponse,
@@ -30,6 +32,7 @@ import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { SeededRandom } from "../common/rng";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
+import type { WireLatencyRecorder } from "../common/WireLatencyRecorder";
 import { MarketSimulation } from "../market-data/MarketSimulation";
 import { DEFAULT_ACCOUNT, ExchangeEngine, type ExchangeEngineOptions } from "./ExchangeEngine";
 
@@ -62,6 +65,8 @@ export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngi
   /** Minimum market time between two background-liquidity refreshes of one book, ms (default 10). */
   minRefreshMs?: number;
   chaos?: Partial<ExchangeChaos>;
+  /** Shared with an in-process MarketDataSimulator to measure tick-to-order latency (orders with trigger_sequence). */
+  wire?: WireLatencyRecorder;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +84,7 @@ export class ExchangeSimulator extends SimServer {
   private unsubscribeFeed: (() => void) | undefined;
   private readonly marketDataAddress: string | undefined;
   private readonly minRefreshMs: number;
+  readonly wire: WireLatencyRecorder | undefined;
   private readonly lastRefresh = new Map<string, number>();
   private remote:
     | { client: MarketDataServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
@@ -88,6 +94,7 @@ export class ExchangeSimulator extends SimServer {
     super("exchange-sim", opts);
     this.marketDataAddress = opts.marketDataAddress;
     this.minRefreshMs = opts.minRefreshMs ?? 10;
+    this.wire = opts.wire;
     this.engine = new ExchangeEngine(opts);
     this.rng = new SeededRandom(opts.seed ?? 7);
     this.liquidityTickMs = opts.liquidityTickMs ?? 100;
@@ -213,6 +220,9 @@ export class ExchangeSimulator extends SimServer {
         definition: ExchangeServiceService,
         impl: {
           placeOrder: unary<PlaceOrderRequest, PlaceOrderResponse>(async (req) => {
+            if (this.wire && req.triggerSequence > 0) {
+              this.wire.orderArrived(req.triggerVenue || req.venue, req.symbol, req.triggerSequence);
+            }
             await this.gate();
             const chaosReject = this.chaos.rejectionRate > 0 && this.rng.next() < this.chaos.rejectionRate;
             const r = engine.placeOrder(req, { chaosReject });
@@ -263,6 +273,10 @@ export class ExchangeSimulator extends SimServer {
               unsubscribe();
               this.execStreams.delete(call);
             });
+          }),
+          getPositions: unary<GetPositionsRequest, GetPositionsResponse>(async (req) => {
+            await this.gate();
+            return { positions: engine.getPositions(req) };
           }),
           getOrderBook: unary<GetOrderBookRequest, OrderBookSnapshot>(async (req) => {
             await this.gate();
@@ -317,7 +331,18 @@ export class ExchangeSimulator extends SimServer {
             }),
           ),
           getChaos: unary<object, ChaosSettings>(() => this.getChaos()),
-          getCounters: unary<object, ExchangeCounters>(() => engine.getCounters()),
+          getCounters: unary<object, ExchangeCounters>(() => {
+            const c = engine.getCounters();
+            if (!this.wire) return c;
+            const w = this.wire.stats();
+            return {
+              ...c,
+              wireLatencyCount: w.count,
+              wireLatencyP50Us: w.p50Us,
+              wireLatencyP99Us: w.p99Us,
+              wireLatencyMaxUs: w.maxUs,
+            };
+          }),
           setBalance: unary<SetBalanceRequest, GetBalancesResponse>((req) => {
             const accountId = req.accountId || DEFAULT_ACCOUNT;
             engine.setBalance(accountId, req.venue, req.asset, req.total);

@@ -22,6 +22,7 @@ import {
 import { invalidArgument, notFound } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
+import type { WireLatencyRecorder } from "../common/WireLatencyRecorder";
 import {
   DEFAULT_SIM_SYMBOLS,
   MarketSimulation,
@@ -38,6 +39,8 @@ export interface MarketDataSimulatorOptions extends SimServerOptions, MarketSimu
   tickMs?: number;
   /** Share an existing simulation (e.g. with an in-process exchange simulator). */
   simulation?: MarketSimulation;
+  /** Notes when each venue tick is first written to a stream (shared with an in-process ExchangeSimulator). */
+  wire?: WireLatencyRecorder;
 }
 
 const MAX_STEPS = 100_000;
@@ -159,6 +162,7 @@ export class MarketDataSimulator extends SimServer {
                   if (!u) continue;
                   last.set(key, u.price);
                   call.write(u);
+                  if (u.venue) this.opts.wire?.tickWritten(u.venue, u.symbol, u.sequence);
                 }
               }
               return true;
@@ -178,6 +182,7 @@ export class MarketDataSimulator extends SimServer {
                 if ((sent.get(key) ?? 0) >= q.sequence) continue;
                 sent.set(key, q.sequence);
                 call.write(q);
+                this.opts.wire?.tickWritten(q.venue, q.symbol, q.sequence);
               }
               return true;
             });

@@ -26,6 +26,8 @@ const base: PlaceOrderRequest = {
   price: "100.00",
   riskChecked: true,
   riskCheckId: "r",
+  triggerSequence: 0,
+  triggerVenue: "",
 };
 
 const cases: Array<[string, Partial<PlaceOrderRequest>, string]> = [

@@ -2,7 +2,7 @@
 import { status } from "@grpc/grpc-js";
 import Decimal from "decimal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
+import { type L1Quote, MarketDataServiceClient, ScenarioType } from "../../gen/proto/marketdata/market_data";
 import {
   ExchangeAdminServiceClient,
   ExchangeServiceClient,
@@ -14,6 +14,7 @@ import {
   Side,
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
+import { WireLatencyRecorder } from "../../sim/common/WireLatencyRecorder";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
 import { MarketSimulation } from "../../sim/market-data/MarketSimulation";
@@ -35,6 +36,8 @@ function order(p: Partial<PlaceOrderRequest>): PlaceOrderRequest {
     price: "100.00",
     riskChecked: true,
     riskCheckId: "rc-1",
+    triggerSequence: 0,
+    triggerVenue: "",
     ...p,
   };
 }
@@ -371,6 +374,79 @@ describe("exchange simulator: background liquidity", () => {
       // Within a few ticks of the market (the feed moves every 10 ms).
       expect(Math.abs(Number(book.bids[0]!.price) / Number(q.bid) - 1)).toBeLessThan(0.005);
     } finally {
+      h.raw.close();
+      h.rawAdmin.close();
+      await h.sim.stop();
+      await md.stop();
+    }
+  });
+});
+
+describe("exchange simulator: positions and tick-to-order latency", () => {
+  it("reports net positions per account, strategy, venue and symbol from the fills", async () => {
+    const h = await startExchange();
+    try {
+      await h.ex.placeOrder(
+        order({ accountId: "pa", strategyId: "arb", side: Side.SELL, price: "100.00", quantity: "0.3" }),
+      );
+      await h.ex.placeOrder(
+        order({ accountId: "pb", strategyId: "mm", side: Side.BUY, price: "101.00", quantity: "0.5" }),
+      );
+      await h.ex.placeOrder(
+        order({ accountId: "pa", strategyId: "arb", side: Side.SELL, price: "101.00", quantity: "0.1" }),
+      );
+      const pa = await h.ex.getPositions({ accountId: "pa", strategyId: "", venue: "", symbol: "" });
+      expect(pa.positions).toEqual([
+        {
+          accountId: "pa",
+          strategyId: "arb",
+          venue: "venue-a",
+          symbol: "BTC-USD",
+          netQuantity: "-0.4",
+          boughtQuantity: "0",
+          soldQuantity: "0.4",
+          boughtNotional: "0",
+          soldNotional: "40.1",
+          fees: "0.01105",
+          fills: 2,
+        },
+      ]);
+      const all = await h.ex.getPositions({ accountId: "", strategyId: "", venue: "venue-a", symbol: "BTC-USD" });
+      const net = all.positions.reduce((sum, p) => sum + Number(p.netQuantity), 0);
+      expect(net).toBeCloseTo(0, 12);
+    } finally {
+      h.raw.close();
+      h.rawAdmin.close();
+      await h.sim.stop();
+    }
+  });
+
+  it("measures tick-to-order latency for orders naming their trigger tick", async () => {
+    const wire = new WireLatencyRecorder();
+    const market = new MarketSimulation({ seed: 2, startTimeMs: Date.now() });
+    const md = new MarketDataSimulator({ quiet: true, simulation: market, wire, shutdownTimeoutMs: 500 });
+    const mdAddress = `127.0.0.1:${await md.start(0)}`;
+    const h = await startExchange({ liquidity: market, wire });
+    const mdClient = connect(MarketDataServiceClient, mdAddress);
+    try {
+      const [q] = await take<L1Quote>(
+        mdClient.streamQuotes({ symbols: ["BTC-USD"], venues: ["venue-b"], updateIntervalMs: 5 }),
+        1,
+      );
+      const far = (Number(q!.bid) * 0.9).toFixed(2);
+      await h.ex.placeOrder(
+        order({ venue: "venue-a", price: far, triggerSequence: q!.sequence, triggerVenue: q!.venue }),
+      );
+      await h.ex.placeOrder(
+        order({ venue: "venue-a", price: far, triggerSequence: 999_999_999, triggerVenue: "venue-b" }),
+      );
+      const c = await h.admin.getCounters({});
+      expect(c.wireLatencyCount).toBe(1);
+      expect(c.wireLatencyP50Us).toBeGreaterThan(0);
+      expect(c.wireLatencyP50Us).toBeLessThan(2_000_000);
+      expect(wire.unmatchedOrders).toBe(1);
+    } finally {
+      mdClient.close();
       h.raw.close();
       h.rawAdmin.close();
       await h.sim.stop();

@@ -39,6 +39,8 @@ describe("ExchangeEngine accounting", () => {
             price: market ? "" : new Decimal(o.priceCents).div(100).toFixed(),
             riskChecked: true,
             riskCheckId: "x",
+            triggerSequence: 0,
+            triggerVenue: "",
           });
           for (const e of r.executions) fees = fees.plus(e.fee);
           for (const acct of ACCOUNTS) {

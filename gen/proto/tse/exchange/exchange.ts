@@ -302,6 +302,12 @@ export interface PlaceOrderRequest {
   /** Set by callers that ran a pre-trade risk check; the exchange counts orders without one. */
   riskChecked: boolean;
   riskCheckId: string;
+  /**
+   * Optional: the market-data L1 sequence that triggered this order (venue: trigger_venue, or the order's venue
+   * when empty; same symbol). Lets the simulators measure tick-to-order latency on one clock.
+   */
+  triggerSequence: number;
+  triggerVenue: string;
 }
 
 export interface PlaceOrderResponse {
@@ -482,6 +488,43 @@ export interface ExchangeCounters {
   cancels: number;
   strategies: StrategyCounters[];
   lastSequence: number;
+  /**
+   * Tick-to-order latency, measured when orders carry trigger_sequence and the market-data simulator
+   * runs in the same process (one clock): from the tick's first write on a stream to the order's arrival.
+   */
+  wireLatencyCount: number;
+  wireLatencyP50Us: number;
+  wireLatencyP99Us: number;
+  wireLatencyMaxUs: number;
+}
+
+export interface GetPositionsRequest {
+  /** Empty filters match everything. */
+  accountId: string;
+  strategyId: string;
+  venue: string;
+  symbol: string;
+}
+
+export interface AccountPosition {
+  accountId: string;
+  strategyId: string;
+  venue: string;
+  symbol: string;
+  /** bought_quantity - sold_quantity, in base units. */
+  netQuantity: string;
+  boughtQuantity: string;
+  soldQuantity: string;
+  /** Sum of price × quantity, in quote units. */
+  boughtNotional: string;
+  soldNotional: string;
+  /** Fees paid (quote units; negative when rebates dominate). */
+  fees: string;
+  fills: number;
+}
+
+export interface GetPositionsResponse {
+  positions: AccountPosition[];
 }
 
 export interface SetBalanceRequest {
@@ -994,6 +1037,8 @@ function createBasePlaceOrderRequest(): PlaceOrderRequest {
     price: "",
     riskChecked: false,
     riskCheckId: "",
+    triggerSequence: 0,
+    triggerVenue: "",
   };
 }
 
@@ -1037,6 +1082,12 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
     if (message.riskCheckId !== "") {
       writer.uint32(106).string(message.riskCheckId);
+    }
+    if (message.triggerSequence !== 0) {
+      writer.uint32(112).uint64(message.triggerSequence);
+    }
+    if (message.triggerVenue !== "") {
+      writer.uint32(122).string(message.triggerVenue);
     }
     return writer;
   },
@@ -1158,6 +1209,22 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
             message.riskCheckId = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.triggerSequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.triggerVenue = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1213,6 +1280,16 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
         : isSet(object.risk_check_id)
         ? globalThis.String(object.risk_check_id)
         : "",
+      triggerSequence: isSet(object.triggerSequence)
+        ? globalThis.Number(object.triggerSequence)
+        : isSet(object.trigger_sequence)
+        ? globalThis.Number(object.trigger_sequence)
+        : 0,
+      triggerVenue: isSet(object.triggerVenue)
+        ? globalThis.String(object.triggerVenue)
+        : isSet(object.trigger_venue)
+        ? globalThis.String(object.trigger_venue)
+        : "",
     };
   },
 
@@ -1257,6 +1334,12 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     if (message.riskCheckId !== "") {
       obj.riskCheckId = message.riskCheckId;
     }
+    if (message.triggerSequence !== 0) {
+      obj.triggerSequence = Math.round(message.triggerSequence);
+    }
+    if (message.triggerVenue !== "") {
+      obj.triggerVenue = message.triggerVenue;
+    }
     return obj;
   },
 
@@ -1278,6 +1361,8 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     message.price = object.price ?? "";
     message.riskChecked = object.riskChecked ?? false;
     message.riskCheckId = object.riskCheckId ?? "";
+    message.triggerSequence = object.triggerSequence ?? 0;
+    message.triggerVenue = object.triggerVenue ?? "";
     return message;
   },
 };
@@ -3952,6 +4037,10 @@ function createBaseExchangeCounters(): ExchangeCounters {
     cancels: 0,
     strategies: [],
     lastSequence: 0,
+    wireLatencyCount: 0,
+    wireLatencyP50Us: 0,
+    wireLatencyP99Us: 0,
+    wireLatencyMaxUs: 0,
   };
 }
 
@@ -3983,6 +4072,18 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
     }
     if (message.lastSequence !== 0) {
       writer.uint32(72).uint64(message.lastSequence);
+    }
+    if (message.wireLatencyCount !== 0) {
+      writer.uint32(80).uint64(message.wireLatencyCount);
+    }
+    if (message.wireLatencyP50Us !== 0) {
+      writer.uint32(89).double(message.wireLatencyP50Us);
+    }
+    if (message.wireLatencyP99Us !== 0) {
+      writer.uint32(97).double(message.wireLatencyP99Us);
+    }
+    if (message.wireLatencyMaxUs !== 0) {
+      writer.uint32(105).double(message.wireLatencyMaxUs);
     }
     return writer;
   },
@@ -4072,6 +4173,38 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
             message.lastSequence = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.wireLatencyCount = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.wireLatencyP50Us = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.wireLatencyP99Us = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.wireLatencyMaxUs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4121,6 +4254,26 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
         : isSet(object.last_sequence)
         ? globalThis.Number(object.last_sequence)
         : 0,
+      wireLatencyCount: isSet(object.wireLatencyCount)
+        ? globalThis.Number(object.wireLatencyCount)
+        : isSet(object.wire_latency_count)
+        ? globalThis.Number(object.wire_latency_count)
+        : 0,
+      wireLatencyP50Us: isSet(object.wireLatencyP50Us)
+        ? globalThis.Number(object.wireLatencyP50Us)
+        : isSet(object.wire_latency_p50_us)
+        ? globalThis.Number(object.wire_latency_p50_us)
+        : 0,
+      wireLatencyP99Us: isSet(object.wireLatencyP99Us)
+        ? globalThis.Number(object.wireLatencyP99Us)
+        : isSet(object.wire_latency_p99_us)
+        ? globalThis.Number(object.wire_latency_p99_us)
+        : 0,
+      wireLatencyMaxUs: isSet(object.wireLatencyMaxUs)
+        ? globalThis.Number(object.wireLatencyMaxUs)
+        : isSet(object.wire_latency_max_us)
+        ? globalThis.Number(object.wire_latency_max_us)
+        : 0,
     };
   },
 
@@ -4153,6 +4306,18 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
     if (message.lastSequence !== 0) {
       obj.lastSequence = Math.round(message.lastSequence);
     }
+    if (message.wireLatencyCount !== 0) {
+      obj.wireLatencyCount = Math.round(message.wireLatencyCount);
+    }
+    if (message.wireLatencyP50Us !== 0) {
+      obj.wireLatencyP50Us = floatToJson(message.wireLatencyP50Us);
+    }
+    if (message.wireLatencyP99Us !== 0) {
+      obj.wireLatencyP99Us = floatToJson(message.wireLatencyP99Us);
+    }
+    if (message.wireLatencyMaxUs !== 0) {
+      obj.wireLatencyMaxUs = floatToJson(message.wireLatencyMaxUs);
+    }
     return obj;
   },
 
@@ -4170,6 +4335,475 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
     message.cancels = object.cancels ?? 0;
     message.strategies = object.strategies?.map((e) => StrategyCounters.fromPartial(e)) || [];
     message.lastSequence = object.lastSequence ?? 0;
+    message.wireLatencyCount = object.wireLatencyCount ?? 0;
+    message.wireLatencyP50Us = object.wireLatencyP50Us ?? 0;
+    message.wireLatencyP99Us = object.wireLatencyP99Us ?? 0;
+    message.wireLatencyMaxUs = object.wireLatencyMaxUs ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetPositionsRequest(): GetPositionsRequest {
+  return { accountId: "", strategyId: "", venue: "", symbol: "" };
+}
+
+export const GetPositionsRequest: MessageFns<GetPositionsRequest> = {
+  encode(message: GetPositionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.strategyId !== "") {
+      writer.uint32(18).string(message.strategyId);
+    }
+    if (message.venue !== "") {
+      writer.uint32(26).string(message.venue);
+    }
+    if (message.symbol !== "") {
+      writer.uint32(34).string(message.symbol);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPositionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPositionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.strategyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.venue = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.symbol = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPositionsRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      strategyId: isSet(object.strategyId)
+        ? globalThis.String(object.strategyId)
+        : isSet(object.strategy_id)
+        ? globalThis.String(object.strategy_id)
+        : "",
+      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
+      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
+    };
+  },
+
+  toJSON(message: GetPositionsRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.strategyId !== "") {
+      obj.strategyId = message.strategyId;
+    }
+    if (message.venue !== "") {
+      obj.venue = message.venue;
+    }
+    if (message.symbol !== "") {
+      obj.symbol = message.symbol;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPositionsRequest>): GetPositionsRequest {
+    return GetPositionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPositionsRequest>): GetPositionsRequest {
+    const message = createBaseGetPositionsRequest();
+    message.accountId = object.accountId ?? "";
+    message.strategyId = object.strategyId ?? "";
+    message.venue = object.venue ?? "";
+    message.symbol = object.symbol ?? "";
+    return message;
+  },
+};
+
+function createBaseAccountPosition(): AccountPosition {
+  return {
+    accountId: "",
+    strategyId: "",
+    venue: "",
+    symbol: "",
+    netQuantity: "",
+    boughtQuantity: "",
+    soldQuantity: "",
+    boughtNotional: "",
+    soldNotional: "",
+    fees: "",
+    fills: 0,
+  };
+}
+
+export const AccountPosition: MessageFns<AccountPosition> = {
+  encode(message: AccountPosition, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.strategyId !== "") {
+      writer.uint32(18).string(message.strategyId);
+    }
+    if (message.venue !== "") {
+      writer.uint32(26).string(message.venue);
+    }
+    if (message.symbol !== "") {
+      writer.uint32(34).string(message.symbol);
+    }
+    if (message.netQuantity !== "") {
+      writer.uint32(42).string(message.netQuantity);
+    }
+    if (message.boughtQuantity !== "") {
+      writer.uint32(50).string(message.boughtQuantity);
+    }
+    if (message.soldQuantity !== "") {
+      writer.uint32(58).string(message.soldQuantity);
+    }
+    if (message.boughtNotional !== "") {
+      writer.uint32(66).string(message.boughtNotional);
+    }
+    if (message.soldNotional !== "") {
+      writer.uint32(74).string(message.soldNotional);
+    }
+    if (message.fees !== "") {
+      writer.uint32(82).string(message.fees);
+    }
+    if (message.fills !== 0) {
+      writer.uint32(88).uint64(message.fills);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountPosition {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountPosition();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.strategyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.venue = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.symbol = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.netQuantity = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.boughtQuantity = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.soldQuantity = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.boughtNotional = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.soldNotional = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.fees = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.fills = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountPosition {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      strategyId: isSet(object.strategyId)
+        ? globalThis.String(object.strategyId)
+        : isSet(object.strategy_id)
+        ? globalThis.String(object.strategy_id)
+        : "",
+      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
+      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
+      netQuantity: isSet(object.netQuantity)
+        ? globalThis.String(object.netQuantity)
+        : isSet(object.net_quantity)
+        ? globalThis.String(object.net_quantity)
+        : "",
+      boughtQuantity: isSet(object.boughtQuantity)
+        ? globalThis.String(object.boughtQuantity)
+        : isSet(object.bought_quantity)
+        ? globalThis.String(object.bought_quantity)
+        : "",
+      soldQuantity: isSet(object.soldQuantity)
+        ? globalThis.String(object.soldQuantity)
+        : isSet(object.sold_quantity)
+        ? globalThis.String(object.sold_quantity)
+        : "",
+      boughtNotional: isSet(object.boughtNotional)
+        ? globalThis.String(object.boughtNotional)
+        : isSet(object.bought_notional)
+        ? globalThis.String(object.bought_notional)
+        : "",
+      soldNotional: isSet(object.soldNotional)
+        ? globalThis.String(object.soldNotional)
+        : isSet(object.sold_notional)
+        ? globalThis.String(object.sold_notional)
+        : "",
+      fees: isSet(object.fees) ? globalThis.String(object.fees) : "",
+      fills: isSet(object.fills) ? globalThis.Number(object.fills) : 0,
+    };
+  },
+
+  toJSON(message: AccountPosition): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.strategyId !== "") {
+      obj.strategyId = message.strategyId;
+    }
+    if (message.venue !== "") {
+      obj.venue = message.venue;
+    }
+    if (message.symbol !== "") {
+      obj.symbol = message.symbol;
+    }
+    if (message.netQuantity !== "") {
+      obj.netQuantity = message.netQuantity;
+    }
+    if (message.boughtQuantity !== "") {
+      obj.boughtQuantity = message.boughtQuantity;
+    }
+    if (message.soldQuantity !== "") {
+      obj.soldQuantity = message.soldQuantity;
+    }
+    if (message.boughtNotional !== "") {
+      obj.boughtNotional = message.boughtNotional;
+    }
+    if (message.soldNotional !== "") {
+      obj.soldNotional = message.soldNotional;
+    }
+    if (message.fees !== "") {
+      obj.fees = message.fees;
+    }
+    if (message.fills !== 0) {
+      obj.fills = Math.round(message.fills);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AccountPosition>): AccountPosition {
+    return AccountPosition.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AccountPosition>): AccountPosition {
+    const message = createBaseAccountPosition();
+    message.accountId = object.accountId ?? "";
+    message.strategyId = object.strategyId ?? "";
+    message.venue = object.venue ?? "";
+    message.symbol = object.symbol ?? "";
+    message.netQuantity = object.netQuantity ?? "";
+    message.boughtQuantity = object.boughtQuantity ?? "";
+    message.soldQuantity = object.soldQuantity ?? "";
+    message.boughtNotional = object.boughtNotional ?? "";
+    message.soldNotional = object.soldNotional ?? "";
+    message.fees = object.fees ?? "";
+    message.fills = object.fills ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetPositionsResponse(): GetPositionsResponse {
+  return { positions: [] };
+}
+
+export const GetPositionsResponse: MessageFns<GetPositionsResponse> = {
+  encode(message: GetPositionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.positions) {
+      AccountPosition.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPositionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPositionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.positions.push(AccountPosition.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPositionsResponse {
+    return {
+      positions: globalThis.Array.isArray(object?.positions)
+        ? object.positions.map((e: any) => AccountPosition.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetPositionsResponse): unknown {
+    const obj: any = {};
+    if (message.positions?.length) {
+      obj.positions = message.positions.map((e) => AccountPosition.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetPositionsResponse>): GetPositionsResponse {
+    return GetPositionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetPositionsResponse>): GetPositionsResponse {
+    const message = createBaseGetPositionsResponse();
+    message.positions = object.positions?.map((e) => AccountPosition.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4375,6 +5009,17 @@ export const ExchangeServiceService = {
       Buffer.from(ListInstrumentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListInstrumentsResponse => ListInstrumentsResponse.decode(value),
   },
+  /** Net traded position per account, strategy, venue and symbol, from the fills (for reconciliation). */
+  getPositions: {
+    path: "/tse.exchange.ExchangeService/GetPositions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPositionsRequest): Buffer => Buffer.from(GetPositionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPositionsRequest => GetPositionsRequest.decode(value),
+    responseSerialize: (value: GetPositionsResponse): Buffer =>
+      Buffer.from(GetPositionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPositionsResponse => GetPositionsResponse.decode(value),
+  },
 } as const;
 
 export interface ExchangeServiceServer extends UntypedServiceImplementation {
@@ -4387,6 +5032,8 @@ export interface ExchangeServiceServer extends UntypedServiceImplementation {
   streamExecutions: handleServerStreamingCall<StreamExecutionsRequest, Execution>;
   getOrderBook: handleUnaryCall<GetOrderBookRequest, OrderBookSnapshot>;
   listInstruments: handleUnaryCall<ListInstrumentsRequest, ListInstrumentsResponse>;
+  /** Net traded position per account, strategy, venue and symbol, from the fills (for reconciliation). */
+  getPositions: handleUnaryCall<GetPositionsRequest, GetPositionsResponse>;
 }
 
 export interface ExchangeServiceClient extends Client {
@@ -4501,6 +5148,22 @@ export interface ExchangeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListInstrumentsResponse) => void,
+  ): ClientUnaryCall;
+  /** Net traded position per account, strategy, venue and symbol, from the fills (for reconciliation). */
+  getPositions(
+    request: GetPositionsRequest,
+    callback: (error: ServiceError | null, response: GetPositionsResponse) => void,
+  ): ClientUnaryCall;
+  getPositions(
+    request: GetPositionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPositionsResponse) => void,
+  ): ClientUnaryCall;
+  getPositions(
+    request: GetPositionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPositionsResponse) => void,
   ): ClientUnaryCall;
 }
 
