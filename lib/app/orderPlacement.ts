@@ -213,7 +213,9 @@ async function decide(
     approved: true,
     legs,
     riskCheckIds,
-    details: { quantity: qty.toFixed(), boundBy, riskCheckIds },
+    // Risk check ids go to the exchange and the logs, not into the record: the record must be the same
+    // whichever of two concurrent deliveries writes it.
+    details: { quantity: qty.toFixed(), boundBy },
   };
 }
 
@@ -504,8 +506,6 @@ export async function handleSignalGenerated(
     };
   }
   legs = legsFromRecord(record, data);
-  if (riskCheckIds.length === 0)
-    riskCheckIds = ((record.details as { riskCheckIds?: string[] })?.riskCheckIds ?? []).map(String);
 
   const pc: PlaceContext = { deps, data, meta, now, riskCheckIds, events };
   const created = await Promise.all(
@@ -516,7 +516,10 @@ export async function handleSignalGenerated(
       return r.created ? r.order : r.existing;
     }),
   );
-  const placed = await Promise.all(created.map((v, i) => placeLeg(pc, v.order, v.version, i)));
+  // Legs go out one after the other, in leg order: exchange ids and execution sequences are then the same on
+  // every run, and the second leg is sent once the first one has its answer.
+  const placed: Awaited<ReturnType<typeof placeLeg>>[] = [];
+  for (const [i, v] of created.entries()) placed.push(await placeLeg(pc, v.order, v.version, i));
   const outcome: PlacementOutcome = {
     signalId: data.signalId,
     decision: "approved",
