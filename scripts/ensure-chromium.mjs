@@ -2,7 +2,7 @@
 // drives it via executablePath; playwright's own browser download is not used).
 // Usage: `node scripts/ensure-chromium.mjs` or `import { ensureChromium } from "./ensure-chromium.mjs"`.
 // Installs with apt-get when missing and running as root; otherwise fails with one clear line.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,9 +47,16 @@ export function ensureChromium() {
     if (!existsSync(CHROMIUM_PATH)) {
       console.error("[chromium] /usr/bin/chromium missing; running: apt-get update && apt-get install -y chromium");
       const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-      const opts = { stdio: ["ignore", "inherit", "inherit"], env };
-      execFileSync("apt-get", ["update"], opts);
-      execFileSync("apt-get", ["install", "-y", "--no-install-recommends", "chromium", "fonts-dejavu-core"], opts);
+      // apt's output goes to stderr: stdout carries only the resulting path.
+      const opts = { stdio: ["ignore", 2, 2], env };
+      // Wait for a dpkg/apt lock held by another apt run instead of failing at once.
+      const wait = ["-o", "DPkg::Lock::Timeout=300"];
+      execFileSync("apt-get", [...wait, "update"], opts);
+      execFileSync(
+        "apt-get",
+        [...wait, "install", "-y", "--no-install-recommends", "chromium", "fonts-dejavu-core"],
+        opts,
+      );
     }
   } finally {
     closeSync(fd);
@@ -63,6 +70,32 @@ export function ensureChromium() {
     throw new Error(`apt-get install chromium finished but ${CHROMIUM_PATH} is still missing`);
   }
   return CHROMIUM_PATH;
+}
+
+/**
+ * Same, without blocking the caller's event loop (a test worker must keep answering its runner
+ * during a minutes-long apt install): runs this script as a child process.
+ */
+export async function ensureChromiumAsync() {
+  if (existsSync(CHROMIUM_PATH)) return CHROMIUM_PATH;
+  const self = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [self], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+    });
+    child.stderr.on("data", (c) => {
+      err += c;
+      process.stderr.write(c);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code === 0 && existsSync(CHROMIUM_PATH)) resolve(out.trim().split("\n").pop() || CHROMIUM_PATH);
+      else reject(new Error(err.trim().split("\n").pop() || `ensure-chromium exited with ${code}`));
+    });
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

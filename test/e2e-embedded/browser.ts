@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
-import { ensureChromium } from "../../scripts/ensure-chromium.mjs";
+import { ensureChromiumAsync } from "../../scripts/ensure-chromium.mjs";
 
 export const CHROMIUM_ARGS = [
   "--headless",
@@ -30,7 +30,7 @@ export async function launchChromium(
   viewport = { width: 1440, height: 900 },
   opts: { bypassCSP?: boolean } = {},
 ): Promise<LaunchedBrowser> {
-  const executablePath: string = ensureChromium();
+  const executablePath = await ensureChromiumAsync();
   const userDataDir = mkdtempSync(join(tmpdir(), "tse-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,

@@ -67,7 +67,7 @@ describe("live dashboard in headless Chromium", () => {
       foreignRequests.push(url);
       return route.abort();
     });
-  }, 180_000);
+  }, 600_000); // first run on a fresh machine installs chromium (apt-get, ~125 MB)
 
   afterAll(async () => {
     if (ticker) clearInterval(ticker);

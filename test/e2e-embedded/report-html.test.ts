@@ -48,7 +48,7 @@ describe("report.html offline in headless Chromium", () => {
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
     page.setDefaultTimeout(15_000);
     page.on("request", (r) => requested.push(r.url()));
-  }, 180_000);
+  }, 600_000); // first run on a fresh machine installs chromium (apt-get, ~125 MB)
 
   afterAll(async () => {
     await browser?.close();
