@@ -1,0 +1,327 @@
+// Bridge from the quoter's streams to the bus: every execution → ExecutionReported, market snapshots conflated per
+// venue+symbol → MarketSnapshot. A bounded queue in front of the EventBus port; the EventBridge adapter does the
+// PutEvents batching (≤ 10 entries / 256 KB) and retries only the failed entries. The bridge adds:
+// - lingering so PutEvents calls go out full (≥ 10 queued, or the oldest entry waited lingerMs);
+// - conflation: at most one pending snapshot per venue+symbol, replaced by newer ones;
+// - back-pressure: executions are never dropped; when the queue is full, `publishExecution` waits for room
+//   (the execution stream consumer awaits it, so gRPC flow control slows the producer); snapshots are shed.
+
+import type { L1Quote } from "../../gen/proto/marketdata/market_data";
+import type { Execution } from "../../gen/proto/tse/exchange/exchange";
+import { Liquidity, Side } from "../../gen/proto/tse/exchange/exchange";
+import { buildBusEvent } from "../../lib/events/build";
+import type { BusEvent, EventBus } from "../../lib/ports/EventBus";
+
+export interface SnapshotConflation {
+  /** At most one snapshot per venue+symbol per this many ms (unless a move crosses a threshold). Default 1000. */
+  minIntervalMs: number;
+  /** Publish early when mid moved more than this many bps since the last published snapshot. Default 5. */
+  priceMoveBps: number;
+  /** Publish early when the spread changed by more than this many bps of mid. Default 2. */
+  spreadMoveBps: number;
+}
+
+export interface BusBridgeOptions {
+  bus: EventBus;
+  /** Max queued events (executions + snapshots) before back-pressure. Default 10 000. */
+  maxQueue?: number;
+  /** Events handed to one `bus.publish` call (the adapter splits them into PutEvents of ≤ 10). Default 100. */
+  maxPublishEvents?: number;
+  /** How long a partial batch (< 10) may wait for company. Default 50 ms. */
+  lingerMs?: number;
+  snapshots?: Partial<SnapshotConflation>;
+  /** PutEvents-level counters of the adapter, when it has them (EventBridgeEventBus.getStats). */
+  putEventsStats?: () => { putEventsCalls: number; entriesSent: number; entriesRetried?: number };
+  logger?: {
+    warn(msg: string, attrs?: Record<string, unknown>): void;
+    error(msg: string, attrs?: Record<string, unknown>): void;
+  };
+  now?: () => number;
+}
+
+export interface BusBridgeStats {
+  queueDepth: number;
+  pendingSnapshots: number;
+  publishCalls: number;
+  eventsPublished: number;
+  eventsFailed: number;
+  executionsQueued: number;
+  snapshotsQueued: number;
+  snapshotsConflated: number;
+  snapshotsShed: number;
+  backpressureWaits: number;
+  /** PutEvents calls / entries as the adapter counted them (0 when it does not say). */
+  putEventsCalls: number;
+  putEventsEntries: number;
+  putEventsRetriedEntries: number;
+  avgPutEventsBatch: number;
+}
+
+interface Last {
+  mid: number;
+  spreadBps: number;
+  at: number;
+}
+
+const SIDE_NAME: Record<number, "BUY" | "SELL" | undefined> = { [Side.BUY]: "BUY", [Side.SELL]: "SELL" };
+
+export class BusBridge {
+  private readonly bus: EventBus;
+  private readonly maxQueue: number;
+  private readonly maxPublish: number;
+  private readonly lingerMs: number;
+  private readonly conflation: SnapshotConflation;
+  private readonly now: () => number;
+  private readonly queue: { event: () => BusEvent | undefined; at: number }[] = [];
+  private readonly pendingSnap = new Map<string, L1Quote>();
+  private readonly lastSnap = new Map<string, Last>();
+  private readonly roomWaiters: (() => void)[] = [];
+  private flushing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly s = {
+    publishCalls: 0,
+    eventsPublished: 0,
+    eventsFailed: 0,
+    executionsQueued: 0,
+    snapshotsQueued: 0,
+    snapshotsConflated: 0,
+    snapshotsShed: 0,
+    backpressureWaits: 0,
+  };
+  /** Events refused permanently (after the adapter's retries); kept for inspection, bounded. */
+  readonly deadLetters: { detailType: string; errorCode: string; errorMessage: string }[] = [];
+
+  constructor(private readonly opts: BusBridgeOptions) {
+    this.bus = opts.bus;
+    this.maxQueue = positiveInt("maxQueue", opts.maxQueue ?? 10_000);
+    this.maxPublish = positiveInt("maxPublishEvents", opts.maxPublishEvents ?? 100);
+    this.lingerMs = nonNegative("lingerMs", opts.lingerMs ?? 50);
+    this.conflation = {
+      minIntervalMs: nonNegative("snapshots.minIntervalMs", opts.snapshots?.minIntervalMs ?? 1000),
+      priceMoveBps: nonNegative("snapshots.priceMoveBps", opts.snapshots?.priceMoveBps ?? 5),
+      spreadMoveBps: nonNegative("snapshots.spreadMoveBps", opts.snapshots?.spreadMoveBps ?? 2),
+    };
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Queue an ExecutionReported. Resolves at once while there is room; otherwise waits (back-pressure). */
+  async publishExecution(ex: Execution): Promise<void> {
+    if (this.closed) throw new Error("BusBridge is closed");
+    while (this.queue.length >= this.maxQueue) {
+      this.s.backpressureWaits++;
+      this.kick(true);
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
+    this.s.executionsQueued++;
+    this.queue.push({ event: () => executionEvent(ex), at: this.now() });
+    this.kick(false);
+  }
+
+  /**
+   * Offer a market tick (cheap, synchronous): it becomes a MarketSnapshot only when the interval elapsed or price /
+   * spread moved beyond the thresholds; until it is sent, newer ticks of the same venue+symbol replace it.
+   */
+  offerSnapshot(q: L1Quote): void {
+    if (this.closed) return;
+    const bid = Number(q.bid);
+    const ask = Number(q.ask);
+    if (!(bid > 0) || !(ask >= bid)) return;
+    const key = `${q.venue}|${q.symbol}`;
+    if (this.pendingSnap.has(key)) {
+      this.pendingSnap.set(key, q); // conflate: the newest state wins
+      this.s.snapshotsConflated++;
+      return;
+    }
+    const now = this.now();
+    const mid = (bid + ask) / 2;
+    const spreadBps = ((ask - bid) / mid) * 10_000;
+    const last = this.lastSnap.get(key);
+    if (last) {
+      const moved = (Math.abs(mid - last.mid) / last.mid) * 10_000;
+      const c = this.conflation;
+      if (
+        now - last.at < c.minIntervalMs &&
+        moved <= c.priceMoveBps &&
+        Math.abs(spreadBps - last.spreadBps) <= c.spreadMoveBps
+      ) {
+        this.s.snapshotsConflated++;
+        return;
+      }
+    }
+    if (this.queue.length >= this.maxQueue) {
+      this.s.snapshotsShed++; // snapshots are disposable state; executions are not
+      return;
+    }
+    this.lastSnap.set(key, { mid, spreadBps, at: now });
+    this.pendingSnap.set(key, q);
+    this.s.snapshotsQueued++;
+    this.queue.push({
+      event: () => {
+        const latest = this.pendingSnap.get(key);
+        this.pendingSnap.delete(key);
+        return latest ? snapshotEvent(latest) : undefined;
+      },
+      at: now,
+    });
+    this.kick(false);
+  }
+
+  stats(): BusBridgeStats {
+    const pe = this.opts.putEventsStats?.();
+    const calls = pe?.putEventsCalls ?? 0;
+    const entries = pe?.entriesSent ?? 0;
+    return {
+      queueDepth: this.queue.length,
+      pendingSnapshots: this.pendingSnap.size,
+      ...this.s,
+      putEventsCalls: calls,
+      putEventsEntries: entries,
+      putEventsRetriedEntries: pe?.entriesRetried ?? 0,
+      avgPutEventsBatch: calls > 0 ? entries / calls : 0,
+    };
+  }
+
+  /** Publish everything queued (ignores the linger). Bounded by `timeoutMs`; resolves true when the queue is empty. */
+  async flush(timeoutMs = 5_000): Promise<boolean> {
+    const deadline = this.now() + timeoutMs;
+    while ((this.queue.length > 0 || this.flushing) && this.now() < deadline) {
+      if (!this.flushing) this.flushing = this.drain(true).finally(() => (this.flushing = undefined));
+      await Promise.race([this.flushing, sleep(Math.max(1, deadline - this.now()))]);
+    }
+    return this.queue.length === 0 && !this.flushing;
+  }
+
+  /** Flush, then refuse new events. */
+  async close(timeoutMs = 5_000): Promise<boolean> {
+    const ok = await this.flush(timeoutMs);
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const w of this.roomWaiters.splice(0)) w();
+    return ok;
+  }
+
+  private kick(force: boolean): void {
+    if (this.flushing) return;
+    const full = this.queue.length >= 10;
+    if (full || force) {
+      if (this.timer) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      this.flushing = this.drain(false).finally(() => {
+        this.flushing = undefined;
+        if (this.queue.length > 0) this.kick(false);
+      });
+      return;
+    }
+    if (!this.timer && this.queue.length > 0) {
+      const first = this.queue[0]!;
+      const wait = Math.max(0, first.at + this.lingerMs - this.now());
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.kick(true);
+      }, wait);
+    }
+  }
+
+  /** One or more publish calls; without `all`, only whole PutEvents batches of 10 (the linger timer sends the rest). */
+  private async drain(all: boolean): Promise<void> {
+    while (this.queue.length > 0) {
+      let n = Math.min(this.queue.length, this.maxPublish);
+      if (!all && n >= 10) n -= n % 10;
+      const items = this.queue.splice(0, n);
+      for (const w of this.roomWaiters.splice(0)) w();
+      const events: BusEvent[] = [];
+      for (const it of items) {
+        try {
+          const ev = it.event();
+          if (ev) events.push(ev);
+        } catch (err) {
+          this.s.eventsFailed++;
+          this.opts.logger?.error("bridge: event failed validation", { error: String(err) });
+        }
+      }
+      if (events.length === 0) continue;
+      this.s.publishCalls++;
+      try {
+        const res = await this.bus.publish(events);
+        this.s.eventsPublished += res.published;
+        this.s.eventsFailed += res.failed.length;
+        for (const f of res.failed) {
+          if (this.deadLetters.length < 1000)
+            this.deadLetters.push({
+              detailType: f.event.detailType,
+              errorCode: f.errorCode,
+              errorMessage: f.errorMessage,
+            });
+          this.opts.logger?.error("bridge: event not published", {
+            detailType: f.event.detailType,
+            errorCode: f.errorCode,
+            errorMessage: f.errorMessage,
+          });
+        }
+      } catch (err) {
+        this.s.eventsFailed += events.length;
+        this.opts.logger?.error("bridge: publish failed", { error: String(err), events: events.length });
+      }
+      if (!all && this.queue.length < 10) return;
+    }
+  }
+}
+
+export function executionEvent(ex: Execution): BusEvent<"ExecutionReported"> {
+  const side = SIDE_NAME[ex.side];
+  return buildBusEvent(
+    "tse.exchange",
+    "ExecutionReported",
+    {
+      executionId: ex.executionId,
+      sequence: ex.sequence,
+      clientOrderId: ex.clientOrderId,
+      exchangeOrderId: ex.orderId,
+      venue: ex.venue,
+      symbol: ex.symbol,
+      side: side as "BUY" | "SELL",
+      quantity: ex.quantity,
+      price: ex.price,
+      fee: ex.fee || "0",
+      feeAsset: ex.feeAsset || "USD",
+      liquidity: ex.liquidity === Liquidity.TAKER ? "TAKER" : "MAKER",
+      ...(ex.strategyId ? { strategyId: ex.strategyId } : {}),
+      ...(ex.cumulativeQuantity ? { cumulativeQuantity: ex.cumulativeQuantity } : {}),
+      ...(ex.remainingQuantity ? { leavesQuantity: ex.remainingQuantity } : {}),
+      ts: new Date(ex.timestampMs).toISOString(),
+    },
+    // Deterministic id: re-publishing the same execution is idempotent downstream.
+    { now: ex.timestampMs, eventId: `exec-${ex.venue}-${ex.executionId}` },
+  );
+}
+
+export function snapshotEvent(q: L1Quote): BusEvent<"MarketSnapshot"> {
+  return buildBusEvent(
+    "tse.market",
+    "MarketSnapshot",
+    {
+      venue: q.venue,
+      symbol: q.symbol,
+      bid: q.bid,
+      ask: q.ask,
+      bidSize: q.bidSize || "0",
+      askSize: q.askSize || "0",
+      sequence: q.sequence,
+      ts: new Date(q.timestamp).toISOString(),
+    },
+    { now: q.timestamp, eventId: `snap-${q.venue}-${q.symbol}-${q.sequence}-${q.timestamp}` },
+  );
+}
+
+function positiveInt(field: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new RangeError(`BusBridge: ${field} must be a positive integer (got ${v})`);
+  return v;
+}
+function nonNegative(field: string, v: number): number {
+  if (!Number.isFinite(v) || v < 0) throw new RangeError(`BusBridge: ${field} must be >= 0 (got ${v})`);
+  return v;
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,368 @@
+// The engine's control API (tse.engine.EngineService from gen/proto) served by the quoter, with grpc.health.v1.
+// Bad input → INVALID_ARGUMENT whose message names the field and the value (also in trailing metadata field/value).
+import { type handleUnaryCall, Metadata, Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import {
+  type EngineRiskStatus,
+  type EngineServiceServer,
+  EngineServiceService,
+  StrategyState,
+  type StrategyStatus,
+  type Position as WirePosition,
+  type RiskLimits as WireRiskLimits,
+  TradingState as WireTradingState,
+} from "../../gen/proto/tse/engine/engine";
+import { Decimal, ZERO } from "../../lib/domain/decimal";
+import { DomainError, InvalidFieldError } from "../../lib/domain/errors";
+import type { Position } from "../../lib/domain/portfolio/position";
+import { unrealizedPnl } from "../../lib/domain/portfolio/position";
+import type { RiskLimitsInput } from "../../lib/domain/risk/limits";
+import type { TradingState } from "../../lib/domain/types";
+import type { Quoter, StrategyStatusView } from "../Quoter";
+
+export const ENGINE_SERVICE_NAME = "tse.engine.EngineService";
+export const DEFAULT_ENGINE_PORT = 50057;
+
+class RpcError extends Error {
+  readonly metadata = new Metadata();
+  constructor(
+    readonly code: status,
+    message: string,
+  ) {
+    super(message);
+  }
+  get details(): string {
+    return this.message;
+  }
+}
+
+function show(v: unknown): string {
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+export function invalidArgument(field: string, value: unknown, reason: string): RpcError {
+  const e = new RpcError(status.INVALID_ARGUMENT, `invalid ${field}=${show(value)}: ${reason}`);
+  e.metadata.set("field", field);
+  e.metadata.set("value", show(value));
+  return e;
+}
+
+function toServiceError(err: unknown): Partial<ServiceError> {
+  if (err instanceof RpcError) return err;
+  if (err instanceof InvalidFieldError) return invalidArgument(err.field, err.value, err.reason ?? err.message);
+  if (err instanceof DomainError) return new RpcError(status.FAILED_PRECONDITION, err.message);
+  const e = err instanceof Error ? err : new Error(String(err));
+  return new RpcError(status.INTERNAL, e.message);
+}
+
+function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (res) => callback(null, res),
+        (err: unknown) => callback(toServiceError(err) as ServiceError),
+      );
+  };
+}
+
+const RUN_STATE: Record<StrategyStatusView["state"], StrategyState> = {
+  STARTING: StrategyState.STARTING,
+  RUNNING: StrategyState.RUNNING,
+  STOPPING: StrategyState.STOPPING,
+  STOPPED: StrategyState.STOPPED,
+  ERROR: StrategyState.ERROR,
+};
+const TO_WIRE_STATE: Record<TradingState, WireTradingState> = {
+  ACTIVE: WireTradingState.ACTIVE,
+  REDUCING: WireTradingState.REDUCING,
+  HALTED: WireTradingState.HALTED,
+};
+const FROM_WIRE_STATE: Partial<Record<number, TradingState>> = {
+  [WireTradingState.ACTIVE]: "ACTIVE",
+  [WireTradingState.REDUCING]: "REDUCING",
+  [WireTradingState.HALTED]: "HALTED",
+};
+
+function statusOf(s: StrategyStatusView): StrategyStatus {
+  return {
+    strategyId: s.id,
+    strategyType: s.type,
+    state: RUN_STATE[s.state],
+    symbols: s.symbols,
+    venues: s.venues,
+    message: s.message,
+    startedAtMs: s.startedAt,
+    updatedAtMs: s.updatedAt,
+    openOrders: s.openOrders,
+    realizedPnl: s.realizedPnl,
+    unrealizedPnl: s.unrealizedPnl,
+    parametersJson: s.paramsJson,
+  };
+}
+
+function positionOf(quoter: Quoter, p: Position): WirePosition {
+  const mark = quoter.portfolio.mark(p.symbol);
+  return {
+    strategyId: p.strategyId,
+    venue: p.venue,
+    symbol: p.symbol,
+    quantity: p.quantity.toFixed(),
+    averagePrice: p.averageEntryPrice.toFixed(),
+    markPrice: mark ? mark.toFixed() : "",
+    realizedPnl: p.realizedPnl.toFixed(),
+    unrealizedPnl: mark ? unrealizedPnl(p, mark).toFixed() : "",
+    version: p.version,
+    updatedAtMs: p.updatedAt,
+  };
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+function positiveDecimal(field: string, v: string): number | undefined {
+  if (v === "") return undefined;
+  if (!DECIMAL.test(v) || !(Number(v) > 0)) throw invalidArgument(field, v, "must be a positive decimal string");
+  return Number(v);
+}
+
+/** Proto limits view of the domain limits for this quoter's symbols ("" where symbols differ). */
+export function wireLimits(quoter: Quoter): WireRiskLimits {
+  const L = quoter.risk.limits;
+  const same = (pick: (s: string) => number | undefined): string => {
+    const vals = quoter.symbols.map(pick);
+    const first = vals[0];
+    return first !== undefined && vals.every((v) => v === first) ? new Decimal(first).toFixed() : "";
+  };
+  return {
+    maxPositionSize: same((s) => L.instruments[s]?.maxLong),
+    maxOrderSize: same((s) => L.instruments[s]?.maxOrderQty),
+    maxNotional: new Decimal(L.maxStrategyNotional).toFixed(),
+    maxDailyLoss: new Decimal(-L.dailyLossLimit).toFixed(),
+    maxDrawdown: new Decimal(L.maxDrawdownPct).toFixed(),
+    maxOpenOrders: quoter.maxOpenOrders,
+  };
+}
+
+export function engineServiceImpl(quoter: Quoter): EngineServiceServer {
+  const requireId = (id: string) => {
+    if (!id) throw invalidArgument("strategy_id", id, "must not be empty");
+    if (!quoter.strategyStatus(id)) throw invalidArgument("strategy_id", id, "unknown strategy");
+  };
+  return {
+    startStrategy: unary(async (req) => {
+      if (!req.strategyId) throw invalidArgument("strategy_id", req.strategyId, "must not be empty");
+      if (!req.strategyType) throw invalidArgument("strategy_type", req.strategyType, "must not be empty");
+      let params: Record<string, unknown> = {};
+      if (req.parametersJson.trim() !== "") {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(req.parametersJson);
+        } catch (e) {
+          throw invalidArgument("parameters_json", req.parametersJson, `not JSON: ${(e as Error).message}`);
+        }
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+          throw invalidArgument("parameters_json", req.parametersJson, "must be a JSON object");
+        params = parsed as Record<string, unknown>;
+      }
+      return statusOf(
+        quoter.addStrategy({
+          id: req.strategyId,
+          type: req.strategyType,
+          symbols: req.symbols,
+          venues: req.venues,
+          params,
+        }),
+      );
+    }),
+    stopStrategy: unary(async (req) => {
+      requireId(req.strategyId);
+      return statusOf(
+        await quoter.stopStrategy(req.strategyId, {
+          cancelOpenOrders: true, // a stopped quoter strategy never leaves quotes resting
+          flatten: req.flattenPositions,
+          reason: req.reason || "stopped via control API",
+        }),
+      );
+    }),
+    getStrategyStatus: unary((req) => {
+      requireId(req.strategyId);
+      return statusOf(quoter.strategyStatus(req.strategyId)!);
+    }),
+    listActiveStrategies: unary(() => ({
+      strategies: quoter
+        .listStrategies()
+        .filter((s) => s.state === "RUNNING" || s.state === "STARTING" || s.state === "STOPPING")
+        .map(statusOf),
+    })),
+    getPositions: unary((req) => {
+      if (req.symbol && !quoter.instrumentOf(req.symbol))
+        throw invalidArgument("symbol", req.symbol, "unknown instrument");
+      quoter.refreshMarksNow();
+      const positions = quoter
+        .positions(req.strategyId || undefined)
+        .filter((p) => !req.symbol || p.symbol === req.symbol)
+        .map((p) => positionOf(quoter, p));
+      return { positions };
+    }),
+    getPortfolio: unary((req) => {
+      quoter.refreshMarksNow();
+      const pf = quoter.portfolio;
+      const sid = req.strategyId || undefined;
+      const positions = pf.positions(sid);
+      let gross = ZERO;
+      let net = ZERO;
+      let unreal = ZERO;
+      for (const p of positions) {
+        const mark = pf.mark(p.symbol);
+        if (!mark || p.quantity.isZero()) continue;
+        gross = gross.plus(p.quantity.abs().times(mark));
+        net = net.plus(p.quantity.times(mark));
+        unreal = unreal.plus(unrealizedPnl(p, mark));
+      }
+      let equity = "";
+      try {
+        equity = pf.equity().toFixed();
+      } catch {
+        equity = ""; // an asset without a mark yet
+      }
+      return {
+        cash: pf.cash(pf.valuationCurrency).toFixed(),
+        equity,
+        realizedPnl: pf.realizedPnl(sid).toFixed(),
+        unrealizedPnl: unreal.toFixed(),
+        feesPaid: pf.strategyFees(sid).toFixed(),
+        grossExposure: gross.toFixed(),
+        netExposure: net.toFixed(),
+        positions: positions.map((p) => positionOf(quoter, p)),
+        timestampMs: Date.now(),
+      };
+    }),
+    setRiskLimits: unary((req) => {
+      if (req.strategyId)
+        throw invalidArgument("strategy_id", req.strategyId, "per-strategy limits are not supported; leave it empty");
+      const l = req.limits;
+      if (!l) throw invalidArgument("limits", l, "required");
+      const pos = positiveDecimal("limits.max_position_size", l.maxPositionSize);
+      const ord = positiveDecimal("limits.max_order_size", l.maxOrderSize);
+      const notional = positiveDecimal("limits.max_notional", l.maxNotional);
+      const loss = positiveDecimal("limits.max_daily_loss", l.maxDailyLoss);
+      const dd = positiveDecimal("limits.max_drawdown", l.maxDrawdown);
+      if (dd !== undefined && dd >= 1)
+        throw invalidArgument("limits.max_drawdown", l.maxDrawdown, "must be a fraction < 1");
+      const cur = quoter.risk.limits;
+      const instruments = { ...cur.instruments };
+      for (const s of quoter.symbols) {
+        const i = instruments[s] ?? { maxOrderQty: ord ?? 1, maxLong: pos ?? 0, maxShort: pos ?? 0 };
+        instruments[s] = {
+          maxOrderQty: ord ?? i.maxOrderQty,
+          maxLong: pos ?? i.maxLong,
+          maxShort: pos ?? i.maxShort,
+        };
+      }
+      const next: RiskLimitsInput = {
+        ...cur,
+        instruments,
+        ...(notional !== undefined ? { maxStrategyNotional: notional } : {}),
+        ...(loss !== undefined ? { dailyLossLimit: -loss } : {}),
+        ...(dd !== undefined ? { maxDrawdownPct: dd } : {}),
+      };
+      quoter.risk.setLimits(next);
+      if (l.maxOpenOrders > 0) quoter.maxOpenOrders = l.maxOpenOrders;
+      return wireLimits(quoter);
+    }),
+    getRiskStatus: unary((req): EngineRiskStatus => {
+      if (req.strategyId) requireId(req.strategyId);
+      const state = req.strategyId ? quoter.risk.effectiveState(req.strategyId) : quoter.risk.tradingState;
+      const eq = quoter.risk.equityStatus();
+      const L = quoter.risk.limits;
+      const utilisations = [];
+      for (const p of quoter.positions(req.strategyId || undefined)) {
+        const lim = L.instruments[p.symbol];
+        if (!lim || p.quantity.isZero()) continue;
+        const cap = p.quantity.gt(0) ? lim.maxLong : lim.maxShort;
+        if (!(cap > 0)) continue;
+        const u = p.quantity.abs().div(cap);
+        const n = u.toNumber();
+        utilisations.push({
+          strategyId: p.strategyId,
+          symbol: p.symbol,
+          limit: p.quantity.gt(0) ? "max_long" : "max_short",
+          utilisation: u.toDecimalPlaces(6).toFixed(),
+          severity: n >= 1 ? "critical" : n >= 0.9 ? "high" : n >= 0.75 ? "medium" : n >= 0.5 ? "low" : "",
+        });
+      }
+      const last = [...quoter.risk.stateChanges()]
+        .reverse()
+        .find((c) => !req.strategyId || c.scope === req.strategyId || c.scope === "portfolio");
+      return {
+        tradingState: TO_WIRE_STATE[state],
+        limits: wireLimits(quoter),
+        utilisations,
+        dailyPnl: Number.isFinite(eq.dailyPnl) ? String(eq.dailyPnl) : "0",
+        drawdown: Number.isFinite(eq.drawdownPct) ? String(eq.drawdownPct) : "0",
+        reason: last?.reason ?? "",
+      };
+    }),
+    forcePositionClose: unary((req) => {
+      requireId(req.strategyId);
+      const r = quoter.forcePositionClose(
+        req.strategyId,
+        req.symbol || undefined,
+        req.venue || undefined,
+        req.reason || "force close via control API",
+      );
+      return { clientOrderIds: r.clientOrderIds, positionsClosed: r.positionsClosed.map((p) => positionOf(quoter, p)) };
+    }),
+    setTradingState: unary((req) => {
+      const state = FROM_WIRE_STATE[req.state];
+      if (!state) throw invalidArgument("state", req.state, "must be ACTIVE, REDUCING or HALTED");
+      const r = quoter.setTradingState(state, req.reason || "set via control API");
+      return { previous: TO_WIRE_STATE[r.previous], current: TO_WIRE_STATE[r.current] };
+    }),
+  };
+}
+
+/** grpc-js server for the control API; `start(0)` binds an ephemeral port. */
+export class EngineControlServer {
+  private server: Server | undefined;
+  readonly health = new HealthImplementation({ "": "NOT_SERVING", [ENGINE_SERVICE_NAME]: "NOT_SERVING" });
+  port: number | undefined;
+
+  constructor(private readonly quoter: Quoter) {}
+
+  async start(port = DEFAULT_ENGINE_PORT, host = "127.0.0.1"): Promise<number> {
+    const server = new Server();
+    server.addService(EngineServiceService, engineServiceImpl(this.quoter));
+    this.health.addToServer(server);
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    this.server = server;
+    this.setServing(true);
+    return this.port;
+  }
+
+  setServing(serving: boolean): void {
+    const s = serving ? "SERVING" : "NOT_SERVING";
+    this.health.setStatus("", s);
+    this.health.setStatus(ENGINE_SERVICE_NAME, s);
+  }
+
+  async stop(timeoutMs = 1_000): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, timeoutMs);
+      server.tryShutdown(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,138 @@
+// Real exchange + market-data simulators on loopback (port 0) and a Quoter wired to them through the real client
+// layer. Shared by the quoter-*.test.ts files.
+import { ScenarioType } from "../../gen/proto/marketdata/market_data";
+import type { Order } from "../../gen/proto/tse/exchange/exchange";
+import { ClientManager } from "../../lib/grpc/ClientManager";
+import { Discovery } from "../../lib/grpc/discovery";
+import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
+import { MarketDataClient } from "../../lib/grpc/MarketDataClient";
+import { Quoter, type QuoterOptions, type QuoterStrategySpec } from "../../quoter/Quoter";
+import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
+import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
+import { MarketSimulation } from "../../sim/market-data/MarketSimulation";
+
+export const quietLog = { info() {}, warn() {}, debug() {}, error() {} };
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface Sims {
+  market: MarketSimulation;
+  exchange: ExchangeSimulator;
+  marketData: MarketDataSimulator;
+  exchangePort: number;
+  marketDataPort: number;
+  stop(): Promise<void>;
+}
+
+/** Exchange and market data on one MarketSimulation; `liquidity: false` = empty book (no fills). */
+export async function startSims(
+  opts: { liquidity?: boolean; scenario?: ScenarioType; seed?: number; tickMs?: number } = {},
+): Promise<Sims> {
+  const market = new MarketSimulation({
+    seed: opts.seed ?? 3,
+    startTimeMs: Date.now(),
+    scenario: opts.scenario ?? ScenarioType.SCENARIO_UNSPECIFIED,
+  });
+  const exchange = new ExchangeSimulator({
+    quiet: true,
+    shutdownTimeoutMs: 300,
+    liquidity: opts.liquidity === false ? false : market,
+  });
+  const marketData = new MarketDataSimulator({
+    quiet: true,
+    shutdownTimeoutMs: 300,
+    simulation: market,
+    tickMs: opts.tickMs ?? 20,
+  });
+  const exchangePort = await exchange.start(0);
+  const marketDataPort = await marketData.start(0);
+  return {
+    market,
+    exchange,
+    marketData,
+    exchangePort,
+    marketDataPort,
+    async stop() {
+      await marketData.stop();
+      await exchange.stop();
+    },
+  };
+}
+
+export interface QuoterRig {
+  quoter: Quoter;
+  manager: ClientManager;
+  exchange: ExchangeClient;
+  close(): Promise<void>;
+}
+
+export function mmStrategy(
+  id: string,
+  params: Record<string, unknown> = {},
+  symbols = ["BTC-USD"],
+): QuoterStrategySpec {
+  return { id, type: "market-making", symbols, venues: ["venue-a"], params };
+}
+
+export function makeQuoter(
+  sims: Sims,
+  opts: Partial<QuoterOptions> & { strategies?: QuoterStrategySpec[] } = {},
+): QuoterRig {
+  const manager = new ClientManager({
+    discovery: new Discovery({
+      env: {
+        TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${sims.exchangePort}`,
+        TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${sims.marketDataPort}`,
+      },
+    }),
+    logger: quietLog,
+    retry: { maxAttempts: 3, initialDelayMs: 20, maxDelayMs: 100 },
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 300 },
+  });
+  const exchange = new ExchangeClient(manager);
+  const quoter = new Quoter({
+    exchange,
+    marketData: new MarketDataClient(manager),
+    manager,
+    symbols: ["BTC-USD"],
+    venues: ["venue-a"],
+    accountId: `acct-${Math.random().toString(36).slice(2, 8)}`,
+    marketDataIntervalMs: 20,
+    timerIntervalMs: 50,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+    logger: quietLog,
+    ...opts,
+  });
+  return {
+    quoter,
+    manager,
+    exchange,
+    async close() {
+      if (quoter.status().started) await quoter.stop(3_000);
+      await manager.close();
+    },
+  };
+}
+
+/** Polls until `fn` returns a truthy value or the deadline passes (then throws with `what`). */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | Promise<T>,
+  timeoutMs = 5_000,
+  everyMs = 25,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+export const SIDE_BUY = 1;
+export const SIDE_SELL = 2;
+export function bestOf(orders: Order[], side: number): number | undefined {
+  const px = orders.filter((o) => o.side === side).map((o) => Number(o.price));
+  if (px.length === 0) return undefined;
+  return side === SIDE_BUY ? Math.max(...px) : Math.min(...px);
+}
