@@ -17,7 +17,7 @@ import {
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
-import { DecimalNumberCache, decimalToNumber, quoteNums } from "../strategies/quoteMath";
+import { DecimalNumberCache, decimalToNumber, isBuiltOnTick, quoteNums } from "../strategies/quoteMath";
 import type { FillView, OpenOrderView, OrderEventView, Strategy, StrategyContext } from "../strategies/Strategy";
 import type { Instrument, L1Quote, OrderIntent, Side, TradingState, Venue } from "../types";
 
@@ -373,7 +373,7 @@ export class BacktestEngine {
       return;
     }
     const mid = (b.bid + b.ask) / 2;
-    if (this.checkShape) {
+    if (this.checkShape && !this.shapeOk(b.instrument, it)) {
       const bad = validateOrderShape(b.instrument, it, mid)[0];
       if (bad) {
         order = transition(order, "denied", ts, { errorMessage: bad.message });
@@ -491,6 +491,29 @@ export class BacktestEngine {
     return n;
   }
 
+  // Exact tick/lot results cached per Decimal (strategies reuse their size and price Decimals).
+  private readonly lotOk = new WeakMap<Decimal, Instrument>();
+  private readonly tickOk = new WeakMap<Decimal, Instrument>();
+  /**
+   * Fast positive answer to "is this order's shape valid?": cached exact tick/lot checks and a
+   * min-notional check with a safety margin. false = "not sure": run the exact validator.
+   */
+  private shapeOk(instr: Instrument, it: OrderIntent): boolean {
+    const q = it.quantity;
+    if (this.lotOk.get(q) !== instr) {
+      if (!q.gt(0) || !q.mod(instr.lotSize).isZero()) return false;
+      this.lotOk.set(q, instr);
+    }
+    if (it.type !== "LIMIT") return false; // market orders: value at mid, exact path
+    const px = it.limitPrice;
+    if (px === undefined) return false;
+    if (this.tickOk.get(px) !== instr && !isBuiltOnTick(px, instr)) {
+      if (!px.gt(0) || !px.mod(instr.tickSize).isZero()) return false;
+      this.tickOk.set(px, instr);
+    }
+    return decimalToNumber(q) * decimalToNumber(px) >= this.numCache(instr.minNotional) * (1 + 1e-9);
+  }
+
   private countDenial(rule: string): void {
     this.denials[rule] = (this.denials[rule] ?? 0) + 1;
   }
@@ -547,7 +570,7 @@ export class BacktestEngine {
     };
     if (reduced) trade.realizedPnl = res.realizedPnlDelta;
     this.trades.push(trade);
-    this.portfolio.setMark(o.symbol, dec(b.quote!.bid).plus(b.quote!.ask).div(2));
+    this.refreshMarks(o.symbol); // risk notional and equity see the traded symbol's current mark
 
     const done = r.order.status === "filled";
     const s = r.strat;
@@ -614,11 +637,22 @@ export class BacktestEngine {
     this.halted.clear();
   }
 
-  private refreshMarks(): void {
-    // Latest quote per symbol marks it (mid); later books overwrite earlier ones.
+  /** Symbol → the quote its current mark came from. */
+  private readonly markSource = new Map<string, L1Quote>();
+
+  private refreshMarks(only?: string): void {
+    // Each symbol is marked at the mid of its most recent quote (any venue); re-mark only on change.
+    const newest = new Map<string, L1Quote>();
     for (const b of this.bookList) {
-      if (!b.quote) continue;
-      this.portfolio.setMark(b.instrument.symbol, dec(b.quote.bid).plus(b.quote.ask).div(2));
+      const q = b.quote;
+      if (!q || (only !== undefined && q.symbol !== only)) continue;
+      const cur = newest.get(q.symbol);
+      if (!cur || q.ts >= cur.ts) newest.set(q.symbol, q);
+    }
+    for (const [sym, q] of newest) {
+      if (this.markSource.get(sym) === q) continue;
+      this.markSource.set(sym, q);
+      this.portfolio.setMark(sym, dec(q.bid).plus(q.ask).div(2));
     }
   }
 

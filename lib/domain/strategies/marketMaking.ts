@@ -2,9 +2,17 @@
 // Quotes are only cancelled/replaced when the desired price moved more than the refresh tolerance.
 
 import { z } from "zod";
-import type { L1Quote, OrderIntent, Side } from "../types";
+import type { Instrument, L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";
-import { askTicks, bidTicks, DecimalNumberCache, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
+import {
+  askTicks,
+  bidTicks,
+  DecimalNumberCache,
+  priceFromTicks,
+  quoteNums,
+  type TickInfo,
+  tickInfo,
+} from "./quoteMath";
 import {
   cancelIntent,
   type FillView,
@@ -83,6 +91,7 @@ interface BookSlots {
   retryAt: Float64Array;
   /** Position Decimal→number, per symbol (identity-cached). */
   pos: DecimalNumberCache;
+  ti: TickInfo;
 }
 
 export class MarketMakingStrategy implements Strategy {
@@ -104,7 +113,7 @@ export class MarketMakingStrategy implements Strategy {
     this.found = new Array(config.levels * 2).fill(undefined);
   }
 
-  private slots(venue: string, symbol: string): BookSlots {
+  private slots(venue: string, symbol: string, inst: Instrument): BookSlots {
     let bySymbol = this.books.get(venue);
     if (!bySymbol) {
       bySymbol = new Map();
@@ -120,6 +129,7 @@ export class MarketMakingStrategy implements Strategy {
         placedTicks: new Float64Array(tags.length).fill(Number.NaN),
         retryAt: new Float64Array(tags.length),
         pos: new DecimalNumberCache(),
+        ti: tickInfo(inst),
       };
       bySymbol.set(symbol, b);
     }
@@ -129,14 +139,17 @@ export class MarketMakingStrategy implements Strategy {
   onMarket(q: L1Quote, ctx: StrategyContext): OrderIntent[] {
     if (this.symbols && !this.symbols.has(q.symbol)) return [];
     if (this.venues && !this.venues.has(q.venue)) return [];
-    const inst = ctx.instrument(q.symbol);
-    if (!inst) return [];
+    let book = this.books.get(q.venue)?.get(q.symbol);
+    if (!book) {
+      const inst = ctx.instrument(q.symbol);
+      if (!inst) return NONE;
+      book = this.slots(q.venue, q.symbol, inst);
+    }
     const n = quoteNums(q);
-    if (!(n.bid > 0) || !(n.ask > n.bid)) return [];
-    const ti = tickInfo(inst);
+    if (!(n.bid > 0) || !(n.ask > n.bid)) return NONE;
+    const ti = book.ti;
     const tick = ti.tick;
     const c = this.config;
-    const book = this.slots(q.venue, q.symbol);
     const pos = book.pos.get(ctx.position(q.symbol));
     const tags = book.tags;
     const found = this.found;

@@ -70,10 +70,23 @@ export function tickInfo(inst: Instrument): TickInfo {
  */
 const numberHints = new WeakMap<Decimal, number>();
 
-/** Decimal → number, using the mirror when this module built the Decimal. */
+/** Decimal → number, memoised per (immutable) Decimal; exact mirror when this module built it. */
 export function decimalToNumber(d: Decimal): number {
-  const h = numberHints.get(d);
-  return h === undefined ? d.toNumber() : h;
+  let h = numberHints.get(d);
+  if (h === undefined) {
+    h = d.toNumber();
+    numberHints.set(d, h);
+  }
+  return h;
+}
+
+/** Prices built by priceFromTicks are exact multiples of that TickInfo's tick by construction. */
+const builtOnTick = new WeakMap<Decimal, TickInfo>();
+
+/** True when `d` was built by priceFromTicks for this instrument (so it is on its tick grid). */
+export function isBuiltOnTick(d: Decimal, inst: Instrument): boolean {
+  const t = builtOnTick.get(d);
+  return t !== undefined && t === tickCache.get(inst);
 }
 
 /** Exact Decimal for `ticks` ticks of this instrument (cached, with its number mirror). */
@@ -84,6 +97,7 @@ export function priceFromTicks(ticks: number, t: TickInfo): Decimal {
     d = t.tickD.times(ticks);
     t.prices.set(ticks, d);
     numberHints.set(d, (ticks * t.tickInt) / t.tickScale);
+    builtOnTick.set(d, t);
   }
   return d;
 }
