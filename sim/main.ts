@@ -38,6 +38,8 @@ export interface SimulatorsOptions {
   environment?: string;
   /** Exchange without an in-process market-data simulator: follow this remote one (host:port). */
   marketDataAddress?: string;
+  /** Risk monitor without an in-process configuration service: watch this remote one (host:port). */
+  configAddress?: string;
   chaos?: { latencyMs?: number; rejectionRate?: number; spreadMultiplier?: number };
   quiet?: boolean;
   logLevel?: LogLevel;
@@ -97,7 +99,13 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     servers.exchange = ex;
   }
   if (only.has("risk")) {
-    servers.risk = new RiskMonitorSimulator({ ...common("risk-sim"), config, environment: opts.environment });
+    const remoteConfig = opts.configAddress !== undefined && !only.has("config");
+    servers.risk = new RiskMonitorSimulator({
+      ...common("risk-sim"),
+      config,
+      configAddress: remoteConfig ? opts.configAddress : undefined,
+      environment: opts.environment,
+    });
   }
   if (only.has("config")) {
     servers.config = new ConfigurationSimulator({

@@ -32,6 +32,7 @@ interface SimFlags {
   tickMs?: number;
   configFile?: string;
   marketDataUrl?: string;
+  configUrl?: string;
   env?: string;
   latencyMs?: number;
   rejectionRate?: number;
@@ -73,6 +74,7 @@ export function registerSimCommand(program: Command): Command {
     .addOption(new Option("--model <model>", "price path model").choices(["gbm", "mean-reverting"]).default("gbm"))
     .option("--tick-ms <n>", "how often the live market advances (streams also advance it)", int("tick-ms", 1, 60_000))
     .option("--market-data-url <host:port>", "exchange alone: follow a running market-data simulator for liquidity")
+    .option("--config-url <host:port>", "risk alone: watch a running configuration service for its limits")
     .option("--config-file <path>", "configuration seed (YAML or JSON; default config/defaults.yaml)")
     .option("--env <name>", "configuration environment (default: default)")
     .option("--latency-ms <n>", "exchange chaos: added latency per call", int("latency-ms", 0, 600_000))
@@ -111,6 +113,7 @@ export function registerSimCommand(program: Command): Command {
       tickMs: flags.tickMs,
       configFile: flags.configFile,
       marketDataAddress: flags.marketDataUrl,
+      configAddress: flags.configUrl,
       environment: flags.env,
       chaos: {
         latencyMs: flags.latencyMs,

@@ -127,14 +127,18 @@ export class ExchangeSimulator extends SimServer {
     const stream = remote.client.streamQuotes({ symbols: [], venues: [], updateIntervalMs: this.liquidityTickMs });
     remote.stream = stream;
     stream.on("data", (q: L1Quote) => this.applyQuote(q));
+    const again = () => {
+      if (remote.retry) clearTimeout(remote.retry);
+      if (this.server && this.remote === remote) {
+        remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
+      }
+    };
     stream.on("error", (err: Error) => {
       if (!this.server) return;
       this.log.warn("market-data feed lost; retrying", { address, error: err.message });
-      remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
+      again();
     });
-    stream.on("end", () => {
-      if (this.server) remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
-    });
+    stream.on("end", again);
   }
 
   protected override onStart(): void {

@@ -1,6 +1,13 @@
 // gRPC risk-monitor simulator: limits from configuration (or defaults), pre-trade checks, positions,
 // strategy statuses, and alerts by utilisation (LOW 0.5, MEDIUM 0.75, HIGH 0.9, CRITICAL 1.0).
+import { type ClientReadableStream, credentials } from "@grpc/grpc-js";
 import Decimal from "decimal.js";
+import {
+  ChangeType,
+  type ConfigChange,
+  ConfigurationServiceClient,
+  ValueType,
+} from "../../gen/proto/tse/config/config";
 import {
   type CheckOrderRequest,
   type CheckOrderResponse,
@@ -60,6 +67,8 @@ export interface RiskMonitorSimulatorOptions extends SimServerOptions {
   limits?: Partial<RiskLimits>;
   /** Read limits from this store (and follow its changes). Explicit `limits` win. */
   config?: ConfigStore;
+  /** Or follow a remote configuration service (host:port) with WatchValues; reconnects every second. */
+  configAddress?: string;
   environment?: string;
   now?: () => number;
 }
@@ -89,6 +98,11 @@ export class RiskMonitorSimulator extends SimServer {
   private readonly alertListeners = new Set<(a: RiskAlert) => void>();
   private readonly streams = new StreamRegistry();
   private unsubscribeConfig: (() => void) | undefined;
+  private readonly configAddress: string | undefined;
+  private readonly remoteLimits: Partial<RiskLimits> = {};
+  private remote:
+    | { client: ConfigurationServiceClient; stream?: ClientReadableStream<ConfigChange>; retry?: NodeJS.Timeout }
+    | undefined;
   private seq = 0;
   private alertSeq = 0;
   private readonly counters = { checks: 0, rejected: 0, positionReports: 0, strategyReports: 0, alerts: 0 };
@@ -97,6 +111,7 @@ export class RiskMonitorSimulator extends SimServer {
     super("risk-sim", opts);
     this.explicit = opts.limits ?? {};
     this.config = opts.config;
+    this.configAddress = opts.configAddress;
     this.environment = opts.environment ?? "default";
     this.now = opts.now ?? Date.now;
     this.limits = this.resolveLimits();
@@ -113,6 +128,8 @@ export class RiskMonitorSimulator extends SimServer {
     for (const k of Object.keys(RISK_LIMIT_KEYS) as Array<keyof RiskLimits>) {
       const fromConfig = this.config?.number(RISK_LIMIT_KEYS[k], this.environment);
       if (fromConfig) out[k] = fromConfig.toFixed();
+      const fromRemote = this.remoteLimits[k];
+      if (fromRemote !== undefined) out[k] = fromRemote;
       const e = this.explicit[k];
       if (e !== undefined) out[k] = e;
     }
@@ -123,8 +140,49 @@ export class RiskMonitorSimulator extends SimServer {
     return { ...this.limits };
   }
 
+  protected override onStart(): void {
+    if (this.configAddress) this.watchRemoteConfig(this.configAddress);
+  }
+
   protected override onStop(): void {
+    if (this.remote) {
+      if (this.remote.retry) clearTimeout(this.remote.retry);
+      this.remote.stream?.cancel();
+      this.remote.client.close();
+      this.remote = undefined;
+    }
     this.streams.endAll();
+  }
+
+  private watchRemoteConfig(address: string): void {
+    this.remote ??= { client: new ConfigurationServiceClient(address, credentials.createInsecure()) };
+    const remote = this.remote;
+    const stream = remote.client.watchValues({
+      prefixes: ["risk.limits."],
+      environment: this.environment,
+      sendInitial: true,
+    });
+    remote.stream = stream;
+    const byKey = new Map(Object.entries(RISK_LIMIT_KEYS).map(([field, key]) => [key, field as keyof RiskLimits]));
+    stream.on("data", (c: ConfigChange) => {
+      const field = c.value ? byKey.get(c.value.key) : undefined;
+      if (!field || !c.value) return;
+      if (c.changeType === ChangeType.DELETED) delete this.remoteLimits[field];
+      else if (c.value.type === ValueType.NUMBER) this.remoteLimits[field] = c.value.value;
+      this.limits = this.resolveLimits();
+      this.log.info("limits from configuration service", { ...this.limits });
+    });
+    const again = () => {
+      if (remote.retry) clearTimeout(remote.retry);
+      if (this.server && this.remote === remote) {
+        remote.retry = setTimeout(() => this.watchRemoteConfig(address), 1_000);
+      }
+    };
+    stream.on("error", (err: Error) => {
+      this.log.warn("configuration watch lost; keeping last limits and retrying", { address, error: err.message });
+      again();
+    });
+    stream.on("end", again);
   }
 
   /** Also detaches from the config store (call when discarding the instance). */

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValueType } from "../../gen/proto/tse/config/config";
 import { type Position, type RiskAlert, RiskMonitorServiceClient, Severity, Side } from "../../gen/proto/tse/risk/risk";
 import { ConfigStore } from "../../sim/config/ConfigStore";
+import { ConfigurationSimulator } from "../../sim/config/ConfigurationSimulator";
 import { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";
 import { connect, rejectsWith, rpc, take } from "./rpc";
 
@@ -186,5 +187,32 @@ describe("risk monitor simulator", () => {
     const after = await risk.getRiskStatus({ strategyId: "" });
     expect(after.checksTotal).toBe(before.checksTotal);
     expect(after.positionReportsTotal).toBe(before.positionReportsTotal);
+  });
+});
+
+describe("risk monitor simulator with a remote configuration service", () => {
+  it("takes limits from WatchValues, follows changes, and keeps the last ones through an outage", async () => {
+    const cfg = new ConfigurationSimulator({ quiet: true, store: new ConfigStore(), shutdownTimeoutMs: 300 });
+    cfg.store.set("risk.limits.max_position_size", "prod", ValueType.NUMBER, "7");
+    const cfgPort = await cfg.start(0);
+    const sim = new RiskMonitorSimulator({
+      quiet: true,
+      configAddress: `127.0.0.1:${cfgPort}`,
+      environment: "prod",
+      shutdownTimeoutMs: 300,
+    });
+    await sim.start(0);
+    try {
+      await expect.poll(() => sim.getLimits().maxPositionSize, { timeout: 5_000 }).toBe("7");
+      expect(sim.getLimits().maxOrderSize).toBe("1"); // default
+      cfg.store.set("risk.limits.max_order_size", "prod", ValueType.NUMBER, "0.25");
+      await expect.poll(() => sim.getLimits().maxOrderSize, { timeout: 5_000 }).toBe("0.25");
+      await cfg.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sim.getLimits()).toMatchObject({ maxPositionSize: "7", maxOrderSize: "0.25" });
+    } finally {
+      await sim.stop();
+      await cfg.stop();
+    }
   });
 });
