@@ -58,10 +58,16 @@ export function formatRatio(value: number | null | undefined, decimals = 2): str
   return formatFixed(value, decimals);
 }
 
-/** Value already in percent (12.5 = 12.5 %). */
+/**
+ * Value already in percent (12.5 = 12.5 %). A non-zero value too small for `decimals` gets two
+ * significant digits instead (0.00056 %, not a misleading 0.00 %), up to 8 decimals.
+ */
 export function formatPercent(value: number | null | undefined, decimals = 2, signed = false): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return EMPTY;
-  return formatFixed(value, decimals, { signed, suffix: "\u202f%" });
+  let d = decimals;
+  const abs = Math.abs(value);
+  if (abs > 0 && abs < 0.5 * 10 ** -decimals) d = Math.min(8, Math.ceil(-Math.log10(abs)) + 1);
+  return formatFixed(value, d, { signed, suffix: "\u202f%" });
 }
 
 /** Fraction 0..1 shown as percent (0.55 → "55.0 %"). */

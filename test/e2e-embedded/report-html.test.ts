@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBacktestFile } from "../../lib/backtest/runBacktestFile";
 import { renderReportHtml } from "../../lib/report/renderHtml";
+import { renderReportFile } from "../../lib/report/renderReportFile";
 import { parseReport } from "../../lib/report/reportSchema";
 import { generateSyntheticRun } from "../fixtures/syntheticTrading";
 import { type LaunchedBrowser, launchChromium } from "./browser";
@@ -95,6 +97,34 @@ describe("report.html offline in headless Chromium", () => {
 
     expect(attempted).toEqual([]);
     expect(requested.length).toBeGreaterThan(0);
+    expect(requested.every((u) => u.startsWith("file://"))).toBe(true);
+  });
+  it("the sample backtest's report.json renders offline with its charts (tse backtest → tse report)", async () => {
+    const outDir = join(dir, "backtest");
+    const { report, reportPath } = await runBacktestFile({
+      dataFile: join(process.cwd(), "data", "sample-l1.csv"),
+      strategy: "market-making",
+      outDir,
+      seed: 1,
+      runId: "e2e-sample",
+    });
+    expect(report.trades.length).toBeGreaterThan(0);
+    const htmlPath = await renderReportFile(reportPath);
+    await page.goto(pathToFileURL(htmlPath).href, { waitUntil: "load" });
+
+    const [equity] = await vertices(page, 'svg[data-chart="equity"] path.series-line');
+    expect(equity).toBeGreaterThan(50);
+    const [drawdown] = await vertices(page, 'svg[data-chart="drawdown"] path.series-line');
+    expect(drawdown).toBeGreaterThan(50);
+    const positions = await vertices(page, '[data-chart-group="position"] svg path.series-line');
+    expect(positions.length).toBeGreaterThan(0);
+    for (const n of positions) expect(n).toBeGreaterThan(2);
+    expect(await page.locator("table.trades tbody tr").count()).toBe(Math.min(500, report.trades.length));
+    expect(await page.locator(".meta").textContent()).toContain("e2e-sample");
+
+    mkdirSync(OUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUT_DIR, "report-backtest.png"), fullPage: true });
+    expect(attempted).toEqual([]);
     expect(requested.every((u) => u.startsWith("file://"))).toBe(true);
   });
 });

@@ -114,6 +114,9 @@ describe("renderReportHtml", () => {
     expect(html).toContain('<span class="neg">\u2212$1,234.50</span>');
     expect(formatMoney("12.345", true)).toBe("+$12.34"); // banker's rounding on exact decimals
     expect(formatPercent(12.5)).toBe("12.50\u202f%");
+    expect(formatPercent(0.00056)).toBe("0.00056\u202f%"); // tiny but not zero: never "0.00 %"
+    expect(formatPercent(-0.0000921, 3, true)).toBe("\u22120.000092\u202f%");
+    expect(formatPercent(0)).toBe("0.00\u202f%");
   });
 });
 
