@@ -70,7 +70,7 @@ describe("functions on LocalStack: duplicates and concurrency", () => {
     expect(obs["order-placement"]?.results.length).toBeGreaterThanOrEqual(2);
     expect(obs["fill-handling"]?.results.length).toBeGreaterThanOrEqual(4);
     expect(
-      (obs["fill-handling"]?.results as { duplicate: boolean }[]).filter((r) => r.duplicate).length,
+      ((obs["fill-handling"]?.results ?? []) as { duplicate: boolean }[]).filter((r) => r.duplicate).length,
     ).toBeGreaterThanOrEqual(2);
     // At the exchange: two orders in each run; a duplicate delivery never created another.
     expect(single.rig.sims.distinctOrders()).toBe(2);

@@ -60,7 +60,7 @@ export interface FunctionsRig {
   forwarder: ExecutionForwarder;
   handlers: Record<FunctionName, LambdaHandler>;
   /** Per hosted function: results of successful invocations and the most invocations seen in flight at once. */
-  observed: Record<string, { results: unknown[]; inFlight: number; maxInFlight: number }>;
+  observed: Record<string, { results: unknown[]; errors: unknown[]; inFlight: number; maxInFlight: number }>;
   eventBridge: EventBridgeClient;
   sqs: SQSClient;
   /** PutEvents on the rig's bus (raw entries: malformed ones included). */
@@ -114,7 +114,7 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
   const observed: FunctionsRig["observed"] = {};
   for (const [name, h] of Object.entries(handlers)) {
     if (!wanted.has(name)) continue;
-    const o = { results: [] as unknown[], inFlight: 0, maxInFlight: 0 };
+    const o = { results: [] as unknown[], errors: [] as unknown[], inFlight: 0, maxInFlight: 0 };
     observed[name] = o;
     const watched: HostedHandler = async (event, context) => {
       o.maxInFlight = Math.max(o.maxInFlight, ++o.inFlight);
@@ -122,6 +122,9 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
         const r = await h(event, context);
         o.results.push(r);
         return r;
+      } catch (e) {
+        o.errors.push(e);
+        throw e;
       } finally {
         o.inFlight--;
       }
