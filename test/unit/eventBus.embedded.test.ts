@@ -102,6 +102,20 @@ describe("InProcessEventBus specifics", () => {
     expect(dead).toEqual(["signal"]);
   });
 
+  it("keeps at most maxDeadLetters in memory but counts all of them", async () => {
+    const bus = new InProcessEventBus({ maxAttempts: 1, maxDeadLetters: 2 });
+    bus.register("signal", () => {
+      throw new Error("always");
+    });
+    await bus.publish(["a", "b", "c"].map((id) => sampleBusEvent("MarketSnapshot", { eventId: id })));
+    const drained = await bus.drain({ timeoutMs: 2_000 });
+    expect(drained.deadLettered).toBe(3);
+    expect(drained.deadLetters.map((d) => (d.event.detail as { meta: { eventId: string } }).meta.eventId)).toEqual([
+      "b",
+      "c",
+    ]);
+  });
+
   it("a handler that fails once succeeds on retry and is not dead-lettered", async () => {
     let n = 0;
     const bus = new InProcessEventBus({ retryDelayMs: () => 1 });

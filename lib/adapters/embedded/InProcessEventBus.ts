@@ -38,6 +38,8 @@ export interface InProcessEventBusOptions {
   now?: () => number;
   /** Called for each dead letter (e.g. to log it). */
   onDeadLetter?: (dl: DeadLetter) => void;
+  /** Dead letters kept in memory; the oldest are dropped beyond this (default 10 000; all are counted). */
+  maxDeadLetters?: number;
 }
 
 export interface BusStats {
@@ -236,6 +238,7 @@ export class InProcessEventBus implements EventBus {
       error: lastError,
     };
     this.deadLetters.push(dl);
+    if (this.deadLetters.length > (this.options.maxDeadLetters ?? 10_000)) this.deadLetters.shift();
     this.stats.deadLettered++;
     try {
       this.options.onDeadLetter?.(dl);
