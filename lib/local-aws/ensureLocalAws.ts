@@ -250,7 +250,7 @@ export async function ensureLocalAws(opts: EnsureLocalAwsOptions = {}): Promise<
 
   const { port, endpoint, cacheDir, reg } = resolveTarget(opts);
   mkdirSync(cacheDir, { recursive: true });
-  const paths = hostPaths(cacheDir);
+  const paths = hostPaths(cacheDir, port);
   const release = await acquireLock(join(cacheDir, "start.lock"), {
     onWait: (pid) => log(`waiting for another run (pid ${pid ?? "?"}) that is starting LocalStack`),
   });
@@ -337,14 +337,14 @@ export interface ManagedLocalAwsStatus {
 }
 
 export async function localAwsStatus(opts: { port?: number; cacheDir?: string } = {}): Promise<ManagedLocalAwsStatus> {
-  const { endpoint, reg, cacheDir } = resolveTarget(opts);
+  const { endpoint, reg, cacheDir, port } = resolveTarget(opts);
   const rec = reg.read();
   return {
     endpoint,
     ...(rec ? { server: { ...rec, alive: reg.serverAlive(rec) } } : {}),
     liveLeases: reg.liveLeases(),
     healthy: missingServices(await fetchHealth(endpoint)).length === 0,
-    logFile: hostPaths(cacheDir).logFile,
+    logFile: hostPaths(cacheDir, port).logFile,
   };
 }
 

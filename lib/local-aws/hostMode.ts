@@ -38,7 +38,7 @@ export interface HostPaths {
   provisionLog: string;
 }
 
-export function hostPaths(cacheDir: string): HostPaths {
+export function hostPaths(cacheDir: string, port = 4566): HostPaths {
   const fsRoot = join(cacheDir, "fs");
   return {
     cacheDir,
@@ -47,7 +47,8 @@ export function hostPaths(cacheDir: string): HostPaths {
     // Where LocalStack 4.14's DynamoDBLocalPackageInstaller("dynamodb-local", "2") looks (InstallTarget.VAR_LIBS).
     ddbDir: join(fsRoot, "var/lib/localstack/lib/dynamodb-local/2"),
     mavenRepo: join(cacheDir, "m2"),
-    logFile: join(cacheDir, "localstack.log"),
+    // Per port: a second LocalStack on another port must not overwrite the first one's log.
+    logFile: join(cacheDir, port === 4566 ? "localstack.log" : `localstack-${port}.log`),
     provisionLog: join(cacheDir, "provision.log"),
   };
 }
