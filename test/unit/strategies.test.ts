@@ -199,6 +199,37 @@ describe("Avellaneda–Stoikov", () => {
     expect(new Decimal(px(out, "BUY")[0]!).lt(102)).toBe(true);
     expect(new Decimal(px(out, "SELL")[0]!).gt(102)).toBe(true);
   });
+  it("estimates kappa from fill depths once enough fills were seen", () => {
+    const as = createStrategy("avellaneda-stoikov", "as", {
+      estimateKappa: true,
+      kappaMinFills: 2,
+      kappa: 1.5,
+    }) as AvellanedaStoikovStrategy;
+    const ctx = new TestContext();
+    ctx.see(quote("venue-a", "BTC-USD", "99.5", "100.5")); // mid 100
+    const fill = (px: string) =>
+      as.onFill(
+        {
+          ts: 0,
+          orderId: "o",
+          venue: "venue-a",
+          symbol: "BTC-USD",
+          side: "BUY",
+          quantity: new Decimal("0.01"),
+          price: new Decimal(px),
+          fee: new Decimal(0),
+          liquidity: "MAKER",
+          remainingQuantity: new Decimal(0),
+        },
+        ctx,
+      );
+    fill("99.5"); // depth 0.5 -> EWMA 0.5, one fill: configured kappa still used
+    expect(as.currentKappa()).toBe(1.5);
+    fill("100.5"); // depth 0.5 -> EWMA 0.5 -> kappa = 1/0.5 = 2
+    expect(as.currentKappa()).toBeCloseTo(2, 12);
+    fill("101"); // depth 1 -> EWMA 0.9*0.5 + 0.1*1 = 0.55 -> kappa = 1.8181818
+    expect(as.currentKappa()).toBeCloseTo(1 / 0.55, 12);
+  });
   it("shifts the reservation price against inventory", () => {
     const mk = () =>
       createStrategy("avellaneda-stoikov", "as", { warmupTicks: 1, gamma: 0.1, kappa: 1.5, horizonSeconds: 10 });
