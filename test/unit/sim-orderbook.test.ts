@@ -88,7 +88,7 @@ describe("OrderBook", () => {
         fc.integer({ min: 1, max: 60 }),
         (asks, limit, lots) => {
           const book = new OrderBook("v", "S");
-          asks.forEach(([p, q], i) => book.add(`a${i}`, "SELL", p, q));
+          for (const [i, [p, q]] of asks.entries()) book.add(`a${i}`, "SELL", p, q);
           const ex = book.executable("BUY", limit, lots);
           const fills = book.match("BUY", limit, lots);
           expect(ex.lots).toBe(fills.reduce((s, f) => s + f.lots, 0));
