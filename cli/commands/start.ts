@@ -1,0 +1,115 @@
+// `tse start` (= `npm start`): the local trading session. See docs/session-and-cli.md.
+import type { Command } from "commander";
+import { LocalSession } from "../../lib/session/LocalSession";
+import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../lib/session/options";
+import { TerminalView } from "../../lib/session/terminalView";
+import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function registerStartCommand(program: Command): Command {
+  return program
+    .command("start")
+    .description(
+      "run a local trading session: simulators, the quoter, the four functions, a live dashboard; writes a report on exit",
+    )
+    .option("--duration <s>", "stop after this many seconds (default: until Ctrl-C)")
+    .option("--scenario <name>", `market scenario: ${SCENARIO_NAMES.join(", ")}`, "DIVERGENCE")
+    .option("--seed <n>", "seed of the simulated markets", "1")
+    .option("--strategy <name>", "strategy to run (repeatable; default market-making + arbitrage)", collect)
+    .option("--aws <where>", '"local": LocalStack DynamoDB + EventBridge through the function host')
+    .option("--out <dir>", "report directory (default reports/<run-id>/)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ npm start                                        # until Ctrl-C, DIVERGENCE, seed 1
+  $ npm start -- --duration 60 --scenario DIVERGENCE
+  $ tse start --scenario VOLATILITY_SPIKE --seed 7 --strategy market-making
+  $ tse start --aws local --duration 120 --out reports/ls-run
+
+It prints the dashboard URL at start, a live view (TTY) or a line every 5 s, and the report path on exit.
+Ports: engine 50057 (gRPC) / 8087 (HTTP), dashboard 8088, simulators 50054-50058 + 50090;
+a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli.md`,
+    )
+    .action(async (flags: RawSessionFlags) => {
+      let opts: ReturnType<typeof parseSessionFlags>;
+      try {
+        opts = parseSessionFlags(flags);
+      } catch (e) {
+        console.error(`tse start: ${e instanceof SessionOptionError ? e.message : String(e)}`);
+        process.exitCode = 2;
+        return;
+      }
+      const log = (l: string) => process.stderr.write(`${l}\n`);
+      let session: LocalSession;
+      try {
+        log(
+          `tse start: ${opts.mode} mode, scenario ${opts.scenario}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}`,
+        );
+        session = await LocalSession.start({ ...opts, log });
+      } catch (e) {
+        console.error(`tse start: could not start the session: ${e instanceof Error ? e.message : String(e)}`);
+        process.exitCode = 1;
+        return;
+      }
+      const ep = session.endpoints;
+      log(`dashboard: ${ep.dashboard}`);
+      log(
+        `engine control API ${ep.engine}, health/metrics ${ep.http}/health ${ep.http}/metrics; ` +
+          `simulators ${Object.entries(ep.simulators)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(" ")}${ep.localstack ? `; localstack ${ep.localstack}` : ""}`,
+      );
+      const view = new TerminalView(process.stdout);
+      const started = Date.now();
+      session.onSample((snap) => {
+        const c = session.counts();
+        view.update(snap, {
+          elapsedS: (Date.now() - started) / 1000,
+          ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
+          fillsByBook: session.fillsPerBook(),
+          tradesByStrategy: session.trades(),
+          dashboardUrl: ep.dashboard,
+          counts: {
+            ordersAtExchange: c.ordersAtExchange,
+            withoutRiskCheck: c.ordersWithoutRiskCheck,
+            positionChanged: c.positionChanged,
+            riskReports: c.riskPositionReports,
+          },
+        });
+      });
+      const done = new Promise<string>((resolve) => {
+        process.once("SIGINT", () => resolve("SIGINT"));
+        process.once("SIGTERM", () => resolve("SIGTERM"));
+        if (opts.durationS !== undefined)
+          setTimeout(() => resolve(`duration ${opts.durationS}s`), opts.durationS * 1000).unref();
+      });
+      const why = await done;
+      // A second Ctrl-C while stopping exits at once.
+      process.once("SIGINT", () => process.exit(130));
+      try {
+        const r = await session.stop(why);
+        const m = r.report.metrics;
+        const by = Object.entries(r.tradesByStrategy)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ");
+        log(
+          `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${m.totalPnl} (realized ${m.realizedPnl}, ` +
+            `unrealized ${m.unrealizedPnl}, fees ${m.fees}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
+        );
+        log(
+          `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +
+            `PositionChanged ${r.counts.positionChanged}, risk monitor position reports ${r.counts.riskPositionReports}; ` +
+            `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}`,
+        );
+        log(`report: ${r.htmlPath}`);
+        console.log(r.reportPath);
+        process.exit(0);
+      } catch (e) {
+        console.error(`tse start: stopping failed: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(1);
+      }
+    });
+}

@@ -1,0 +1,99 @@
+// The quoter's orders in the state store. Fill handling books an execution against its order record (the
+// order must exist: unknown orders are refused), and the quoter places orders straight on the exchange. So in
+// the session, the quoter's exchange client first writes the pending order (conditional put, idempotent by
+// client order id), then places it, and records cancels. In-memory this costs microseconds; on LocalStack one
+// DynamoDB write per order, off the quoter's decision path (the place call is already asynchronous).
+
+import { OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
+import { dec } from "../domain/decimal";
+import { createOrder } from "../domain/orders";
+import { type OrderStatus, TERMINAL_STATUSES } from "../domain/orders/orderStatus";
+import { type CallOptions, ExchangeClient, type PlaceOrderArgs } from "../grpc";
+import type { StateStore } from "../ports/StateStore";
+import { VersionConflictError } from "../ports/StateStore";
+
+export class JournalingExchangeClient extends ExchangeClient {
+  journaled = 0;
+  journalErrors = 0;
+
+  constructor(
+    manager: ConstructorParameters<typeof ExchangeClient>[0],
+    private readonly store: StateStore,
+    private readonly onError: (msg: string, err: unknown) => void = () => {},
+    private readonly clock: () => number = Date.now,
+  ) {
+    super(manager);
+  }
+
+  override async placeOrder(args: PlaceOrderArgs, opts?: CallOptions) {
+    const now = this.clock();
+    try {
+      await this.store.createPendingOrder(
+        createOrder(
+          {
+            strategyId: args.strategyId ?? "quoter",
+            venue: args.venue,
+            symbol: args.symbol,
+            side: args.side,
+            type: args.type,
+            timeInForce: args.timeInForce ?? "GTC",
+            postOnly: args.postOnly ?? false,
+            quantity: dec(args.quantity),
+            ...(args.price !== undefined ? { limitPrice: dec(args.price) } : {}),
+          },
+          { clientOrderId: args.clientOrderId },
+          now,
+        ),
+      );
+      this.journaled++;
+    } catch (e) {
+      // Not journaled → its fills would be refused by fill handling: don't send it.
+      this.journalErrors++;
+      this.onError("order not journaled; not placed", e);
+      throw e;
+    }
+    const res = await super.placeOrder(args, opts);
+    const st = res.order?.status;
+    // Fills move the record themselves; what the answer alone decides is recorded here.
+    const to =
+      st === ExStatus.REJECTED
+        ? "rejected"
+        : st === ExStatus.EXPIRED
+          ? "expired"
+          : st === ExStatus.CANCELED
+            ? "canceled"
+            : "accepted";
+    void this.markStatus(args.clientOrderId, to, res.order?.orderId);
+    return res;
+  }
+
+  override async cancelOrder(...a: Parameters<ExchangeClient["cancelOrder"]>) {
+    const res = await super.cancelOrder(...a);
+    const coid = a[0].clientOrderId;
+    if (coid) void this.markStatus(coid, "canceled");
+    return res;
+  }
+
+  /** Best effort: the order record's status (fills move it on their own; a lost race is harmless). */
+  private async markStatus(clientOrderId: string, status: OrderStatus, exchangeOrderId?: string): Promise<void> {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      try {
+        const cur = await this.store.getOrder(clientOrderId);
+        if (!cur || TERMINAL_STATUSES.has(cur.order.status) || cur.order.status === status) return;
+        if (status === "accepted" && cur.order.status !== "pending-new" && cur.order.status !== "submitted") return;
+        // pending-new may only move to submitted (or straight to rejected/canceled).
+        const step =
+          cur.order.status === "pending-new" && status !== "rejected" && status !== "canceled" ? "submitted" : status;
+        await this.store.updateOrderStatus(clientOrderId, cur.version, {
+          status: step,
+          at: this.clock(),
+          ...(exchangeOrderId ? { exchangeOrderId } : {}),
+        });
+        if (step === status) return;
+      } catch (e) {
+        if (e instanceof VersionConflictError) continue;
+        return; // illegal transition (a fill got there first): nothing to record
+      }
+    }
+  }
+}

@@ -1,0 +1,768 @@
+// The local trading session (`tse start`, `npm start`): every part of the engine on loopback in one process.
+//   simulators (exchange with 2 venues, market data with the scenario and seed, risk monitor, configuration
+//   service seeded from config/defaults.yaml, test coordinator)
+//   → the quoter (market making; control API gRPC + HTTP health/metrics; bridge → bus)
+//   → the four functions through the routing table: the in-process bus and state (embedded), or LocalStack's
+//     EventBridge + DynamoDB through the function host (`--aws local`)
+//   → the live dashboard (kill switch → the engine control API) and, on exit, report.json + report.html.
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Execution } from "../../gen/proto/tse/exchange/exchange";
+import { BusBridge } from "../../quoter/bridge/BusBridge";
+import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../../quoter/control/EngineControlServer";
+import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "../../quoter/control/httpServer";
+import { Quoter, type QuoterLogger, type QuoterStrategySpec } from "../../quoter/Quoter";
+import type { TestCoordinatorSimulator } from "../../sim/coordinator/TestCoordinatorSimulator";
+import { DEFAULT_ACCOUNT, DEFAULT_INITIAL_BALANCES } from "../../sim/exchange/ExchangeEngine";
+import type { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
+import {
+  type RunningSimulators,
+  DEFAULT_PORTS as SIM_PORTS,
+  SIMULATOR_NAMES,
+  type SimulatorName,
+  startSimulators,
+} from "../../sim/main";
+import type { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";
+import { createTable, deleteTable } from "../adapters/aws/createTable";
+import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
+import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
+import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
+import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import type { EngineDependencies } from "../app/dependencies";
+import { createFunctionHandlers, registerFunctions } from "../app/handlers";
+import { ConfigServiceSettingsSource } from "../app/settings";
+import { ExecutionForwarder } from "../bridges/ExecutionForwarder";
+import { DashboardState } from "../dashboard/DashboardState";
+import { type DashboardServer, startDashboardServer } from "../dashboard/server";
+import type { DashboardSnapshot } from "../dashboard/types";
+import { Decimal } from "../domain/decimal";
+import { InstrumentRegistry } from "../domain/instruments";
+import { unrealizedPnl } from "../domain/portfolio/position";
+import type { TradingState } from "../domain/types";
+import { createPeerClients, Discovery, type PeerClients, StaticRegistry } from "../grpc";
+import { ensureLocalAws, FunctionHost, type LocalAws } from "../local-aws";
+import type { FillRecord, StateStore } from "../ports/StateStore";
+import type { Report } from "../report/reportSchema";
+import { ROUTES } from "../routing/routes";
+import { CountingEventBus } from "./CountingEventBus";
+import { JournalingExchangeClient } from "./JournalingExchangeClient";
+import { SERVERLESS_STRATEGIES, type SessionOptions } from "./options";
+import { choosePort } from "./ports";
+import { buildSessionReport, type EquitySample, type PositionSample, writeSessionReport } from "./sessionReport";
+
+export const DEFAULT_DASHBOARD_PORT = 8088;
+const SYMBOLS = ["BTC-USD", "ETH-USD"];
+const VENUES = ["venue-a", "venue-b"];
+const QUOTER_ID = "quoter";
+const STARTING_EQUITY = new Decimal(1_000_000);
+
+export interface LocalSessionConfig extends SessionOptions {
+  runId?: string;
+  host?: string;
+  /** Every listener on an ephemeral port (tests). Default false: DESIGN ports, falling back when busy. */
+  ephemeralPorts?: boolean;
+  dashboardPort?: number;
+  /** Status lines (start-up, fallbacks, warnings). Default: stderr. */
+  log?: (line: string) => void;
+  /** Equity/position sampling and dashboard refresh period, ms. Default 1000. */
+  sampleMs?: number;
+  /** Configuration seed for the configuration simulator. Default config/defaults.yaml. */
+  configFile?: string;
+  /** Snapshot conflation of the quoter's bridge (how often the signal function sees each book). */
+  snapshotIntervalMs?: number;
+}
+
+export interface SessionEndpoints {
+  simulators: Partial<Record<SimulatorName, string>>;
+  engine: string;
+  http: string;
+  dashboard: string;
+  localstack?: string;
+}
+
+export interface Reconciliation {
+  symbol: string;
+  state: string;
+  exchange: string;
+  diff: string;
+}
+
+export interface SessionCounts {
+  /** Orders the exchange simulator received (all clients). */
+  ordersAtExchange: number;
+  /** Orders that reached the exchange without the risk-checked flag (must stay 0). */
+  ordersWithoutRiskCheck: number;
+  /** PositionChanged events published on the bus. */
+  positionChanged: number;
+  /** Position reports the risk monitor received. */
+  riskPositionReports: number;
+  /** Risk checks the monitor answered. */
+  riskChecks: number;
+  signals: number;
+  executionsForwarded: number;
+  busEvents: Record<string, number>;
+  fillsInState: number;
+  ourExecutionsAtExchange: number;
+}
+
+export interface SessionResult {
+  report: Report;
+  reportPath: string;
+  htmlPath: string;
+  counts: SessionCounts;
+  reconciliation: Reconciliation[];
+  tradesByStrategy: Record<string, number>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function quoterLogger(log: (l: string) => void): QuoterLogger {
+  const line = (lvl: string) => (msg: string, attrs?: Record<string, unknown>) =>
+    log(`quoter ${lvl}: ${msg}${attrs ? ` ${JSON.stringify(attrs)}` : ""}`);
+  return { debug: () => {}, info: () => {}, warn: line("warn"), error: line("error") };
+}
+
+/** strategies.market_making (config service, snake_case) → the market-making strategy's config. */
+function marketMakingParams(cfg: Record<string, unknown>): Record<string, unknown> {
+  const map: Record<string, string> = {
+    spread_bps: "spreadBps",
+    quote_size: "orderQuantity",
+    max_inventory: "maxPosition",
+    inventory_skew_bps: "inventorySkewBps",
+    levels: "levels",
+    refresh_tolerance_bps: "refreshToleranceBps",
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg)) if (map[k]) out[map[k]] = v;
+  return out;
+}
+
+export class LocalSession {
+  readonly runId: string;
+  readonly outDir: string;
+  readonly startedAt: number;
+  readonly dashboard: DashboardState;
+  endpoints!: SessionEndpoints;
+
+  private readonly cfg: LocalSessionConfig;
+  private readonly log: (l: string) => void;
+  private readonly cleanups: { name: string; fn: () => Promise<unknown> | unknown }[] = [];
+  sims!: RunningSimulators;
+  peers!: PeerClients;
+  store!: StateStore;
+  bus!: CountingEventBus;
+  quoter!: Quoter;
+  private inner!: InProcessEventBus | EventBridgeEventBus;
+  private forwarder!: ExecutionForwarder;
+  private functionHost: FunctionHost | undefined;
+  private dashboardServer!: DashboardServer;
+  private registry = new StaticRegistry();
+  private sampler: NodeJS.Timeout | undefined;
+  private readonly equity: EquitySample[] = [];
+  private readonly positionCurve: PositionSample[] = [];
+  private readonly riskEvents: { ts: number; kind: string; message: string }[] = [];
+  private readonly fillsByBook = new Map<string, number>();
+  private readonly ourExecutionIds = new Set<string>();
+  private readonly ourNet = new Map<string, Decimal>();
+  private strategyIds: string[] = [];
+  private arbStrategyId = "arb-1";
+  private stopping: Promise<SessionResult> | undefined;
+  private sampling = false;
+  private quoterStopped = false;
+  private onSampleListeners = new Set<(s: DashboardSnapshot) => void>();
+  private tradesByStrategy = new Map<string, number>();
+
+  private constructor(cfg: LocalSessionConfig) {
+    this.cfg = cfg;
+    this.log = cfg.log ?? ((l) => process.stderr.write(`${l}\n`));
+    this.startedAt = Date.now();
+    this.runId =
+      cfg.runId ?? `run-${new Date(this.startedAt).toISOString().replace(/[:.]/g, "-")}-${randomUUID().slice(0, 6)}`;
+    this.outDir = cfg.outDir ?? join("reports", this.runId);
+    this.dashboard = new DashboardState({
+      runId: this.runId,
+      mode: cfg.mode,
+      scenario: cfg.scenario,
+      strategies: cfg.strategies,
+      onSetTradingState: (state, reason) => this.setTradingState(state, reason),
+    });
+  }
+
+  /** Start everything; on any failure, what already started is stopped and the error rethrown. */
+  static async start(cfg: LocalSessionConfig): Promise<LocalSession> {
+    const s = new LocalSession(cfg);
+    try {
+      await s.boot();
+    } catch (e) {
+      await s.teardown();
+      throw e;
+    }
+    return s;
+  }
+
+  private async port(name: string, preferred: number): Promise<number> {
+    if (this.cfg.ephemeralPorts) return 0;
+    return choosePort(name, preferred, this.host, this.log);
+  }
+
+  private get host(): string {
+    return this.cfg.host ?? "127.0.0.1";
+  }
+
+  private async boot(): Promise<void> {
+    const { cfg, log, host } = this;
+    // The functions log JSON and EMF to stdout in Lambda; here the terminal view owns stdout.
+    process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
+    process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+    process.env.POWERTOOLS_TRACE_ENABLED ??= "false";
+    // 1. Simulators.
+    const ports: Partial<Record<SimulatorName, number>> = {};
+    for (const n of SIMULATOR_NAMES) ports[n] = await this.port(`${n} simulator`, SIM_PORTS[n]);
+    this.sims = await startSimulators({
+      host,
+      ports,
+      seed: cfg.seed,
+      scenario: cfg.scenario,
+      quiet: true,
+      ...(cfg.configFile ? { configFile: cfg.configFile } : {}),
+    });
+    this.cleanups.push({ name: "simulators", fn: () => this.sims.stop() });
+    const a = this.sims.addresses;
+
+    // 2. Clients to the peers (the engine registers itself once its control API listens).
+    this.peers = createPeerClients({
+      discovery: new Discovery({
+        env: {},
+        explicit: {
+          exchange: a.exchange!,
+          "market-data": a["market-data"]!,
+          "risk-monitor": a.risk!,
+          configuration: a.config!,
+          "test-coordinator": a.coordinator!,
+        },
+        registry: this.registry,
+      }),
+      config: { environment: "default", ttlMs: 5_000 },
+    });
+    this.cleanups.push({ name: "gRPC clients", fn: () => this.peers.close() });
+
+    // 3. State and bus.
+    let localstackEndpoint: string | undefined;
+    if (cfg.mode === "embedded") {
+      this.store = new InMemoryStateStore();
+      this.inner = new InProcessEventBus({
+        onDeadLetter: (dl) => log(`bus: dead letter for ${dl.functionName}: ${String(dl.error).slice(0, 300)}`),
+      });
+    } else {
+      log("localstack: provisioning (first run: 1-3 min; then ~10 s)...");
+      const aws: LocalAws = await ensureLocalAws({ log: (m) => log(`localstack: ${m}`) });
+      this.cleanups.push({ name: "localstack", fn: () => aws.stop() });
+      localstackEndpoint = aws.endpoint;
+      process.env.AWS_ENDPOINT_URL ??= aws.endpoint;
+      process.env.AWS_REGION ??= "us-east-1";
+      process.env.AWS_ACCESS_KEY_ID ??= "test";
+      process.env.AWS_SECRET_ACCESS_KEY ??= "test";
+      const clientCfg = { endpoint: aws.endpoint, region: process.env.AWS_REGION };
+      const short = this.runId.slice(-6);
+      const tableName = `tse-session-${short}`;
+      const eventBusName = `tse-session-${short}`;
+      const ddb = new DynamoDBClient(clientCfg);
+      await createTable(ddb, tableName);
+      this.cleanups.push({ name: "table", fn: () => deleteTable(ddb, tableName).catch(() => {}) });
+      this.store = new DynamoDbStateStore({ tableName, client: ddb });
+      const eventBridge = new EventBridgeClient(clientCfg);
+      const sqs = new SQSClient(clientCfg);
+      this.inner = new EventBridgeEventBus({ eventBusName, client: eventBridge });
+      this.bus = new CountingEventBus(this.inner);
+      this.functionHost = new FunctionHost({
+        routes: ROUTES,
+        handlers: createFunctionHandlers(this.deps()),
+        eventBridge,
+        sqs,
+        eventBusName,
+        resourcePrefix: `tse-${short}`,
+        deleteResourcesOnStop: true,
+        waitTimeSeconds: 1,
+        log: (m) => log(`function host: ${m}`),
+      });
+      await this.functionHost.start();
+      this.cleanups.push({ name: "function host", fn: () => this.functionHost?.stop() });
+    }
+    if (cfg.mode === "embedded") {
+      this.bus = new CountingEventBus(this.inner);
+      const inner = this.inner as InProcessEventBus;
+      const off = registerFunctions(inner, createFunctionHandlers(this.deps()));
+      this.cleanups.push({
+        name: "bus",
+        fn: async () => {
+          // Deliver what is queued (snapshots the bridge flushed last), then unregister.
+          await inner.whenIdle({ timeoutMs: 5_000 }).catch(() => {});
+          off();
+          await inner.close({ timeoutMs: 2_000 });
+        },
+      });
+    }
+
+    // 4. The quoter (market making and any chaos strategy named), its control API and HTTP.
+    const strategySpecs = await this.quoterStrategies();
+    const journal = new JournalingExchangeClient(this.peers.manager, this.store, (m, e) =>
+      log(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    const bridge = new BusBridge({
+      bus: this.bus,
+      snapshots: { minIntervalMs: cfg.snapshotIntervalMs ?? 500 },
+      logger: {
+        warn: (m, at) => log(`bridge warn: ${m} ${JSON.stringify(at ?? {})}`),
+        error: (m, at) => log(`bridge error: ${m} ${JSON.stringify(at ?? {})}`),
+      },
+    });
+    this.quoter = new Quoter({
+      exchange: journal,
+      marketData: this.peers.marketData,
+      manager: this.peers.manager,
+      symbols: SYMBOLS,
+      venues: VENUES,
+      quoterId: QUOTER_ID,
+      strategies: strategySpecs,
+      positions: this.store,
+      bridge,
+      marketDataIntervalMs: 100,
+      reconcileIntervalMs: 10_000,
+      logger: quoterLogger(log),
+    });
+    this.quoter.onStateChange((c) => {
+      const ev = c as unknown as {
+        to?: TradingState;
+        state?: TradingState;
+        reason?: string;
+        rule?: string;
+        strategyId?: string;
+      };
+      const to = ev.to ?? ev.state;
+      this.riskEvents.push({
+        ts: Date.now(),
+        kind: `trading-state${ev.strategyId ? `:${ev.strategyId}` : ""}`,
+        message: `${to ?? "?"}${ev.rule ? ` (${ev.rule})` : ""}${ev.reason ? `: ${ev.reason}` : ""}`,
+      });
+    });
+    await this.quoter.start();
+    this.cleanups.push({ name: "quoter", fn: () => (this.quoterStopped ? undefined : this.quoter.stop()) });
+    const control = new EngineControlServer(this.quoter);
+    const enginePort = await control.start(await this.port("engine control API", DEFAULT_ENGINE_PORT), host);
+    this.cleanups.push({ name: "engine control API", fn: () => control.stop() });
+    const http = new QuoterHttpServer(this.quoter);
+    const httpPort = await http.start(await this.port("engine HTTP", DEFAULT_HTTP_PORT), host);
+    this.cleanups.push({ name: "engine HTTP", fn: () => http.stop() });
+    this.registry.register("engine", `${host}:${enginePort}`);
+
+    // 5. Executions of the functions' orders (arbitrage legs, hedges) → ExecutionReported. The quoter's own
+    //    executions go through its bridge.
+    this.forwarder = new ExecutionForwarder({
+      exchange: this.peers.exchange,
+      bus: this.bus,
+      accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
+      onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
+    });
+    this.forwarder.start();
+    this.cleanups.push({ name: "execution forwarder", fn: () => this.forwarder.stop() });
+
+    // 6. What the session watches: our executions at the exchange, risk alerts.
+    const exchangeSim = this.sims.servers.exchange as ExchangeSimulator;
+    const offExec = exchangeSim.engine.onExecution((e) => this.onExchangeExecution(e));
+    this.cleanups.push({ name: "exchange watch", fn: offExec });
+    const riskSim = this.sims.servers.risk as RiskMonitorSimulator;
+    const offAlert = riskSim.onAlert((al) =>
+      this.dashboard.addAlert({
+        ts: Date.now(),
+        level: /critical|high/i.test(String(al.severity))
+          ? "CRITICAL"
+          : /medium/i.test(String(al.severity))
+            ? "WARN"
+            : "INFO",
+        message: `risk monitor: ${al.message ?? JSON.stringify(al)}`,
+      }),
+    );
+    this.cleanups.push({ name: "risk watch", fn: offAlert });
+
+    // 7. The live dashboard.
+    this.dashboardServer = await startDashboardServer({
+      source: this.dashboard,
+      host,
+      port: await this.port("dashboard", cfg.dashboardPort ?? DEFAULT_DASHBOARD_PORT),
+      title: `tse session ${this.runId}`,
+    });
+    this.cleanups.push({ name: "dashboard", fn: () => this.dashboardServer.close() });
+
+    this.endpoints = {
+      simulators: a,
+      engine: `${host}:${enginePort}`,
+      http: `http://${host}:${httpPort}`,
+      dashboard: this.dashboardServer.url,
+      ...(localstackEndpoint ? { localstack: localstackEndpoint } : {}),
+    };
+    const period = cfg.sampleMs ?? 1_000;
+    this.sampler = setInterval(() => void this.sample(), period);
+    await this.sample();
+  }
+
+  /** The functions' dependencies: this session's store, bus, peers and the configuration service's settings. */
+  private deps(): EngineDependencies {
+    const arbitrage = this.cfg.strategies.includes("arbitrage");
+    return {
+      store: this.store,
+      bus: this.bus,
+      settings: new ConfigServiceSettingsSource(this.peers.config, {
+        strategyId: this.arbStrategyId,
+        signalStrategies: arbitrage ? ["arbitrage"] : [],
+      }),
+      exchange: this.peers.exchange,
+      riskMonitor: this.peers.risk,
+      instruments: new InstrumentRegistry(),
+      clock: Date.now,
+    };
+  }
+
+  private async quoterStrategies(): Promise<QuoterStrategySpec[]> {
+    const specs: QuoterStrategySpec[] = [];
+    let n = 0;
+    for (const name of this.cfg.strategies) {
+      if (SERVERLESS_STRATEGIES.has(name)) {
+        this.strategyIds.push(this.arbStrategyId);
+        continue;
+      }
+      n++;
+      const id = name === "market-making" ? "mm-1" : `${name}-${n}`;
+      let params: Record<string, unknown> = {};
+      let symbols = SYMBOLS;
+      let venues = VENUES;
+      if (name === "market-making" || name === "avellaneda-stoikov") {
+        // Per-strategy configuration from the configuration service (config/defaults.yaml strategies.market_making).
+        const mm = await this.peers.config
+          .getJson<Record<string, unknown>>("strategies.market_making", undefined, {})
+          .catch(() => ({}) as Record<string, unknown>);
+        if (Array.isArray(mm.symbols)) symbols = mm.symbols as string[];
+        if (Array.isArray(mm.venues)) venues = mm.venues as string[];
+        if (name === "market-making") params = marketMakingParams(mm);
+      }
+      specs.push({ id, type: name, symbols, venues, params: { ...params, symbols, venues } });
+      this.strategyIds.push(id);
+    }
+    return specs;
+  }
+
+  private onExchangeExecution(e: Execution): void {
+    if (e.accountId !== DEFAULT_ACCOUNT || e.clientOrderId === "") return;
+    if (this.ourExecutionIds.has(e.executionId)) return;
+    this.ourExecutionIds.add(e.executionId);
+    const key = `${e.venue}|${e.symbol}`;
+    this.fillsByBook.set(key, (this.fillsByBook.get(key) ?? 0) + 1);
+    const sign = e.side === 1 ? 1 : -1;
+    this.ourNet.set(e.symbol, (this.ourNet.get(e.symbol) ?? new Decimal(0)).plus(new Decimal(e.quantity).times(sign)));
+    this.dashboard.addFill({
+      ts: Number(e.timestampMs),
+      venue: e.venue,
+      symbol: e.symbol,
+      side: e.side === 1 ? "BUY" : "SELL",
+      qty: new Decimal(e.quantity).toFixed(),
+      price: new Decimal(e.price).toFixed(),
+      fee: new Decimal(e.fee || "0").toFixed(),
+      ...(e.strategyId ? { strategyId: e.strategyId } : {}),
+      liquidity: e.liquidity === 2 ? "TAKER" : "MAKER",
+    });
+  }
+
+  private mid(venue: string, symbol: string): number | undefined {
+    const q = this.sims.market?.quote(venue, symbol);
+    if (!q) return undefined;
+    return (Number(q.bid) + Number(q.ask)) / 2;
+  }
+
+  /** Mark per symbol: the average of the venues' mids. */
+  private marks(): Map<string, Decimal> {
+    const out = new Map<string, Decimal>();
+    for (const s of SYMBOLS) {
+      const mids = VENUES.map((v) => this.mid(v, s)).filter((m): m is number => m !== undefined);
+      if (mids.length) out.set(s, new Decimal(mids.reduce((x, y) => x + y, 0) / mids.length).toDecimalPlaces(8));
+    }
+    return out;
+  }
+
+  /** Equity and positions from the state store (the engine's books), the dashboard, the terminal. */
+  private async sample(): Promise<void> {
+    if (this.sampling) return;
+    this.sampling = true;
+    try {
+      const now = Date.now();
+      const positions = await this.store.listPositions();
+      const marks = this.marks();
+      let realized = new Decimal(0);
+      let unrealized = new Decimal(0);
+      let fees = new Decimal(0);
+      const net = new Map<string, Decimal>();
+      const dashPositions = [];
+      for (const p of positions) {
+        realized = realized.plus(p.realizedPnl);
+        fees = fees.plus(p.fees);
+        const mark = marks.get(p.symbol) ?? p.averageEntryPrice;
+        const u = unrealizedPnl(p, mark);
+        unrealized = unrealized.plus(u);
+        net.set(p.symbol, (net.get(p.symbol) ?? new Decimal(0)).plus(p.quantity));
+        dashPositions.push({
+          symbol: p.symbol,
+          venue: p.venue,
+          strategyId: p.strategyId,
+          quantity: p.quantity.toFixed(),
+          avgPrice: p.averageEntryPrice.toDecimalPlaces(8).toFixed(),
+          markPrice: mark.toFixed(),
+          unrealizedPnl: u.toDecimalPlaces(8).toFixed(),
+          realizedPnl: p.realizedPnl.toDecimalPlaces(8).toFixed(),
+        });
+      }
+      const equity = STARTING_EQUITY.plus(realized).plus(unrealized).minus(fees).toDecimalPlaces(8);
+      this.equity.push({ ts: now, equity, realized, unrealized, fees });
+      for (const s of SYMBOLS) this.positionCurve.push({ ts: now, symbol: s, quantity: net.get(s) ?? new Decimal(0) });
+
+      const d = this.dashboard;
+      d.recordEquity(now, equity);
+      const r8 = (x: Decimal) => x.toDecimalPlaces(8).toFixed();
+      d.setPnl({
+        total: r8(equity.minus(STARTING_EQUITY)),
+        realized: r8(realized),
+        unrealized: r8(unrealized),
+        fees: r8(fees),
+      });
+      d.setPositions(dashPositions);
+      const open = this.quoter.openOrders();
+      d.setOpenOrders(
+        open.map((o) => ({
+          orderId: o.exchangeOrderId ?? o.clientOrderId,
+          clientOrderId: o.clientOrderId,
+          strategyId: o.strategyId,
+          venue: o.venue,
+          symbol: o.symbol,
+          side: o.side,
+          type: "LIMIT" as const,
+          ...(o.limitPrice ? { price: o.limitPrice.toFixed() } : {}),
+          qty: o.quantity.toFixed(),
+          filledQty: o.quantity.minus(o.remainingQuantity).toFixed(),
+          status: o.pendingCancel ? "PENDING_CANCEL" : o.acked ? "NEW" : "PENDING_NEW",
+          ts: o.createdAt,
+        })),
+      );
+      for (const s of SYMBOLS) {
+        for (const v of VENUES) {
+          const q = this.sims.market?.quote(v, s);
+          if (!q) continue;
+          const ours = open.filter((o) => o.venue === v && o.symbol === s && o.limitPrice);
+          const bestBid = ours
+            .filter((o) => o.side === "BUY")
+            .reduce<Decimal | undefined>((b, o) => (!b || o.limitPrice!.gt(b) ? o.limitPrice! : b), undefined);
+          const bestAsk = ours
+            .filter((o) => o.side === "SELL")
+            .reduce<Decimal | undefined>((b, o) => (!b || o.limitPrice!.lt(b) ? o.limitPrice! : b), undefined);
+          d.setQuote({
+            venue: v,
+            symbol: s,
+            bid: new Decimal(q.bid).toFixed(),
+            ask: new Decimal(q.ask).toFixed(),
+            ...(q.bidSize ? { bidSize: new Decimal(q.bidSize).toFixed() } : {}),
+            ...(q.askSize ? { askSize: new Decimal(q.askSize).toFixed() } : {}),
+            ...(bestBid ? { ourBid: bestBid.toFixed() } : {}),
+            ...(bestAsk ? { ourAsk: bestAsk.toFixed() } : {}),
+            ts: q.timestamp || now,
+          });
+        }
+      }
+      const st = this.quoter.status();
+      d.setRiskState(st.tradingState, st.tradingState === "ACTIVE" ? undefined : this.lastRiskReason());
+      for (const sid of this.strategyIds) {
+        // Counted from the state store's fills, refreshed once per sample.
+        const fills = await this.store.listFillsByStrategy(sid);
+        this.tradesByStrategy.set(sid, fills.length);
+      }
+      const snap = d.snapshot();
+      for (const l of this.onSampleListeners) l(snap);
+    } catch (e) {
+      this.log(`sample failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.sampling = false;
+    }
+  }
+
+  private lastRiskReason(): string | undefined {
+    return this.riskEvents.at(-1)?.message;
+  }
+
+  /** Called with every dashboard snapshot (about once a second): the terminal view hangs here. */
+  onSample(listener: (s: DashboardSnapshot) => void): () => void {
+    this.onSampleListeners.add(listener);
+    return () => this.onSampleListeners.delete(listener);
+  }
+
+  /** The kill switch: through the engine's control API, like any other client. */
+  async setTradingState(state: TradingState, reason: string): Promise<void> {
+    await this.peers.engine.setTradingState(state, reason, { deadlineMs: 2_000 } as never);
+    this.riskEvents.push({ ts: Date.now(), kind: "control-api", message: `SetTradingState ${state}: ${reason}` });
+  }
+
+  fillsPerBook(): ReadonlyMap<string, number> {
+    return this.fillsByBook;
+  }
+
+  trades(): ReadonlyMap<string, number> {
+    return this.tradesByStrategy;
+  }
+
+  counts(): SessionCounts {
+    const ex = (this.sims.servers.exchange as ExchangeSimulator).engine.getCounters();
+    const risk = (this.sims.servers.risk as RiskMonitorSimulator).status();
+    return {
+      ordersAtExchange: Number(ex.ordersReceived),
+      ordersWithoutRiskCheck: Number(ex.ordersWithoutRiskCheck),
+      positionChanged: this.bus.count("PositionChanged"),
+      riskPositionReports: Number(risk.positionReportsTotal),
+      riskChecks: Number(risk.checksTotal),
+      signals: this.bus.count("SignalGenerated"),
+      executionsForwarded: this.forwarder.forwarded,
+      busEvents: this.bus.countsByType(),
+      fillsInState: [...this.tradesByStrategy.values()].reduce((a, b) => a + b, 0),
+      ourExecutionsAtExchange: this.ourExecutionIds.size,
+    };
+  }
+
+  get coordinator(): TestCoordinatorSimulator {
+    return this.sims.servers.coordinator as TestCoordinatorSimulator;
+  }
+
+  /** All fills in the state store, every strategy of this session. */
+  async fillsInState(): Promise<FillRecord[]> {
+    const positions = await this.store.listPositions();
+    const ids = new Set([...this.strategyIds, ...positions.map((p) => p.strategyId)]);
+    const out: FillRecord[] = [];
+    for (const id of ids) out.push(...(await this.store.listFillsByStrategy(id)));
+    return out;
+  }
+
+  /**
+   * Positions in state (net over strategies) vs the exchange account: base-asset balance change summed over
+   * the venues. A zero diff means every execution was booked exactly once.
+   */
+  async reconcile(): Promise<Reconciliation[]> {
+    const positions = await this.store.listPositions();
+    const ex = (this.sims.servers.exchange as ExchangeSimulator).engine;
+    const balances = ex.getBalances(DEFAULT_ACCOUNT);
+    return SYMBOLS.map((symbol) => {
+      const base = symbol.split("-")[0]!;
+      const state = positions.filter((p) => p.symbol === symbol).reduce((s, p) => s.plus(p.quantity), new Decimal(0));
+      const initial = new Decimal(DEFAULT_INITIAL_BALANCES[base] ?? "0");
+      const exchange = balances
+        .filter((b) => b.asset === base)
+        .reduce((s, b) => s.plus(new Decimal(b.total).minus(initial)), new Decimal(0));
+      return { symbol, state: state.toFixed(), exchange: exchange.toFixed(), diff: state.minus(exchange).toFixed() };
+    });
+  }
+
+  /** Wait until every execution of ours at the exchange is a fill in the state store (bounded). */
+  async settle(timeoutMs = 15_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.forwarder.flush().catch(() => {});
+      if (this.inner instanceof InProcessEventBus) await this.inner.whenIdle({ timeoutMs: 2_000 }).catch(() => {});
+      const fills = await this.fillsInState();
+      if (fills.length >= this.ourExecutionIds.size) return true;
+      if (Date.now() > deadline) {
+        this.log(
+          `settle: ${fills.length} fills in state for ${this.ourExecutionIds.size} executions after ${timeoutMs} ms`,
+        );
+        return false;
+      }
+      await sleep(200);
+    }
+  }
+
+  /** Graceful stop: stop quoting and cancel, flush, settle state, write the report, stop everything. Idempotent. */
+  stop(reason = "stopped"): Promise<SessionResult> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<SessionResult> {
+    const { log } = this;
+    if (this.sampler) clearInterval(this.sampler);
+    log(`session: stopping (${reason}): cancel quotes, flush the bridge, settle state...`);
+    let result: SessionResult | undefined;
+    try {
+      const q = await this.quoter.stop();
+      this.quoterStopped = true;
+      if (q.remaining > 0) log(`quoter: ${q.remaining} order(s) still open after stop`);
+      // Anything else of ours still resting (functions' orders are IOC; belt and braces).
+      const open = await this.peers.exchange
+        .listOpenOrders({ accountId: DEFAULT_ACCOUNT } as never)
+        .catch(() => undefined);
+      for (const o of (open as { orders?: { clientOrderId: string }[] } | undefined)?.orders ?? []) {
+        await this.peers.exchange
+          .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
+          .catch(() => {});
+      }
+      await this.settle();
+      await this.sample();
+      const endedAt = Date.now();
+      const fills = await this.fillsInState();
+      const st = this.quoter.status();
+      const denials: Record<string, number> = {};
+      if (st.counters.riskDenials > 0) denials.quoter = st.counters.riskDenials;
+      const report = buildSessionReport({
+        runId: this.runId,
+        mode: this.cfg.mode,
+        seed: this.cfg.seed,
+        scenario: this.cfg.scenario,
+        strategies: this.cfg.strategies,
+        startedAt: this.startedAt,
+        endedAt,
+        startingEquity: STARTING_EQUITY,
+        sampleMs: this.cfg.sampleMs ?? 1_000,
+        fills,
+        equity: this.equity,
+        positions: this.positionCurve,
+        risk: { finalState: st.tradingState, denials, events: this.riskEvents },
+        config: {
+          strategies: this.cfg.strategies,
+          strategyIds: this.strategyIds,
+          symbols: SYMBOLS,
+          venues: VENUES,
+          endpoints: this.endpoints as unknown as Record<string, unknown>,
+        },
+      });
+      const paths = await writeSessionReport(report, this.outDir);
+      const tradesByStrategy: Record<string, number> = {};
+      for (const f of fills) tradesByStrategy[f.strategyId] = (tradesByStrategy[f.strategyId] ?? 0) + 1;
+      result = {
+        report,
+        reportPath: paths.json,
+        htmlPath: paths.html,
+        counts: this.counts(),
+        reconciliation: await this.reconcile(),
+        tradesByStrategy,
+      };
+    } finally {
+      await this.teardown();
+    }
+    return result;
+  }
+
+  /** Stop whatever started, newest first; errors are logged, not thrown. */
+  private async teardown(): Promise<void> {
+    if (this.sampler) clearInterval(this.sampler);
+    while (this.cleanups.length > 0) {
+      const c = this.cleanups.pop()!;
+      try {
+        await Promise.race([c.fn(), sleep(10_000).then(() => Promise.reject(new Error("timed out after 10 s")))]);
+      } catch (e) {
+        this.log(`stop ${c.name}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+}
