@@ -144,7 +144,7 @@ export async function* readQuotesCsv(
         );
       lastTs = quote.ts;
       rows++;
-      if (onProgress && (rows & 0x3fff) === 0) onProgress({ bytesRead: stream.bytesRead, totalBytes, rows });
+      if (onProgress && (rows & 0x3ff) === 0) onProgress({ bytesRead: stream.bytesRead, totalBytes, rows });
       yield { quote, line: lineNo };
     }
   } finally {
