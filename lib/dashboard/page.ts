@@ -165,14 +165,14 @@ function render(s, charts){
   $("resume-btn").hidden=!halted;
   var eq=s.equityCurve; var lastEq=eq.length?eq[eq.length-1].equity:null;
   setText("kpi-equity",lastEq===null?DASH:money(lastEq));
-  $("kpi-equity-sub").textContent=eq.length?(eq.length+" points, since "+time(eq[0].ts)):"no samples yet";
+  $("kpi-equity-sub").textContent=eq.length?(eq.length+(eq.length===1?" point":" points")+", since "+time(eq[0].ts)):"no samples yet";
   if(s.pnl){ setText("kpi-pnl",money(s.pnl.total,true),cls(s.pnl.total)); $("kpi-pnl-sub").textContent="realized "+money(s.pnl.realized,true)+" \\u00b7 unrealized "+money(s.pnl.unrealized,true); setText("kpi-fees",money(s.pnl.fees)); }
   setText("kpi-dd",pct(-s.drawdown.currentPct),s.drawdown.currentPct>0?"neg":"");
   $("kpi-dd-sub").textContent="max "+pct(s.drawdown.maxPct)+" ("+money(s.drawdown.max)+")";
   setText("kpi-orders",String(s.openOrders.length));
   $("kpi-orders-sub").textContent=s.recentFills.length+" recent fills";
   if(charts){ $("equity-chart").innerHTML=charts.equity; $("drawdown-chart").innerHTML=charts.drawdown; }
-  $("equity-note").textContent="last "+eq.length+" samples \\u00b7 USD";
+  $("equity-note").textContent="last "+eq.length+(eq.length===1?" sample":" samples")+" \\u00b7 USD";
   fillBody("positions",s.positions.map(function(p){ var tr=document.createElement("tr"); cell(tr,p.symbol); cell(tr,p.venue||"all"); cell(tr,p.strategyId||DASH); cell(tr,dec(p.quantity),"num "+cls(p.quantity)); cell(tr,dec(p.avgPrice),"num"); cell(tr,dec(p.markPrice),"num"); cell(tr,money(p.unrealizedPnl,true),"num "+cls(p.unrealizedPnl)); cell(tr,money(p.realizedPnl,true),"num "+cls(p.realizedPnl)); return tr; }),8,"Flat \\u2014 no positions");
   fillBody("open-orders",s.openOrders.slice().sort(function(a,b){return b.ts-a.ts;}).map(function(o){ var tr=document.createElement("tr"); cell(tr,time(o.ts)); cell(tr,o.venue); cell(tr,o.symbol); sideCell(tr,o.side); cell(tr,o.price?dec(o.price):"MKT","num"); cell(tr,dec(o.filledQty||"0")+" / "+dec(o.qty),"num"); cell(tr,o.strategyId||DASH); cell(tr,(o.status||"open").toLowerCase()); return tr; }),8,"No open orders");
   fillBody("fills",s.recentFills.slice().reverse().map(function(f){ var tr=document.createElement("tr"); cell(tr,time(f.ts)); cell(tr,f.venue); cell(tr,f.symbol); sideCell(tr,f.side); cell(tr,dec(f.qty),"num"); cell(tr,dec(f.price),"num"); cell(tr,money(f.fee,false,4),"num"); cell(tr,f.liquidity?f.liquidity.toLowerCase():DASH); cell(tr,f.strategyId||DASH); return tr; }),9,"No fills yet");

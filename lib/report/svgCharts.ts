@@ -232,10 +232,7 @@ export function renderLineChart(series: readonly ChartSeries[], opts: ChartOptio
     ymin = Math.min(ymin, 0);
     ymax = Math.max(ymax, 0);
   }
-  if (xmin === xmax) {
-    xmin -= 30 * SECOND;
-    xmax += 30 * SECOND;
-  }
+  if (xmin === xmax) xmin -= MINUTE; // a lone sample sits at the right edge, like "now"
   const { lo, hi, ticks } = niceTicks(ymin, ymax, Math.max(3, Math.round(ph / 55)));
   const yStep = ticks.length > 1 ? ticks[1]! - ticks[0]! : 0;
   const sx = (x: number) => m.left + ((x - xmin) / (xmax - xmin)) * pw;
@@ -260,7 +257,7 @@ export function renderLineChart(series: readonly ChartSeries[], opts: ChartOptio
     parts.push(`<line class="tick" x1="${x}" x2="${x}" y1="${m.top + ph}" y2="${m.top + ph + 4}"/>`);
     parts.push(`<text class="axis" x="${x}" y="${m.top + ph + 18}" text-anchor="middle">${escapeHtml(t.label)}</text>`);
   }
-  parts.push(`<text class="axis unit" x="${m.left - 24}" y="${m.top + ph + 18}" text-anchor="end">UTC</text>`);
+  parts.push(`<text class="axis unit" x="${m.left - 32}" y="${m.top + ph + 18}" text-anchor="end">UTC</text>`);
 
   drawn.forEach((s, i) => {
     const cls = opts.tone === "loss" ? "s-loss" : `s${i % 6}`;
@@ -269,17 +266,16 @@ export function renderLineChart(series: readonly ChartSeries[], opts: ChartOptio
     for (const p of s.points) {
       const x = r1(sx(p.x));
       const y = r1(sy(p.y));
-      if (verts.length === 0) verts.push(`M${x},${y}`);
+      if (verts.length === 0) verts.push(s.points.length === 1 ? `M${m.left},${y}L${x},${y}` : `M${x},${y}`);
       else if (s.step && prevY !== undefined) verts.push(`L${x},${prevY}`, `L${x},${y}`);
       else verts.push(`L${x},${y}`);
       prevY = y;
     }
-    if (s.points.length === 1) verts.push(`L${r1(m.left + pw)},${prevY}`);
     const d = verts.join("");
     if (opts.fill === "zero") {
       const y0 = r1(Math.min(Math.max(sy(0), m.top), m.top + ph));
-      const fx = r1(sx(s.points[0]!.x));
-      const lx = s.points.length === 1 ? r1(m.left + pw) : r1(sx(s.points[s.points.length - 1]!.x));
+      const fx = s.points.length === 1 ? m.left : r1(sx(s.points[0]!.x));
+      const lx = r1(sx(s.points[s.points.length - 1]!.x));
       parts.push(`<path class="series-area ${cls}" d="${d}L${lx},${y0}L${fx},${y0}Z"/>`);
     }
     parts.push(
@@ -287,7 +283,7 @@ export function renderLineChart(series: readonly ChartSeries[], opts: ChartOptio
     );
     const lastP = s.points[s.points.length - 1]!;
     if (showLast) {
-      const lx = r1(s.points.length === 1 ? m.left + pw : sx(lastP.x));
+      const lx = r1(sx(lastP.x));
       const ly = r1(sy(lastP.y));
       const label = escapeHtml(fmt(lastP.y, yStep / 10));
       parts.push(`<circle class="last-dot ${cls}" cx="${lx}" cy="${ly}" r="3.5"/>`);

@@ -83,6 +83,16 @@ describe("svgCharts", () => {
     expect((d.match(/L/g) ?? []).length).toBe(4);
   });
 
+  it("a lone sample is a flat line ending at the right edge (the live chart's first second)", () => {
+    const svg = renderLineChart([{ name: "e", points: [{ x: T0, y: 100 }] }], { id: "e", title: "e", width: 500 });
+    const d = /class="series-line[^"]*"[^>]*d="([^"]+)"/.exec(svg)?.[1] ?? "";
+    const verts = [...d.matchAll(/[ML]([\d.]+),([\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+    expect(verts).toHaveLength(2);
+    const [a, b] = verts as [{ x: number; y: number }, { x: number; y: number }];
+    expect(a.y).toBe(b.y);
+    expect(b.x).toBeGreaterThan(a.x + 100);
+  });
+
   it("no data renders a labelled placeholder, not an empty path", () => {
     const svg = renderLineChart([{ name: "e", points: [] }], { id: "e", title: "e", emptyText: "Nothing yet" });
     expect(svg).toContain('data-empty="true"');
