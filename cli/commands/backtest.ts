@@ -24,7 +24,7 @@ interface BacktestFlags {
 }
 
 /** A bar on a terminal, a plain line per ~10 % otherwise. */
-function progressReporter(): { update(p: CsvReadProgress): void; stop(): void } {
+function progressReporter(): { update(p: CsvReadProgress): void; done(): void; stop(): void } {
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       { format: "backtest [{bar}] {percentage}% | {rows} rows | {eta}s left", stream: process.stderr },
@@ -39,19 +39,34 @@ function progressReporter(): { update(p: CsvReadProgress): void; stop(): void } 
         }
         bar.update(Math.min(p.bytesRead, p.totalBytes), { rows: p.rows });
       },
+      done() {
+        if (started) bar.stop();
+        started = false;
+      },
       stop() {
         if (started) bar.stop();
       },
     };
   }
   let nextPct = 10;
+  let last: CsvReadProgress | undefined;
+  let printedRows = -1;
+  const print = (p: CsvReadProgress, pct: number) => {
+    console.error(`backtest: ${pct}% (${p.rows} rows)`);
+    printedRows = p.rows;
+  };
   return {
     update(p) {
-      const pct = p.totalBytes > 0 ? Math.floor((p.bytesRead / p.totalBytes) * 100) : 0;
+      last = p;
+      // Bytes are read ahead in 1 MB chunks, so the percentage leads the rows processed.
+      const pct = p.totalBytes > 0 ? Math.min(99, Math.floor((p.bytesRead / p.totalBytes) * 100)) : 0;
       if (pct >= nextPct) {
-        console.error(`backtest: ${pct}% (${p.rows} rows)`);
+        print(p, pct);
         nextPct = Math.floor(pct / 10) * 10 + 10;
       }
+    },
+    done() {
+      if (last && last.rows !== printedRows) print(last, 100);
     },
     stop() {},
   };
@@ -98,7 +113,7 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
           ...(config ? { config } : {}),
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         });
-        progress.stop();
+        progress.done();
         const m = report.metrics;
         console.log(
           `${report.strategy}: ${report.meta?.ticks ?? 0} ticks, ${m.tradeCount} trades, total PnL ${m.totalPnl} ` +
