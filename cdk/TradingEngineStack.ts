@@ -19,6 +19,7 @@ import type { Construct } from "constructs";
 import { TABLE_DEFINITION } from "../lib/adapters/aws/tableDefinition";
 import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import type { EnvConfig } from "./config";
+import { FunctionsConfiguration } from "./FunctionsConfiguration";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -33,7 +34,8 @@ export interface FunctionSettings {
 export const FUNCTION_SETTINGS: Record<string, FunctionSettings> = {
   signal: { memorySize: 512, timeout: Duration.seconds(10) },
   "order-placement": { memorySize: 512, timeout: Duration.seconds(20) },
-  "fill-handling": { memorySize: 512, timeout: Duration.seconds(20) },
+  // One fill at a time: fills of a position apply in arrival order (optimistic locking keeps them correct anyway).
+  "fill-handling": { memorySize: 512, timeout: Duration.seconds(20), reservedConcurrency: 1 },
   // One report computation at a time: PositionChanged bursts are debounced, not raced.
   reporting: { memorySize: 1024, timeout: Duration.seconds(60), reservedConcurrency: 1 },
 };
@@ -110,6 +112,9 @@ export class TradingEngineStack extends Stack {
         ],
       });
     }
+
+    const fns = Object.values(routes).flatMap((r) => (r.fn ? [r.fn] : []));
+    if (fns.length > 0) new FunctionsConfiguration(this, "FunctionsConfiguration", { envName: config.envName, functions: fns });
 
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "EventBusName", { value: this.bus.eventBusName });

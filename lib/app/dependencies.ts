@@ -2,17 +2,24 @@
 // TSE_TABLE_NAME / TSE_EVENT_BUS_NAME are set (Lambda, LocalStack), in-process adapters otherwise; gRPC peers
 // through the client layer's discovery (TSE_<SERVICE>_ENDPOINT, registry, default ports).
 
+import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import { InvalidFieldError } from "../domain/errors";
 import { InstrumentRegistry } from "../domain/instruments";
 import type { ExchangeClient } from "../grpc/ExchangeClient";
 import { createPeerClients, type PeerClients } from "../grpc/index";
 import type { RiskMonitorClient } from "../grpc/RiskMonitorClient";
 import type { EventBus } from "../ports/EventBus";
 import type { StateStore } from "../ports/StateStore";
-import { ConfigServiceSettingsSource, type EngineSettingsInput, type SettingsSource } from "./settings";
+import {
+  ConfigServiceSettingsSource,
+  type EngineSettingsInput,
+  parseEngineSettings,
+  type SettingsSource,
+} from "./settings";
 
 /** What order placement needs from the exchange (ExchangeClient satisfies it). */
 export type ExchangePort = Pick<ExchangeClient, "placeOrder" | "cancelOrder" | "getOrder">;
@@ -49,7 +56,8 @@ export interface CreatedDependencies extends EngineDependencies {
  * Build the adapters from the environment:
  * - `TSE_TABLE_NAME` → DynamoDbStateStore (else InMemoryStateStore);
  * - `TSE_EVENT_BUS_NAME` → EventBridgeEventBus (else an InProcessEventBus over the routing table);
- * - `TSE_CONFIG_ENVIRONMENT` (default "default"), `TSE_CONFIG_TTL_MS` (default 30000) for the config client.
+ * - `TSE_CONFIG_ENVIRONMENT` (default "default"), `TSE_CONFIG_TTL_MS` (default 30000) for the config client;
+ * - `TSE_SETTINGS_PARAMETER`: SSM parameter (JSON) with the settings defaults under the config service's values.
  */
 export function createEngineDependencies(
   env: NodeJS.ProcessEnv = process.env,
@@ -77,7 +85,14 @@ export function createEngineDependencies(
   return {
     store,
     bus,
-    settings: o.settings ?? new ConfigServiceSettingsSource(peers!.config, options.settings),
+    settings:
+      o.settings ??
+      new ConfigServiceSettingsSource(
+        peers!.config,
+        env.TSE_SETTINGS_PARAMETER
+          ? async () => ({ ...(await loadSettingsParameter(env.TSE_SETTINGS_PARAMETER!)), ...options.settings })
+          : (options.settings ?? {}),
+      ),
     exchange: o.exchange ?? peers!.exchange,
     riskMonitor: o.riskMonitor ?? peers!.risk,
     instruments: o.instruments ?? new InstrumentRegistry(),
@@ -100,4 +115,18 @@ export function memoizeDependencies(provider: DependenciesProvider): () => Promi
     });
     return p;
   };
+}
+
+/** The settings defaults stored as JSON in an SSM parameter (validated; a bad value names the parameter). */
+export async function loadSettingsParameter(name: string, client = new SSMClient({})): Promise<EngineSettingsInput> {
+  const res = await client.send(new GetParameterCommand({ Name: name }));
+  const text = res.Parameter?.Value ?? "";
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidFieldError(name, text, "must be a JSON object of engine settings");
+  }
+  parseEngineSettings(json); // validate now, with the parameter's own error
+  return json as EngineSettingsInput;
 }

@@ -95,12 +95,25 @@ export const CONFIG_KEYS = {
  * The config seed names arbitrage keys in snake_case (min_edge_bps, max_size); both spellings are accepted.
  */
 export class ConfigServiceSettingsSource implements SettingsSource {
+  private baseValue: Promise<EngineSettingsInput> | undefined;
+
+  /** `base`: the defaults under the service's values, or a loader for them (e.g. the SSM parameter; loaded once). */
   constructor(
     private readonly reader: ConfigReader,
-    private readonly base: EngineSettingsInput = {},
+    private readonly baseInput: EngineSettingsInput | (() => Promise<EngineSettingsInput>) = {},
   ) {}
 
+  private get baseSettings(): Promise<EngineSettingsInput> {
+    const b = this.baseInput;
+    this.baseValue ??= (typeof b === "function" ? b() : Promise.resolve(b)).catch((e) => {
+      this.baseValue = undefined;
+      throw e;
+    });
+    return this.baseValue;
+  }
+
   async get(): Promise<EngineSettings> {
+    const base = await this.baseSettings;
     const opt = async <T>(p: Promise<T>): Promise<T | undefined> => {
       try {
         return await p;
@@ -122,7 +135,7 @@ export class ConfigServiceSettingsSource implements SettingsSource {
       for (const n of names) if (arb[n] !== undefined) return arb[n];
       return undefined;
     };
-    const baseArb = (this.base.arbitrage ?? {}) as Record<string, unknown>;
+    const baseArb = (base.arbitrage ?? {}) as Record<string, unknown>;
     const arbitrage = Object.fromEntries(
       Object.entries({
         ...baseArb,
@@ -134,9 +147,9 @@ export class ConfigServiceSettingsSource implements SettingsSource {
         signalTtlMs: pick("signalTtlMs", "signal_ttl_ms") ?? baseArb.signalTtlMs,
       }).filter(([, v]) => v !== undefined),
     );
-    const baseRep = (this.base.reporting ?? {}) as Record<string, unknown>;
+    const baseRep = (base.reporting ?? {}) as Record<string, unknown>;
     return parseEngineSettings({
-      ...this.base,
+      ...base,
       ...(strategyId ? { strategyId } : {}),
       arbitrage,
       ...(maxAge !== undefined && maxAge > 0 ? { snapshotMaxAgeMs: maxAge } : {}),
