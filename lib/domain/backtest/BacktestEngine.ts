@@ -415,16 +415,7 @@ export class BacktestEngine {
       side: it.side,
       px,
       remaining: qtyNum,
-      view: {
-        orderId: order.orderId,
-        venue: it.venue,
-        symbol: it.symbol,
-        side: it.side,
-        quantity: order.quantity,
-        remainingQuantity: order.quantity,
-        ...(order.limitPrice ? { limitPrice: order.limitPrice } : {}),
-        ...(order.tag !== undefined ? { tag: order.tag } : {}),
-      },
+      view: openView(order, order.quantity),
     };
     s.open.set(order.orderId, r);
     s.invalidate();
@@ -581,7 +572,7 @@ export class BacktestEngine {
         s.invalidate();
       }
     } else {
-      r.view = { ...r.view, remainingQuantity: r.order.remainingQuantity };
+      r.view = openView(r.order, r.order.remainingQuantity);
       s.invalidate();
     }
     const fv: FillView = {
@@ -731,6 +722,21 @@ export class BacktestEngine {
       ordersRejected: this.rejected,
     };
   }
+}
+
+/** Views always have the same shape (every key present) so strategies' scans stay monomorphic. */
+function openView(o: Order, remaining: Decimal): OpenOrderView {
+  return {
+    orderId: o.orderId,
+    venue: o.venue,
+    symbol: o.symbol,
+    side: o.side,
+    limitPrice: o.limitPrice,
+    quantity: o.quantity,
+    remainingQuantity: remaining,
+    tag: o.tag,
+    pendingCancel: false,
+  };
 }
 
 /** Run a whole in-memory quote sequence. */
