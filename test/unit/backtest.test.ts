@@ -247,6 +247,34 @@ describe("simulated matching", () => {
     expect(r.ordersRejected).toBe(1);
   });
 
+  it("a strategy may cancel its other resting orders from onFill while the book is being matched", () => {
+    const fills: string[] = [];
+    const s: Strategy = {
+      id: "s1",
+      name: "cancel-on-fill",
+      onMarket: (q) =>
+        q.ts === 0
+          ? [
+              { ...limit("BUY", "1", "29990"), strategyId: "s1", tag: "a" },
+              { ...limit("BUY", "1", "29980"), strategyId: "s1", tag: "b" },
+            ]
+          : [],
+      onFill: (f, ctx) => {
+        fills.push(f.tag!);
+        return ctx
+          .openOrders()
+          .filter((o) => o.tag !== f.tag)
+          .map((o) => ({ ...limit(o.side, "1", "1"), strategyId: "s1", cancelOrderId: o.orderId }));
+      },
+      onTimer: () => [],
+    };
+    const e = new BacktestEngine({ strategies: [s] });
+    e.onQuote(quote("venue-a", "BTC-USD", "30000", "30001", 0, 5));
+    e.onQuote(quote("venue-a", "BTC-USD", "29970", "29975", 1000, 5)); // crosses both
+    expect(fills).toEqual(["a"]); // "b" was cancelled by the first fill, so it never fills
+    expect(e.book("venue-a", "BTC-USD")!.buys).toHaveLength(0);
+  });
+
   it("risk denials reach the strategy and are counted by rule", () => {
     const { s, log } = scripted({ 0: [limit("BUY", "50", "30000")] }); // BTC max order qty 5
     const e = new BacktestEngine({ strategies: [s] });

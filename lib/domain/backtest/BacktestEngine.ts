@@ -283,26 +283,23 @@ export class BacktestEngine {
 
   /** Resting orders fill at their own price when the new quote crosses them (maker). */
   private matchResting(b: Book, ts: number): void {
-    if (b.buys.length !== 0 && b.ask > 0) {
-      for (let i = 0; i < b.buys.length && b.askLeft > 0; ) {
-        const r = b.buys[i]!;
-        if (b.ask <= r.px) {
-          const qty = Math.min(r.remaining, b.askLeft);
-          b.askLeft -= qty;
-          if (this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts)) continue; // removed at i
-        }
-        i++;
+    if (b.buys.length !== 0 && b.ask > 0 && crossesAny(b.buys, b.ask, true)) {
+      // Snapshot: a strategy's onFill may place or cancel orders on this book while we iterate.
+      for (const r of b.buys.slice()) {
+        if (b.askLeft <= 0) break;
+        if (r.remaining <= 0 || !r.strat.open.has(r.order.orderId) || b.ask > r.px) continue;
+        const qty = Math.min(r.remaining, b.askLeft);
+        b.askLeft -= qty;
+        this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts);
       }
     }
-    if (b.sells.length !== 0 && b.bid > 0) {
-      for (let i = 0; i < b.sells.length && b.bidLeft > 0; ) {
-        const r = b.sells[i]!;
-        if (b.bid >= r.px) {
-          const qty = Math.min(r.remaining, b.bidLeft);
-          b.bidLeft -= qty;
-          if (this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts)) continue;
-        }
-        i++;
+    if (b.sells.length !== 0 && b.bid > 0 && crossesAny(b.sells, b.bid, false)) {
+      for (const r of b.sells.slice()) {
+        if (b.bidLeft <= 0) break;
+        if (r.remaining <= 0 || !r.strat.open.has(r.order.orderId) || b.bid < r.px) continue;
+        const qty = Math.min(r.remaining, b.bidLeft);
+        b.bidLeft -= qty;
+        this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts);
       }
     }
   }
@@ -722,6 +719,15 @@ export class BacktestEngine {
       ordersRejected: this.rejected,
     };
   }
+}
+
+/** Does the quote's opposite touch reach any of these resting orders? */
+function crossesAny(list: readonly Resting[], touch: number, buys: boolean): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const px = list[i]!.px;
+    if (buys ? touch <= px : touch >= px) return true;
+  }
+  return false;
 }
 
 /** Views always have the same shape (every key present) so strategies' scans stay monomorphic. */
