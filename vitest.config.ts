@@ -10,7 +10,12 @@ export default defineConfig({
       {
         test: {
           name: "fast",
-          include: ["test/unit/**/*.test.ts", "test/grpc/**/*.test.ts", "test/cdk/**/*.test.ts", "test/e2e-embedded/**/*.test.ts"],
+          include: [
+            "test/unit/**/*.test.ts",
+            "test/grpc/**/*.test.ts",
+            "test/cdk/**/*.test.ts",
+            "test/e2e-embedded/**/*.test.ts",
+          ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -1,6 +1,6 @@
 // `npm run bench`: runs every bench/*.bench.ts module and merges its figures into reports/bench.json.
 // Each module exports `run(progress): Promise<Record<string, number>>`; figures are medians measured in this run.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 

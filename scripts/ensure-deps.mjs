@@ -19,6 +19,10 @@ if (have !== wanted) {
   // other platforms' optional packages (biome, buf), which makes `npm ci` refuse to run.
   const cmd = "npm install --no-audit --no-fund";
   console.error(`[deps] node_modules is ${have ? "stale" : "missing"}; running: ${cmd}`);
-  execSync(cmd, { cwd: root, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, npm_config_update_notifier: "false" } });
+  execSync(cmd, {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, npm_config_update_notifier: "false" },
+  });
   writeFileSync(stamp, `${wanted}\n`);
 }

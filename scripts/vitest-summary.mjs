@@ -10,7 +10,9 @@ if (!existsSync(file)) {
 const r = JSON.parse(readFileSync(file, "utf8"));
 const passed = r.numPassedTests ?? 0;
 // Suites that fail to load count as failures too, so a broken import cannot pass silently.
-const brokenFiles = (r.testResults ?? []).filter((f) => f.status === "failed" && (f.assertionResults ?? []).length === 0);
+const brokenFiles = (r.testResults ?? []).filter(
+  (f) => f.status === "failed" && (f.assertionResults ?? []).length === 0,
+);
 const failed = (r.numFailedTests ?? 0) + brokenFiles.length;
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
