@@ -6,6 +6,7 @@
 //     EventBridge + DynamoDB through the function host (`--aws local`)
 //   → the live dashboard (kill switch → the engine control API) and, on exit, report.json + report.html.
 import { randomUUID } from "node:crypto";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
@@ -34,13 +35,14 @@ import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import type { EngineDependencies } from "../app/dependencies";
 import { createFunctionHandlers, registerFunctions } from "../app/handlers";
 import { ConfigServiceSettingsSource } from "../app/settings";
-import { ExecutionForwarder } from "../bridges/ExecutionForwarder";
+import { ExecutionForwarder, executionToEvent } from "../bridges/ExecutionForwarder";
 import { DashboardState } from "../dashboard/DashboardState";
 import { type DashboardServer, startDashboardServer } from "../dashboard/server";
 import type { DashboardSnapshot } from "../dashboard/types";
 import { Decimal } from "../domain/decimal";
 import { InstrumentRegistry } from "../domain/instruments";
 import { unrealizedPnl } from "../domain/portfolio/position";
+import type { RiskLimitsInput } from "../domain/risk/limits";
 import type { TradingState } from "../domain/types";
 import { createPeerClients, Discovery, type PeerClients, StaticRegistry } from "../grpc";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../local-aws";
@@ -71,6 +73,8 @@ export interface LocalSessionConfig extends SessionOptions {
   sampleMs?: number;
   /** Configuration seed for the configuration simulator. Default config/defaults.yaml. */
   configFile?: string;
+  /** A circuit breaker halting one strategy halts the whole engine (kill switch). Default true. */
+  haltEngineOnStrategyBreaker?: boolean;
   /** Snapshot conflation of the quoter's bridge (how often the signal function sees each book). */
   snapshotIntervalMs?: number;
 }
@@ -106,6 +110,11 @@ export interface SessionCounts {
   busEvents: Record<string, number>;
   fillsInState: number;
   ourExecutionsAtExchange: number;
+  /** Executions replayed from the exchange log at stop (missed by the streams), and how many predate the stop. */
+  executionsReplayed: number;
+  executionsReplayedBeforeStop: number;
+  /** Bus deliveries that failed every attempt (embedded mode). */
+  deadLetters: number;
 }
 
 export interface SessionResult {
@@ -172,6 +181,15 @@ export class LocalSession {
   private stopping: Promise<SessionResult> | undefined;
   private sampling = false;
   private quoterStopped = false;
+  private logFile: WriteStream | undefined;
+  deadLetters = 0;
+  /** A line in <out>/session.log. */
+  readonly fileLog = (line: string): void => {
+    this.logFile?.write(`${new Date().toISOString()} ${line}\n`);
+  };
+  private quoterStopAt: number | undefined;
+  private readonly replayed: { executionId: string; ts: number }[] = [];
+  private replayedBeforeStop = 0;
   private onSampleListeners = new Set<(s: DashboardSnapshot) => void>();
   private tradesByStrategy = new Map<string, number>();
 
@@ -214,6 +232,10 @@ export class LocalSession {
 
   private async boot(): Promise<void> {
     const { cfg, log, host } = this;
+    // Chatty component logs (quoter warnings, bridge, function host, dead letters) go to <out>/session.log.
+    mkdirSync(this.outDir, { recursive: true });
+    this.logFile = createWriteStream(join(this.outDir, "session.log"), { flags: "a" });
+    this.cleanups.push({ name: "session log", fn: () => new Promise<void>((r) => this.logFile?.end(() => r())) });
     // The functions log JSON and EMF to stdout in Lambda; here the terminal view owns stdout.
     process.env.POWERTOOLS_METRICS_DISABLED ??= "true";
     process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
@@ -254,7 +276,10 @@ export class LocalSession {
     if (cfg.mode === "embedded") {
       this.store = new InMemoryStateStore();
       this.inner = new InProcessEventBus({
-        onDeadLetter: (dl) => log(`bus: dead letter for ${dl.functionName}: ${String(dl.error).slice(0, 300)}`),
+        onDeadLetter: (dl) => {
+          this.deadLetters++;
+          this.fileLog(`bus: dead letter for ${dl.functionName}: ${String(dl.error).slice(0, 500)}`);
+        },
       });
     } else {
       log("localstack: provisioning (first run: 1-3 min; then ~10 s)...");
@@ -286,7 +311,7 @@ export class LocalSession {
         resourcePrefix: `tse-${short}`,
         deleteResourcesOnStop: true,
         waitTimeSeconds: 1,
-        log: (m) => log(`function host: ${m}`),
+        log: (m) => this.fileLog(`function host: ${m}`),
       });
       await this.functionHost.start();
       this.cleanups.push({ name: "function host", fn: () => this.functionHost?.stop() });
@@ -308,6 +333,11 @@ export class LocalSession {
 
     // 4. The quoter (market making and any chaos strategy named), its control API and HTTP.
     const strategySpecs = await this.quoterStrategies();
+    // The quoter's in-process risk limits: risk.engine_limits (domain limit keys) over the session's defaults.
+    // 50 orders/s per strategy leaves market making ample room and trips a runaway strategy's rate breaker at once.
+    const engineLimits = await this.peers.config
+      .getJson<Record<string, unknown>>("risk.engine_limits", undefined, {})
+      .catch(() => ({}) as Record<string, unknown>);
     const journal = new JournalingExchangeClient(this.peers.manager, this.store, (m, e) =>
       log(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
     );
@@ -331,22 +361,23 @@ export class LocalSession {
       bridge,
       marketDataIntervalMs: 100,
       reconcileIntervalMs: 10_000,
-      logger: quoterLogger(log),
+      allowChaosStrategies: true,
+      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
+      logger: quoterLogger(this.fileLog),
     });
     this.quoter.onStateChange((c) => {
-      const ev = c as unknown as {
-        to?: TradingState;
-        state?: TradingState;
-        reason?: string;
-        rule?: string;
-        strategyId?: string;
-      };
-      const to = ev.to ?? ev.state;
       this.riskEvents.push({
-        ts: Date.now(),
-        kind: `trading-state${ev.strategyId ? `:${ev.strategyId}` : ""}`,
-        message: `${to ?? "?"}${ev.rule ? ` (${ev.rule})` : ""}${ev.reason ? `: ${ev.reason}` : ""}`,
+        ts: c.at,
+        kind: `trading-state:${c.scope}`,
+        message: `${c.from} -> ${c.to} (${c.rule}): ${c.reason}`,
       });
+      // Session risk policy: a breaker that halts one strategy halts the engine (every order cancelled), the way
+      // an operator would hit the kill switch. Through the control API like any other client.
+      if (c.to === "HALTED" && c.scope !== "portfolio" && (cfg.haltEngineOnStrategyBreaker ?? true)) {
+        this.setTradingState("HALTED", `breaker ${c.rule} on ${c.scope}: ${c.reason}`).catch((e: unknown) =>
+          log(`kill switch escalation failed: ${e instanceof Error ? e.message : String(e)}`),
+        );
+      }
     });
     await this.quoter.start();
     this.cleanups.push({ name: "quoter", fn: () => (this.quoterStopped ? undefined : this.quoter.stop()) });
@@ -630,6 +661,9 @@ export class LocalSession {
       busEvents: this.bus.countsByType(),
       fillsInState: [...this.tradesByStrategy.values()].reduce((a, b) => a + b, 0),
       ourExecutionsAtExchange: this.ourExecutionIds.size,
+      executionsReplayed: this.replayed.length,
+      executionsReplayedBeforeStop: this.replayedBeforeStop,
+      deadLetters: this.deadLetters,
     };
   }
 
@@ -665,14 +699,40 @@ export class LocalSession {
     });
   }
 
-  /** Wait until every execution of ours at the exchange is a fill in the state store (bounded). */
+  /**
+   * Wait until every execution of ours at the exchange is a fill in the state store (bounded). Executions that
+   * raced the quoter's shutdown (fills of quotes being cancelled after its stream closed) have no forwarder left:
+   * after a grace period they are replayed from the exchange's execution log as the same ExecutionReported events
+   * (fill handling is idempotent per execution id). How many, and whether any predates the stop, is counted.
+   */
   async settle(timeoutMs = 15_000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
+    const graceUntil = Date.now() + Math.min(3_000, timeoutMs / 3);
+    let replayedOnce = false;
     for (;;) {
       await this.forwarder.flush().catch(() => {});
       if (this.inner instanceof InProcessEventBus) await this.inner.whenIdle({ timeoutMs: 2_000 }).catch(() => {});
       const fills = await this.fillsInState();
       if (fills.length >= this.ourExecutionIds.size) return true;
+      if (!replayedOnce && Date.now() > graceUntil) {
+        replayedOnce = true;
+        const booked = new Set(fills.map((f) => f.executionId));
+        const engine = (this.sims.servers.exchange as ExchangeSimulator).engine;
+        const missing = engine
+          .executionsFrom(1)
+          .filter((e) => this.ourExecutionIds.has(e.executionId) && !booked.has(e.executionId));
+        for (const e of missing) {
+          this.replayed.push({ executionId: e.executionId, ts: Number(e.timestampMs) });
+          if (this.quoterStopAt === undefined || Number(e.timestampMs) < this.quoterStopAt) this.replayedBeforeStop++;
+        }
+        if (missing.length > 0) {
+          this.log(
+            `settle: replaying ${missing.length} execution(s) from the exchange log (${this.replayedBeforeStop} before the quoter stopped)`,
+          );
+          await this.bus.publish(missing.map((e) => executionToEvent(e)));
+        }
+        continue;
+      }
       if (Date.now() > deadline) {
         this.log(
           `settle: ${fills.length} fills in state for ${this.ourExecutionIds.size} executions after ${timeoutMs} ms`,
@@ -695,14 +755,13 @@ export class LocalSession {
     log(`session: stopping (${reason}): cancel quotes, flush the bridge, settle state...`);
     let result: SessionResult | undefined;
     try {
+      this.quoterStopAt = Date.now();
       const q = await this.quoter.stop();
       this.quoterStopped = true;
       if (q.remaining > 0) log(`quoter: ${q.remaining} order(s) still open after stop`);
       // Anything else of ours still resting (functions' orders are IOC; belt and braces).
-      const open = await this.peers.exchange
-        .listOpenOrders({ accountId: DEFAULT_ACCOUNT } as never)
-        .catch(() => undefined);
-      for (const o of (open as { orders?: { clientOrderId: string }[] } | undefined)?.orders ?? []) {
+      const open = await this.peers.exchange.listOpenOrders({ accountId: DEFAULT_ACCOUNT }).catch(() => []);
+      for (const o of open) {
         await this.peers.exchange
           .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
           .catch(() => {});
@@ -743,7 +802,7 @@ export class LocalSession {
         report,
         reportPath: paths.json,
         htmlPath: paths.html,
-        counts: this.counts(),
+        counts: { ...this.counts(), fillsInState: fills.length },
         reconciliation: await this.reconcile(),
         tradesByStrategy,
       };

@@ -1,0 +1,168 @@
+// Shared BDD steps of "Complete trading flow works end-to-end with risk monitoring", run in both modes
+// (test/e2e-embedded/trading-flow.test.ts, test/localstack/trading-flow.test.ts). One real session: simulators on
+// loopback (ephemeral ports), the quoter, the four functions through the routing table, the control API.
+import { join } from "node:path";
+import { expect } from "vitest";
+import { clientOrderIdFor } from "../../lib/domain/orders";
+import type { BusEvent } from "../../lib/ports/EventBus";
+import { LocalSession, type SessionResult } from "../../lib/session/LocalSession";
+import type { SessionMode } from "../../lib/session/options";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `probe` until it returns a truthy value or the bound passes; returns the value (or throws naming what). */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await probe();
+    if (last) return last;
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(everyMs);
+  }
+}
+
+export interface TradingFlowWorld {
+  session: LocalSession;
+  signals: string[];
+  logs: string[];
+  result?: SessionResult;
+}
+
+/** Given a session with the DIVERGENCE scenario and market making + arbitrage on. */
+export async function givenADivergenceSession(mode: SessionMode, outName: string): Promise<TradingFlowWorld> {
+  const logs: string[] = [];
+  const session = await LocalSession.start({
+    mode,
+    scenario: "DIVERGENCE",
+    seed: 7,
+    strategies: ["market-making", "arbitrage"],
+    ephemeralPorts: true,
+    outDir: join(process.cwd(), "test-output", outName),
+    log: (l) => logs.push(l),
+  });
+  const signals: string[] = [];
+  session.bus.onPublished((e: BusEvent) => {
+    if (e.detailType === "SignalGenerated") signals.push((e.detail.data as { signalId: string }).signalId);
+  });
+  return { session, signals, logs };
+}
+
+/** Then the quoter's resting (post-only, maker) quotes get filled: fills booked in state. */
+export async function thenRestingQuotesGetFilled(w: TradingFlowWorld, timeoutMs: number): Promise<void> {
+  const fills = await eventually(
+    "a maker fill of the market-making strategy in state",
+    async () => {
+      const maker = (await w.session.store.listFillsByStrategy("mm-1")).filter((f) => f.liquidity === "MAKER");
+      return maker.length > 0 ? maker : undefined;
+    },
+    timeoutMs,
+    250,
+  );
+  expect(fills.length).toBeGreaterThan(0);
+  const order = await w.session.store.getOrder(fills[0]!.clientOrderId);
+  expect(order?.order.postOnly).toBe(true);
+}
+
+/** Then the arbitrage signal fires when spreads widen, and both legs fill. */
+export async function thenArbitrageFiresAndBothLegsFill(w: TradingFlowWorld, timeoutMs: number): Promise<void> {
+  const both = await eventually(
+    "a SignalGenerated whose two legs both have fills in state",
+    async () => {
+      if (w.signals.length === 0) return undefined;
+      const fills = await w.session.store.listFillsByStrategy("arb-1");
+      const filled = new Set(fills.map((f) => f.clientOrderId));
+      return w.signals.find((s) => filled.has(clientOrderIdFor(s, 0)) && filled.has(clientOrderIdFor(s, 1)));
+    },
+    timeoutMs,
+    250,
+  );
+  expect(both).toBeTruthy();
+  const sig = await w.session.store.getSignal(both!);
+  expect(sig?.status).toBe("approved");
+}
+
+/** And the session keeps trading until it is `ms` old (curves with many samples, several signals). */
+export async function andTheSessionTradesUntil(w: TradingFlowWorld, ms: number): Promise<void> {
+  const left = w.session.startedAt + ms - Date.now();
+  if (left > 0) await sleep(left);
+}
+
+/** Then a runaway chaos strategy started through the control API drives the engine to HALTED within 1 s and
+ *  every open order is cancelled. */
+export async function thenRunawayChaosHaltsWithinOneSecond(
+  w: TradingFlowWorld,
+): Promise<{ haltMs: number; cancelMs: number }> {
+  const engine = w.session.peers.engine;
+  const before = await engine.getRiskStatus("");
+  expect(before.tradingState).toBe(1); // ACTIVE
+  const t0 = Date.now();
+  await engine.startStrategy({
+    strategyId: "chaos-1",
+    strategyType: "chaos-runaway",
+    symbols: ["BTC-USD"],
+    venues: ["venue-a"],
+  });
+  await eventually(
+    "engine trading state HALTED",
+    async () => (await engine.getRiskStatus("")).tradingState === 3,
+    1_000,
+    10,
+  );
+  const haltMs = Date.now() - t0;
+  expect(haltMs).toBeLessThanOrEqual(1_000);
+  // Every open order of ours at the exchange is cancelled.
+  const ex = w.session.peers.exchange;
+  await eventually(
+    "no open order of the engine at the exchange",
+    async () => (await ex.listOpenOrders({ accountId: "default" })).length === 0,
+    2_000,
+    20,
+  );
+  const cancelMs = Date.now() - t0;
+  expect(w.session.quoter.openOrders()).toHaveLength(0);
+  return { haltMs, cancelMs };
+}
+
+/** When the session stops: report written, state settled. */
+export async function whenTheSessionStops(w: TradingFlowWorld): Promise<SessionResult> {
+  w.result = await w.session.stop("test end");
+  return w.result;
+}
+
+/** Then the risk monitor received every position change, and no order reached the exchange unchecked. */
+export function thenRiskMonitorSawEverythingAndNothingUnchecked(r: SessionResult): void {
+  expect(r.counts.positionChanged).toBeGreaterThan(0);
+  expect(r.counts.riskPositionReports).toBe(r.counts.positionChanged);
+  expect(r.counts.ordersAtExchange).toBeGreaterThan(0);
+  expect(r.counts.ordersWithoutRiskCheck).toBe(0);
+}
+
+/** Then positions in state equal the exchange simulator's account positions: reconciliation diff zero. */
+export function thenReconciliationDiffIsZero(r: SessionResult): void {
+  expect(r.reconciliation.length).toBeGreaterThan(0);
+  for (const x of r.reconciliation) expect({ symbol: x.symbol, diff: x.diff }).toEqual({ symbol: x.symbol, diff: "0" });
+  // Something actually traded, so the zero is not vacuous.
+  expect(r.reconciliation.some((x) => x.exchange !== "0")).toBe(true);
+  expect(r.counts.fillsInState).toBe(r.counts.ourExecutionsAtExchange);
+  // Only executions that raced the shutdown may need the replay from the exchange log; none from live trading.
+  expect(r.counts.executionsReplayedBeforeStop).toBe(0);
+  expect(r.counts.deadLetters).toBe(0);
+}
+
+/** Then the report has trades of both strategies, the curves and every metric. */
+export function thenTheReportCoversBothStrategies(r: SessionResult): void {
+  const byStrategy = new Set(r.report.trades.map((t) => t.strategyId));
+  expect(byStrategy.has("mm-1")).toBe(true);
+  expect(byStrategy.has("arb-1")).toBe(true);
+  expect(r.report.equityCurve.length).toBeGreaterThan(5);
+  expect(r.report.positionCurve?.length ?? 0).toBeGreaterThan(5);
+  expect(r.report.metrics.tradeCount).toBe(r.report.trades.length);
+  expect(r.report.risk?.finalState).toBe("HALTED");
+}
