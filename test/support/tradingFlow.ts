@@ -16,12 +16,11 @@ export async function eventually<T>(
   probe: () => Promise<T> | T,
   timeoutMs: number,
   everyMs = 100,
-): Promise<T> {
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
   for (;;) {
-    last = await probe();
-    if (last) return last;
+    const last = await probe();
+    if (last) return last as NonNullable<T>;
     if (Date.now() > deadline)
       throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what} (last: ${JSON.stringify(last)})`);
     await sleep(everyMs);
