@@ -1,0 +1,199 @@
+// Function bundle figures, built here exactly as the CDK stack bundles them (esbuild: ESM, minified, source
+// map, node22 target, AWS SDK bundled (bundleAwsSDK), createRequire banner):
+//   bundle.<function>.bytes    size of the minified bundle (index.mjs, source map excluded)
+//   bundle.<function>.init_ms  median over RUNS fresh `node` processes of the time to import the bundle,
+//                              measured inside the child with process.hrtime around the dynamic import
+//   bundle.empty.init_ms       baseline: an empty handler bundled and measured the same way, same run
+//   bundle.empty.bytes
+//   bundle.<function>.sdk_external.init_ms / .bytes  the same with @aws-sdk/* left to the runtime's copy
+//                              (the NodejsFunction default), to show what bundling the SDK buys
+//   functions.fill_handling.ddb_requests_per_fill  DynamoDB requests per ExecutionReported handled by the
+//                              fill-handling function end to end (LocalStack, SDK request-counting middleware)
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build } from "esbuild";
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const FUNCTIONS = ["signal", "order-placement", "fill-handling", "reporting"] as const;
+const RUNS = 7;
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round = (x: number, dp = 2) => Number(x.toFixed(dp));
+
+async function bundle(entry: string, outdir: string, sdkExternal = false): Promise<string> {
+  mkdirSync(outdir, { recursive: true });
+  const outfile = path.join(outdir, "index.mjs");
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    minify: true,
+    sourcemap: true,
+    mainFields: ["module", "main"],
+    external: sdkExternal ? ["@aws-sdk/*"] : [],
+    banner: {
+      js: "import { createRequire as __tseCreateRequire } from 'node:module'; const require = __tseCreateRequire(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
+  return outfile;
+}
+
+/** One fresh process: ms spent in `await import(bundle)`, timed inside the child. */
+function importMs(file: string): number {
+  const script = `const t0 = process.hrtime.bigint(); await import(${JSON.stringify(pathToFileURL(file).href)}); const t1 = process.hrtime.bigint(); process.stdout.write(String(Number(t1 - t0) / 1e6));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+    cwd: REPO,
+    encoding: "utf8",
+    env: { ...process.env, POWERTOOLS_METRICS_DISABLED: "true", AWS_REGION: process.env.AWS_REGION ?? "us-east-1" },
+    timeout: 60_000,
+  });
+  const ms = Number(out.trim());
+  if (!Number.isFinite(ms)) throw new Error(`child printed ${JSON.stringify(out)} for ${file}`);
+  return ms;
+}
+
+async function requestsPerFill(progress: (m: string) => void): Promise<Record<string, number>> {
+  const { ensureLocalAws } = await import("../lib/local-aws/ensureLocalAws");
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { createTable, deleteTable } = await import("../lib/adapters/aws/createTable");
+  const { DynamoDbStateStore } = await import("../lib/adapters/aws/DynamoDbStateStore");
+  const { attachRequestCounter } = await import("../lib/adapters/aws/requestCounter");
+  const { InProcessEventBus } = await import("../lib/adapters/embedded/InProcessEventBus");
+  const { InstrumentRegistry } = await import("../lib/domain/instruments");
+  const { createOrder } = await import("../lib/domain/orders");
+  const { dec } = await import("../lib/domain/decimal");
+  const { buildBusEvent, toEventBridgeEvent } = await import("../lib/events");
+  const { StaticSettingsSource } = await import("../lib/app/settings");
+  const { localContext } = await import("../lib/app/handlers");
+  const { createHandler } = await import("../functions/fill-handling/handler");
+  const { RiskMonitorSimulator } = await import("../sim/risk/RiskMonitorSimulator");
+  const { createPeerClients, Discovery } = await import("../lib/grpc");
+
+  const local = await ensureLocalAws({ log: progress });
+  const client = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const risk = new RiskMonitorSimulator({ quiet: true });
+  await risk.start(0);
+  const peers = createPeerClients({ discovery: new Discovery({ explicit: { "risk-monitor": risk.address } }) });
+  const table = `bench-fn-${process.pid}-${Date.now().toString(36)}`;
+  await createTable(client, table);
+  try {
+    const store = new DynamoDbStateStore({ client, tableName: table });
+    const bus = new InProcessEventBus();
+    const handler = createHandler({
+      store,
+      bus,
+      settings: new StaticSettingsSource(),
+      exchange: peers.exchange,
+      riskMonitor: peers.risk,
+      instruments: new InstrumentRegistry(),
+      clock: Date.now,
+    });
+    const T0 = Date.UTC(2026, 0, 1);
+    const FILLS = 40;
+    const order = createOrder(
+      {
+        strategyId: "bench-fn",
+        venue: "venue-a",
+        symbol: "BTC-USD",
+        side: "BUY",
+        type: "LIMIT",
+        timeInForce: "GTC",
+        postOnly: false,
+        quantity: dec(FILLS).times("0.01"),
+        limitPrice: dec("64000"),
+      },
+      { clientOrderId: "bench-fn-order" },
+      T0,
+    );
+    await store.createPendingOrder(order);
+    const sub = await store.updateOrderStatus("bench-fn-order", 1, { status: "submitted", at: T0 });
+    await store.updateOrderStatus("bench-fn-order", sub.version, { status: "accepted", at: T0 });
+    const event = (i: number) =>
+      toEventBridgeEvent(
+        buildBusEvent(
+          "tse.exchange",
+          "ExecutionReported",
+          {
+            executionId: `bench-fn-${i}`,
+            sequence: i + 1,
+            clientOrderId: "bench-fn-order",
+            exchangeOrderId: "ex-bench",
+            strategyId: "bench-fn",
+            venue: "venue-a",
+            symbol: "BTC-USD",
+            side: "BUY",
+            quantity: "0.01",
+            price: "64000",
+            fee: "0.32",
+            feeAsset: "USD",
+            liquidity: "TAKER",
+            ts: new Date(T0 + i).toISOString(),
+          },
+          { now: T0 + i },
+        ),
+      );
+    const counter = attachRequestCounter(client);
+    for (let i = 0; i < FILLS; i++) await handler(event(i), localContext("fill-handling"));
+    const perFill = counter.total() / FILLS;
+    counter.reset();
+    for (let i = 0; i < FILLS; i++) await handler(event(i), localContext("fill-handling"));
+    const perDuplicate = counter.total() / FILLS;
+    counter.detach();
+    progress(`fill-handling: ${perFill} DynamoDB requests per fill, ${perDuplicate} per duplicate`);
+    return {
+      "functions.fill_handling.ddb_requests_per_fill": perFill,
+      "functions.fill_handling.ddb_requests_per_duplicate": perDuplicate,
+    };
+  } finally {
+    await deleteTable(client, table).catch(() => {});
+    await peers.close();
+    await risk.stop();
+    await local.stop();
+  }
+}
+
+export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
+  mkdirSync(path.join(REPO, ".cache"), { recursive: true });
+  // Inside the repo so that, in the sdk_external variant, @aws-sdk/* resolve from node_modules as on Lambda.
+  const work = mkdtempSync(path.join(REPO, ".cache", "bench-functions-"));
+  const figures: Record<string, number> = {};
+  try {
+    const emptyEntry = path.join(work, "empty-handler.ts");
+    writeFileSync(emptyEntry, "export const handler = async (_event: unknown) => ({});\n");
+    const bundles: [string, string][] = [["empty", await bundle(emptyEntry, path.join(work, "empty"))]];
+    for (const fn of FUNCTIONS) {
+      progress(`bundling ${fn}`);
+      bundles.push([fn, await bundle(path.join(REPO, "functions", fn, "handler.ts"), path.join(work, fn))]);
+    }
+    for (const fn of FUNCTIONS) {
+      const file = await bundle(path.join(REPO, "functions", fn, "handler.ts"), path.join(work, `${fn}-ext`), true);
+      bundles.push([`${fn}.sdk_external`, file]);
+    }
+    for (const [name, file] of bundles) figures[`bundle.${name}.bytes`] = statSync(file).size;
+    // Interleave the functions per round so machine-load drift hits all of them alike.
+    const samples = new Map<string, number[]>(bundles.map(([n]) => [n, []]));
+    for (let r = 0; r < RUNS; r++) {
+      progress(`import round ${r + 1}/${RUNS}`);
+      for (const [name, file] of bundles) samples.get(name)!.push(importMs(file));
+    }
+    for (const [name, xs] of samples) figures[`bundle.${name}.init_ms`] = round(median(xs));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  Object.assign(figures, await requestsPerFill(progress));
+  return figures;
+}
