@@ -3,6 +3,7 @@
 import { App, Validations } from "aws-cdk-lib";
 import cdkNag from "cdk-nag";
 import { envConfig } from "./config";
+import { QuoterServiceConstruct, quoterPropsFromContext } from "./QuoterServiceConstruct";
 import { TradingEngineStack } from "./TradingEngineStack";
 
 const { AwsSolutionsChecks } = cdkNag;
@@ -10,7 +11,7 @@ const { AwsSolutionsChecks } = cdkNag;
 const app = new App();
 const config = envConfig(app.node.tryGetContext("env") ?? "dev");
 
-new TradingEngineStack(app, `TradingEngine-${config.envName}`, {
+const stack = new TradingEngineStack(app, `TradingEngine-${config.envName}`, {
   config,
   description: `Trading System Engine (${config.envName}): state table, event bus, routed functions`,
   // Environment-agnostic unless the caller's account/region are known (deploy time).
@@ -18,6 +19,16 @@ new TradingEngineStack(app, `TradingEngine-${config.envName}`, {
     process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION
       ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
       : undefined,
+});
+
+// The always-on quoter (ECS Fargate, one task per shard; shards from context `quoterShards`).
+new QuoterServiceConstruct(stack, "Quoter", {
+  envName: config.envName,
+  table: stack.table,
+  bus: stack.bus,
+  logRetentionDays: config.logRetentionDays,
+  removalPolicy: config.removalPolicy,
+  ...quoterPropsFromContext(app.node),
 });
 
 // cdk-nag v3 runs as a CDK policy-validation plugin: any unacknowledged finding interrupts synthesis,

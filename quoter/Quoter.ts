@@ -85,6 +85,8 @@ export interface QuoterOptions {
   timerIntervalMs?: number;
   /** First execution sequence to read. Default 1 (the exchange's whole log, filtered to this process's orders). */
   executionsFromSequence?: number;
+  /** Accept chaos-* strategies (StartStrategy via the control API) to exercise the risk layer. Default false. */
+  allowChaosStrategies?: boolean;
   /** Quoter-level cap on open orders (all strategies). Default 200. */
   maxOpenOrders?: number;
   /** Stream reconnect backoff. Defaults 100 → 2000 ms. */
@@ -473,7 +475,9 @@ export class Quoter {
     if (existing && existing.state !== "STOPPED" && existing.state !== "ERROR")
       throw new InvalidFieldError("strategy_id", spec.id, `already ${existing.state}`);
     const type = spec.type.replaceAll("_", "-");
-    if (type !== "market-making" && type !== "avellaneda-stoikov")
+    // Chaos strategies (risk-layer tests) only when the embedding opted in (the local session does; prod never).
+    const chaosOk = this.opts.allowChaosStrategies === true && type.startsWith("chaos-");
+    if (type !== "market-making" && type !== "avellaneda-stoikov" && !chaosOk)
       throw new InvalidFieldError("strategy_type", spec.type, "the quoter runs market-making or avellaneda-stoikov");
     const symbols = spec.symbols && spec.symbols.length > 0 ? spec.symbols : this.opts.symbols;
     const venues = spec.venues && spec.venues.length > 0 ? spec.venues : this.opts.venues;

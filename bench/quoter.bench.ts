@@ -1,0 +1,257 @@
+// Wire-to-wire latency of the quoter, measured at the simulators on one clock (process.hrtime in this process):
+// from the moment a market-data tick is written to the moment the order it causes arrives at the exchange
+// simulator. The echo floor is measured in the same run: a minimal grpc-js client process that answers each tick
+// with a fixed order. Both run as separate Node processes (node --import tsx), subscribed to their own feed server.
+//
+// The feed is a bench MarketDataService server (same proto, StreamQuotes only) so the write instant is known; the
+// exchange is the real ExchangeSimulator (empty book), its engine's placeOrder wrapped to timestamp arrivals.
+// Ticks alternate the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
+// quoter cancel and replace both quotes; the first PlaceOrder after a tick is that tick's latency.
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
+import * as hdr from "hdr-histogram-js";
+import { type L1Quote, MarketDataServiceService, type StreamQuotesRequest } from "../gen/proto/marketdata/market_data";
+import type { PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
+import { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+// 4 rounds × 5 000 quoter ticks = 20 000 at a steady 200 ticks/s; the echo floor gets a quarter as many per round
+// (same rate, interleaved rounds) to keep the whole bench under ~3 minutes.
+const TICKS_PER_ROUND = Number(process.env.QUOTER_BENCH_TICKS ?? 5_000);
+const ECHO_TICKS_PER_ROUND = Number(process.env.QUOTER_BENCH_ECHO_TICKS ?? Math.ceil(TICKS_PER_ROUND / 4));
+const ROUNDS = Number(process.env.QUOTER_BENCH_ROUNDS ?? 4);
+const WARMUP = Number(process.env.QUOTER_BENCH_WARMUP ?? 1_000);
+const TICK_INTERVAL_MS = Number(process.env.QUOTER_BENCH_INTERVAL_MS ?? 5);
+
+class Feed {
+  private readonly calls = new Set<ServerWritableStream<StreamQuotesRequest, L1Quote>>();
+  private server: Server | undefined;
+  port = 0;
+  async start(): Promise<void> {
+    const server = new Server();
+    server.addService(MarketDataServiceService, {
+      streamQuotes: (call: ServerWritableStream<StreamQuotesRequest, L1Quote>) => {
+        this.calls.add(call);
+        call.on("cancelled", () => this.calls.delete(call));
+      },
+    });
+    this.port = await new Promise<number>((res, rej) =>
+      server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+    );
+    this.server = server;
+  }
+  get subscribers(): number {
+    return this.calls.size;
+  }
+  write(q: L1Quote): void {
+    for (const c of this.calls) c.write(q);
+  }
+  stop(): void {
+    for (const c of this.calls) c.end();
+    this.server?.forceShutdown();
+  }
+}
+
+function spawnChild(script: string, env: Record<string, string>, readyEvent: string): Promise<ChildProcess> {
+  // A larger young generation: fewer scavenges landing inside a decision (same flag as the Dockerfile).
+  const child = spawn(process.execPath, ["--max-semi-space-size=64", "--import", "tsx", script], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stderr?.on("data", (d) => (err += String(d)));
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${script} did not start: ${err}`)), 30_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (line.includes(readyEvent)) {
+        clearTimeout(t);
+        resolve(child);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`${script} exited ${code}: ${err}`)));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
+  const exchange = new ExchangeSimulator({ quiet: true, liquidity: false });
+  const exPort = await exchange.start(0);
+  const feeds = { quoter: new Feed(), echo: new Feed() };
+  await feeds.quoter.start();
+  await feeds.echo.start();
+
+  // Arrival probe at the exchange simulator: the first PlaceOrder from the measured account after a tick.
+  let pendingAt = -1n;
+  let pendingAccount = "";
+  let current: hdr.Histogram | undefined;
+  let answered = 0;
+  const engine = exchange.engine;
+  const place = engine.placeOrder.bind(engine);
+  engine.placeOrder = ((req: PlaceOrderRequest, opts?: { chaosReject?: boolean }) => {
+    const t = process.hrtime.bigint();
+    if (pendingAt >= 0n && req.accountId === pendingAccount) {
+      current?.recordValue(Number(t - pendingAt));
+      pendingAt = -1n;
+      answered++;
+    }
+    return place(req, opts);
+  }) as typeof engine.placeOrder;
+
+  const children: ChildProcess[] = [];
+  try {
+    progress("starting the quoter and the echo client processes");
+    const quoterHttp = 18_000 + Math.floor(Math.random() * 20_000);
+    children.push(
+      await spawnChild(
+        "quoter/main.ts",
+        {
+          TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${exPort}`,
+          TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${feeds.quoter.port}`,
+          TSE_QUOTER_SYMBOLS: "BTC-USD",
+          TSE_QUOTER_VENUES: "venue-a",
+          TSE_QUOTER_ACCOUNT: "bench-quoter",
+          TSE_QUOTER_GRPC_PORT: "0",
+          TSE_QUOTER_HTTP_PORT: String(quoterHttp),
+          TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({ levels: 1, spreadBps: 10, refreshToleranceBps: 2 }),
+          TSE_QUOTER_RISK_LIMITS: JSON.stringify({
+            maxOrdersPerSecond: 100_000,
+            circuitBreakers: { rateLimitBreachesToHalt: 1_000 },
+          }),
+          TSE_QUOTER_RECONCILE_MS: "0",
+          TSE_EVENT_BUS_NAME: "",
+          TSE_TABLE_NAME: "",
+          TSE_LOG_LEVEL: "ERROR",
+        },
+        "quoter-listening",
+      ),
+    );
+    children.push(
+      await spawnChild(
+        "bench/support/echoQuoter.ts",
+        {
+          TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${exPort}`,
+          TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${feeds.echo.port}`,
+          TSE_QUOTER_ACCOUNT: "bench-echo",
+        },
+        "echo-listening",
+      ),
+    );
+    for (let i = 0; i < 200 && (feeds.quoter.subscribers === 0 || feeds.echo.subscribers === 0); i++) await sleep(25);
+
+    let seq = 0;
+    const drive = async (feed: Feed, account: string, ticks: number, h: hdr.Histogram | undefined) => {
+      current = h;
+      pendingAccount = account;
+      answered = 0;
+      let next = performance.now();
+      for (let i = 0; i < ticks; i++) {
+        seq++;
+        const mid = seq % 2 === 0 ? 65_000 : 65_050;
+        const q: L1Quote = {
+          venue: "venue-a",
+          symbol: "BTC-USD",
+          bid: (mid - 3).toFixed(2),
+          ask: (mid + 3).toFixed(2),
+          bidSize: "0.5",
+          askSize: "0.5",
+          sequence: seq,
+          timestamp: Date.now(),
+          lastPrice: mid.toFixed(2),
+        };
+        pendingAt = process.hrtime.bigint();
+        feed.write(q);
+        // Steady rate: one tick every TICK_INTERVAL_MS.
+        next += TICK_INTERVAL_MS;
+        const wait = next - performance.now();
+        await sleep(wait > 0 ? wait : 0);
+        if (wait < -50) next = performance.now();
+      }
+      await sleep(20);
+      pendingAt = -1n;
+      return answered;
+    };
+    const newHist = () =>
+      hdr.build({
+        lowestDiscernibleValue: 1,
+        highestTrackableValue: 60_000_000_000,
+        numberOfSignificantValueDigits: 3,
+      });
+
+    progress(`warm-up ${WARMUP} ticks each`);
+    await drive(feeds.quoter, "bench-quoter", WARMUP, undefined);
+    await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
+
+    const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const q = newHist();
+      const e = newHist();
+      const qAnswered = await drive(feeds.quoter, "bench-quoter", TICKS_PER_ROUND, q);
+      const eAnswered = await drive(feeds.echo, "bench-echo", ECHO_TICKS_PER_ROUND, e);
+      rounds.push({ q, e, qAnswered, eAnswered });
+      progress(
+        `round ${r + 1}/${ROUNDS}: quoter p50 ${round1(q.getValueAtPercentile(50) / 1000)} µs p99 ${round1(q.getValueAtPercentile(99) / 1000)} µs (${qAnswered}/${TICKS_PER_ROUND} answered); echo p50 ${round1(e.getValueAtPercentile(50) / 1000)} µs p99 ${round1(e.getValueAtPercentile(99) / 1000)} µs (${eAnswered}/${ECHO_TICKS_PER_ROUND})`,
+      );
+    }
+    const pick = (k: "q" | "e", p: number) => median(rounds.map((r) => r[k].getValueAtPercentile(p) / 1000));
+    // The decision path as the quoter measured it (its own HDR histogram, exported on /metrics).
+    const metrics = await (await fetch(`http://127.0.0.1:${quoterHttp}/metrics`)).text();
+    if (process.env.QUOTER_BENCH_DEBUG)
+      progress(
+        metrics
+          .split("\n")
+          .filter((l) => !l.startsWith("#"))
+          .join("\n"),
+      );
+    const decision = Number(
+      /quoter_decision_latency_us\{quantile="0.99"\} ([\d.e+-]+)/.exec(metrics)?.[1] ?? Number.NaN,
+    );
+    const decision50 = Number(
+      /quoter_decision_latency_us\{quantile="0.5"\} ([\d.e+-]+)/.exec(metrics)?.[1] ?? Number.NaN,
+    );
+    const wire50 = pick("q", 50);
+    const wire99 = pick("q", 99);
+    const echo50 = pick("e", 50);
+    const echo99 = pick("e", 99);
+    const answeredQ = rounds.reduce((a, r) => a + r.qAnswered, 0);
+    const answeredE = rounds.reduce((a, r) => a + r.eAnswered, 0);
+    return {
+      "quoter.wire_p50_us": round1(wire50),
+      "quoter.wire_p99_us": round1(wire99),
+      "quoter.wire_p999_us": round1(pick("q", 99.9)),
+      "quoter.echo_p50_us": round1(echo50),
+      "quoter.echo_p99_us": round1(echo99),
+      "quoter.echo_p999_us": round1(pick("e", 99.9)),
+      "quoter.decision_p50_us": round1(decision50),
+      "quoter.decision_p99_us": round1(decision),
+      "quoter.wire_vs_echo_p50": Math.round((wire50 / echo50) * 100) / 100,
+      "quoter.wire_vs_echo_p99": Math.round((wire99 / echo99) * 100) / 100,
+      "quoter.ticks_measured": ROUNDS * TICKS_PER_ROUND,
+      "quoter.echo_ticks_measured": ROUNDS * ECHO_TICKS_PER_ROUND,
+      "quoter.tick_interval_ms": TICK_INTERVAL_MS,
+      "quoter.ticks_answered": answeredQ,
+      "quoter.echo_ticks_answered": answeredE,
+    };
+  } finally {
+    for (const c of children) {
+      if (c.exitCode === null) {
+        const done = new Promise((r) => c.once("exit", r));
+        c.kill("SIGTERM");
+        await Promise.race([done, sleep(10_000)]);
+      }
+    }
+    feeds.quoter.stop();
+    feeds.echo.stop();
+    await exchange.stop();
+  }
+}

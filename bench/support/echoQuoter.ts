@@ -1,0 +1,48 @@
+// The echo floor for bench/quoter.bench.ts: a minimal grpc-js client that answers every market-data tick with a
+// fixed PlaceOrder immediately (no strategy, no risk, no client layer). Run as its own process, like the quoter.
+import { credentials } from "@grpc/grpc-js";
+import { type L1Quote, MarketDataServiceClient, StreamQuotesRequest } from "../../gen/proto/marketdata/market_data";
+import {
+  ExchangeServiceClient,
+  OrderType,
+  PlaceOrderRequest,
+  Side,
+  TimeInForce,
+} from "../../gen/proto/tse/exchange/exchange";
+
+const md = new MarketDataServiceClient(
+  process.env.TSE_MARKET_DATA_ENDPOINT ?? "127.0.0.1:50055",
+  credentials.createInsecure(),
+);
+const ex = new ExchangeServiceClient(
+  process.env.TSE_EXCHANGE_ENDPOINT ?? "127.0.0.1:50054",
+  credentials.createInsecure(),
+);
+const account = process.env.TSE_QUOTER_ACCOUNT ?? "bench-echo";
+let n = 0;
+const stream = md.streamQuotes(
+  StreamQuotesRequest.fromPartial({ symbols: ["BTC-USD"], venues: ["venue-a"], updateIntervalMs: 1 }),
+);
+stream.on("data", (_q: L1Quote) => {
+  const req = PlaceOrderRequest.fromPartial({
+    clientOrderId: `echo-${++n}`,
+    accountId: account,
+    venue: "venue-a",
+    symbol: "BTC-USD",
+    side: Side.BUY,
+    type: OrderType.LIMIT,
+    timeInForce: TimeInForce.IOC,
+    quantity: "0.0001",
+    price: "1000.00",
+    riskChecked: true,
+  });
+  ex.placeOrder(req, () => {});
+});
+stream.on("error", () => {});
+process.stdout.write(`${JSON.stringify({ event: "echo-listening", pid: process.pid })}\n`);
+process.on("SIGTERM", () => {
+  stream.cancel();
+  md.close();
+  ex.close();
+  process.exit(0);
+});

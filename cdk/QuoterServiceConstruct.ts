@@ -1,0 +1,232 @@
+// The always-on quoter on ECS Fargate: one service (one task) per shard of symbols, shards from CDK context.
+// Image: quoter/Dockerfile as a Docker image asset (staged at synth, built only at deploy — synth needs no Docker),
+// or a prebuilt image URI from context `quoterImage`. Each task: its own log group, a container health check on
+// /health, SIGTERM-friendly stop timeout, Cloud Map registration (the engine endpoint for discovery) and a task role
+// that can only PutEvents on the engine bus and Query the positions index of the state table.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import { Platform } from "aws-cdk-lib/aws-ecr-assets";
+import * as ecs from "aws-cdk-lib/aws-ecs";
+import type * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { GSI1 } from "../lib/adapters/aws/tableDefinition";
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const NAG = "AwsSolutions::AwsSolutions";
+export const QUOTER_GRPC_PORT = 50057;
+export const QUOTER_HTTP_PORT = 8087;
+/** CIDR of the VPC this construct creates (a literal, so ingress rules are checkable at synth). */
+export const QUOTER_VPC_CIDR = "10.40.0.0/16";
+
+export interface QuoterShard {
+  /** Symbols this task quotes, e.g. ["BTC-USD"]. */
+  symbols: string[];
+}
+
+export interface QuoterServiceProps {
+  envName: string;
+  table: dynamodb.ITable;
+  bus: events.IEventBus;
+  shards: QuoterShard[];
+  venues?: string[];
+  /** Peer endpoints (host:port) passed as TSE_<SERVICE>_ENDPOINT, e.g. { exchange: "exchange.tse.local:50054" }. */
+  peerEndpoints?: Record<string, string>;
+  /** A prebuilt image (e.g. an ECR URI). Default: quoter/Dockerfile built as an asset at deploy time. */
+  imageUri?: string;
+  logRetentionDays?: number;
+  removalPolicy?: RemovalPolicy;
+  vpc?: ec2.IVpc;
+}
+
+/** Shards and settings from CDK context: `-c quoterShards='[["BTC-USD"],["ETH-USD"]]'` etc. */
+export function quoterPropsFromContext(
+  node: Construct["node"],
+): Pick<QuoterServiceProps, "shards" | "venues" | "peerEndpoints" | "imageUri"> {
+  const parse = (key: string, v: unknown): unknown => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw new Error(`context '${key}' must be JSON; got ${JSON.stringify(v)}`);
+    }
+  };
+  const shardsRaw = parse("quoterShards", node.tryGetContext("quoterShards")) ?? [["BTC-USD"], ["ETH-USD"]];
+  if (
+    !Array.isArray(shardsRaw) ||
+    shardsRaw.length === 0 ||
+    !shardsRaw.every(
+      (s) =>
+        Array.isArray(s) && s.length > 0 && s.every((x) => typeof x === "string" && /^[A-Z0-9]+-[A-Z0-9]+$/.test(x)),
+    )
+  )
+    throw new Error(
+      `context 'quoterShards' must be a non-empty array of non-empty symbol arrays; got ${JSON.stringify(shardsRaw)}`,
+    );
+  const venues = parse("quoterVenues", node.tryGetContext("quoterVenues")) as string[] | undefined;
+  const peers = parse("quoterPeerEndpoints", node.tryGetContext("quoterPeerEndpoints")) as
+    | Record<string, string>
+    | undefined;
+  const imageUri = node.tryGetContext("quoterImage") as string | undefined;
+  return {
+    shards: (shardsRaw as string[][]).map((symbols) => ({ symbols })),
+    ...(venues ? { venues } : {}),
+    ...(peers ? { peerEndpoints: peers } : {}),
+    ...(imageUri ? { imageUri } : {}),
+  };
+}
+
+export class QuoterServiceConstruct extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly vpc: ec2.IVpc;
+  readonly services: ecs.FargateService[] = [];
+  readonly taskRoles: iam.Role[] = [];
+  readonly logGroups: logs.LogGroup[] = [];
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: QuoterServiceProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+    this.vpc =
+      props.vpc ??
+      new ec2.Vpc(this, "Vpc", {
+        ipAddresses: ec2.IpAddresses.cidr(QUOTER_VPC_CIDR),
+        maxAzs: 2,
+        natGateways: 1,
+        subnetConfiguration: [
+          { name: "public", subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+          { name: "quoter", subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
+        ],
+        flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+      });
+    this.cluster = new ecs.Cluster(this, "Cluster", {
+      vpc: this.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      defaultCloudMapNamespace: { name: `tse-${props.envName}.local`, vpc: this.vpc },
+    });
+    this.securityGroup = new ec2.SecurityGroup(this, "TaskSecurityGroup", {
+      vpc: this.vpc,
+      description: "Quoter tasks: control API and health/metrics from inside the VPC; egress to peers and AWS APIs",
+      allowAllOutbound: true,
+    });
+    const inside = ec2.Peer.ipv4(props.vpc ? this.vpc.vpcCidrBlock : QUOTER_VPC_CIDR);
+    this.securityGroup.addIngressRule(inside, ec2.Port.tcp(QUOTER_GRPC_PORT), "engine control API");
+    this.securityGroup.addIngressRule(inside, ec2.Port.tcp(QUOTER_HTTP_PORT), "health and metrics");
+    if (props.vpc)
+      Validations.of(this.securityGroup).acknowledge({
+        id: `${NAG}-EC23`,
+        reason: "Ingress only from the given VPC's own CIDR (a token at synth, so the rule cannot resolve it).",
+      });
+
+    const image = props.imageUri
+      ? ecs.ContainerImage.fromRegistry(props.imageUri)
+      : ecs.ContainerImage.fromAsset(REPO_ROOT, {
+          file: "quoter/Dockerfile",
+          platform: Platform.LINUX_ARM64,
+          // Only the sources the build stage needs; the asset is staged at synth, built at deploy.
+          // Allow-list (Docker ignore semantics): only what quoter/Dockerfile copies.
+          ignoreMode: IgnoreMode.DOCKER,
+          exclude: ["*", "!package.json", "!package-lock.json", "!tsconfig.json", "!gen", "!lib", "!quoter", "**/*.md"],
+        });
+
+    props.shards.forEach((shard, i) => {
+      const name = `shard-${i}`;
+      const taskRole = new iam.Role(this, `TaskRole${i}`, {
+        assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+        description: `Quoter ${name} (${shard.symbols.join(",")}): PutEvents on the engine bus, Query positions`,
+      });
+      taskRole.addToPolicy(
+        new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [props.bus.eventBusArn] }),
+      );
+      taskRole.addToPolicy(
+        new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${props.table.tableArn}/index/${GSI1}`] }),
+      );
+      this.taskRoles.push(taskRole);
+      const logGroup = new logs.LogGroup(this, `Logs${i}`, {
+        logGroupName: `/tse/${props.envName}/quoter/${name}`,
+        retention: props.logRetentionDays ?? logs.RetentionDays.ONE_WEEK,
+        removalPolicy,
+      });
+      this.logGroups.push(logGroup);
+      const task = new ecs.FargateTaskDefinition(this, `Task${i}`, {
+        cpu: 512,
+        memoryLimitMiB: 1024,
+        taskRole,
+        runtimePlatform: {
+          cpuArchitecture: ecs.CpuArchitecture.ARM64,
+          operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        },
+      });
+      const environment: Record<string, string> = {
+        TSE_QUOTER_SYMBOLS: shard.symbols.join(","),
+        TSE_QUOTER_VENUES: (props.venues ?? ["venue-a", "venue-b"]).join(","),
+        TSE_QUOTER_ID: `q${i}`,
+        TSE_QUOTER_HOST: "0.0.0.0",
+        TSE_QUOTER_GRPC_PORT: String(QUOTER_GRPC_PORT),
+        TSE_QUOTER_HTTP_PORT: String(QUOTER_HTTP_PORT),
+        TSE_EVENT_BUS_NAME: props.bus.eventBusName,
+        TSE_TABLE_NAME: props.table.tableName,
+        AWS_REGION: Stack.of(this).region,
+      };
+      for (const [svc, ep] of Object.entries(props.peerEndpoints ?? {}))
+        environment[`TSE_${svc.toUpperCase().replaceAll("-", "_")}_ENDPOINT`] = ep;
+      task.addContainer("quoter", {
+        image,
+        essential: true,
+        environment,
+        logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: "quoter" }),
+        portMappings: [
+          { containerPort: QUOTER_GRPC_PORT, name: "grpc" },
+          { containerPort: QUOTER_HTTP_PORT, name: "http" },
+        ],
+        healthCheck: {
+          command: [
+            "CMD",
+            "node",
+            "-e",
+            `fetch('http://127.0.0.1:${QUOTER_HTTP_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+          ],
+          interval: Duration.seconds(10),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(20),
+        },
+        // The quoter cancels its orders and flushes the bridge within 10 s of SIGTERM.
+        stopTimeout: Duration.seconds(15),
+        readonlyRootFilesystem: true,
+        user: "10001",
+      });
+      const service = new ecs.FargateService(this, `Service${i}`, {
+        cluster: this.cluster,
+        taskDefinition: task,
+        serviceName: `tse-${props.envName}-quoter-${name}`,
+        desiredCount: 1,
+        // Never two quoters of one shard at once: stop the old task (it cancels its orders) before the new one.
+        minHealthyPercent: 0,
+        maxHealthyPercent: 100,
+        securityGroups: [this.securityGroup],
+        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        assignPublicIp: false,
+        circuitBreaker: { rollback: true },
+        cloudMapOptions: { name: `quoter-${name}`, containerPort: QUOTER_GRPC_PORT },
+        enableExecuteCommand: false,
+      });
+      this.services.push(service);
+      Validations.of(task).acknowledge({
+        id: `${NAG}-ECS2`,
+        reason:
+          "Only non-secret configuration (symbols, ports, bus/table names, peer endpoints) is passed as environment.",
+      });
+      if (task.executionRole)
+        Validations.of(task.executionRole).acknowledge({
+          id: `${NAG}-IAM5[Resource::*]`,
+          reason:
+            "ecr:GetAuthorizationToken (image pull) supports no resource-level scoping; CDK grants it to the execution role.",
+        });
+    });
+  }
+}
