@@ -10,6 +10,7 @@ import type { EngineDependencies } from "../../lib/app/dependencies";
 import { createFunctionHandlers, localContext, registerFunctions } from "../../lib/app/handlers";
 import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
 import { InstrumentRegistry } from "../../lib/domain/instruments";
+import { clientOrderIdFor } from "../../lib/domain/orders";
 import { buildBusEvent, EventValidationError, toEventBridgeEvent } from "../../lib/events";
 import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
 
@@ -101,6 +102,29 @@ describe("functions on the in-process adapters", () => {
     const report = await until(() => store.getLatestReport(STRATEGY), "a report");
     expect(report.metrics).toMatchObject({ realizedPnl: "8", fees: "3.204", totalPnl: "4.796", tradeCount: 2 });
     expect(types).toContain("ReportGenerated");
+  });
+
+  it("leg risk: the sell leg finds no bid at its limit and expires, so the filled buy is hedged at market", async () => {
+    const { store, bus, rig } = await setup();
+    // The exchange's venue-b book is lower than the snapshot said: the IOC sell at 64160 cannot fill.
+    rig.setBooks([{ venue: "venue-b", symbol: "BTC-USD", bid: "64050", ask: "64060", bidSize: "1", askSize: "1" }]);
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const pos = await until(async () => {
+      const p = await store.getPosition(STRATEGY, "BTC-USD");
+      return p && p.fillCount === 2 ? p : undefined;
+    }, "the buy fill and the hedge fill");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(pos.quantity.toFixed()).toBe("0");
+    // Bought 0.05 at 64000 on venue-a, hedged by selling 0.05 at market on venue-b (best bid 64050).
+    expect(pos.realizedPnl.toFixed()).toBe("2.5");
+    const [signal] = await store.listSignalsByStrategy(STRATEGY);
+    const orders = await store.listOrdersByStrategy(STRATEGY);
+    const byCoid = new Map(orders.map((o) => [o.order.clientOrderId, o.order]));
+    expect(byCoid.get(clientOrderIdFor(signal!.signalId, 0))?.status).toBe("filled");
+    expect(byCoid.get(clientOrderIdFor(signal!.signalId, 1))?.status).toBe("expired");
+    const hedge = byCoid.get(clientOrderIdFor(signal!.signalId, 2));
+    expect(hedge).toMatchObject({ side: "SELL", type: "MARKET", venue: "venue-b", status: "filled" });
+    expect(rig.distinctOrders()).toBe(3);
   });
 
   it("risk monitor down: no order reaches the exchange and the signal is recorded as denied with the reason", async () => {
