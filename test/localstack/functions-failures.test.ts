@@ -34,6 +34,9 @@ describe("functions on LocalStack: failures", () => {
     const signal = await until(async () => (await rig.store.listSignalsByStrategy(STRATEGY))[0], "the signal decision");
     await settled(rig, TRADING);
     expect(signal.status).toBe("denied");
+    // Denial is an answer, not a failure: no invocation failed or was retried.
+    expect(rig.observed["order-placement"]?.errors).toEqual([]);
+    expect(rig.observed["order-placement"]?.results).toHaveLength(1);
     expect(signal.rule).toBe("risk-monitor-unavailable");
     expect(signal.reason).toMatch(/^risk monitor unavailable \(fail-closed\)/);
     expect(rig.sims.exchange.engine.getCounters().ordersReceived).toBe(0);
