@@ -5,8 +5,8 @@
 //
 // The feed is a bench MarketDataService server (same proto, StreamQuotes only) so the write instant is known; the
 // exchange is the real ExchangeSimulator (empty book), its engine's placeOrder wrapped to timestamp arrivals.
-// Ticks alternate the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
-// quoter cancel and replace both quotes; the first PlaceOrder after a tick is that tick's latency.
+// Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
+// quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -25,6 +25,17 @@ const ECHO_TICKS_PER_ROUND = Number(process.env.QUOTER_BENCH_ECHO_TICKS ?? Math.
 const ROUNDS = Number(process.env.QUOTER_BENCH_ROUNDS ?? 4);
 const WARMUP = Number(process.env.QUOTER_BENCH_WARMUP ?? 1_000);
 const TICK_INTERVAL_MS = Number(process.env.QUOTER_BENCH_INTERVAL_MS ?? 5);
+// Mid levels: BASE_MID + LEVEL_STEP × level, level on a triangle wave 0..7..0; a 50 USD step (≈ 7.7 bps) is beyond the
+// 2 bps refresh tolerance but inside the 10 bps quoted spread, so a replacement never crosses the old opposite quote.
+const BASE_MID = 65_000;
+const LEVEL_STEP = 50;
+const LEVELS = 8;
+// Quoted half-spread at 10 bps around ~65 000, in USD (only used to map a quote price back to its mid level).
+const HALF_SPREAD = 32.5;
+const levelOf = (seq: number) => {
+  const k = seq % (2 * (LEVELS - 1));
+  return k < LEVELS ? k : 2 * (LEVELS - 1) - k;
+};
 
 class Feed {
   private readonly calls = new Set<ServerWritableStream<StreamQuotesRequest, L1Quote>>();
@@ -91,19 +102,35 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   await feeds.quoter.start();
   await feeds.echo.start();
 
-  // Arrival probe at the exchange simulator: the first PlaceOrder from the measured account after a tick.
-  let pendingAt = -1n;
-  let pendingAccount = "";
+  // Arrival probe at the exchange simulator. Each response is attributed to the tick that caused it, even when it
+  // arrives after later ticks were written: the echo puts the tick's sequence in its client order id; the quoter's
+  // price tells the mid level it quoted around (levels follow a triangle wave, one level per tick).
+  const writeAt = new Map<number, bigint>(); // tick sequence → write instant
+  const pendingByLevel = new Map<number, number>(); // quoter: mid level → latest unanswered tick
+  let measuredAccount = "";
   let current: hdr.Histogram | undefined;
   let answered = 0;
   const engine = exchange.engine;
   const place = engine.placeOrder.bind(engine);
   engine.placeOrder = ((req: PlaceOrderRequest, opts?: { chaosReject?: boolean }) => {
     const t = process.hrtime.bigint();
-    if (pendingAt >= 0n && req.accountId === pendingAccount) {
-      current?.recordValue(Number(t - pendingAt));
-      pendingAt = -1n;
-      answered++;
+    if (req.accountId === measuredAccount) {
+      let seqOf: number | undefined;
+      if (req.clientOrderId.startsWith("echo-")) {
+        seqOf = Number(req.clientOrderId.slice(5));
+        if (!writeAt.has(seqOf)) seqOf = undefined;
+      } else {
+        const px = Number(req.price);
+        const level = Math.round((px + (req.side === 1 ? HALF_SPREAD : -HALF_SPREAD) - BASE_MID) / LEVEL_STEP);
+        seqOf = pendingByLevel.get(level);
+        if (seqOf !== undefined) pendingByLevel.delete(level);
+      }
+      const w = seqOf === undefined ? undefined : writeAt.get(seqOf);
+      if (seqOf !== undefined && w !== undefined) {
+        writeAt.delete(seqOf); // first order per tick only
+        current?.recordValue(Number(t - w));
+        answered++;
+      }
     }
     return place(req, opts);
   }) as typeof engine.placeOrder;
@@ -152,12 +179,15 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     let seq = 0;
     const drive = async (feed: Feed, account: string, ticks: number, h: hdr.Histogram | undefined) => {
       current = h;
-      pendingAccount = account;
+      measuredAccount = account;
       answered = 0;
+      writeAt.clear();
+      pendingByLevel.clear();
       let next = performance.now();
       for (let i = 0; i < ticks; i++) {
         seq++;
-        const mid = seq % 2 === 0 ? 65_000 : 65_050;
+        const level = levelOf(seq);
+        const mid = BASE_MID + LEVEL_STEP * level;
         const q: L1Quote = {
           venue: "venue-a",
           symbol: "BTC-USD",
@@ -169,7 +199,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           timestamp: Date.now(),
           lastPrice: mid.toFixed(2),
         };
-        pendingAt = process.hrtime.bigint();
+        if (account === "bench-quoter") pendingByLevel.set(level, seq);
+        writeAt.set(seq, process.hrtime.bigint());
         feed.write(q);
         // Steady rate: one tick every TICK_INTERVAL_MS.
         next += TICK_INTERVAL_MS;
@@ -177,8 +208,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         await sleep(wait > 0 ? wait : 0);
         if (wait < -50) next = performance.now();
       }
-      await sleep(20);
-      pendingAt = -1n;
+      await sleep(200); // late answers still count for their own tick
+      measuredAccount = "";
       return answered;
     };
     const newHist = () =>

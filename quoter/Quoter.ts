@@ -262,6 +262,7 @@ export class Quoter {
   private readonly now: () => number;
   private readonly instruments = new Map<string, Instrument>();
   private readonly venues = new Map<string, Venue>();
+  private readonly takerFees = new Map<string, number>();
   private readonly runtimes = new Map<string, Runtime>();
   private running: Runtime[] = [];
   private readonly orders = new Map<string, LiveOrder>();
@@ -311,6 +312,7 @@ export class Quoter {
     for (const i of opts.instruments ?? DEFAULT_INSTRUMENTS) this.instruments.set(i.symbol, i);
     for (const v of opts.venueInfo ?? DEFAULT_VENUES) this.venues.set(v.id, v);
     this.venueList = [...this.venues.values()];
+    for (const v of this.venueList) this.takerFees.set(v.id, v.takerFee.toNumber());
     for (const s of opts.symbols)
       if (!this.instruments.has(s)) throw new InvalidFieldError("symbols", s, "unknown instrument");
     for (const v of opts.venues) if (!this.venues.has(v)) throw new InvalidFieldError("venues", v, "unknown venue");
@@ -648,16 +650,7 @@ export class Quoter {
       byVenue = new Map();
       this.quotesByVenue.set(q.venue, byVenue);
     }
-    const dq: FastL1Quote = {
-      ts: q.timestamp,
-      venue: q.venue,
-      symbol: q.symbol,
-      bid: new Decimal(q.bid),
-      ask: new Decimal(q.ask),
-      bidSize: q.bidSize ? new Decimal(q.bidSize) : ZERO,
-      askSize: q.askSize ? new Decimal(q.askSize) : ZERO,
-      n: { bid, ask, bidSize: +q.bidSize || 0, askSize: +q.askSize || 0 },
-    };
+    const dq = new WireL1Quote(q, bid, ask);
     byVenue.set(q.symbol, dq);
     if (this.quoting) {
       const now = this.now();
@@ -700,12 +693,12 @@ export class Quoter {
     ro.symbol = intent.symbol;
     ro.side = intent.side;
     ro.type = intent.type;
-    ro.quantity = intent.quantity.toNumber();
-    ro.limitPrice = intent.limitPrice === undefined ? undefined : intent.limitPrice.toNumber();
+    ro.quantity = decNum(intent.quantity);
+    ro.limitPrice = intent.limitPrice === undefined ? undefined : decNum(intent.limitPrice);
     ro.isCancel = false;
     const ro2 = this.riskOpts;
     ro2.mid = mid;
-    ro2.feeRate = this.venues.get(intent.venue)?.takerFee.toNumber();
+    ro2.feeRate = this.takerFees.get(intent.venue);
     const ctx = riskContextFromPortfolio(this.portfolio, intent.strategyId, intent.symbol, ro2, this.riskCtx);
     const d = this.risk.checkOrder(ro, ctx, now);
     if (!d.approved) {
@@ -1142,6 +1135,55 @@ export class Quoter {
   }
   /** Wall time spent (for metrics uptime). */
   readonly startedAtPerf = performance.now();
+}
+
+/**
+ * Domain view of a wire quote: the numbers are parsed once; the Decimals are built only if a strategy reads them
+ * (the market-making strategies read the numeric mirror `n`), keeping the tick path free of decimal parsing.
+ */
+class WireL1Quote implements FastL1Quote {
+  readonly ts: number;
+  readonly venue: string;
+  readonly symbol: string;
+  readonly n: { bid: number; ask: number; bidSize: number; askSize: number };
+  private d: { bid?: Decimal; ask?: Decimal; bidSize?: Decimal; askSize?: Decimal } = {};
+  constructor(
+    private readonly w: WireQuote,
+    bid: number,
+    ask: number,
+  ) {
+    this.ts = w.timestamp;
+    this.venue = w.venue;
+    this.symbol = w.symbol;
+    this.n = { bid, ask, bidSize: +w.bidSize || 0, askSize: +w.askSize || 0 };
+  }
+  get bid(): Decimal {
+    this.d.bid ??= new Decimal(this.w.bid);
+    return this.d.bid;
+  }
+  get ask(): Decimal {
+    this.d.ask ??= new Decimal(this.w.ask);
+    return this.d.ask;
+  }
+  get bidSize(): Decimal {
+    this.d.bidSize ??= this.w.bidSize ? new Decimal(this.w.bidSize) : ZERO;
+    return this.d.bidSize;
+  }
+  get askSize(): Decimal {
+    this.d.askSize ??= this.w.askSize ? new Decimal(this.w.askSize) : ZERO;
+    return this.d.askSize;
+  }
+}
+
+/** Decimal → number, memoised per Decimal instance (strategies reuse their quantity and per-tick price Decimals). */
+const decNums = new WeakMap<Decimal, number>();
+function decNum(d: Decimal): number {
+  let n = decNums.get(d);
+  if (n === undefined) {
+    n = d.toNumber();
+    decNums.set(d, n);
+  }
+  return n;
 }
 
 const silentLogger: QuoterLogger = { debug() {}, info() {}, warn() {}, error() {} };

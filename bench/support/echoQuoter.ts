@@ -19,13 +19,13 @@ const ex = new ExchangeServiceClient(
   credentials.createInsecure(),
 );
 const account = process.env.TSE_QUOTER_ACCOUNT ?? "bench-echo";
-let n = 0;
+
 const stream = md.streamQuotes(
   StreamQuotesRequest.fromPartial({ symbols: ["BTC-USD"], venues: ["venue-a"], updateIntervalMs: 1 }),
 );
-stream.on("data", (_q: L1Quote) => {
+stream.on("data", (q: L1Quote) => {
   const req = PlaceOrderRequest.fromPartial({
-    clientOrderId: `echo-${++n}`,
+    clientOrderId: `echo-${q.sequence}`,
     accountId: account,
     venue: "venue-a",
     symbol: "BTC-USD",
