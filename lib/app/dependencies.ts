@@ -9,9 +9,10 @@ import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import { InvalidFieldError } from "../domain/errors";
 import { InstrumentRegistry } from "../domain/instruments";
-import type { ExchangeClient } from "../grpc/ExchangeClient";
-import { createPeerClients, type PeerClients } from "../grpc/index";
-import type { RiskMonitorClient } from "../grpc/RiskMonitorClient";
+import { ClientManager } from "../grpc/ClientManager";
+import { ConfigurationServiceClient } from "../grpc/ConfigurationServiceClient";
+import { ExchangeClient } from "../grpc/ExchangeClient";
+import { RiskMonitorClient } from "../grpc/RiskMonitorClient";
 import type { EventBus } from "../ports/EventBus";
 import type { StateStore } from "../ports/StateStore";
 import {
@@ -46,8 +47,32 @@ export interface CreateEngineDependenciesOptions {
   settings?: EngineSettingsInput;
 }
 
+/** The peers the functions talk to (only these clients: the others would only add to the bundle and its init). */
+export interface FunctionPeers {
+  manager: ClientManager;
+  exchange: ExchangeClient;
+  risk: RiskMonitorClient;
+  config: ConfigurationServiceClient;
+  close(): Promise<void>;
+}
+
+export function createFunctionPeers(configEnvironment: string, configTtlMs: number): FunctionPeers {
+  const manager = new ClientManager();
+  const config = new ConfigurationServiceClient(manager, { environment: configEnvironment, ttlMs: configTtlMs });
+  return {
+    manager,
+    exchange: new ExchangeClient(manager),
+    risk: new RiskMonitorClient(manager),
+    config,
+    async close() {
+      await config.close();
+      await manager.close();
+    },
+  };
+}
+
 export interface CreatedDependencies extends EngineDependencies {
-  peers: PeerClients | undefined;
+  peers: FunctionPeers | undefined;
   /** Close gRPC channels and the config watch. */
   close(): Promise<void>;
 }
@@ -75,12 +100,7 @@ export function createEngineDependencies(
   const needPeers = !o.exchange || !o.riskMonitor || !o.settings;
   const ttl = Number(env.TSE_CONFIG_TTL_MS ?? 30_000);
   const peers = needPeers
-    ? createPeerClients({
-        config: {
-          environment: env.TSE_CONFIG_ENVIRONMENT ?? "default",
-          ttlMs: Number.isFinite(ttl) && ttl > 0 ? ttl : 30_000,
-        },
-      })
+    ? createFunctionPeers(env.TSE_CONFIG_ENVIRONMENT ?? "default", Number.isFinite(ttl) && ttl > 0 ? ttl : 30_000)
     : undefined;
   return {
     store,
