@@ -150,7 +150,14 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           TSE_QUOTER_ACCOUNT: "bench-quoter",
           TSE_QUOTER_GRPC_PORT: "0",
           TSE_QUOTER_HTTP_PORT: String(quoterHttp),
-          TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({ levels: 1, spreadBps: 10, refreshToleranceBps: 2 }),
+          // No back-off after a rejection: under load an old quote can still rest when its replacement arrives
+          // (post-only REJECTED); the next tick must still be answered. Rejections are reported.
+          TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({
+            levels: 1,
+            spreadBps: 10,
+            refreshToleranceBps: 2,
+            denialBackoffMs: 0,
+          }),
           TSE_QUOTER_RISK_LIMITS: JSON.stringify({
             maxOrdersPerSecond: 100_000,
             circuitBreakers: { rateLimitBreachesToHalt: 1_000 },
@@ -250,6 +257,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     const decision50 = Number(
       /quoter_decision_latency_us\{quantile="0.5"\} ([\d.e+-]+)/.exec(metrics)?.[1] ?? Number.NaN,
     );
+    const rejected = Number(/quoter_orders_total\{outcome="rejected"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
     const wire50 = pick("q", 50);
     const wire99 = pick("q", 99);
     const echo50 = pick("e", 50);
@@ -272,6 +280,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.tick_interval_ms": TICK_INTERVAL_MS,
       "quoter.ticks_answered": answeredQ,
       "quoter.echo_ticks_answered": answeredE,
+      "quoter.orders_rejected": rejected,
     };
   } finally {
     for (const c of children) {

@@ -86,6 +86,12 @@ const program = new Command("quoter")
       .argParser(int("max-orders-per-second")),
   )
   .addOption(
+    new Option("--max-open-orders <n>", "quoter-wide cap on open orders")
+      .env("TSE_QUOTER_MAX_OPEN_ORDERS")
+      .default(200)
+      .argParser(int("max-open-orders")),
+  )
+  .addOption(
     new Option("--risk-limits <json>", "domain risk limits JSON (overrides the rate above)").env(
       "TSE_QUOTER_RISK_LIMITS",
     ),
@@ -184,6 +190,7 @@ async function main(): Promise<void> {
     riskLimits,
     marketDataIntervalMs: o.mdIntervalMs,
     reconcileIntervalMs: o.reconcileMs,
+    maxOpenOrders: o.maxOpenOrders,
     ...(bridge ? { bridge } : {}),
     ...(store ? { positions: store } : {}),
     logger,
