@@ -8,7 +8,7 @@ import { OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
 import { dec } from "../domain/decimal";
 import { createOrder } from "../domain/orders";
 import { type OrderStatus, TERMINAL_STATUSES } from "../domain/orders/orderStatus";
-import { type CallOptions, ExchangeClient, type PlaceOrderArgs } from "../grpc";
+import { type CallOptions, ExchangeClient, type PlaceOrderArgs, RejectedError } from "../grpc";
 import type { StateStore } from "../ports/StateStore";
 import { VersionConflictError } from "../ports/StateStore";
 
@@ -21,6 +21,8 @@ export class JournalingExchangeClient extends ExchangeClient {
     private readonly store: StateStore,
     private readonly onError: (msg: string, err: unknown) => void = () => {},
     private readonly clock: () => number = Date.now,
+    /** true, or why the order may not go out now (e.g. trading HALTED). Checked after the journal write. */
+    private readonly mayPlace: (strategyId: string | undefined) => true | string = () => true,
   ) {
     super(manager);
   }
@@ -51,6 +53,12 @@ export class JournalingExchangeClient extends ExchangeClient {
       this.journalErrors++;
       this.onError("order not journaled; not placed", e);
       throw e;
+    }
+    // The journal write took time: if trading was halted meanwhile, the order must not reach the exchange.
+    const gate = this.mayPlace(args.strategyId);
+    if (gate !== true) {
+      void this.markStatus(args.clientOrderId, "rejected");
+      throw new RejectedError(`not placed: ${gate}`, "exchange", "PlaceOrder", undefined, gate);
     }
     const res = await super.placeOrder(args, opts);
     const st = res.order?.status;

@@ -338,14 +338,25 @@ export class LocalSession {
     const engineLimits = await this.peers.config
       .getJson<Record<string, unknown>>("risk.engine_limits", undefined, {})
       .catch(() => ({}) as Record<string, unknown>);
-    const journal = new JournalingExchangeClient(this.peers.manager, this.store, (m, e) =>
-      log(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
+    const journal = new JournalingExchangeClient(
+      this.peers.manager,
+      this.store,
+      (m, e) => this.fileLog(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
+      Date.now,
+      (strategyId) => {
+        const state = strategyId ? this.quoter.risk.effectiveState(strategyId) : this.quoter.risk.tradingState;
+        return state === "HALTED" ? "trading is HALTED" : true;
+      },
     );
     const bridge = new BusBridge({
       bus: this.bus,
-      snapshots: { minIntervalMs: cfg.snapshotIntervalMs ?? 500 },
+      // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
+      snapshots:
+        cfg.mode === "embedded"
+          ? { minIntervalMs: cfg.snapshotIntervalMs ?? 500 }
+          : { minIntervalMs: cfg.snapshotIntervalMs ?? 2_000, priceMoveBps: 10_000, spreadMoveBps: 10_000 },
       logger: {
-        warn: (m, at) => log(`bridge warn: ${m} ${JSON.stringify(at ?? {})}`),
+        warn: (m, at) => this.fileLog(`bridge warn: ${m} ${JSON.stringify(at ?? {})}`),
         error: (m, at) => log(`bridge error: ${m} ${JSON.stringify(at ?? {})}`),
       },
     });
@@ -448,6 +459,8 @@ export class LocalSession {
       settings: new ConfigServiceSettingsSource(this.peers.config, {
         strategyId: this.arbStrategyId,
         signalStrategies: arbitrage ? ["arbitrage"] : [],
+        // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
+        ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
       }),
       exchange: this.peers.exchange,
       riskMonitor: this.peers.risk,
