@@ -102,6 +102,15 @@ async function mustRun(what: string, cmd: string, args: string[], opts: SpawnOpt
 
 // ---------------------------------------------------------------- prerequisites
 
+/** What to install for each host-mode prerequisite. */
+const MISSING = {
+  python:
+    "Python 3.12+ with venv/ensurepip, which brings pip (localstack-core 4.14 uses 3.12 syntax): " +
+    "`pyenv install 3.12`, apt-get install python3.12-venv where available, or set TSE_PYTHON=/path/to/python3.12",
+  java: "a Java 17+ JDK (java, javac, jar) for DynamoDB Local: apt-get install openjdk-17-jdk-headless",
+  maven: "Maven to fetch DynamoDB Local from Maven Central: apt-get install maven",
+} as const;
+
 /** localstack-core 4.14 uses PEP 695 syntax (class X[T]), so it needs Python 3.12+ despite its metadata. */
 async function findPython(): Promise<string> {
   const candidates: string[] = [];
@@ -119,34 +128,42 @@ async function findPython(): Promise<string> {
     const m = /^(\d+)\.(\d+)\s*$/m.exec(r.out);
     if (r.code === 0 && m && Number(m[1]) === 3 && Number(m[2]) >= 12) return c;
   }
-  throw new LocalAwsPrerequisiteError(
-    "LocalStack host mode needs Python 3.12+ with venv/ensurepip (localstack-core 4.14 uses 3.12 syntax): " +
-      "install it (e.g. `pyenv install 3.12`, or apt-get install python3.12-venv where available) or set TSE_PYTHON=/path/to/python3.12",
-  );
+  throw new LocalAwsPrerequisiteError(`LocalStack host mode needs ${MISSING.python}`);
 }
 
-async function checkJava(): Promise<string> {
+/** The JDK's java.home, or undefined when no usable Java 17+ JDK is on PATH. */
+async function findJavaHome(): Promise<string | undefined> {
   const r = await run("java", ["-XshowSettings:properties", "-version"]);
   const ver = /version "(\d+)(?:\.|")/.exec(r.out);
   const home = /java\.home = (.+)/.exec(r.out);
   const major = ver ? Number(ver[1]) : 0;
   const javac = await run("javac", ["-version"]);
   const jar = await run("jar", ["--version"]);
-  if (r.code !== 0 || major < 17 || !home?.[1] || javac.code !== 0 || jar.code !== 0) {
-    throw new LocalAwsPrerequisiteError(
-      "LocalStack host mode needs a Java 17+ JDK (java, javac, jar) for DynamoDB Local: apt-get install openjdk-17-jdk-headless",
-    );
-  }
+  if (r.code !== 0 || major < 17 || !home?.[1] || javac.code !== 0 || jar.code !== 0) return undefined;
   return home[1].trim();
 }
 
-async function checkMaven(): Promise<void> {
-  const r = await run("mvn", ["-v"]);
-  if (r.code !== 0) {
-    throw new LocalAwsPrerequisiteError(
-      "LocalStack host mode needs Maven to fetch DynamoDB Local from Maven Central: apt-get install maven",
-    );
+/**
+ * Checks every host-mode tool before provisioning anything, so ONE message names all that is missing
+ * (not one per attempt). Python is only needed while the venv is not yet provisioned.
+ */
+async function checkPrerequisites(p: HostPaths): Promise<{ javaHome: string }> {
+  const missing: string[] = [];
+  const javaHome = await findJavaHome();
+  if (!javaHome) missing.push(MISSING.java);
+  if ((await run("mvn", ["-v"])).code !== 0) missing.push(MISSING.maven);
+  if (!venvReady(p).ready) {
+    try {
+      await findPython();
+    } catch (err) {
+      if (!(err instanceof LocalAwsPrerequisiteError)) throw err;
+      missing.push(MISSING.python);
+    }
   }
+  if (missing.length > 0 || !javaHome) {
+    throw new LocalAwsPrerequisiteError(`LocalStack host mode needs ${missing.join("; and ")}`);
+  }
+  return { javaHome };
 }
 
 // ---------------------------------------------------------------- venv
@@ -155,14 +172,20 @@ function constraintsFile(): string {
   return fileURLToPath(new URL("./localstack-constraints.txt", import.meta.url));
 }
 
-async function ensureVenv(p: HostPaths, log: (m: string) => void): Promise<string> {
+function venvReady(p: HostPaths): { ready: boolean; python: string; stampFile: string; wanted: string } {
   const python = join(p.venv, "bin", "python");
   const stampFile = join(p.venv, ".tse-stamp");
   const constraints = readFileSync(constraintsFile(), "utf8");
   const wanted = createHash("sha256")
     .update(`localstack-core[runtime]==${LOCALSTACK_VERSION}\n${constraints}`)
     .digest("hex");
-  if (existsSync(python) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted) return python;
+  const ready = existsSync(python) && existsSync(stampFile) && readFileSync(stampFile, "utf8").trim() === wanted;
+  return { ready, python, stampFile, wanted };
+}
+
+async function ensureVenv(p: HostPaths, log: (m: string) => void): Promise<string> {
+  const { ready, python, stampFile, wanted } = venvReady(p);
+  if (ready) return python;
 
   const base = await findPython();
   log(`creating Python venv ${p.venv} (with ${base})`);
@@ -322,9 +345,7 @@ export function hostEnv(p: HostPaths, port: number): NodeJS.ProcessEnv {
 /** Provisions (cached) and starts LocalStack on the host; returns once the process is spawned. */
 export async function startHostLocalStack(p: HostPaths, port: number, log: (m: string) => void): Promise<StartedHost> {
   mkdirSync(p.cacheDir, { recursive: true });
-  // One at a time, so the first missing tool is the one reported.
-  const javaHome = await checkJava();
-  await checkMaven();
+  const { javaHome } = await checkPrerequisites(p);
   const python = await ensureVenv(p, log);
   await ensureDynamoDbLocal(p, javaHome, log);
   log(`starting LocalStack ${LOCALSTACK_VERSION} on 127.0.0.1:${port} (log: ${p.logFile})`);

@@ -7,18 +7,41 @@ import { afterEach, beforeEach, expect, it } from "vitest";
 import { hostPaths, LocalAwsPrerequisiteError, startHostLocalStack } from "../../lib/local-aws/hostMode";
 import { acquireLock } from "../../lib/local-aws/lock";
 
+const ENV_KEYS = ["PATH", "PYENV_ROOT", "TSE_PYTHON"] as const;
+let saved: Partial<Record<(typeof ENV_KEYS)[number], string>> = {};
 let savedPath: string | undefined;
 beforeEach(() => {
+  saved = Object.fromEntries(ENV_KEYS.map((k) => [k, process.env[k]]));
   savedPath = process.env.PATH;
 });
 afterEach(() => {
-  process.env.PATH = savedPath;
+  for (const k of ENV_KEYS) {
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+  }
 });
 
 function which(tool: string): string | undefined {
   for (const dir of (savedPath ?? "").split(":")) if (existsSync(join(dir, tool))) return join(dir, tool);
   return undefined;
 }
+
+it("names Java, Maven and Python (with pip) in ONE line when none is available", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tse-none-"));
+  process.env.PATH = join(dir, "empty-bin");
+  process.env.PYENV_ROOT = join(dir, "no-pyenv");
+  delete process.env.TSE_PYTHON;
+  const err = await startHostLocalStack(hostPaths(dir), 4566, () => {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LocalAwsPrerequisiteError);
+  const message = String((err as Error).message);
+  expect(message.split("\n")).toHaveLength(1);
+  expect(message).toMatch(/^LocalStack host mode needs a Java 17\+ JDK .*apt-get install openjdk-17-jdk-headless/);
+  expect(message).toMatch(/Maven .*apt-get install maven/);
+  expect(message).toMatch(/Python 3\.12\+ with venv\/ensurepip, which brings pip/);
+  // Nothing was provisioned before the check failed.
+  expect(existsSync(join(dir, "venv"))).toBe(false);
+  expect(existsSync(join(dir, "m2"))).toBe(false);
+});
 
 it("names Java and the package to install when no JDK is on PATH", async () => {
   const dir = mkdtempSync(join(tmpdir(), "tse-noj-"));
@@ -43,6 +66,29 @@ it("names Maven when Java is present but mvn is not", async () => {
   const err = await startHostLocalStack(hostPaths(dir), 4566, () => {}).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(LocalAwsPrerequisiteError);
   expect(String((err as Error).message)).toMatch(/needs Maven .*apt-get install maven/);
+  expect(String((err as Error).message)).not.toMatch(/Java/);
+});
+
+it("names Python when Java and Maven are present but no Python 3.12+ is", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "tse-nopy-"));
+  const bin = join(dir, "bin");
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(bin);
+  for (const tool of ["java", "javac", "jar"]) {
+    const real = which(tool);
+    if (!real) throw new Error(`this test needs ${tool} on PATH`);
+    symlinkSync(real, join(bin, tool));
+  }
+  // Only `mvn -v` succeeding matters to the check; the real mvn script needs half of coreutils on PATH.
+  writeFileSync(join(bin, "mvn"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  process.env.PATH = bin;
+  process.env.PYENV_ROOT = join(dir, "no-pyenv");
+  delete process.env.TSE_PYTHON;
+  const err = await startHostLocalStack(hostPaths(dir), 4566, () => {}).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(LocalAwsPrerequisiteError);
+  const message = String((err as Error).message);
+  expect(message).toMatch(/^LocalStack host mode needs Python 3\.12\+ .*pip.*TSE_PYTHON/);
+  expect(message).not.toMatch(/Java|Maven/);
 });
 
 it("lock: a second acquirer waits for the first; a dead owner's lock is taken over", async () => {
