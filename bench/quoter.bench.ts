@@ -212,7 +212,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         // Steady rate: one tick every TICK_INTERVAL_MS.
         next += TICK_INTERVAL_MS;
         const wait = next - performance.now();
-        await sleep(wait > 0 ? wait : 0);
+        await sleep(Math.max(wait, 0));
         if (wait < -50) next = performance.now();
       }
       await sleep(200); // late answers still count for their own tick

@@ -144,6 +144,26 @@ describe("quoter quoting loop", () => {
     expect(Number(counters.cancels)).toBeGreaterThanOrEqual(c0 + c20 - 4);
   }, 20_000);
 
+  it("runs the Avellaneda–Stoikov strategy through the same loop (both sides post-only around mid)", async () => {
+    const r = await rig(
+      { liquidity: false, scenario: ScenarioType.CONSOLIDATION },
+      { strategies: [{ id: "as-1", type: "avellaneda_stoikov", symbols: ["BTC-USD"], venues: ["venue-a"] }] },
+    );
+    await r.quoter.start();
+    const q = await waitFor(
+      "A–S quotes",
+      async () => {
+        const x = await restingQuotes(r);
+        return x.bid && x.ask ? x : undefined;
+      },
+      8_000,
+    );
+    const m = venueMid(r.sims);
+    expect(q.bid!).toBeLessThan(m);
+    expect(q.ask!).toBeGreaterThan(m);
+    expect(q.orders.every((o) => o.postOnly && o.strategyId === "as-1")).toBe(true);
+  }, 15_000);
+
   it("kill switch (HALTED) cancels every open order within 1 s and stops quoting", async () => {
     const r = await rig({ liquidity: false }, { strategies: [mmStrategy("mm-kill", { levels: 3 })] });
     await r.quoter.start();
