@@ -32,7 +32,7 @@ import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
-import type { EngineDependencies } from "../app/dependencies";
+import type { EngineDependencies, ExchangePort } from "../app/dependencies";
 import { createFunctionHandlers, registerFunctions } from "../app/handlers";
 import { ConfigServiceSettingsSource } from "../app/settings";
 import { ExecutionForwarder, executionToEvent } from "../bridges/ExecutionForwarder";
@@ -44,7 +44,7 @@ import { InstrumentRegistry } from "../domain/instruments";
 import { unrealizedPnl } from "../domain/portfolio/position";
 import type { RiskLimitsInput } from "../domain/risk/limits";
 import type { TradingState } from "../domain/types";
-import { createPeerClients, Discovery, type PeerClients, StaticRegistry } from "../grpc";
+import { createPeerClients, Discovery, type PeerClients, RejectedError, StaticRegistry } from "../grpc";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../local-aws";
 import type { FillRecord, StateStore } from "../ports/StateStore";
 import type { Report } from "../report/reportSchema";
@@ -462,10 +462,35 @@ export class LocalSession {
         // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
         ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
       }),
-      exchange: this.peers.exchange,
+      exchange: this.haltGatedExchange(),
       riskMonitor: this.peers.risk,
       instruments: new InstrumentRegistry(),
       clock: Date.now,
+    };
+  }
+
+  /** Why an order of `strategyId` may not go out now (the engine's kill switch), or undefined. */
+  private haltReason(strategyId: string | undefined): string | undefined {
+    const risk = this.quoter?.risk;
+    if (!risk) return undefined;
+    const state = strategyId ? risk.effectiveState(strategyId) : risk.tradingState;
+    return state === "HALTED" ? "trading is HALTED (engine kill switch)" : undefined;
+  }
+
+  /** The functions' exchange port: the engine's kill switch stops the serverless order path too. */
+  private haltGatedExchange(): ExchangePort {
+    const ex = this.peers.exchange;
+    return {
+      placeOrder: (args, opts) => {
+        const halted = this.haltReason(args.strategyId);
+        if (halted)
+          return Promise.reject(
+            new RejectedError(`not placed: ${halted}`, "exchange", "PlaceOrder", undefined, halted),
+          );
+        return ex.placeOrder(args, opts);
+      },
+      cancelOrder: (ref, opts) => ex.cancelOrder(ref, opts),
+      getOrder: (...a: Parameters<ExchangePort["getOrder"]>) => ex.getOrder(...a),
     };
   }
 
