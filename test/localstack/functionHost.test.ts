@@ -9,7 +9,7 @@ import {
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
 import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { EventBridgeEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEvent, type EventDetail } from "../../lib/events";
@@ -202,6 +202,51 @@ describe("FunctionHost on LocalStack", () => {
       expect(
         (await ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `SNAP#${eventId}` } } }))).Item,
       ).toBeUndefined();
+    } finally {
+      await host.stop();
+      await host.deleteBus();
+    }
+  });
+
+  it("defaults to maxReceiveCount 3: the tap's redrive policy says 3 and a throwing handler is tried 3 times", async () => {
+    const bus = `${run}-dlq3`;
+    let attempts = 0;
+    const host = new FunctionHost({
+      routes: [{ functionName: "fails-thrice", eventPattern: snapshotPattern }],
+      handlers: {
+        "fails-thrice": async () => {
+          attempts++;
+          throw new Error("always fails");
+        },
+      },
+      eventBridge,
+      sqs,
+      eventBusName: bus,
+      resourcePrefix: `${run}-dlq3`,
+      visibilityTimeoutSeconds: 1,
+      retryDelaySeconds: 0,
+      waitTimeSeconds: 1,
+      deleteResourcesOnStop: true,
+    });
+    await host.start();
+    try {
+      const { queueUrl, dlqUrl, dlqArn } = host.resources("fails-thrice");
+      const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["All"] }));
+      const redrive = JSON.parse(attrs.Attributes?.RedrivePolicy ?? "{}") as Record<string, unknown>;
+      expect(Number(redrive.maxReceiveCount)).toBe(3);
+      expect(redrive.deadLetterTargetArn).toBe(dlqArn);
+      await eventBridge.send(new PutEventsCommand({ Entries: [snapshotEvent(bus, 5)] }));
+      await eventually(
+        async () => {
+          const r = await sqs.send(
+            new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 1 }),
+          );
+          return r.Messages?.[0];
+        },
+        20_000,
+        "the event in the DLQ",
+      );
+      expect(attempts).toBe(3);
     } finally {
       await host.stop();
       await host.deleteBus();
