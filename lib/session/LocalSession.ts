@@ -129,8 +129,14 @@ export interface SessionResult {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function quoterLogger(log: (l: string) => void): QuoterLogger {
-  const line = (lvl: string) => (msg: string, attrs?: Record<string, unknown>) =>
-    log(`quoter ${lvl}: ${msg}${attrs ? ` ${JSON.stringify(attrs)}` : ""}`);
+  // A repeated message is logged 20 times, then every 1000th (some fire per tick).
+  const seen = new Map<string, number>();
+  const line = (lvl: string) => (msg: string, attrs?: Record<string, unknown>) => {
+    const n = (seen.get(msg) ?? 0) + 1;
+    seen.set(msg, n);
+    if (n <= 20 || n % 1000 === 0)
+      log(`quoter ${lvl}: ${msg}${n > 20 ? ` (x${n})` : ""}${attrs ? ` ${JSON.stringify(attrs)}` : ""}`);
+  };
   return { debug: () => {}, info: () => {}, warn: line("warn"), error: line("error") };
 }
 
