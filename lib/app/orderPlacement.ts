@@ -104,8 +104,13 @@ async function decide(
   settings: EngineSettings,
   now: number,
 ): Promise<Decision> {
-  const engine = new RiskEngine({ limits: settings.riskLimits as never });
-  const all = await deps.store.listPositions();
+  // The engine-wide trading state (kill switch / breaker escalation) is persisted: a fresh engine per
+  // invocation would otherwise always start ACTIVE and place risk-increasing orders while HALTED.
+  const [persisted, all] = await Promise.all([deps.store.getTradingState(), deps.store.listPositions()]);
+  const engine = new RiskEngine({ limits: settings.riskLimits as never, initialState: persisted?.state ?? "ACTIVE" });
+  const ownState = persisted?.strategies[data.strategyId];
+  if (ownState && ownState !== "ACTIVE") engine.setTradingState(ownState, persisted.reason, now, data.strategyId);
+  const state = engine.effectiveState(data.strategyId);
   const mine = all.filter((p) => p.strategyId === data.strategyId);
   const mids = midsFrom(data);
   const net = (symbol: string, ps: readonly Position[]) =>
@@ -118,6 +123,14 @@ async function decide(
     riskCheckIds: [],
     details: {},
   });
+
+  // HALTED: only cancels, and a signal never is one. Denied before sizing so the record names the state.
+  if (state === "HALTED")
+    return deny(
+      "trading-state",
+      `trading is HALTED: only cancels are accepted (limit HALTED, value ${data.legs.length} new order leg(s); ` +
+        `${persisted?.reason ?? "halted"})`,
+    );
 
   // 1. Size: every constraint, the legs' common minimum, rounded to the lot.
   let qty: Decimal | undefined;
@@ -148,7 +161,13 @@ async function decide(
       boundBy = sized.boundBy;
     }
   }
-  if (!qty?.gt(0)) return deny(String(boundBy), `sized to zero: ${boundBy} leaves no room`);
+  if (!qty?.gt(0))
+    return deny(
+      String(boundBy),
+      boundBy === "trading-state"
+        ? `trading is ${state}: only risk-reducing orders are accepted (limit ${state}, value sized to zero)`
+        : `sized to zero: ${boundBy} leaves no room`,
+    );
 
   const legs: PlannedLeg[] = data.legs.map((leg, i) => ({
     clientOrderId: clientOrderIdFor(data.signalId, i),
@@ -181,7 +200,8 @@ async function decide(
       feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),
     };
     const d = engine.check(intent, ctx, now);
-    if (!d.approved) return deny(d.denial.rule, d.denial.message, legs);
+    if (!d.approved)
+      return deny(d.denial.rule, `${d.denial.message} (limit ${d.denial.limit}, value ${d.denial.value})`, legs);
     const after = before + (intent.side === "BUY" ? 1 : -1) * intent.quantity.toNumber();
     increases.push(Math.abs(after) > Math.abs(before) + 1e-12);
     running.set(intent.symbol, after);

@@ -6,7 +6,7 @@ import type { DecimalLike } from "../domain/decimal";
 import type { Order } from "../domain/orders";
 import type { OrderStatus } from "../domain/orders/orderStatus";
 import type { Position } from "../domain/portfolio/position";
-import type { L1Quote, Side } from "../domain/types";
+import type { L1Quote, Side, TradingState } from "../domain/types";
 
 // ---------- orders ----------
 
@@ -237,8 +237,41 @@ export interface IdempotencyRepository {
   getIdempotencyRecord(key: string, now: number): Promise<IdempotencyRecord | undefined>;
 }
 
+// ---------- engine trading state (kill switch) ----------
+
+/**
+ * The engine-wide trading state, persisted so every process honours it: the serverless order-placement builds a
+ * fresh domain RiskEngine per invocation, so a HALTED/REDUCING set by the kill switch (or a breaker escalation)
+ * must come from here. One item (`RISKSTATE`/`RISKSTATE`), optimistic-locked by `version`.
+ */
+export interface TradingStateRecord {
+  /** Portfolio-wide state: ACTIVE, REDUCING (only risk-reducing orders) or HALTED (only cancels). */
+  state: TradingState;
+  /** Strategies with their own non-ACTIVE state (the stricter of this and `state` applies). */
+  strategies: Record<string, TradingState>;
+  /** Why (kept for the audit trail and the denial message). */
+  reason: string;
+  /** Epoch ms of the change (the caller's clock). */
+  at: number;
+  /** Who set it, e.g. "kill-switch", "breaker:rapid-loss". */
+  source?: string;
+  /** 1 after the first write, +1 per write. */
+  version: number;
+}
+
+export interface TradingStateRepository {
+  /** The persisted trading state; undefined = never set (treat as ACTIVE). Strongly consistent read. */
+  getTradingState(): Promise<TradingStateRecord | undefined>;
+  /**
+   * Replace the trading state if it is still at `expectedVersion` (0 = nothing stored yet); returns the stored
+   * record (version + 1). VersionConflictError when someone wrote first: re-read and decide again.
+   */
+  putTradingState(next: Omit<TradingStateRecord, "version">, expectedVersion: number): Promise<TradingStateRecord>;
+}
+
 export interface StateStore
   extends OrderRepository,
+    TradingStateRepository,
     FillLedger,
     PositionRepository,
     SnapshotRepository,

@@ -8,6 +8,7 @@ import type { BusDelivery } from "../../lib/adapters/embedded/InProcessEventBus"
 import { InProcessEventBus } from "../../lib/adapters/embedded/InProcessEventBus";
 import type { EngineDependencies } from "../../lib/app/dependencies";
 import { createFunctionHandlers, localContext, registerFunctions } from "../../lib/app/handlers";
+import { setEngineTradingState } from "../../lib/app/tradingState";
 import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
 import { InstrumentRegistry } from "../../lib/domain/instruments";
 import { clientOrderIdFor } from "../../lib/domain/orders";
@@ -141,6 +142,47 @@ describe("functions on the in-process adapters", () => {
     const denied = published.find((e) => e["detail-type"] === "OrderDenied");
     expect(denied).toBeDefined();
     expect((denied?.detail as { data: { rule: string } } | undefined)?.data.rule).toBe("risk-monitor-unavailable");
+  });
+
+  it("kill switch: a persisted HALTED state denies the signal (rule, limit, value) and no order reaches the exchange", async () => {
+    const { store, bus, published, rig } = await setup();
+    await setEngineTradingState(store, { state: "HALTED", reason: "operator kill switch", at: T0, source: "test" });
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const signal = await until(async () => (await store.listSignalsByStrategy(STRATEGY))[0], "the signal decision");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(signal).toMatchObject({ status: "denied", rule: "trading-state" });
+    expect(signal.reason).toMatch(/HALTED.*limit HALTED, value 2 new order leg\(s\).*operator kill switch/);
+    expect(rig.distinctOrders()).toBe(0);
+    expect(await store.listOrdersByStrategy(STRATEGY)).toEqual([]);
+    const denied = published.find((e) => e["detail-type"] === "OrderDenied");
+    expect((denied?.detail as { data: { rule: string } } | undefined)?.data.rule).toBe("trading-state");
+  });
+
+  it("a strategy set to REDUCING gets no risk-increasing order; lifting it to ACTIVE trades again", async () => {
+    const { store, bus, rig } = await setup();
+    await setEngineTradingState(store, { state: "REDUCING", reason: "breaker", at: T0, strategyId: STRATEGY });
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const first = await until(async () => (await store.listSignalsByStrategy(STRATEGY))[0], "the signal decision");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(first).toMatchObject({ status: "denied", rule: "trading-state" });
+    expect(first.reason).toMatch(/REDUCING.*limit REDUCING/);
+    expect(rig.distinctOrders()).toBe(0);
+    const lifted = await setEngineTradingState(store, {
+      state: "ACTIVE",
+      reason: "resume",
+      at: T0 + 1,
+      strategyId: STRATEGY,
+    });
+    expect(lifted).toMatchObject({ state: "ACTIVE", strategies: {}, version: 2 });
+    // Later snapshots (past the 1 s arbitrage cooldown) make a new signal id, which is approved and traded.
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 2, T0 + 2000), snapshot(WIDE_BOOKS[1]!, 2, T0 + 2000)]);
+    const approved = await until(
+      async () => (await store.listSignalsByStrategy(STRATEGY)).find((s) => s.status === "approved"),
+      "an approved signal",
+    );
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(approved.signalId).not.toBe(first.signalId);
+    expect(rig.distinctOrders()).toBe(2);
   });
 
   it("bad input: each malformed event is refused with a typed error naming field and value, and nothing is written", async () => {

@@ -20,6 +20,7 @@ import {
   type SignalRecord,
   type SnapshotView,
   type StateStore,
+  type TradingStateRecord,
   UnknownOrderError,
   VersionConflictError,
   type VersionedOrder,
@@ -429,6 +430,55 @@ export class ItemStateStore implements StateStore {
     return items.map(equityFromItem);
   }
 
+  // ---------------- engine trading state ----------------
+
+  async getTradingState(): Promise<TradingStateRecord | undefined> {
+    const item = await this.backend.get(keys.tradingState());
+    return item ? tradingStateFromItem(item) : undefined;
+  }
+
+  async putTradingState(
+    next: Omit<TradingStateRecord, "version">,
+    expectedVersion: number,
+  ): Promise<TradingStateRecord> {
+    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
+      throw new InvalidFieldError("expectedVersion", expectedVersion, "must be an integer >= 0");
+    tradingStateValue("state", next.state);
+    for (const [id, st] of Object.entries(next.strategies ?? {})) {
+      keyPart("strategies", id);
+      tradingStateValue(`strategies.${id}`, st);
+    }
+    if (typeof next.reason !== "string") throw new InvalidFieldError("reason", next.reason, "must be a string");
+    isoKey("at", next.at);
+    // ACTIVE strategies carry no entry: the record then compares equal however it was reached.
+    const strategies = Object.fromEntries(
+      Object.entries(next.strategies ?? {})
+        .filter(([, st]) => st !== "ACTIVE")
+        .sort(([a], [b]) => cmp(a, b)),
+    );
+    const record: TradingStateRecord = {
+      state: next.state,
+      strategies,
+      reason: next.reason,
+      at: next.at,
+      ...(next.source !== undefined ? { source: next.source } : {}),
+      version: expectedVersion + 1,
+    };
+    try {
+      await this.backend.put({
+        item: { ...keys.tradingState(), entity: "RISKSTATE", ...record },
+        condition: expectedVersion === 0 ? { kind: "notExists" } : { kind: "versionIs", version: expectedVersion },
+      });
+    } catch (err) {
+      if (err instanceof ConditionFailedError) {
+        const cur = err.existing ?? (await this.backend.get(keys.tradingState()));
+        throw new VersionConflictError("RISKSTATE", expectedVersion, cur ? Number(cur.version) : undefined);
+      }
+      throw err;
+    }
+    return record;
+  }
+
   // ---------------- idempotency ----------------
 
   async claimIdempotencyKey(
@@ -479,6 +529,23 @@ export class ItemStateStore implements StateStore {
     const items = await this.backend.scanAll();
     return items.sort((a, b) => cmp(`${a.pk}\u0000${a.sk}`, `${b.pk}\u0000${b.sk}`)).map((i) => canonical(i) as Item);
   }
+}
+
+const TRADING_STATES = new Set(["ACTIVE", "REDUCING", "HALTED"]);
+function tradingStateValue(field: string, v: unknown): void {
+  if (typeof v !== "string" || !TRADING_STATES.has(v))
+    throw new InvalidFieldError(field, v, "must be ACTIVE, REDUCING or HALTED");
+}
+
+function tradingStateFromItem(item: Item): TradingStateRecord {
+  return {
+    state: item.state as TradingStateRecord["state"],
+    strategies: (item.strategies ?? {}) as TradingStateRecord["strategies"],
+    reason: String(item.reason ?? ""),
+    at: Number(item.at),
+    ...(item.source !== undefined ? { source: String(item.source) } : {}),
+    version: Number(item.version),
+  };
 }
 
 function idempotencyFromItem(item: Item): IdempotencyRecord {

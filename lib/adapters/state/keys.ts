@@ -51,6 +51,8 @@ export const keys = {
     sk: isoKey("ts", ts),
   }),
   equityPartition: (strategyId: string): string => `EQUITY#${keyPart("strategyId", strategyId)}`,
+  /** The engine-wide trading state (kill switch): one item. */
+  tradingState: (): ItemKey => ({ pk: "RISKSTATE", sk: "RISKSTATE" }),
   idempotency: (key: string): ItemKey => ({ pk: `IDEMPOTENCY#${tailId("idempotencyKey", key)}`, sk: "IDEMPOTENCY" }),
 } as const;
 
