@@ -1,4 +1,6 @@
 // Configuration simulator: seeded from config/defaults.yaml; typed get/list per environment; watch; admin set.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -128,5 +130,38 @@ describe("configuration simulator", () => {
       status.INVALID_ARGUMENT,
     );
     await rejectsWith(cfg.getValue({ key: "a.b", environment: "" }), status.NOT_FOUND);
+  });
+});
+
+describe("configuration simulator seeded from a JSON file", () => {
+  it("serves the JSON seed's typed values per environment", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tse-cfg-"));
+    const jsonFile = join(dir, "seed.json");
+    writeFileSync(
+      jsonFile,
+      JSON.stringify({
+        environments: {
+          default: {
+            trading: { position_limits: { max_size: 7.25 }, enabled: false, venues: ["venue-a", "venue-b"] },
+            risk: { mode: { type: "string", value: "fail-closed" } },
+          },
+          prod: { trading: { position_limits: { max_size: 3 } } },
+        },
+      }),
+    );
+    const sim = new ConfigurationSimulator({ quiet: true, file: jsonFile, shutdownTimeoutMs: 500 });
+    const raw = connect(ConfigurationServiceClient, `127.0.0.1:${await sim.start(0)}`);
+    try {
+      const cfg = rpc(raw);
+      const get = async (key: string, environment = "") => (await cfg.getValue({ key, environment })).value;
+      expect(await get("trading.position_limits.max_size")).toMatchObject({ type: ValueType.NUMBER, value: "7.25" });
+      expect(await get("trading.position_limits.max_size", "prod")).toMatchObject({ value: "3", environment: "prod" });
+      expect(await get("trading.enabled")).toMatchObject({ type: ValueType.BOOLEAN, value: "false" });
+      expect(await get("trading.venues")).toMatchObject({ type: ValueType.JSON, value: '["venue-a","venue-b"]' });
+      expect(await get("risk.mode")).toMatchObject({ type: ValueType.STRING, value: "fail-closed" });
+    } finally {
+      raw.close();
+      await sim.stop();
+    }
   });
 });
