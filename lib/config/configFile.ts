@@ -161,6 +161,7 @@ function fmtValue(v: unknown): string {
 function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
   let cur: unknown = doc;
   for (const k of path) {
+    cur = unwrapTyped(cur); // paths run through `{ type, value }` wrappers
     if (cur === null || typeof cur !== "object") return undefined;
     cur = (cur as Record<PropertyKey, unknown>)[k];
   }
