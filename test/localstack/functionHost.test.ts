@@ -8,8 +8,8 @@ import {
   PutItemCommand,
   ScanCommand,
 } from "@aws-sdk/client-dynamodb";
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteRuleCommand, PutEventsCommand, RemoveTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import type { EventBridgeEvent } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildEvent, type EventDetail } from "../../lib/events";
@@ -249,6 +249,64 @@ describe("FunctionHost on LocalStack", () => {
       expect(attempts).toBe(3);
     } finally {
       await host.stop();
+      await host.deleteBus();
+    }
+  });
+
+  it("stop() lets an in-flight handler finish and acknowledges its message, then stops polling", async () => {
+    const bus = `${run}-stop`;
+    let started = false;
+    let finished = false;
+    const host = new FunctionHost({
+      routes: [{ functionName: "slow", eventPattern: snapshotPattern }],
+      handlers: {
+        slow: async () => {
+          started = true;
+          await new Promise((r) => setTimeout(r, 1500));
+          finished = true;
+        },
+      },
+      eventBridge,
+      sqs,
+      eventBusName: bus,
+      resourcePrefix: `${run}-stop`,
+      waitTimeSeconds: 1,
+      deleteResourcesOnStop: false,
+    });
+    await host.start();
+    const { queueUrl, dlqUrl, ruleName } = host.resources("slow");
+    try {
+      await eventBridge.send(new PutEventsCommand({ Entries: [snapshotEvent(bus, 6)] }));
+      await eventually(async () => (started ? true : undefined), 5000, "the handler to start");
+      const t0 = Date.now();
+      await host.stop();
+      const stopMs = Date.now() - t0;
+      expect(finished).toBe(true);
+      expect(stopMs).toBeLessThan(5000);
+      expect(host.getStats().slow).toMatchObject({ invocations: 1, successes: 1, failures: 0 });
+      // Acknowledged: nothing left visible or in flight on the tap, nothing dead-lettered.
+      const attrs = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        }),
+      );
+      expect(attrs.Attributes).toMatchObject({
+        ApproximateNumberOfMessages: "0",
+        ApproximateNumberOfMessagesNotVisible: "0",
+      });
+      // Stopped means stopped: a later event is not handled by this host.
+      await eventBridge.send(new PutEventsCommand({ Entries: [snapshotEvent(bus, 7)] }));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(host.getStats().slow?.invocations).toBe(1);
+    } finally {
+      await host.stop();
+      await eventBridge
+        .send(new RemoveTargetsCommand({ Rule: ruleName, EventBusName: bus, Ids: ["tap"] }))
+        .catch(() => {});
+      await eventBridge.send(new DeleteRuleCommand({ Name: ruleName, EventBusName: bus })).catch(() => {});
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => {});
+      await sqs.send(new DeleteQueueCommand({ QueueUrl: dlqUrl })).catch(() => {});
       await host.deleteBus();
     }
   });
