@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { hostPaths, LocalAwsPrerequisiteError, startHostLocalStack } from "../../lib/local-aws/hostMode";
+import { hostEnv, hostPaths, LocalAwsPrerequisiteError, startHostLocalStack } from "../../lib/local-aws/hostMode";
 import { acquireLock } from "../../lib/local-aws/lock";
 
 const ENV_KEYS = ["PATH", "PYENV_ROOT", "TSE_PYTHON"] as const;
@@ -113,4 +113,32 @@ it("lock: a second acquirer waits for the first; a dead owner's lock is taken ov
   const release3 = await acquireLock(path, { timeoutMs: 2000 });
   expect(readFileSync(path, "utf8")).toBe(String(process.pid));
   release3();
+});
+
+it("host-mode runtime env: no auth token, none of our AWS_* settings, the DESIGN.md settings", () => {
+  const saved = { ...process.env };
+  try {
+    process.env.LOCALSTACK_AUTH_TOKEN = "ls-secret";
+    process.env.LOCALSTACK_API_KEY = "key";
+    process.env.AWS_ENDPOINT_URL = "http://elsewhere:4566";
+    process.env.AWS_SECRET_ACCESS_KEY = "x";
+    const p = hostPaths("/tmp/tse-env-check", 4599);
+    const env = hostEnv(p, 4599);
+    expect(env.LOCALSTACK_AUTH_TOKEN).toBe("");
+    expect(env.LOCALSTACK_API_KEY).toBe("");
+    expect(Object.keys(env).filter((k) => k.startsWith("AWS_"))).toEqual([]);
+    expect(env).toMatchObject({
+      GATEWAY_LISTEN: "127.0.0.1:4599",
+      LOCALSTACK_HOST: "127.0.0.1:4599",
+      DNS_ADDRESS: "0",
+      SKIP_SSL_CERT_DOWNLOAD: "1",
+      DISABLE_EVENTS: "1",
+      SQS_ENDPOINT_STRATEGY: "path",
+      FILESYSTEM_ROOT: p.fsRoot,
+      PROVIDER_OVERRIDE_DYNAMODB: "v2",
+    });
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
 });
