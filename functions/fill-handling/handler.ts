@@ -3,7 +3,7 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { createEngineDependencies, type DependenciesProvider } from "../../lib/app/dependencies";
 import { type FillOutcome, handleExecutionReported } from "../../lib/app/fillHandling";
-import { buildFunction, eventBridgeParser, type LambdaHandler } from "../../lib/app/functionRuntime";
+import { buildFunction, eventBridgeParser, eventBridgeSchema, type LambdaHandler } from "../../lib/app/functionRuntime";
 import type { ParsedEvent } from "../../lib/events/parse";
 
 export function createHandler(deps: DependenciesProvider): LambdaHandler {
@@ -11,6 +11,7 @@ export function createHandler(deps: DependenciesProvider): LambdaHandler {
     {
       functionName: "fill-handling",
       parse: eventBridgeParser("ExecutionReported"),
+      schema: eventBridgeSchema("ExecutionReported"),
       correlationIdOf: (e) => e.detail.meta.correlationId,
       async handle(event, d, tools) {
         const out = await handleExecutionReported(event, d, tools);

@@ -2,7 +2,7 @@
 // lib/app/orderPlacement.ts over the domain. `createHandler(deps)` lets hosts and tests inject adapters.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { createEngineDependencies, type DependenciesProvider } from "../../lib/app/dependencies";
-import { buildFunction, eventBridgeParser, type LambdaHandler } from "../../lib/app/functionRuntime";
+import { buildFunction, eventBridgeParser, eventBridgeSchema, type LambdaHandler } from "../../lib/app/functionRuntime";
 import { handleSignalGenerated, type PlacementOutcome } from "../../lib/app/orderPlacement";
 import type { ParsedEvent } from "../../lib/events/parse";
 
@@ -11,6 +11,7 @@ export function createHandler(deps: DependenciesProvider): LambdaHandler {
     {
       functionName: "order-placement",
       parse: eventBridgeParser("SignalGenerated"),
+      schema: eventBridgeSchema("SignalGenerated"),
       correlationIdOf: (e) => e.detail.meta.correlationId,
       async handle(event, d, { logger, metrics }) {
         const out = await handleSignalGenerated(event, d);

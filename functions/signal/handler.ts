@@ -2,7 +2,7 @@
 // over the domain. `handler` is what Lambda runs; `createHandler(deps)` lets hosts and tests inject adapters.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import { createEngineDependencies, type DependenciesProvider } from "../../lib/app/dependencies";
-import { buildFunction, eventBridgeParser, type LambdaHandler } from "../../lib/app/functionRuntime";
+import { buildFunction, eventBridgeParser, eventBridgeSchema, type LambdaHandler } from "../../lib/app/functionRuntime";
 import { handleMarketSnapshot, type SignalOutcome } from "../../lib/app/signal";
 import type { ParsedEvent } from "../../lib/events/parse";
 
@@ -11,6 +11,7 @@ export function createHandler(deps: DependenciesProvider): LambdaHandler {
     {
       functionName: "signal",
       parse: eventBridgeParser("MarketSnapshot"),
+      schema: eventBridgeSchema("MarketSnapshot"),
       correlationIdOf: (e) => e.detail.meta.correlationId,
       async handle(event, d, { logger, metrics }) {
         const out = await handleMarketSnapshot(event, d);

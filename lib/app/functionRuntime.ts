@@ -5,14 +5,17 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { parser } from "@aws-lambda-powertools/parser/middleware";
+import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
+import { z } from "zod";
 import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
 import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
-import type { DetailType } from "../events/registry";
+import { DETAIL_TYPES, DetailSchemas, type DetailType } from "../events/registry";
 import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
 
 export interface FunctionTools {
@@ -37,8 +40,13 @@ export type LambdaHandler = (event: unknown, context: Context) => Promise<unknow
 
 export interface FunctionSpec<I, R> {
   functionName: string;
-  /** Turn the raw invocation into the typed input; throw EventValidationError on bad input. */
+  /**
+   * Turn the raw invocation into the typed input; throw EventValidationError on bad input. With `schema`, it
+   * runs only when Powertools' parse failed: it names the field and the value (or accepts a JSON-string event).
+   */
   parse(event: unknown): I;
+  /** Powertools parser schema (our zod schemas inside the EventBridge schema); the main path when given. */
+  schema?: z.ZodType;
   /** Correlation id for the logs, from the parsed input. */
   correlationIdOf(input: I): string | undefined;
   handle(input: I, deps: EngineDependencies, tools: FunctionTools, context: Context): Promise<R>;
@@ -55,7 +63,13 @@ export function buildFunction<I, R>(
   const parse: MiddlewareObj<unknown, unknown, Error, Context> = {
     before: (request) => {
       try {
-        const input = spec.parse(request.event);
+        let input: I;
+        if (spec.schema) {
+          // Powertools' parser ran first (safeParse): success is the typed event; a failure is re-parsed by
+          // ours only to build the typed error that names the field and the value.
+          const r = request.event as { success: true; data: I } | { success: false; originalEvent: unknown };
+          input = r.success ? r.data : spec.parse(r.originalEvent);
+        } else input = spec.parse(request.event);
         request.event = input;
         const correlationId = spec.correlationIdOf(input);
         if (correlationId) logger.setCorrelationId(correlationId);
@@ -90,7 +104,18 @@ export function buildFunction<I, R>(
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
+    .use(spec.schema ? parser({ schema: spec.schema, safeParse: true }) : { before: () => undefined })
     .use(parse) as unknown as LambdaHandler;
+}
+
+/** Powertools' EventBridge schema with our detail-type, allowed sources and zod detail schema. */
+export function eventBridgeSchema<T extends DetailType>(detailType: T): z.ZodType {
+  const sources = DETAIL_TYPES[detailType].sources as readonly string[] as [string, ...string[]];
+  return EventBridgeSchema.extend({
+    "detail-type": z.literal(detailType),
+    source: z.enum(sources),
+    detail: DetailSchemas[detailType],
+  });
 }
 
 /** Parser for EventBridge-triggered functions: our zod schemas via parseEventBridgeEvent. */
