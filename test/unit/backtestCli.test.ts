@@ -1,4 +1,4 @@
-// `tse backtest` as a user runs it (a real child process, non-TTY).
+// `tse backtest` as a user runs it (a real child process; non-TTY, and on a pseudo-terminal via util-linux `script`).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -35,6 +35,17 @@ describe("tse backtest CLI", () => {
     expect(existsSync(join(out, "report.json"))).toBe(true);
     const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
     expect(report.meta?.seed).toBe(3);
+  });
+
+  it("draws a progress bar (not plain lines) on a terminal", { timeout: 120_000 }, () => {
+    const out = mkdtempSync(join(tmpdir(), "tse-cli-"));
+    const cmd = `${process.execPath} --import tsx cli/tse.ts backtest --data data/sample-l1.csv --strategy market-making --out ${out}`;
+    // `script` gives the child a pseudo-terminal, so stderr.isTTY is true as in an interactive shell.
+    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", timeout: 90_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/backtest \[[^\]]+\] 100% \| 4000 rows/);
+    expect(r.stdout).not.toMatch(/backtest: \d+% \(/);
+    expect(existsSync(join(out, "report.json"))).toBe(true);
   });
 
   it("bad input is one clear line on stderr and a non-zero exit", { timeout: 120_000 }, () => {
