@@ -244,6 +244,43 @@ describe("functions on the in-process adapters", () => {
     expect(rig?.distinctOrders()).toBe(0);
   });
 
+  it("signal: a venue's snapshot older than the staleness limit (5 s) is not used; once fresh again, it is", async () => {
+    const { store, bus, published } = await setup();
+    // venue-a at T0, venue-b 6 s later: venue-a is stale at venue-b's time, so no signal.
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1, T0)]);
+    await bus.whenIdle({ timeoutMs: 5000 });
+    await bus.publish([snapshot(WIDE_BOOKS[1]!, 1, T0 + 6000)]);
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(published.filter((e) => e["detail-type"] === "SignalGenerated")).toEqual([]);
+    expect((await store.getSnapshot("venue-a", "BTC-USD", { now: T0 + 6000, maxAgeMs: 5000 }))?.stale).toBe(true);
+    // A fresh venue-a snapshot at T0 + 6 s: both fresh, the wide spread makes exactly one signal.
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 2, T0 + 6000)]);
+    await until(async () => (await store.listSignalsByStrategy(STRATEGY))[0], "the signal");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(published.filter((e) => e["detail-type"] === "SignalGenerated")).toHaveLength(1);
+  });
+
+  it("reporting: PositionChanged within the debounce window (10 s) is skipped; a direct invocation still reports", async () => {
+    const { store, bus, handlers, published } = await setup();
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    await until(async () => store.getLatestReport(STRATEGY), "the first report");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    const before = (await store.listReports(STRATEGY)).length;
+    const changed = published.find((e) => e["detail-type"] === "PositionChanged");
+    expect(changed).toBeDefined();
+    const again = (await handlers.reporting(changed, localContext("reporting"))) as {
+      reports: { strategyId: string; skipped?: string; report?: unknown }[];
+    };
+    expect(again.reports).toEqual([{ strategyId: STRATEGY, skipped: expect.stringMatching(/^debounced: /) }]);
+    expect(await store.listReports(STRATEGY)).toHaveLength(before);
+    const direct = (await handlers.reporting({ trigger: "DIRECT" }, localContext("reporting"))) as {
+      reports: { report?: unknown }[];
+    };
+    expect(direct.reports[0]?.report).toBeDefined();
+    expect(await store.listReports(STRATEGY)).toHaveLength(before + 1);
+    expect(await store.listEquityPoints(STRATEGY)).toHaveLength(before + 1);
+  });
+
   it("a direct reporting invocation reports every strategy with positions, from the ledger", async () => {
     const { store, bus, handlers } = await setup();
     await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
