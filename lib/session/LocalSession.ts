@@ -35,6 +35,7 @@ import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import type { EngineDependencies, ExchangePort } from "../app/dependencies";
 import { createFunctionHandlers, registerFunctions } from "../app/handlers";
 import { ConfigServiceSettingsSource } from "../app/settings";
+import { setEngineTradingState } from "../app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../bridges/ExecutionForwarder";
 import { DashboardState } from "../dashboard/DashboardState";
 import { type DashboardServer, startDashboardServer } from "../dashboard/server";
@@ -388,6 +389,14 @@ export class LocalSession {
         kind: `trading-state:${c.scope}`,
         message: `${c.from} -> ${c.to} (${c.rule}): ${c.reason}`,
       });
+      // Persist it where every process reads it: order placement denies by the stored engine trading state.
+      setEngineTradingState(this.store, {
+        state: c.to,
+        reason: c.reason,
+        at: c.at,
+        ...(c.scope !== "portfolio" ? { strategyId: c.scope } : {}),
+        source: `quoter:${c.rule}`,
+      }).catch((e: unknown) => log(`trading state not persisted: ${e instanceof Error ? e.message : String(e)}`));
       // Session risk policy: a breaker that halts one strategy halts the engine (every order cancelled), the way
       // an operator would hit the kill switch. Through the control API like any other client.
       if (c.to === "HALTED" && c.scope !== "portfolio" && (cfg.haltEngineOnStrategyBreaker ?? true)) {

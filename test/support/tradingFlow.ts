@@ -124,6 +124,13 @@ export async function thenRunawayChaosHaltsWithinOneSecond(
     2_000,
     20,
   );
+  // The halt is persisted where the functions read it (order placement denies by it).
+  await eventually(
+    "the persisted engine trading state HALTED",
+    async () => (await w.session.store.getTradingState())?.state === "HALTED",
+    5_000,
+    50,
+  );
   // Orders the quoter had in flight when it halted are refused before they reach the exchange; nothing rests.
   await eventually("the quoter tracks no open order", () => w.session.quoter.openOrders().length === 0, 3_000, 20);
   expect(await ex.listOpenOrders({ accountId: "default" })).toHaveLength(0);
