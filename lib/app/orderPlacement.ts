@@ -22,6 +22,7 @@ import { assertPublished, type BusEvent } from "../ports/EventBus";
 import { type SignalRecord, VersionConflictError } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
 import type { EngineSettings } from "./settings";
+import { setEngineTradingState } from "./tradingState";
 
 type SignalData = ParsedEvent<"SignalGenerated">["detail"]["data"];
 
@@ -64,6 +65,20 @@ function notional(positions: readonly Position[], marks: ReadonlyMap<string, num
   for (const p of positions)
     n += Math.abs(p.quantity.toNumber()) * (marks.get(p.symbol) ?? p.averageEntryPrice.toNumber());
   return n;
+}
+
+const mine = (all: readonly Position[], strategyId: string) => all.filter((p) => p.strategyId === strategyId);
+
+/** Net PnL of positions: realized − fees + unrealized at the mark (mid when known; no unrealized otherwise). */
+function strategyNetPnl(positions: readonly Position[], marks: ReadonlyMap<string, number>): number {
+  // Exact decimals, so the breaker's recorded value is the ledger's number, not float noise.
+  let pnl = new Decimal(0);
+  for (const p of positions) {
+    pnl = pnl.plus(p.realizedPnl).minus(p.fees);
+    const mark = marks.get(p.symbol);
+    if (mark !== undefined) pnl = pnl.plus(p.quantity.times(new Decimal(mark).minus(p.averageEntryPrice)));
+  }
+  return pnl.toNumber();
 }
 
 function midsFrom(data: SignalData): Map<string, number> {
@@ -110,9 +125,20 @@ async function decide(
   const engine = new RiskEngine({ limits: settings.riskLimits as never, initialState: persisted?.state ?? "ACTIVE" });
   const ownState = persisted?.strategies[data.strategyId];
   if (ownState && ownState !== "ACTIVE") engine.setTradingState(ownState, persisted.reason, now, data.strategyId);
-  const state = engine.effectiveState(data.strategyId);
-  const mine = all.filter((p) => p.strategyId === data.strategyId);
   const mids = midsFrom(data);
+  // The per-strategy loss breaker (−$50k by default) from the stored positions: realized − fees + unrealized at the
+  // snapshot mids. A trip is persisted, so it holds for every later signal until someone lifts it.
+  const trip = engine.markStrategyPnl(data.strategyId, strategyNetPnl(mine(all, data.strategyId), mids), now);
+  if (trip)
+    await setEngineTradingState(deps.store, {
+      state: trip.to,
+      reason: trip.reason,
+      at: now,
+      strategyId: data.strategyId,
+      source: trip.rule,
+    });
+  const state = engine.effectiveState(data.strategyId);
+  const own = mine(all, data.strategyId);
   const net = (symbol: string, ps: readonly Position[]) =>
     ps.filter((p) => p.symbol === symbol).reduce((s, p) => s + p.quantity.toNumber(), 0);
   const deny = (rule: string, reason: string, legs: PlannedLeg[] = []): Decision => ({
@@ -129,7 +155,7 @@ async function decide(
     return deny(
       "trading-state",
       `trading is HALTED: only cancels are accepted (limit HALTED, value ${data.legs.length} new order leg(s); ` +
-        `${persisted?.reason ?? "halted"})`,
+        `${trip ? `${trip.rule}: ${trip.reason}, limit ${trip.limit}, value ${trip.value}` : (persisted?.reason ?? "halted")})`,
     );
 
   // 1. Size: every constraint, the legs' common minimum, rounded to the lot.
@@ -143,8 +169,8 @@ async function decide(
     const ctx: RiskContext = {
       mid,
       position: net(leg.symbol, all),
-      strategyPosition: net(leg.symbol, mine),
-      strategyNotional: notional(mine, mids),
+      strategyPosition: net(leg.symbol, own),
+      strategyNotional: notional(own, mids),
       portfolioNotional: notional(all, mids),
       availableQuote: Number(settings.availableQuote),
       feeRate: deps.instruments.venue(leg.venue).takerFee.toNumber(),
@@ -189,12 +215,12 @@ async function decide(
   const running = new Map<string, number>();
   const increases: boolean[] = [];
   for (const { intent } of legs) {
-    const before = running.get(intent.symbol) ?? net(intent.symbol, mine);
+    const before = running.get(intent.symbol) ?? net(intent.symbol, own);
     const ctx: RiskContext = {
       mid: mids.get(intent.symbol) ?? 0,
-      position: net(intent.symbol, all) + (before - net(intent.symbol, mine)),
+      position: net(intent.symbol, all) + (before - net(intent.symbol, own)),
       strategyPosition: before,
-      strategyNotional: notional(mine, mids),
+      strategyNotional: notional(own, mids),
       portfolioNotional: notional(all, mids),
       availableQuote: Number(settings.availableQuote),
       feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),

@@ -8,6 +8,7 @@ import type { BusDelivery } from "../../lib/adapters/embedded/InProcessEventBus"
 import { InProcessEventBus } from "../../lib/adapters/embedded/InProcessEventBus";
 import type { EngineDependencies } from "../../lib/app/dependencies";
 import { createFunctionHandlers, localContext, registerFunctions } from "../../lib/app/handlers";
+import type { EngineSettingsInput } from "../../lib/app/settings";
 import { setEngineTradingState } from "../../lib/app/tradingState";
 import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
 import { InstrumentRegistry } from "../../lib/domain/instruments";
@@ -46,8 +47,8 @@ async function until<T>(probe: () => Promise<T | undefined>, what: string, timeo
   }
 }
 
-async function setup() {
-  rig = await startEngineRig({ now: T0 });
+async function setup(settings?: EngineSettingsInput) {
+  rig = await startEngineRig({ now: T0, ...(settings ? { settings } : {}) });
   const store = new InMemoryStateStore();
   const bus = new InProcessEventBus({ retryDelayMs: () => 5 });
   const published: BusDelivery[] = [];
@@ -242,6 +243,39 @@ describe("functions on the in-process adapters", () => {
     }
     expect(await store.dumpItems()).toEqual([]);
     expect(rig?.distinctOrders()).toBe(0);
+  });
+
+  it("strategy-loss breaker: a strategy whose stored PnL is at or below −limit is HALTED, persisted, and gets no order", async () => {
+    // A limit of $0.5 (configuration), so the hedged leg-risk round trip (−0.70 net) trips it.
+    const { store, bus, rig } = await setup({
+      arbitrage: { signalTtlMs: 600_000 },
+      riskLimits: { circuitBreakers: { strategyLoss: 0.5 } },
+    });
+    rig.setBooks([{ venue: "venue-b", symbol: "BTC-USD", bid: "64050", ask: "64060", bidSize: "1", askSize: "1" }]);
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
+    const pos = await until(async () => {
+      const p = await store.getPosition(STRATEGY, "BTC-USD");
+      return p && p.fillCount === 2 ? p : undefined;
+    }, "the buy fill and the hedge fill");
+    await bus.whenIdle({ timeoutMs: 5000 });
+    // Realized 2.5 − fees (64000 + 64050) × 0.05 × 5 bps = 3.20125 → net −0.70125.
+    expect(pos.realizedPnl.minus(pos.fees).toFixed()).toBe("-0.70125");
+    expect(rig.distinctOrders()).toBe(3);
+    // The next opportunity (past the cooldown) trips the breaker instead of trading.
+    await bus.publish([snapshot(WIDE_BOOKS[0]!, 2, T0 + 2000), snapshot(WIDE_BOOKS[1]!, 2, T0 + 2000)]);
+    const denied = await until(
+      async () => (await store.listSignalsByStrategy(STRATEGY)).find((s) => s.status === "denied"),
+      "the denied signal",
+    );
+    await bus.whenIdle({ timeoutMs: 5000 });
+    expect(denied.rule).toBe("trading-state");
+    expect(denied.reason).toMatch(/breaker-strategy-loss: .*limit -0\.5, value -0\.70125/);
+    expect(rig.distinctOrders()).toBe(3);
+    expect(await store.getTradingState()).toMatchObject({
+      state: "ACTIVE",
+      strategies: { [STRATEGY]: "HALTED" },
+      source: "breaker-strategy-loss",
+    });
   });
 
   it("signal: a venue's snapshot older than the staleness limit (5 s) is not used; once fresh again, it is", async () => {
