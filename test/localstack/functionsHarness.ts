@@ -140,7 +140,9 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
     resourcePrefix: run,
     missingHandler: "skip",
     maxReceiveCount: opts.maxReceiveCount ?? 3,
-    visibilityTimeoutSeconds: 10,
+    // Failures retry at once (retryDelaySeconds); this only bounds a slow successful handler, so keep it
+    // well above the worst loaded-machine latency to avoid spurious redelivery.
+    visibilityTimeoutSeconds: 30,
     retryDelaySeconds: opts.retryDelaySeconds ?? 0,
     waitTimeSeconds: 1,
     deleteResourcesOnStop: true,
