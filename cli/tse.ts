@@ -28,6 +28,27 @@ registerSimCommand(program);
 registerConfigCommand(program);
 registerCdkCommands(program);
 
+// Examples for commands registered elsewhere without them.
+program.commands
+  .find((c) => c.name() === "sim")
+  ?.addHelpText(
+    "after",
+    `
+Examples:
+  $ tse sim all                                   # every simulator on its DESIGN port
+  $ tse sim exchange --port 0 --seed 7            # one simulator on an ephemeral port
+  $ tse sim market-data --scenario DIVERGENCE --tick-ms 50
+Docs: docs/simulators.md`,
+  );
+program.commands
+  .find((c) => c.name() === "config")
+  ?.addHelpText(
+    "after",
+    `
+Examples:
+  $ tse config validate config/defaults.yaml`,
+  );
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

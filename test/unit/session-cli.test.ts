@@ -141,7 +141,16 @@ describe("tse help", () => {
     expect(top.code).toBe(0);
     for (const c of ["start", "backtest", "report", "sim", "config", "synth", "deploy"])
       expect(top.stdout).toContain(c);
-    for (const sub of [["start"], ["report"], ["config", "validate"], ["synth"], ["deploy"]]) {
+    for (const sub of [
+      ["start"],
+      ["backtest"],
+      ["report"],
+      ["sim"],
+      ["config"],
+      ["config", "validate"],
+      ["synth"],
+      ["deploy"],
+    ]) {
       const r = await tse(...sub, "--help");
       expect(r.code, sub.join(" ")).toBe(0);
       expect(r.stdout, sub.join(" ")).toContain("Examples:");
