@@ -4,6 +4,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
+import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
@@ -195,6 +196,14 @@ async function main(): Promise<void> {
     ...(store ? { positions: store } : {}),
     logger,
   });
+  // The kill switch and breaker trips must reach order-placement, which reads the stored trading state.
+  const tradingStateWritten = store
+    ? persistTradingStateChanges(
+        (l) => quoter.onStateChange(l),
+        store,
+        (m) => logger.error(m),
+      )
+    : undefined;
   const control = new EngineControlServer(quoter);
   const http = new QuoterHttpServer(quoter);
   const grpcPort = await control.start(o.grpcPort, o.host);
@@ -218,7 +227,7 @@ async function main(): Promise<void> {
     force.unref();
     control.setServing(false);
     const r = await quoter.stop(8_000);
-    await Promise.allSettled([control.stop(500), http.stop()]);
+    await Promise.allSettled([control.stop(500), http.stop(), tradingStateWritten?.()]);
     await manager.close();
     ebBus?.close();
     store?.client.destroy();

@@ -1,5 +1,6 @@
 // Writing the engine-wide trading state (kill switch, breaker escalation) where every process reads it:
 // order-placement builds a fresh RiskEngine per invocation and takes its state from this record.
+import type { TradingStateChange } from "../domain/risk/RiskEngine";
 import type { TradingState } from "../domain/types";
 import { type TradingStateRecord, type TradingStateRepository, VersionConflictError } from "../ports/StateStore";
 
@@ -42,4 +43,30 @@ export async function setEngineTradingState(
       if (!(e instanceof VersionConflictError) || attempt >= maxAttempts) throw e;
     }
   }
+}
+
+/**
+ * Persist every trading-state change of an in-process risk engine (the quoter's) so that order-placement,
+ * which reads the stored record, honours the kill switch and breaker trips. Writes are chained so that
+ * quick successive changes (HALTED then ACTIVE) land in the order they happened. Returns a function that
+ * resolves once every change so far is written.
+ */
+export function persistTradingStateChanges(
+  onStateChange: (listener: (c: TradingStateChange) => void) => void,
+  store: TradingStateRepository,
+  onError: (message: string) => void,
+): () => Promise<void> {
+  let chain: Promise<unknown> = Promise.resolve();
+  onStateChange((c) => {
+    chain = chain.then(() =>
+      setEngineTradingState(store, {
+        state: c.to,
+        reason: c.reason,
+        at: c.at,
+        ...(c.scope !== "portfolio" ? { strategyId: c.scope } : {}),
+        source: `quoter:${c.rule}`,
+      }).catch((e: unknown) => onError(`trading state not persisted: ${e instanceof Error ? e.message : String(e)}`)),
+    );
+  });
+  return () => chain.then(() => undefined);
 }
