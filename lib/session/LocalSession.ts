@@ -12,6 +12,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Execution } from "../../gen/proto/tse/exchange/exchange";
+import { Severity } from "../../gen/proto/tse/risk/risk";
 import { BusBridge } from "../../quoter/bridge/BusBridge";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../../quoter/control/EngineControlServer";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "../../quoter/control/httpServer";
@@ -431,17 +432,19 @@ export class LocalSession {
     const offExec = exchangeSim.engine.onExecution((e) => this.onExchangeExecution(e));
     this.cleanups.push({ name: "exchange watch", fn: offExec });
     const riskSim = this.sims.servers.risk as RiskMonitorSimulator;
-    const offAlert = riskSim.onAlert((al) =>
+    const offAlert = riskSim.onAlert((al) => {
+      const ts = Number(al.timestampMs) || Date.now();
+      const message = `risk monitor: ${al.message || `${al.limit} at ${al.utilisation}`} (${al.strategyId} ${al.symbol})`;
       this.dashboard.addAlert({
-        ts: Date.now(),
-        level: /critical|high/i.test(String(al.severity))
-          ? "CRITICAL"
-          : /medium/i.test(String(al.severity))
-            ? "WARN"
-            : "INFO",
-        message: `risk monitor: ${al.message ?? JSON.stringify(al)}`,
-      }),
-    );
+        ts,
+        level: al.severity >= Severity.HIGH ? "CRITICAL" : al.severity === Severity.MEDIUM ? "WARN" : "INFO",
+        message,
+        ...(al.limit ? { rule: al.limit } : {}),
+      });
+      // The report keeps the first 500 alerts (a long session may raise many).
+      if (this.riskEvents.length < 500)
+        this.riskEvents.push({ ts, kind: `risk-monitor:${Severity[al.severity] ?? al.severity}`, message });
+    });
     this.cleanups.push({ name: "risk watch", fn: offAlert });
 
     // 7. The live dashboard.
