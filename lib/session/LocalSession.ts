@@ -843,6 +843,7 @@ export class LocalSession {
         equity: this.equity,
         positions: this.positionCurve,
         risk: { finalState: st.tradingState, denials, events: this.riskEvents },
+        ticks: st.counters.ticks,
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,

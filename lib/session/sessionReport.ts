@@ -42,6 +42,8 @@ export interface SessionReportInput {
     events: { ts: number; kind: string; message: string }[];
   };
   config?: Record<string, unknown>;
+  /** Market-data ticks the engine processed. */
+  ticks?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -78,7 +80,7 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
       mode: input.mode,
       seed: input.seed,
       scenario: input.scenario,
-      ticks: input.equity.length,
+      ...(input.ticks !== undefined ? { ticks: input.ticks } : {}),
       generatedAt: iso(generatedAt),
     },
     ...(input.config ? { config: input.config } : {}),
