@@ -1,4 +1,6 @@
 // Feature: Complete trading flow works end-to-end with risk monitoring (embedded mode: in-process bus + state).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   andTheSessionTradesUntil,
@@ -30,6 +32,7 @@ describe("Complete trading flow works end-to-end with risk monitoring (embedded)
     await andTheSessionTradesUntil(w, 15_000);
     const halt = await thenRunawayChaosHaltsWithinOneSecond(w);
     expect(halt.haltMs).toBeLessThanOrEqual(1_000);
+    writeFileSync(join(w.session.outDir, "halt.json"), JSON.stringify(halt));
     const r = await whenTheSessionStops(w);
     thenRiskMonitorSawEverythingAndNothingUnchecked(r);
     thenReconciliationDiffIsZero(r);

@@ -1,4 +1,6 @@
 // Feature: Complete trading flow works end-to-end with risk monitoring (LocalStack mode: DynamoDB + EventBridge, rules → SQS taps → the function host).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   andTheSessionTradesUntil,
@@ -32,6 +34,7 @@ describe("Complete trading flow works end-to-end with risk monitoring (localstac
     await andTheSessionTradesUntil(w, 20_000);
     const halt = await thenRunawayChaosHaltsWithinOneSecond(w);
     expect(halt.haltMs).toBeLessThanOrEqual(1_000);
+    writeFileSync(join(w.session.outDir, "halt.json"), JSON.stringify(halt));
     const r = await whenTheSessionStops(w);
     thenRiskMonitorSawEverythingAndNothingUnchecked(r);
     thenReconciliationDiffIsZero(r);
