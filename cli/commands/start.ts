@@ -102,7 +102,8 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
         log(
           `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +
             `PositionChanged ${r.counts.positionChanged}, risk monitor position reports ${r.counts.riskPositionReports}; ` +
-            `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}`,
+            `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}; ` +
+            `dead letters ${r.counts.deadLetters}`,
         );
         log(`report: ${r.htmlPath}`);
         console.log(r.reportPath);

@@ -10,7 +10,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
-import { SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Execution } from "../../gen/proto/tse/exchange/exchange";
 import { Severity } from "../../gen/proto/tse/risk/risk";
 import { BusBridge } from "../../quoter/bridge/BusBridge";
@@ -115,8 +115,10 @@ export interface SessionCounts {
   /** Executions replayed from the exchange log at stop (missed by the streams), and how many predate the stop. */
   executionsReplayed: number;
   executionsReplayedBeforeStop: number;
-  /** Bus deliveries that failed every attempt (embedded mode). */
+  /** Deliveries that failed every attempt: the in-process bus's dead letters, or messages in the tap DLQs. */
   deadLetters: number;
+  /** Function invocations that threw (retried; a retry may have succeeded). */
+  functionFailures: number;
 }
 
 export interface SessionResult {
@@ -175,6 +177,7 @@ export class LocalSession {
   private inner!: InProcessEventBus | EventBridgeEventBus;
   private forwarder!: ExecutionForwarder;
   private functionHost: FunctionHost | undefined;
+  private sqs: SQSClient | undefined;
   private dashboardServer!: DashboardServer;
   private registry = new StaticRegistry();
   private sampler: NodeJS.Timeout | undefined;
@@ -322,7 +325,14 @@ export class LocalSession {
         log: (m) => this.fileLog(`function host: ${m}`),
       });
       await this.functionHost.start();
-      this.cleanups.push({ name: "function host", fn: () => this.functionHost?.stop() });
+      this.sqs = sqs;
+      this.cleanups.push({
+        name: "function host",
+        fn: async () => {
+          await this.functionHost?.stop();
+          await this.functionHost?.deleteBus(); // a private bus per session: leave nothing behind
+        },
+      });
     }
     if (cfg.mode === "embedded") {
       this.bus = new CountingEventBus(this.inner);
@@ -720,6 +730,11 @@ export class LocalSession {
       executionsReplayed: this.replayed.length,
       executionsReplayedBeforeStop: this.replayedBeforeStop,
       deadLetters: this.deadLetters,
+      functionFailures: this.functionHost
+        ? Object.values(this.functionHost.getStats()).reduce((n, f) => n + f.failures, 0)
+        : this.inner instanceof InProcessEventBus
+          ? this.inner.getStats().failedAttempts
+          : 0,
     };
   }
 
@@ -852,6 +867,7 @@ export class LocalSession {
           endpoints: this.endpoints as unknown as Record<string, unknown>,
         },
       });
+      if (this.functionHost && this.sqs) this.deadLetters = await this.countTapDeadLetters(this.functionHost, this.sqs);
       const paths = await writeSessionReport(report, this.outDir);
       const tradesByStrategy: Record<string, number> = {};
       for (const f of fills) tradesByStrategy[f.strategyId] = (tradesByStrategy[f.strategyId] ?? 0) + 1;
@@ -867,6 +883,24 @@ export class LocalSession {
       await this.teardown();
     }
     return result;
+  }
+
+  /** Messages in the function host's dead-letter queues (LocalStack mode). */
+  private async countTapDeadLetters(host: FunctionHost, sqs: SQSClient): Promise<number> {
+    let n = 0;
+    for (const r of ROUTES) {
+      try {
+        const url = host.resources(r.functionName).dlqUrl;
+        const a = await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }),
+        );
+        n += Number(a.Attributes?.ApproximateNumberOfMessages ?? 0);
+      } catch (e) {
+        this.fileLog(`dead-letter count for ${r.functionName}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (n > 0) this.log(`session: ${n} event(s) in the function host's dead-letter queues`);
+    return n;
   }
 
   /** Stop whatever started, newest first; errors are logged, not thrown. */
