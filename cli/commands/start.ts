@@ -1,11 +1,14 @@
 // `tse start` (= `npm start`): the local trading session. See docs/session-and-cli.md.
 import type { Command } from "commander";
+import { Decimal } from "../../lib/domain/decimal";
 import { LocalSession } from "../../lib/session/LocalSession";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../lib/session/options";
 import { TerminalView } from "../../lib/session/terminalView";
 import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+/** Display only (report.json keeps the exact decimals). */
+const usd = (x: string) => new Decimal(x).toDecimalPlaces(2).toFixed(2);
 
 export function registerStartCommand(program: Command): Command {
   return program
@@ -95,8 +98,8 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
           .map(([k, v]) => `${k} ${v}`)
           .join(", ");
         log(
-          `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${m.totalPnl} (realized ${m.realizedPnl}, ` +
-            `unrealized ${m.unrealizedPnl}, fees ${m.fees}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+          `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${usd(m.totalPnl)} (realized ${usd(m.realizedPnl)}, ` +
+            `unrealized ${usd(m.unrealizedPnl)}, fees ${usd(m.fees)}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
             `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
         );
         log(
