@@ -1,4 +1,5 @@
 // tse: the engine's command line. Subcommands register themselves from cli/commands/.
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerBacktestCommand } from "./commands/backtest";
 import { registerCdkCommands } from "./commands/cdk";
@@ -7,7 +8,10 @@ import { registerReportCommand } from "./commands/report";
 import { registerSimCommand } from "./commands/sim";
 import { registerStartCommand } from "./commands/start";
 
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+
 const program = new Command("tse")
+  .version(pkg.version)
   .description("trading-system-engine: local sessions, backtests, reports, simulators, config checks, CDK")
   .showHelpAfterError()
   .addHelpText(
