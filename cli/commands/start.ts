@@ -22,6 +22,7 @@ export function registerStartCommand(program: Command): Command {
     .option("--strategy <name>", "strategy to run (repeatable; default market-making + arbitrage)", collect)
     .option("--aws <where>", '"local": LocalStack DynamoDB + EventBridge through the function host')
     .option("--out <dir>", "report directory (default reports/<run-id>/)")
+    .option("--ephemeral-ports", "every listener on an ephemeral port (CI, several sessions side by side)")
     .addHelpText(
       "after",
       `
@@ -35,7 +36,7 @@ It prints the dashboard URL at start, a live view (TTY) or a line every 5 s, and
 Ports: engine 50057 (gRPC) / 8087 (HTTP), dashboard 8088, simulators 50054-50058 + 50090;
 a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli.md`,
     )
-    .action(async (flags: RawSessionFlags) => {
+    .action(async (flags: RawSessionFlags & { ephemeralPorts?: boolean }) => {
       let opts: ReturnType<typeof parseSessionFlags>;
       try {
         opts = parseSessionFlags(flags);
@@ -50,7 +51,7 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
         log(
           `tse start: ${opts.mode} mode, scenario ${opts.scenario}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}`,
         );
-        session = await LocalSession.start({ ...opts, log });
+        session = await LocalSession.start({ ...opts, log, ...(flags.ephemeralPorts ? { ephemeralPorts: true } : {}) });
       } catch (e) {
         console.error(`tse start: could not start the session: ${e instanceof Error ? e.message : String(e)}`);
         process.exitCode = 1;

@@ -157,3 +157,45 @@ describe("tse help", () => {
     }
   }, 120_000);
 });
+
+describe("tse start as a process", () => {
+  it("SIGTERM stops it gracefully: report written, its path printed, exit 0", async () => {
+    const { spawn } = await import("node:child_process");
+    const { existsSync } = await import("node:fs");
+    const out = mkdtempSync(join(tmpdir(), "tse-start-"));
+    const child = spawn(process.execPath, [TSE, "start", "--ephemeral-ports", "--duration", "600", "--out", out], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    const ready = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no dashboard line in 40 s: ${stderr}`)), 40_000);
+      child.stderr.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        if (/^dashboard: http:\/\/127\.0\.0\.1:\d+\//m.test(stderr)) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      await ready;
+      await new Promise((r) => setTimeout(r, 3_000)); // let it trade a little
+      const t0 = Date.now();
+      child.kill("SIGTERM");
+      const code = await Promise.race([exited, new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 30_000))]);
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(stderr).toContain("session: stopping (SIGTERM)");
+      expect(stdout.trim().split("\n").at(-1)).toBe(join(out, "report.json"));
+      expect(existsSync(join(out, "report.json"))).toBe(true);
+      expect(existsSync(join(out, "report.html"))).toBe(true);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 90_000);
+});
