@@ -109,6 +109,11 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
             `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}; ` +
             `dead letters ${r.counts.deadLetters}`,
         );
+        log(
+          `functions: ${Object.entries(r.functionLatency)
+            .map(([k, v]) => `${k} ${v.invocations}x p50 ${v.p50Ms} ms p99 ${v.p99Ms} ms`)
+            .join(", ")}`,
+        );
         log(`report: ${r.htmlPath}`);
         console.log(r.reportPath);
         process.exit(0);

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -34,7 +35,8 @@ import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import type { EngineDependencies, ExchangePort } from "../app/dependencies";
-import { createFunctionHandlers, registerFunctions } from "../app/handlers";
+import type { LambdaHandler } from "../app/functionRuntime";
+import { createFunctionHandlers, type FunctionName, registerFunctions } from "../app/handlers";
 import { ConfigServiceSettingsSource } from "../app/settings";
 import { setEngineTradingState } from "../app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../bridges/ExecutionForwarder";
@@ -128,6 +130,8 @@ export interface SessionResult {
   counts: SessionCounts;
   reconciliation: Reconciliation[];
   tradesByStrategy: Record<string, number>;
+  /** Invocations and duration percentiles per function. */
+  functionLatency: Record<string, { invocations: number; p50Ms: number; p99Ms: number }>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -203,6 +207,7 @@ export class LocalSession {
   private replayedBeforeStop = 0;
   private onSampleListeners = new Set<(s: DashboardSnapshot) => void>();
   private tradesByStrategy = new Map<string, number>();
+  private readonly functionTimes = new Map<string, number[]>();
 
   private constructor(cfg: LocalSessionConfig) {
     this.cfg = cfg;
@@ -315,7 +320,7 @@ export class LocalSession {
       this.bus = new CountingEventBus(this.inner);
       this.functionHost = new FunctionHost({
         routes: ROUTES,
-        handlers: createFunctionHandlers(this.deps()),
+        handlers: this.timed(createFunctionHandlers(this.deps())),
         eventBridge,
         sqs,
         eventBusName,
@@ -337,7 +342,7 @@ export class LocalSession {
     if (cfg.mode === "embedded") {
       this.bus = new CountingEventBus(this.inner);
       const inner = this.inner as InProcessEventBus;
-      const off = registerFunctions(inner, createFunctionHandlers(this.deps()));
+      const off = registerFunctions(inner, this.timed(createFunctionHandlers(this.deps())));
       this.cleanups.push({
         name: "bus",
         fn: async () => {
@@ -476,6 +481,39 @@ export class LocalSession {
     const period = cfg.sampleMs ?? 1_000;
     this.sampler = setInterval(() => void this.sample(), period);
     await this.sample();
+  }
+
+  /** Wraps each handler to record its invocation time (session counts, session.log). */
+  private timed(handlers: Record<FunctionName, LambdaHandler>): Record<FunctionName, LambdaHandler> {
+    const out = {} as Record<FunctionName, LambdaHandler>;
+    for (const [name, h] of Object.entries(handlers) as [FunctionName, LambdaHandler][]) {
+      const samples: number[] = [];
+      this.functionTimes.set(name, samples);
+      out[name] = async (event, context) => {
+        const t0 = performance.now();
+        try {
+          return await h(event, context);
+        } finally {
+          if (samples.length < 100_000) samples.push(performance.now() - t0);
+        }
+      };
+    }
+    return out;
+  }
+
+  /** Invocations and duration percentiles (ms) per function. */
+  functionLatency(): Record<string, { invocations: number; p50Ms: number; p99Ms: number }> {
+    const q = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    const out: Record<string, { invocations: number; p50Ms: number; p99Ms: number }> = {};
+    for (const [name, xs] of this.functionTimes) {
+      const sorted = [...xs].sort((a, b) => a - b);
+      out[name] = {
+        invocations: xs.length,
+        p50Ms: Math.round(q(sorted, 0.5) * 10) / 10,
+        p99Ms: Math.round(q(sorted, 0.99) * 10) / 10,
+      };
+    }
+    return out;
   }
 
   /** The functions' dependencies: this session's store, bus, peers and the configuration service's settings. */
@@ -868,6 +906,7 @@ export class LocalSession {
         },
       });
       if (this.functionHost && this.sqs) this.deadLetters = await this.countTapDeadLetters(this.functionHost, this.sqs);
+      this.fileLog(`function invocation times (ms): ${JSON.stringify(this.functionLatency())}`);
       const paths = await writeSessionReport(report, this.outDir);
       const tradesByStrategy: Record<string, number> = {};
       for (const f of fills) tradesByStrategy[f.strategyId] = (tradesByStrategy[f.strategyId] ?? 0) + 1;
@@ -878,6 +917,7 @@ export class LocalSession {
         counts: { ...this.counts(), fillsInState: fills.length },
         reconciliation: await this.reconcile(),
         tradesByStrategy,
+        functionLatency: this.functionLatency(),
       };
     } finally {
       await this.teardown();
