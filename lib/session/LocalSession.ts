@@ -414,11 +414,18 @@ export class LocalSession {
         source: `quoter:${c.rule}`,
       }).catch((e: unknown) => log(`trading state not persisted: ${e instanceof Error ? e.message : String(e)}`));
       // Session risk policy: a breaker that halts one strategy halts the engine (every order cancelled), the way
-      // an operator would hit the kill switch. Through the control API like any other client.
+      // an operator would hit the kill switch. In-process, right after the tick that tripped it (a round trip
+      // through the control API waits behind a busy event loop); the dashboard's kill switch uses the API.
       if (c.to === "HALTED" && c.scope !== "portfolio" && (cfg.haltEngineOnStrategyBreaker ?? true)) {
-        this.setTradingState("HALTED", `breaker ${c.rule} on ${c.scope}: ${c.reason}`).catch((e: unknown) =>
-          log(`kill switch escalation failed: ${e instanceof Error ? e.message : String(e)}`),
-        );
+        const reason = `breaker ${c.rule} on ${c.scope}: ${c.reason}`;
+        queueMicrotask(() => {
+          try {
+            this.quoter.setTradingState("HALTED", reason);
+            this.riskEvents.push({ ts: Date.now(), kind: "escalation", message: `engine HALTED: ${reason}` });
+          } catch (e) {
+            log(`kill switch escalation failed: ${e instanceof Error ? e.message : String(e)}`);
+          }
+        });
       }
     });
     await this.quoter.start();
