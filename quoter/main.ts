@@ -4,6 +4,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
+import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
 import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
@@ -159,7 +160,21 @@ async function main(): Promise<void> {
   const registry = new StaticRegistry();
   const discovery = new Discovery({ registry });
   const manager = new ClientManager({ discovery, logger: plogger });
-  const exchange = new ExchangeClient(manager);
+  const store = o.table ? new DynamoDbStateStore({ tableName: o.table }) : undefined;
+  // With a state store, every quoter order is journaled before it is placed: fill-handling books executions
+  // only against known orders, so an unjournaled quoter order's fills would be dead-lettered.
+  const exchange = store
+    ? new JournalingExchangeClient(
+        manager,
+        store,
+        (m, e) => logger.error(m, { error: e instanceof Error ? e.message : String(e) }),
+        Date.now,
+        (strategyId) => {
+          const state = strategyId ? quoter.risk.effectiveState(strategyId) : quoter.risk.tradingState;
+          return state === "HALTED" ? "trading is HALTED" : true;
+        },
+      )
+    : new ExchangeClient(manager);
   const marketData = new MarketDataClient(manager);
   const ebBus = o.eventBus ? new EventBridgeEventBus({ eventBusName: o.eventBus }) : undefined;
   const bridge = ebBus
@@ -175,7 +190,6 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
-  const store = o.table ? new DynamoDbStateStore({ tableName: o.table }) : undefined;
   const riskLimits = parseJson<Record<string, unknown>>("--risk-limits", o.riskLimits) ?? {
     maxOrdersPerSecond: o.maxOrdersPerSecond,
   };

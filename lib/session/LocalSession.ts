@@ -34,11 +34,12 @@ import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import { JournalingExchangeClient } from "../adapters/JournalingExchangeClient";
 import type { EngineDependencies, ExchangePort } from "../app/dependencies";
 import type { LambdaHandler } from "../app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../app/handlers";
 import { ConfigServiceSettingsSource } from "../app/settings";
-import { setEngineTradingState } from "../app/tradingState";
+import { persistTradingStateChanges } from "../app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../bridges/ExecutionForwarder";
 import { DashboardState } from "../dashboard/DashboardState";
 import { type DashboardServer, startDashboardServer } from "../dashboard/server";
@@ -54,7 +55,6 @@ import type { FillRecord, StateStore } from "../ports/StateStore";
 import type { Report } from "../report/reportSchema";
 import { ROUTES } from "../routing/routes";
 import { CountingEventBus } from "./CountingEventBus";
-import { JournalingExchangeClient } from "./JournalingExchangeClient";
 import { SERVERLESS_STRATEGIES, type SessionOptions } from "./options";
 import { choosePort } from "./ports";
 import { buildSessionReport, type EquitySample, type PositionSample, writeSessionReport } from "./sessionReport";
@@ -399,20 +399,14 @@ export class LocalSession {
       riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
+    // Persist every change where every process reads it: order placement denies by the stored trading state.
+    persistTradingStateChanges((l) => this.quoter.onStateChange(l), this.store, log);
     this.quoter.onStateChange((c) => {
       this.riskEvents.push({
         ts: c.at,
         kind: `trading-state:${c.scope}`,
         message: `${c.from} -> ${c.to} (${c.rule}): ${c.reason}`,
       });
-      // Persist it where every process reads it: order placement denies by the stored engine trading state.
-      setEngineTradingState(this.store, {
-        state: c.to,
-        reason: c.reason,
-        at: c.at,
-        ...(c.scope !== "portfolio" ? { strategyId: c.scope } : {}),
-        source: `quoter:${c.rule}`,
-      }).catch((e: unknown) => log(`trading state not persisted: ${e instanceof Error ? e.message : String(e)}`));
       // Session risk policy: a breaker that halts one strategy halts the engine (every order cancelled), the way
       // an operator would hit the kill switch. In-process, right after the tick that tripped it (a round trip
       // through the control API waits behind a busy event loop); the dashboard's kill switch uses the API.

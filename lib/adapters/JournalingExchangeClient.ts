@@ -1,7 +1,7 @@
 // The quoter's orders in the state store. Fill handling books an execution against its order record (the
-// order must exist: unknown orders are refused), and the quoter places orders straight on the exchange. So in
-// the session, the quoter's exchange client first writes the pending order (conditional put, idempotent by
-// client order id), then places it, and records cancels. In-memory this costs microseconds; on LocalStack one
+// order must exist: unknown orders are refused), and the quoter places orders straight on the exchange. So
+// wherever a state store exists (the local session, the deployed quoter), the quoter's exchange client first
+// writes the pending order (conditional put, idempotent by client order id), then places it, and records cancels. In-memory this costs microseconds; on LocalStack one
 // DynamoDB write per order, off the quoter's decision path (the place call is already asynchronous).
 
 import { OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
