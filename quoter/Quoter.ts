@@ -292,6 +292,8 @@ export class Quoter {
   private timer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
   private lastMdAt = 0;
+  private gapLoggedAt = Number.NEGATIVE_INFINITY;
+  private gapsAtLastLog = 0;
   private execConnectsAtDrop = 0;
   private execDropped = true;
   private readonly driftSeen = new Map<string, { local: string; stored: string; version: number }>();
@@ -363,7 +365,19 @@ export class Quoter {
       onGap: (g) => {
         this.counters.marketDataGaps++;
         this.counters.marketDataMissed += g.missed;
-        this.log.warn("market-data sequence gap", { ...g });
+        // A feed conflated to the subscription interval skips sequences on most ticks: the metric counts every
+        // gap, the log says so at most every 10 s with the totals since its last line.
+        const now = this.now();
+        if (now - this.gapLoggedAt >= 10_000) {
+          this.log.warn("market-data sequence gaps", {
+            ...g,
+            gapsSinceLastLog: this.counters.marketDataGaps - this.gapsAtLastLog,
+            totalGaps: this.counters.marketDataGaps,
+            totalMissed: this.counters.marketDataMissed,
+          });
+          this.gapLoggedAt = now;
+          this.gapsAtLastLog = this.counters.marketDataGaps;
+        }
       },
       onDisconnect: (err) => {
         this.counters.marketDataReconnects++;
