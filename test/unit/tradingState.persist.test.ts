@@ -10,7 +10,11 @@ describe("persistTradingStateChanges", () => {
   it("writes a real RiskEngine's kill switch, strategy halt and resume to the store, in order", async () => {
     const store = new InMemoryStateStore();
     const listeners: Array<(c: TradingStateChange) => void> = [];
-    const risk = new RiskEngine({ onStateChange: (c) => listeners.forEach((l) => l(c)) });
+    const risk = new RiskEngine({
+      onStateChange: (c) => {
+        for (const l of listeners) l(c);
+      },
+    });
     const errors: string[] = [];
     const flushed = persistTradingStateChanges(
       (l) => listeners.push(l),
