@@ -195,21 +195,7 @@ async function decide(
         : `sized to zero: ${boundBy} leaves no room`,
     );
 
-  const legs: PlannedLeg[] = data.legs.map((leg, i) => ({
-    clientOrderId: clientOrderIdFor(data.signalId, i),
-    intent: {
-      strategyId: data.strategyId,
-      venue: leg.venue,
-      symbol: leg.symbol,
-      side: leg.side,
-      type: leg.type,
-      timeInForce: leg.timeInForce,
-      postOnly: false,
-      quantity: qty,
-      ...(leg.limitPrice !== undefined ? { limitPrice: dec(leg.limitPrice) } : {}),
-      tag: `${data.kind}:${data.signalId}:${i}`,
-    },
-  }));
+  const legs = planLegs(data, qty);
 
   // 2. Domain risk engine, legs in order against the position they would leave.
   const running = new Map<string, number>();
@@ -269,7 +255,12 @@ const legsFromRecord = (rec: SignalRecord, data: SignalData): PlannedLeg[] => {
   const quantity = String((rec.details as { quantity?: string } | undefined)?.quantity ?? "");
   if (!quantity)
     throw new InvalidFieldError("signal.details.quantity", quantity, "approved signal without a sized quantity");
-  return data.legs.map((leg, i) => ({
+  return planLegs(data, dec(quantity));
+};
+
+/** One order per signal leg, all of the sized quantity, with the client order id derived from the signal. */
+const planLegs = (data: SignalData, quantity: Decimal): PlannedLeg[] =>
+  data.legs.map((leg, i) => ({
     clientOrderId: clientOrderIdFor(data.signalId, i),
     intent: {
       strategyId: data.strategyId,
@@ -279,12 +270,11 @@ const legsFromRecord = (rec: SignalRecord, data: SignalData): PlannedLeg[] => {
       type: leg.type,
       timeInForce: leg.timeInForce,
       postOnly: false,
-      quantity: dec(quantity),
+      quantity,
       ...(leg.limitPrice !== undefined ? { limitPrice: dec(leg.limitPrice) } : {}),
       tag: `${data.kind}:${data.signalId}:${i}`,
     },
   }));
-};
 
 /** Move an order to `to` from whatever it is now (re-reading on a version conflict); no-op if no longer legal. */
 async function moveOrder(
