@@ -3,18 +3,24 @@
 // wherever a state store exists (the local session, the deployed quoter), the quoter's exchange client first
 // writes the pending order (conditional put, idempotent by client order id), then places it, and records cancels. In-memory this costs microseconds; on LocalStack one
 // DynamoDB write per order, off the quoter's decision path (the place call is already asynchronous).
+// The journal keeps the last version it wrote of each live order, so a status move is one conditional write
+// (no reads): on LocalStack the quoter's journal was ~75 % of all DynamoDB requests and, with 7 requests per
+// order, saturated it (every function's calls queued ~150 ms behind it).
+import { LRUCache } from "lru-cache";
 
 import { OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
 import { dec } from "../domain/decimal";
 import { createOrder } from "../domain/orders";
 import { type OrderStatus, TERMINAL_STATUSES } from "../domain/orders/orderStatus";
 import { type CallOptions, ExchangeClient, type PlaceOrderArgs, RejectedError } from "../grpc";
-import type { StateStore } from "../ports/StateStore";
+import type { StateStore, VersionedOrder } from "../ports/StateStore";
 import { VersionConflictError } from "../ports/StateStore";
 
 export class JournalingExchangeClient extends ExchangeClient {
   journaled = 0;
   journalErrors = 0;
+  /** The last version this journal wrote or read of each order it may still move (bounded). */
+  private readonly known = new LRUCache<string, VersionedOrder>({ max: 10_000 });
 
   constructor(
     manager: ConstructorParameters<typeof ExchangeClient>[0],
@@ -30,7 +36,7 @@ export class JournalingExchangeClient extends ExchangeClient {
   override async placeOrder(args: PlaceOrderArgs, opts?: CallOptions) {
     const now = this.clock();
     try {
-      await this.store.createPendingOrder(
+      const created = await this.store.createPendingOrder(
         createOrder(
           {
             strategyId: args.strategyId ?? "quoter",
@@ -47,6 +53,7 @@ export class JournalingExchangeClient extends ExchangeClient {
           now,
         ),
       );
+      this.known.set(args.clientOrderId, created.created ? created.order : created.existing);
       this.journaled++;
     } catch (e) {
       // Not journaled → its fills would be refused by fill handling: don't send it.
@@ -84,24 +91,33 @@ export class JournalingExchangeClient extends ExchangeClient {
 
   /** Best effort: the order record's status (fills move it on their own; a lost race is harmless). */
   private async markStatus(clientOrderId: string, status: OrderStatus, exchangeOrderId?: string): Promise<void> {
-    for (let attempt = 0; attempt < 4; attempt++) {
-      try {
-        const cur = await this.store.getOrder(clientOrderId);
-        if (!cur || TERMINAL_STATUSES.has(cur.order.status) || cur.order.status === status) return;
-        if (status === "accepted" && cur.order.status !== "pending-new" && cur.order.status !== "submitted") return;
-        // pending-new may only move to submitted (or straight to rejected/canceled).
-        const step =
-          cur.order.status === "pending-new" && status !== "rejected" && status !== "canceled" ? "submitted" : status;
-        await this.store.updateOrderStatus(clientOrderId, cur.version, {
-          status: step,
-          at: this.clock(),
-          ...(exchangeOrderId ? { exchangeOrderId } : {}),
-        });
-        if (step === status) return;
-      } catch (e) {
-        if (e instanceof VersionConflictError) continue;
-        return; // illegal transition (a fill got there first): nothing to record
+    // The cached copy first; a conflict (a fill moved the order) means it is stale: read it then.
+    let cur = this.known.get(clientOrderId);
+    try {
+      for (let attempt = 0; attempt < 4; attempt++) {
+        try {
+          cur ??= await this.store.getOrder(clientOrderId);
+          if (!cur || TERMINAL_STATUSES.has(cur.order.status) || cur.order.status === status) return;
+          if (status === "accepted" && cur.order.status !== "pending-new" && cur.order.status !== "submitted") return;
+          // pending-new may only move to submitted (or straight to rejected/canceled).
+          const step =
+            cur.order.status === "pending-new" && status !== "rejected" && status !== "canceled" ? "submitted" : status;
+          cur = await this.store.updateOrderStatus(
+            clientOrderId,
+            cur.version,
+            { status: step, at: this.clock(), ...(exchangeOrderId ? { exchangeOrderId } : {}) },
+            cur.order,
+          );
+          this.known.set(clientOrderId, cur);
+          if (step === status) return;
+        } catch (e) {
+          if (!(e instanceof VersionConflictError)) return; // illegal transition (a fill got there first)
+          cur = undefined;
+        }
       }
+    } finally {
+      // Nothing moves a finished order again.
+      if (!cur || TERMINAL_STATUSES.has(cur.order.status)) this.known.delete(clientOrderId);
     }
   }
 }

@@ -344,7 +344,8 @@ async function placeLeg(
   let owner = false;
   if (order.status === "pending-new") {
     try {
-      await deps.store.updateOrderStatus(coid, version, { status: "submitted", at: now });
+      // `order` is the record at `version` (just created or read): no second read.
+      await deps.store.updateOrderStatus(coid, version, { status: "submitted", at: now }, order);
       owner = true;
     } catch (e) {
       if (!(e instanceof VersionConflictError)) throw e;

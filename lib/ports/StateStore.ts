@@ -33,8 +33,15 @@ export interface OrderRepository {
   /**
    * Move the order to `patch.status` if it is still at `expectedVersion`.
    * Throws OrderNotFoundError, VersionConflictError (someone wrote first) or the domain's IllegalTransitionError.
+   * `current`: the order as the caller holds it at `expectedVersion`; saves the store's read (one request fewer).
+   * A stale one cannot overwrite: the write stays conditional on the version (VersionConflictError).
    */
-  updateOrderStatus(clientOrderId: string, expectedVersion: number, patch: OrderStatusPatch): Promise<VersionedOrder>;
+  updateOrderStatus(
+    clientOrderId: string,
+    expectedVersion: number,
+    patch: OrderStatusPatch,
+    current?: Order,
+  ): Promise<VersionedOrder>;
   getOrder(clientOrderId: string): Promise<VersionedOrder | undefined>;
   /** Oldest first; optionally only one status. */
   listOrdersByStrategy(strategyId: string, options?: { status?: OrderStatus }): Promise<VersionedOrder[]>;

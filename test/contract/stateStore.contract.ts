@@ -172,6 +172,33 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         await expect(store.updateOrderStatus("nope", 1, { status: "submitted", at: T0 })).rejects.toThrow(/nope/);
       });
 
+      it("updateOrderStatus with the caller's copy writes without a read; a stale copy is refused, nothing written", async () => {
+        const store = await factory();
+        const created = await store.createPendingOrder(newOrder("coid-known"));
+        if (!created.created) throw new Error("unreachable");
+        const sub = await store.updateOrderStatus(
+          "coid-known",
+          1,
+          { status: "submitted", at: T0 + 5 },
+          created.order.order,
+        );
+        expect(sub.version).toBe(2);
+        expect(await store.getOrder("coid-known")).toEqual(sub);
+        // The version-1 copy is stale now: the versioned write refuses it even though the move would be legal.
+        const before = await store.dumpItems();
+        await expect(
+          store.updateOrderStatus("coid-known", 1, { status: "submitted", at: T0 + 6 }, created.order.order),
+        ).rejects.toBeInstanceOf(VersionConflictError);
+        // A missing order cannot be "known" into existence.
+        await expect(
+          store.updateOrderStatus("coid-none", 1, { status: "submitted", at: T0 + 6 }, newOrder("coid-none")),
+        ).rejects.toBeInstanceOf(VersionConflictError);
+        expect(await store.dumpItems()).toEqual(before);
+        const acc = await store.updateOrderStatus("coid-known", 2, { status: "accepted", at: T0 + 7 }, sub.order);
+        expect(acc.version).toBe(3);
+        expect((await store.getOrder("coid-known"))?.order.status).toBe("accepted");
+      });
+
       it("rejects ids that would corrupt composite keys, naming the field and the value", async () => {
         const store = await factory();
         await expect(store.createPendingOrder(newOrder("bad-key", { strategyId: "arb#2" }))).rejects.toThrow(

@@ -112,12 +112,19 @@ export class ItemStateStore implements StateStore {
     clientOrderId: string,
     expectedVersion: number,
     patch: OrderStatusPatch,
+    known?: Order,
   ): Promise<VersionedOrder> {
-    const item = await this.backend.get(keys.order(clientOrderId));
-    if (!item) throw new OrderNotFoundError(clientOrderId);
-    const current = orderFromItem(item);
-    if (current.version !== expectedVersion)
-      throw new VersionConflictError(`order ${clientOrderId}`, expectedVersion, current.version);
+    let current: VersionedOrder;
+    if (known && known.clientOrderId === clientOrderId) {
+      // The caller's copy at expectedVersion: no read. The versioned put below refuses it if it is stale.
+      current = { order: known, version: expectedVersion };
+    } else {
+      const item = await this.backend.get(keys.order(clientOrderId));
+      if (!item) throw new OrderNotFoundError(clientOrderId);
+      current = orderFromItem(item);
+      if (current.version !== expectedVersion)
+        throw new VersionConflictError(`order ${clientOrderId}`, expectedVersion, current.version);
+    }
     const details: { exchangeOrderId?: string; errorMessage?: string } = {};
     if (patch.exchangeOrderId !== undefined) details.exchangeOrderId = patch.exchangeOrderId;
     if (patch.errorMessage !== undefined) details.errorMessage = patch.errorMessage;
