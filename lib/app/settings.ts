@@ -123,12 +123,17 @@ export class ConfigServiceSettingsSource implements SettingsSource {
         throw e;
       }
     };
-    const arb = (await opt(this.reader.getJson<Record<string, unknown>>(CONFIG_KEYS.arbitrage, undefined, {}))) ?? {};
-    const maxAge = await opt(this.reader.getNumber(CONFIG_KEYS.snapshotMaxAgeMs, -1));
-    const limits = await opt(this.reader.getJson<RiskLimitsInput>(CONFIG_KEYS.riskLimits, undefined, {}));
-    const debounce = await opt(this.reader.getNumber(CONFIG_KEYS.reportingDebounceMs, -1));
-    const period = await opt(this.reader.getNumber(CONFIG_KEYS.reportingPeriodMs, -1));
-    const strategyId = await opt(this.reader.getString(CONFIG_KEYS.strategyId, ""));
+    // Independent keys, read at once: a cache miss (or a key the service lacks, which is not cached) then costs
+    // one round trip per invocation instead of one per key.
+    const [arbRaw, maxAge, limits, debounce, period, strategyId] = await Promise.all([
+      opt(this.reader.getJson<Record<string, unknown>>(CONFIG_KEYS.arbitrage, undefined, {})),
+      opt(this.reader.getNumber(CONFIG_KEYS.snapshotMaxAgeMs, -1)),
+      opt(this.reader.getJson<RiskLimitsInput>(CONFIG_KEYS.riskLimits, undefined, {})),
+      opt(this.reader.getNumber(CONFIG_KEYS.reportingDebounceMs, -1)),
+      opt(this.reader.getNumber(CONFIG_KEYS.reportingPeriodMs, -1)),
+      opt(this.reader.getString(CONFIG_KEYS.strategyId, "")),
+    ]);
+    const arb = arbRaw ?? {};
     if (arb === null || typeof arb !== "object" || Array.isArray(arb))
       throw new InvalidFieldError(CONFIG_KEYS.arbitrage, arb, "must be a JSON object");
     const pick = (...names: string[]) => {
