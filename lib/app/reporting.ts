@@ -4,7 +4,7 @@
 import { z } from "zod";
 import { Decimal, dec } from "../domain/decimal";
 import { computeMetrics, type MetricsFill, type PerformanceMetrics } from "../domain/metrics";
-import { unrealizedPnl } from "../domain/portfolio/position";
+import { type Position, unrealizedPnl } from "../domain/portfolio/position";
 import { buildBusEvent } from "../events/build";
 import { fromZodError } from "../events/errors";
 import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
@@ -92,8 +92,21 @@ export async function reportStrategy(
   now: number,
 ): Promise<ReportRecord> {
   const settings = await deps.settings.get();
-  const positions = await deps.store.listPositions({ strategyId });
-  const fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+  // Positions and the ledger are two reads: a fill landing between them would give a report whose trades and
+  // PnL disagree. Read positions again after the fills; if they moved, read both again (fills keep coming).
+  const stamp = (ps: readonly Position[]) =>
+    ps
+      .map((p) => `${p.symbol}|${p.fillCount}`)
+      .sort()
+      .join();
+  let positions = await deps.store.listPositions({ strategyId });
+  let fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const again = await deps.store.listPositions({ strategyId });
+    if (stamp(again) === stamp(positions)) break;
+    positions = again;
+    fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+  }
   const points = await deps.store.listEquityPoints(strategyId, { to: now });
   let realized = new Decimal(0);
   let unrealized = new Decimal(0);
