@@ -179,7 +179,9 @@ interface Runtime {
   open: LiveOrder[];
 }
 
-type Outbound = { kind: "place"; order: LiveOrder; intent: OrderIntent } | { kind: "cancel"; order: LiveOrder };
+type Outbound =
+  | { kind: "place"; order: LiveOrder; intent: OrderIntent; sent?: boolean }
+  | { kind: "cancel"; order: LiveOrder };
 
 /** The read-only view strategies get; `now` is set before every callback (no allocation per tick). */
 class QuoterContext implements StrategyContext {
@@ -764,15 +766,46 @@ export class Quoter {
     this.denialsByRule.set(d.rule, (this.denialsByRule.get(d.rule) ?? 0) + 1);
   }
 
-  /** Sends what the decision produced. Each call runs on its own; the tick handler never awaits them. */
+  /**
+   * Sends what the decision produced. Each call runs on its own; the tick handler never awaits them.
+   * A post-only place that cannot cross any order of ours still on the book goes out first, ahead of the cancels
+   * (the first order of a tick then does not queue behind a cancel on the wire and at the exchange). A replaced
+   * quote only crosses our OPPOSITE side, never the old quote it replaces, so this is safe whatever the cancels'
+   * fate. Every other place is sent after all the cancels (the exchange may still serve concurrent calls out of
+   * order, so this narrows, but does not close, the window for a post-only rejection).
+   */
   private dispatch(): void {
     const out = this.outbound;
     for (let i = 0; i < out.length; i++) {
       const x = out[i]!;
-      if (x.kind === "place") this.sendPlace(x.order, x.intent);
-      else this.sendCancel(x.order);
+      if (x.kind === "place" && this.cannotCrossOwn(x.order, x.intent)) {
+        x.sent = true;
+        this.sendPlace(x.order, x.intent);
+      }
+    }
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i]!;
+      if (x.kind === "cancel") this.sendCancel(x.order);
+    }
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i]!;
+      if (x.kind === "place" && !x.sent) this.sendPlace(x.order, x.intent);
     }
     out.length = 0;
+  }
+
+  /** True when a post-only limit order is strictly inside every opposite-side order of ours on its book. */
+  private cannotCrossOwn(o: LiveOrder, intent: OrderIntent): boolean {
+    if (!intent.postOnly || intent.type !== "LIMIT" || intent.limitPrice === undefined) return false;
+    const px = decNum(intent.limitPrice);
+    const buy = o.side === "BUY";
+    for (const other of this.orders.values()) {
+      if (other.side === o.side || other.venue !== o.venue || other.symbol !== o.symbol) continue;
+      if (other.limitPrice === undefined) return false; // a resting market order: unknown, keep the safe order
+      const opx = decNum(other.limitPrice);
+      if (buy ? px >= opx : px <= opx) return false;
+    }
+    return true;
   }
 
   private track<T>(p: Promise<T>): void {

@@ -179,4 +179,75 @@ describe("quoter quoting loop", () => {
     expect(r.quoter.counters.riskDenials).toBeGreaterThan(0);
     expect(TimeInForce.GTC).toBeDefined();
   }, 15_000);
+  it("sends a replacement quote ahead of the cancels only when it cannot cross an order of ours", async () => {
+    // The simulator writes one quote at subscription and then none for 10 min: every later move is ours (onQuote).
+    const r = await rig(
+      { liquidity: false },
+      {
+        marketDataIntervalMs: 600_000,
+        strategies: [mmStrategy("mm-order", { spreadBps: 10, refreshToleranceBps: 2 })],
+      },
+    );
+    await r.quoter.start();
+    const resting = async () => r.exchange.listOpenOrders({ accountId: r.quoter.accountId });
+    await waitFor("two quotes around the first tick", async () => ((await resting()).length === 2 ? true : undefined));
+    const first = r.quoter.latestQuote("venue-a", "BTC-USD")!;
+    const mid0 = (Number(first.bid) + Number(first.ask)) / 2;
+    // What the quoter sends, in order (the client calls; the exchange may still serve concurrent calls in another order).
+    const sends: string[] = [];
+    const place = r.exchange.placeOrder.bind(r.exchange);
+    const cancel = r.exchange.cancelOrder.bind(r.exchange);
+    r.exchange.placeOrder = (args, o) => {
+      sends.push(`place:${args.side === "BUY" ? "bid" : "ask"}`);
+      return place(args, o);
+    };
+    r.exchange.cancelOrder = (ref, o) => {
+      sends.push("cancel");
+      return cancel(ref, o);
+    };
+    let seq = 1_000_000;
+    // One tick at mid0 × (1 + bps/10 000); waits until its two places are answered and its two cancels confirmed.
+    const moveTo = async (bps: number) => {
+      const mid = mid0 * (1 + bps / 10_000);
+      sends.length = 0;
+      const confirmed = r.quoter.counters.cancelsConfirmed;
+      r.quoter.onQuote({
+        venue: "venue-a",
+        symbol: "BTC-USD",
+        bid: (mid - 1).toFixed(2),
+        ask: (mid + 1).toFixed(2),
+        bidSize: "1",
+        askSize: "1",
+        sequence: ++seq,
+        timestamp: Date.now(),
+        lastPrice: mid.toFixed(2),
+      });
+      const c = r.quoter.counters;
+      await waitFor(`replacement at +${bps} bps`, async () =>
+        sends.length >= 4 &&
+        c.cancelsConfirmed >= confirmed + 2 &&
+        c.ordersAcked + c.ordersRejected + c.placeErrors === c.ordersPlaced
+          ? true
+          : undefined,
+      );
+      return mid;
+    };
+    // +8 bps: the new bid (≈ old mid + 3 bps) stays below the old ask (+5 bps) → both places go first.
+    let mid = await moveTo(8);
+    expect(sends.slice(0, 2).sort()).toEqual(["place:ask", "place:bid"]);
+    expect(sends.slice(2)).toEqual(["cancel", "cancel"]);
+    expect(r.quoter.counters.ordersRejected).toBe(0);
+    let book = await resting();
+    expect(book).toHaveLength(2);
+    expect(bestOf(book, SIDE_BUY)!).toBeLessThan(mid);
+    expect(bestOf(book, SIDE_BUY)!).toBeGreaterThan(mid * (1 - 0.0006));
+    expect(bestOf(book, SIDE_SELL)!).toBeGreaterThan(mid);
+    expect(bestOf(book, SIDE_SELL)!).toBeLessThan(mid * (1 + 0.0006));
+    // +20 bps more: the new bid would cross the old ask → it keeps its place after the cancels; the new ask is safe.
+    mid = await moveTo(28);
+    expect(sends).toEqual(["place:ask", "cancel", "cancel", "place:bid"]);
+    book = await resting();
+    expect(bestOf(book, SIDE_SELL)!).toBeGreaterThan(mid);
+    expect(bestOf(book, SIDE_SELL)!).toBeLessThan(mid * (1 + 0.0006));
+  }, 15_000);
 });
