@@ -1,6 +1,6 @@
 // Instruments and venues: configuration, direction-aware rounding and order-shape validation.
 import { z } from "zod";
-import { Decimal, type DecimalLike, dec, zNonNegativeDecimal, zPositiveDecimal } from "./decimal";
+import { Decimal, type DecimalLike, dec, zDecimal, zNonNegativeDecimal, zPositiveDecimal } from "./decimal";
 import { InvalidFieldError, UnknownInstrumentError, UnknownVenueError } from "./errors";
 import type { Instrument, OrderType, Side, Venue } from "./types";
 
@@ -20,22 +20,11 @@ export const VenueConfigSchema = z
   .object({
     id: z.string().min(1),
     // Maker fee may be negative (a rebate).
-    makerFee: z.union([z.string(), z.number()]).transform((v, ctx) => toDec(v, ctx)),
+    makerFee: zDecimal,
     takerFee: zNonNegativeDecimal,
   })
   .strict();
 export type VenueConfig = z.input<typeof VenueConfigSchema>;
-
-function toDec(v: string | number, ctx: z.RefinementCtx): Decimal {
-  try {
-    const d = new Decimal(v);
-    if (d.isFinite()) return d;
-  } catch {
-    /* below */
-  }
-  ctx.addIssue({ code: "custom", message: `not a finite decimal: ${String(v)}` });
-  return z.NEVER;
-}
 
 /** Turn a zod failure into the domain's typed error naming the first bad field and its value. */
 export function zodToFieldError(prefix: string, input: unknown, err: z.ZodError): InvalidFieldError {
