@@ -1,7 +1,5 @@
 // The quoter's control API (tse.engine.EngineService on port 0) and HTTP ops, against real simulators; and the
 // process: SIGTERM cancels every order and exits 0 within 10 s.
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import { StrategyState, TradingState } from "../../gen/proto/tse/engine/engine";
@@ -11,7 +9,7 @@ import { EngineClient } from "../../lib/grpc/EngineClient";
 import { InvalidArgumentError } from "../../lib/grpc/errors";
 import { EngineControlServer } from "../../quoter/control/EngineControlServer";
 import { QuoterHttpServer } from "../../quoter/control/httpServer";
-import { makeQuoter, quietLog, sleep, startSims, waitFor } from "./quoterHarness";
+import { makeQuoter, quietLog, sleep, spawnQuoterProcess, startSims, waitFor } from "./quoterHarness";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -99,38 +97,15 @@ describe("quoter control API", () => {
     const sims = await startSims({ liquidity: false });
     cleanup.push(() => sims.stop());
     const account = `sig-${Date.now().toString(36)}`;
-    const child = spawn(process.execPath, ["--import", "tsx", "quoter/main.ts"], {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${sims.exchangePort}`,
-        TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${sims.marketDataPort}`,
-        TSE_QUOTER_SYMBOLS: "BTC-USD,ETH-USD",
-        TSE_QUOTER_VENUES: "venue-a,venue-b",
-        TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({ levels: 2 }),
-        TSE_QUOTER_ACCOUNT: account,
-        TSE_QUOTER_GRPC_PORT: "0",
-        TSE_QUOTER_HTTP_PORT: "0",
-        TSE_QUOTER_MD_INTERVAL_MS: "20",
-        TSE_LOG_LEVEL: "WARN",
-        TSE_EVENT_BUS_NAME: "",
-        TSE_TABLE_NAME: "",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const q = await spawnQuoterProcess(sims, {
+      TSE_QUOTER_SYMBOLS: "BTC-USD,ETH-USD",
+      TSE_QUOTER_VENUES: "venue-a,venue-b",
+      TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({ levels: 2 }),
+      TSE_QUOTER_ACCOUNT: account,
+      TSE_QUOTER_MD_INTERVAL_MS: "20",
     });
     cleanup.push(async () => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    const listening = await new Promise<{ httpPort: number }>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`quoter did not start: ${stderr}`)), 15_000);
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        if (line.includes('"quoter-listening"')) {
-          clearTimeout(t);
-          resolve(JSON.parse(line));
-        }
-      });
+      if (q.child.exitCode === null) q.child.kill("SIGKILL");
     });
     const r = makeQuoter(sims, { strategies: [] }); // only for its exchange client
     cleanup.push(() => r.close());
@@ -140,13 +115,12 @@ describe("quoter control API", () => {
       async () => (await r.exchange.listOpenOrders({ accountId: account })).length === 16,
       10_000,
     );
-    expect((await fetch(`http://127.0.0.1:${listening.httpPort}/ready`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${q.httpPort}/ready`)).status).toBe(200);
     const t0 = Date.now();
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    child.kill("SIGTERM");
-    const code = await exited;
+    q.child.kill("SIGTERM");
+    const code = await q.exited;
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(code, stderr).toBe(0);
+    expect(code, q.stderr()).toBe(0);
     expect(await r.exchange.listOpenOrders({ accountId: account })).toHaveLength(0);
   }, 40_000);
 });

@@ -1,5 +1,8 @@
 // Real exchange + market-data simulators on loopback (port 0) and a Quoter wired to them through the real client
 // layer. Shared by the quoter-*.test.ts files.
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
 import { ClientManager } from "../../lib/grpc/ClientManager";
@@ -135,4 +138,56 @@ export function bestOf(orders: Order[], side: number): number | undefined {
   const px = orders.filter((o) => o.side === side).map((o) => Number(o.price));
   if (px.length === 0) return undefined;
   return side === SIDE_BUY ? Math.max(...px) : Math.min(...px);
+}
+
+export interface QuoterProcess {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  grpcPort: number;
+  httpPort: number;
+  /** What the process wrote on stderr so far (for assertion messages). */
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Spawn the real `quoter/main.ts` process against the sims, with the environment's TSE_* overrides, and wait
+ * for its one machine-readable "quoter-listening" line. Ports are ephemeral; bus and table are off unless set.
+ */
+export async function spawnQuoterProcess(
+  sims: Sims,
+  env: Record<string, string>,
+  startTimeoutMs = 20_000,
+): Promise<QuoterProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "quoter/main.ts"], {
+    cwd: process.cwd(),
+    env: {
+      ...process.env,
+      TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${sims.exchangePort}`,
+      TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${sims.marketDataPort}`,
+      TSE_QUOTER_GRPC_PORT: "0",
+      TSE_QUOTER_HTTP_PORT: "0",
+      TSE_LOG_LEVEL: "WARN",
+      TSE_EVENT_BUS_NAME: "",
+      TSE_TABLE_NAME: "",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += String(d)));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const listening = await new Promise<{ grpcPort: number; httpPort: number }>((resolve, reject) => {
+    const t = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`quoter did not start: ${stderr}`));
+    }, startTimeoutMs);
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      if (line.includes('"quoter-listening"')) {
+        clearTimeout(t);
+        resolve(JSON.parse(line));
+      }
+    });
+  });
+  return { child, ...listening, stderr: () => stderr, exited };
 }

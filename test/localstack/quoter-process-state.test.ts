@@ -1,15 +1,13 @@
 // The deployed quoter process with a state table (TSE_TABLE_NAME): every order it places is journaled in
 // DynamoDB first (so fill-handling can book its fills), and its kill switch is persisted as the engine trading
 // state that order-placement reads.
-import { spawn } from "node:child_process";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { EngineClient } from "../../lib/grpc/EngineClient";
-import { makeQuoter, quietLog, startSims, waitFor } from "../grpc/quoterHarness";
+import { makeQuoter, quietLog, spawnQuoterProcess, startSims, waitFor } from "../grpc/quoterHarness";
 import { localClients } from "./awsClients";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -28,37 +26,15 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     const store = new DynamoDbStateStore({ tableName: table, client: ddb });
 
     const account = `qs-${Date.now().toString(36)}`;
-    const child = spawn(process.execPath, ["--import", "tsx", "quoter/main.ts"], {
-      cwd: process.cwd(),
-      env: {
-        ...process.env,
-        TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${sims.exchangePort}`,
-        TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${sims.marketDataPort}`,
-        TSE_QUOTER_SYMBOLS: "BTC-USD",
-        TSE_QUOTER_VENUES: "venue-a,venue-b",
-        TSE_QUOTER_ACCOUNT: account,
-        TSE_QUOTER_GRPC_PORT: "0",
-        TSE_QUOTER_HTTP_PORT: "0",
-        TSE_QUOTER_MD_INTERVAL_MS: "50",
-        TSE_LOG_LEVEL: "WARN",
-        TSE_EVENT_BUS_NAME: "",
-        TSE_TABLE_NAME: table,
-      },
-      stdio: ["ignore", "pipe", "pipe"],
+    const q = await spawnQuoterProcess(sims, {
+      TSE_QUOTER_SYMBOLS: "BTC-USD",
+      TSE_QUOTER_VENUES: "venue-a,venue-b",
+      TSE_QUOTER_ACCOUNT: account,
+      TSE_QUOTER_MD_INTERVAL_MS: "50",
+      TSE_TABLE_NAME: table,
     });
     cleanup.push(async () => {
-      if (child.exitCode === null) child.kill("SIGKILL");
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += String(d)));
-    const listening = await new Promise<{ grpcPort: number }>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`quoter did not start: ${stderr}`)), 20_000);
-      createInterface({ input: child.stdout }).on("line", (line) => {
-        if (line.includes('"quoter-listening"')) {
-          clearTimeout(t);
-          resolve(JSON.parse(line));
-        }
-      });
+      if (q.child.exitCode === null) q.child.kill("SIGKILL");
     });
     const r = makeQuoter(sims, { strategies: [] }); // only for its exchange client
     cleanup.push(() => r.close());
@@ -84,7 +60,7 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     }
 
     const cm = new ClientManager({
-      discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${listening.grpcPort}` } }),
+      discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${q.grpcPort}` } }),
       logger: quietLog,
     });
     cleanup.push(() => cm.close());
@@ -100,8 +76,7 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     expect(persisted.reason).toBe("operator kill switch");
     await waitFor("no open orders", async () => (await r.exchange.listOpenOrders({ accountId: account })).length === 0);
 
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    child.kill("SIGTERM");
-    expect(await exited, stderr).toBe(0);
+    q.child.kill("SIGTERM");
+    expect(await q.exited, q.stderr()).toBe(0);
   }, 90_000);
 });
