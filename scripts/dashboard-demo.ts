@@ -2,8 +2,8 @@
 // page or work on its design. Usage: npx tsx scripts/dashboard-demo.ts [--port 8088] [--speed 10] [--seed 7]
 // --speed is simulated seconds per wall-clock second. Ctrl-C stops it.
 import { Command } from "commander";
-import { DashboardState } from "../lib/dashboard/DashboardState";
-import { startDashboardServer } from "../lib/dashboard/server";
+import { DashboardState } from "../session/dashboard/DashboardState";
+import { startDashboardServer } from "../session/dashboard/server";
 import { SyntheticFeed } from "../test/fixtures/syntheticFeed";
 import { generateSyntheticRun } from "../test/fixtures/syntheticTrading";
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { LocalSession } from "../lib/session/LocalSession";
+import { LocalSession } from "../session/LocalSession";
 import { launchChromium } from "../test/e2e-embedded/browser";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,10 +1,10 @@
 // Runner for the simulators: one, or all in one process (sharing the market simulation and the config store).
 // `npm run sim -- <exchange|market-data|risk|config|coordinator|all> [--port N] [--seed N] [--scenario X] ...`
 import { existsSync } from "node:fs";
+import { ConfigStore } from "../lib/config/ConfigStore";
 import { createJsonLogger, type LogLevel } from "./common/logger";
 import type { SimServer } from "./common/SimServer";
 import { WireLatencyRecorder } from "./common/WireLatencyRecorder";
-import { ConfigStore } from "./config/ConfigStore";
 import { ConfigurationSimulator, DEFAULT_CONFIG_FILE, DEFAULT_CONFIG_PORT } from "./config/ConfigurationSimulator";
 import { DEFAULT_COORDINATOR_PORT, TestCoordinatorSimulator } from "./coordinator/TestCoordinatorSimulator";
 import { DEFAULT_EXCHANGE_PORT, ExchangeSimulator } from "./exchange/ExchangeSimulator";

@@ -1,9 +1,9 @@
 // `tse start` (= `npm start`): the local trading session. See docs/session-and-cli.md.
 import type { Command } from "commander";
 import { Decimal } from "../../lib/domain/decimal";
-import { LocalSession } from "../../lib/session/LocalSession";
-import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../lib/session/options";
-import { TerminalView } from "../../lib/session/terminalView";
+import { LocalSession } from "../../session/LocalSession";
+import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../session/options";
+import { TerminalView } from "../../session/terminalView";
 import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];

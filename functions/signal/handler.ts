@@ -1,27 +1,8 @@
-// signal function (MarketSnapshot → SignalGenerated). Thin: parse + observability here, logic in lib/app/signal.ts
-// over the domain. `handler` is what Lambda runs; `createHandler(deps)` lets hosts and tests inject adapters.
-import { MetricUnit } from "@aws-lambda-powertools/metrics";
+// signal Lambda entry point: the spec in lib/app/specs/signal.ts over the deployed dependencies.
 import { createEngineDependencies, type DependenciesProvider } from "../../lib/app/dependencies";
-import { buildFunction, eventBridgeParser, eventBridgeSchema, type LambdaHandler } from "../../lib/app/functionRuntime";
-import { handleMarketSnapshot, type SignalOutcome } from "../../lib/app/signal";
-import type { ParsedEvent } from "../../lib/events/parse";
+import { buildFunction, type LambdaHandler } from "../../lib/app/functionRuntime";
+import { signalFunction } from "../../lib/app/specs/signal";
 
-export function createHandler(deps: DependenciesProvider): LambdaHandler {
-  return buildFunction<ParsedEvent<"MarketSnapshot">, SignalOutcome>(
-    {
-      functionName: "signal",
-      parse: eventBridgeParser("MarketSnapshot"),
-      schema: eventBridgeSchema("MarketSnapshot"),
-      correlationIdOf: (e) => e.detail.meta.correlationId,
-      async handle(event, d, { logger, metrics }) {
-        const out = await handleMarketSnapshot(event, d);
-        metrics.addMetric("SignalsGenerated", MetricUnit.Count, out.signalIds.length);
-        logger.info("snapshot processed", { venue: event.detail.data.venue, symbol: event.detail.data.symbol, ...out });
-        return out;
-      },
-    },
-    deps,
-  );
-}
+export const createHandler = (deps: DependenciesProvider): LambdaHandler => buildFunction(signalFunction, deps);
 
 export const handler = createHandler(async () => createEngineDependencies());

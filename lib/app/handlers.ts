@@ -2,23 +2,23 @@
 // embedded bus, tests) with a Lambda-like context.
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
-import { createHandler as fillHandling } from "../../functions/fill-handling/handler";
-import { createHandler as orderPlacement } from "../../functions/order-placement/handler";
-import { createHandler as reporting } from "../../functions/reporting/handler";
-import { createHandler as signal } from "../../functions/signal/handler";
 import type { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import type { DependenciesProvider } from "./dependencies";
-import type { LambdaHandler } from "./functionRuntime";
+import { buildFunction, type LambdaHandler } from "./functionRuntime";
+import { fillHandlingFunction } from "./specs/fillHandling";
+import { orderPlacementFunction } from "./specs/orderPlacement";
+import { reportingFunction } from "./specs/reporting";
+import { signalFunction } from "./specs/signal";
 
 export const FUNCTION_NAMES = ["signal", "order-placement", "fill-handling", "reporting"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export function createFunctionHandlers(deps: DependenciesProvider): Record<FunctionName, LambdaHandler> {
   return {
-    signal: signal(deps),
-    "order-placement": orderPlacement(deps),
-    "fill-handling": fillHandling(deps),
-    reporting: reporting(deps),
+    signal: buildFunction(signalFunction, deps),
+    "order-placement": buildFunction(orderPlacementFunction, deps),
+    "fill-handling": buildFunction(fillHandlingFunction, deps),
+    reporting: buildFunction(reportingFunction, deps),
   };
 }
 

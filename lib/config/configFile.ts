@@ -5,8 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { ConfigStore } from "../../sim/config/ConfigStore";
 import { InstrumentConfigSchema, VenueConfigSchema } from "../domain/instruments";
+import { ConfigStore } from "./ConfigStore";
 
 /** Unwrap `{ type, value }` so the schemas see the value itself. */
 function unwrapTyped(v: unknown): unknown {

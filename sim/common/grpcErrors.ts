@@ -1,5 +1,6 @@
 // gRPC status errors the simulators answer with. INVALID_ARGUMENT always names the field and the value.
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { InvalidFieldError } from "../../lib/domain/errors";
 
 export class SimRpcError extends Error implements Partial<ServiceError> {
   readonly metadata = new Metadata();
@@ -38,6 +39,7 @@ export function unavailable(message: string): SimRpcError {
 /** Map anything thrown by a handler to a ServiceError-shaped object for grpc-js callbacks. */
 export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof SimRpcError) return err;
+  if (err instanceof InvalidFieldError) return invalidArgument(err.field, err.value, err.reason);
   const e = err instanceof Error ? err : new Error(String(err));
   return Object.assign(new Error(e.message), { code: status.INTERNAL, details: e.message, metadata: new Metadata() });
 }

@@ -13,10 +13,10 @@ import {
   type SetValueRequest,
   type WatchValuesRequest,
 } from "../../gen/proto/tse/config/config";
+import { ConfigStore } from "../../lib/config/ConfigStore";
 import { invalidArgument, notFound } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
-import { ConfigStore } from "./ConfigStore";
 
 export const CONFIG_SERVICE_NAME = "tse.config.ConfigurationService";
 export const DEFAULT_CONFIG_PORT = 50090;

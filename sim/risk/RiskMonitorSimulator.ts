@@ -28,10 +28,10 @@ import {
   type StrategyStatus,
   type StreamAlertsRequest,
 } from "../../gen/proto/tse/risk/risk";
+import type { ConfigStore } from "../../lib/config/ConfigStore";
 import { invalidArgument } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
-import type { ConfigStore } from "../config/ConfigStore";
 
 export const RISK_SERVICE_NAME = "tse.risk.RiskMonitorService";
 export const DEFAULT_RISK_PORT = 50056;

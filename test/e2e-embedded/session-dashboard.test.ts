@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalSession, type SessionResult } from "../../lib/session/LocalSession";
+import { LocalSession, type SessionResult } from "../../session/LocalSession";
 import { type LaunchedBrowser, launchChromium } from "./browser";
 
 const OUT_DIR = join(process.cwd(), "test-output");

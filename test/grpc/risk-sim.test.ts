@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ValueType } from "../../gen/proto/tse/config/config";
 import { type Position, type RiskAlert, RiskMonitorServiceClient, Severity, Side } from "../../gen/proto/tse/risk/risk";
-import { ConfigStore } from "../../sim/config/ConfigStore";
+import { ConfigStore } from "../../lib/config/ConfigStore";
 import { ConfigurationSimulator } from "../../sim/config/ConfigurationSimulator";
 import { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";
 import { connect, rejectsWith, rpc, take } from "./rpc";

@@ -3,8 +3,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigServiceSettingsSource, type EngineSettingsInput } from "../../lib/app/settings";
+import { ConfigStore } from "../../lib/config/ConfigStore";
 import { createPeerClients, Discovery, type PeerClients } from "../../lib/grpc";
-import { ConfigStore } from "../../sim/config/ConfigStore";
 import { ConfigurationSimulator } from "../../sim/config/ConfigurationSimulator";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";

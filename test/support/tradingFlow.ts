@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { clientOrderIdFor } from "../../lib/domain/orders";
 import type { BusEvent } from "../../lib/ports/EventBus";
-import { LocalSession, type SessionResult } from "../../lib/session/LocalSession";
-import type { SessionMode } from "../../lib/session/options";
+import { LocalSession, type SessionResult } from "../../session/LocalSession";
+import type { SessionMode } from "../../session/options";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -2,9 +2,9 @@
 // and the kill switch's CSRF / DNS-rebinding guards.
 import { request } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DashboardState } from "../../lib/dashboard/DashboardState";
-import { DashboardConfigError, type DashboardServer, startDashboardServer } from "../../lib/dashboard/server";
-import type { DashboardSource } from "../../lib/dashboard/types";
+import { DashboardState } from "../../session/dashboard/DashboardState";
+import { DashboardConfigError, type DashboardServer, startDashboardServer } from "../../session/dashboard/server";
+import type { DashboardSource } from "../../session/dashboard/types";
 
 interface Reply {
   status: number;

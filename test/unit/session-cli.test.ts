@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { validateConfigDocument } from "../../lib/config/configFile";
-import { parseSessionFlags, SessionOptionError } from "../../lib/session/options";
+import { parseSessionFlags, SessionOptionError } from "../../session/options";
 
 const run = promisify(execFile);
 const TSE = join(process.cwd(), "bin", "tse.mjs");

@@ -1,10 +1,10 @@
 // The session's report builder (same schema as the backtest report) and its terminal view.
 import { describe, expect, it } from "vitest";
-import { DashboardState } from "../../lib/dashboard/DashboardState";
 import { Decimal } from "../../lib/domain/decimal";
 import type { FillRecord } from "../../lib/ports/StateStore";
-import { buildSessionReport } from "../../lib/session/sessionReport";
-import { renderFrame, renderLine, type ViewExtras } from "../../lib/session/terminalView";
+import { DashboardState } from "../../session/dashboard/DashboardState";
+import { buildSessionReport } from "../../session/sessionReport";
+import { renderFrame, renderLine, type ViewExtras } from "../../session/terminalView";
 
 const T0 = Date.parse("2026-11-24T10:00:00Z");
 

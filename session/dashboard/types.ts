@@ -3,7 +3,7 @@
 // the kill switch. Timestamps are epoch milliseconds like the domain's L1Quote; money, prices and
 // quantities are exact decimal strings.
 import { z } from "zod";
-import type { TradingState } from "../domain/types";
+import type { TradingState } from "../../lib/domain/types";
 
 const Dec = z.string().regex(/^-?\d+(\.\d+)?$/, { message: "expected a decimal string like -12.50" });
 const Ms = z.number().finite().nonnegative();

@@ -1,8 +1,8 @@
 // Options of `tse start` (the local session), validated in one place: a bad value is one error naming the
 // option and the value.
 
-import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
-import { listStrategies } from "../domain/strategies/registry";
+import { listStrategies } from "../lib/domain/strategies/registry";
+import { SCENARIO_NAMES } from "../sim/market-data/MarketSimulation";
 
 export type SessionMode = "embedded" | "localstack";
 

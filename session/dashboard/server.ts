@@ -8,9 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { TradingState } from "../domain/types";
-import { drawdownPctFromEquity } from "../report/curves";
-import { moneyAxis, pctAxis, renderLineChart } from "../report/svgCharts";
+import type { TradingState } from "../../lib/domain/types";
+import { drawdownPctFromEquity } from "../../lib/report/curves";
+import { moneyAxis, pctAxis, renderLineChart } from "../../lib/report/svgCharts";
 import { renderDashboardPage } from "./page";
 import { type DashboardSnapshot, DashboardSnapshotSchema, type DashboardSource, TradingStateSchema } from "./types";
 

@@ -2,12 +2,12 @@
 // writes on exit: the same schema as the backtest report (lib/report/reportSchema.ts), validated before writing.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Decimal } from "../domain/decimal";
-import { computeMetrics, drawdowns, type MetricsFill } from "../domain/metrics";
-import type { FillRecord } from "../ports/StateStore";
-import { metricsToReport } from "../report/metricsReport";
-import { renderReportHtml } from "../report/renderHtml";
-import { type Report, ReportSchema } from "../report/reportSchema";
+import { Decimal } from "../lib/domain/decimal";
+import { computeMetrics, drawdowns, type MetricsFill } from "../lib/domain/metrics";
+import type { FillRecord } from "../lib/ports/StateStore";
+import { metricsToReport } from "../lib/report/metricsReport";
+import { renderReportHtml } from "../lib/report/renderHtml";
+import { type Report, ReportSchema } from "../lib/report/reportSchema";
 
 export interface EquitySample {
   ts: number;

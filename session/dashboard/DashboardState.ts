@@ -2,7 +2,7 @@
 // quotes, risk changes). It keeps bounded windows so a long session never grows memory, and tracks
 // the all-time equity peak so drawdown is right even after old points leave the window.
 import Decimal from "decimal.js";
-import type { TradingState } from "../domain/types";
+import type { TradingState } from "../../lib/domain/types";
 import type {
   DashboardAlert,
   DashboardFill,

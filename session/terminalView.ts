@@ -1,6 +1,6 @@
 // The live terminal view: redrawn about once a second on a TTY (per symbol and venue: mid, our quotes, fills,
 // position, PnL; risk state and alerts), one plain line every few seconds otherwise (logs, CI, pipes).
-import type { DashboardSnapshot } from "../dashboard/types";
+import type { DashboardSnapshot } from "./dashboard/types";
 
 export interface ViewExtras {
   elapsedS: number;

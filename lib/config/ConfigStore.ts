@@ -1,10 +1,11 @@
 // Typed configuration values per environment with versions and change listeners. Pure in-memory;
-// ConfigurationSimulator serves it over gRPC, and other in-process simulators (risk) can read it directly.
+// the configuration simulator serves it over gRPC; `tse config validate` and in-process readers use it directly.
+// Bad input throws InvalidFieldError (the simulator answers it as INVALID_ARGUMENT).
 import { readFileSync } from "node:fs";
 import Decimal from "decimal.js";
 import { parse as parseYaml } from "yaml";
 import { ChangeType, type ConfigChange, type ConfigValue, ValueType } from "../../gen/proto/tse/config/config";
-import { invalidArgument } from "../common/grpcErrors";
+import { InvalidFieldError } from "../domain/errors";
 
 export const DEFAULT_ENVIRONMENT = "default";
 const KEY_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -65,8 +66,8 @@ export class ConfigStore {
   /** Validate and set; notifies listeners. Throws INVALID_ARGUMENT naming the field and value. */
   set(key: string, environment: string, type: ValueType, value: string): ConfigValue {
     const env = environment || DEFAULT_ENVIRONMENT;
-    if (!KEY_RE.test(key)) throw invalidArgument("key", key, "must be dotted segments of [A-Za-z0-9_-]");
-    if (!ENV_RE.test(env)) throw invalidArgument("environment", environment, "must match [A-Za-z0-9_-]+");
+    if (!KEY_RE.test(key)) throw new InvalidFieldError("key", key, "must be dotted segments of [A-Za-z0-9_-]");
+    if (!ENV_RE.test(env)) throw new InvalidFieldError("environment", environment, "must match [A-Za-z0-9_-]+");
     const text = normalise(type, value);
     let byKey = this.values.get(env);
     if (!byKey) {
@@ -165,21 +166,22 @@ function normalise(type: ValueType, value: string): string {
       try {
         d = new Decimal(value.trim());
       } catch {
-        throw invalidArgument("value", value, "not a decimal number");
+        throw new InvalidFieldError("value", value, "not a decimal number");
       }
-      if (!d.isFinite() || value.trim() === "") throw invalidArgument("value", value, "not a finite number");
+      if (!d.isFinite() || value.trim() === "") throw new InvalidFieldError("value", value, "not a finite number");
       return d.toFixed();
     }
     case ValueType.BOOLEAN:
-      if (value !== "true" && value !== "false") throw invalidArgument("value", value, 'must be "true" or "false"');
+      if (value !== "true" && value !== "false")
+        throw new InvalidFieldError("value", value, 'must be "true" or "false"');
       return value;
     case ValueType.JSON:
       try {
         return JSON.stringify(JSON.parse(value));
       } catch {
-        throw invalidArgument("value", value, "not valid JSON");
+        throw new InvalidFieldError("value", value, "not valid JSON");
       }
     default:
-      throw invalidArgument("type", type, "must be STRING, NUMBER, BOOLEAN or JSON");
+      throw new InvalidFieldError("type", type, "must be STRING, NUMBER, BOOLEAN or JSON");
   }
 }

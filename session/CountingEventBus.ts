@@ -1,6 +1,6 @@
 // EventBus decorator: counts what is published, by detail-type, and lets the session watch the events
 // (dashboard fills, terminal view, the e2e counts) in both modes: the in-process bus and EventBridge.
-import type { BusEvent, EventBus, PublishResult } from "../ports/EventBus";
+import type { BusEvent, EventBus, PublishResult } from "../lib/ports/EventBus";
 
 export class CountingEventBus implements EventBus {
   private readonly counts = new Map<string, number>();

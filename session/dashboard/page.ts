@@ -1,8 +1,8 @@
 // The dashboard page: one HTML document with inline CSS and inline JS (run under a nonce CSP).
 // It subscribes to /api/events (SSE), drops the server-rendered SVG charts in, and builds the
 // tables with textContent only, so nothing from a snapshot is ever parsed as HTML.
-import { escapeHtml } from "../report/htmlEscape";
-import { CHART_CSS } from "../report/svgCharts";
+import { escapeHtml } from "../../lib/report/htmlEscape";
+import { CHART_CSS } from "../../lib/report/svgCharts";
 
 export function renderDashboardPage(opts: { nonce: string; title: string }): string {
   return `<!doctype html>

@@ -1,0 +1,19 @@
+// The signal function: what it parses, how it is observed, and the logic it calls. functions/signal/handler.ts
+// is the Lambda entry point; hosts (embedded bus, function host, tests) build it with their own dependencies.
+import { MetricUnit } from "@aws-lambda-powertools/metrics";
+import type { ParsedEvent } from "../../events/parse";
+import { eventBridgeParser, eventBridgeSchema, type FunctionSpec } from "../functionRuntime";
+import { handleMarketSnapshot, type SignalOutcome } from "../signal";
+
+export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome> = {
+  functionName: "signal",
+  parse: eventBridgeParser("MarketSnapshot"),
+  schema: eventBridgeSchema("MarketSnapshot"),
+  correlationIdOf: (e) => e.detail.meta.correlationId,
+  async handle(event, d, { logger, metrics }) {
+    const out = await handleMarketSnapshot(event, d);
+    metrics.addMetric("SignalsGenerated", MetricUnit.Count, out.signalIds.length);
+    logger.info("snapshot processed", { venue: event.detail.data.venue, symbol: event.detail.data.symbol, ...out });
+    return out;
+  },
+};
