@@ -3,9 +3,9 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Decimal } from "../lib/domain/decimal";
-import { computeMetrics, drawdowns, type MetricsFill } from "../lib/domain/metrics";
+import { computeMetrics, drawdowns } from "../lib/domain/metrics";
 import type { FillRecord } from "../lib/ports/StateStore";
-import { metricsToReport } from "../lib/report/metricsReport";
+import { metricsFillFromRecord, metricsToReport } from "../lib/report/metricsReport";
 import { renderReportHtml } from "../lib/report/renderHtml";
 import { type Report, ReportSchema } from "../lib/report/reportSchema";
 
@@ -51,15 +51,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function buildSessionReport(input: SessionReportInput, generatedAt = Date.now()): Report {
   const last = input.equity.at(-1);
   const fills = [...input.fills].sort((a, b) => a.ts - b.ts || (a.sequence ?? 0) - (b.sequence ?? 0));
-  const metricFills: MetricsFill[] = fills.map((f) => {
-    const rp = new Decimal(f.realizedPnl);
-    return {
-      qty: new Decimal(f.quantity),
-      price: new Decimal(f.price),
-      fee: new Decimal(f.fee),
-      ...(rp.isZero() ? {} : { realizedPnl: rp }),
-    };
-  });
+  const metricFills = fills.map(metricsFillFromRecord);
   const curve = input.equity.map((p) => ({ ts: p.ts, equity: p.equity }));
   const metrics = computeMetrics({
     equityCurve: curve.length > 0 ? curve : [{ ts: input.startedAt, equity: input.startingEquity }],
@@ -95,7 +87,7 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
       strategyId: f.strategyId,
       ...(f.liquidity ? { liquidity: f.liquidity } : {}),
       orderId: f.clientOrderId,
-      realizedPnl: new Decimal(f.realizedPnl).toFixed(),
+      realizedPnl: f.realizedPnl === null ? null : new Decimal(f.realizedPnl).toFixed(),
     })),
     equityCurve: curve.map((p) => ({ ts: iso(p.ts), equity: p.equity.toFixed() })),
     positionCurve: input.positions.map((p) => ({ ts: iso(p.ts), symbol: p.symbol, quantity: p.quantity.toFixed() })),

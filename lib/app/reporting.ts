@@ -3,7 +3,7 @@
 // equity-curve point, and ReportGenerated.
 import { z } from "zod";
 import { Decimal, dec } from "../domain/decimal";
-import { computeMetrics, type MetricsFill, type PerformanceMetrics } from "../domain/metrics";
+import { computeMetrics, type PerformanceMetrics } from "../domain/metrics";
 import { type Position, unrealizedPnl } from "../domain/portfolio/position";
 import { buildBusEvent } from "../events/build";
 import { fromZodError } from "../events/errors";
@@ -11,6 +11,7 @@ import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { Identifier } from "../events/primitives";
 import { assertPublished } from "../ports/EventBus";
 import type { ReportRecord } from "../ports/StateStore";
+import { metricsFillFromRecord } from "../report/metricsReport";
 import type { EngineDependencies } from "./dependencies";
 
 export type ReportTrigger = "SCHEDULE" | "POSITION_CHANGED" | "DIRECT";
@@ -123,10 +124,7 @@ export async function reportStrategy(
     ...points.filter((p) => p.ts < now).map((p) => ({ ts: p.ts, equity: dec(p.equity) })),
     { ts: now, equity },
   ];
-  const metricFills: MetricsFill[] = fills.map((f) => {
-    const rp = dec(f.realizedPnl);
-    return { qty: dec(f.quantity), price: dec(f.price), fee: dec(f.fee), ...(rp.isZero() ? {} : { realizedPnl: rp }) };
-  });
+  const metricFills = fills.map(metricsFillFromRecord);
   const metrics = computeMetrics({
     equityCurve: curve,
     fills: metricFills,

@@ -39,7 +39,7 @@ export function backtestToReport(r: BacktestResult, info: BacktestReportInfo, ge
       strategyId: t.strategyId,
       liquidity: t.liquidity,
       orderId: t.orderId,
-      ...(t.realizedPnl !== undefined ? { realizedPnl: t.realizedPnl.toFixed() } : {}),
+      realizedPnl: t.realizedPnl?.toFixed() ?? null,
     })),
     equityCurve: r.equityCurve.map((p) => ({ ts: iso(p.ts), equity: p.equity.toFixed() })),
     positionCurve: r.positionCurve.map((p) => ({ ts: iso(p.ts), symbol: p.symbol, quantity: p.quantity.toFixed() })),

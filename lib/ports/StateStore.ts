@@ -90,8 +90,8 @@ export interface FillRecord {
   liquidity?: "MAKER" | "TAKER";
   sequence?: number;
   ts: number;
-  /** Realized PnL this fill booked on the position, gross of fees. */
-  realizedPnl: string;
+  /** Realized PnL this fill booked on the position, gross of fees; null for an opening fill (isClosingFill). */
+  realizedPnl: string | null;
 }
 
 export type ApplyFillResult =

@@ -1,10 +1,19 @@
 // Domain PerformanceMetrics → the report's metrics block (money as exact decimal strings, ratios as numbers).
-import type { PerformanceMetrics } from "../domain/metrics";
+import { Decimal } from "../domain/decimal";
+import type { MetricsFill, PerformanceMetrics } from "../domain/metrics";
+import type { FillRecord } from "../ports/StateStore";
 import type { ReportMetrics } from "./reportSchema";
 
 /** Non-finite ratios become null (JSON has no Infinity/NaN). */
 function ratio(x: number | null): number | null {
   return x === null || !Number.isFinite(x) ? null : x;
+}
+
+/** A stored fill as the metrics see it: a closing fill carries its realized PnL, an opening fill none. */
+export function metricsFillFromRecord(f: Pick<FillRecord, "quantity" | "price" | "fee" | "realizedPnl">): MetricsFill {
+  const fill: MetricsFill = { qty: new Decimal(f.quantity), price: new Decimal(f.price), fee: new Decimal(f.fee) };
+  if (f.realizedPnl !== null) fill.realizedPnl = new Decimal(f.realizedPnl);
+  return fill;
 }
 
 export function metricsToReport(m: PerformanceMetrics): ReportMetrics {

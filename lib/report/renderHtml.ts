@@ -89,7 +89,7 @@ function breakdown(trades: readonly ReportTrade[]): BreakdownRow[] {
     if (t.liquidity === "MAKER") r.maker += 1;
     r.notional = r.notional.plus(new Decimal(t.qty).mul(t.price).abs());
     r.fees = r.fees.plus(t.fee);
-    if (t.realizedPnl !== undefined) r.realized = r.realized.plus(t.realizedPnl);
+    if (t.realizedPnl != null) r.realized = r.realized.plus(t.realizedPnl);
   }
   return [...rows.values()].sort((a, b) => a.strategy.localeCompare(b.strategy) || a.venue.localeCompare(b.venue));
 }
@@ -133,7 +133,7 @@ function positionCharts(report: Report): { html: string; derived: boolean } {
 function tradesTable(trades: readonly ReportTrade[], maxTrades: number): string {
   if (trades.length === 0) return `<p class="muted">No trades in this run.</p>`;
   const shown = trades.slice(-maxTrades);
-  const hasPnl = shown.some((t) => t.realizedPnl !== undefined);
+  const hasPnl = shown.some((t) => t.realizedPnl != null);
   const hasStrategy = shown.some((t) => t.strategyId !== undefined);
   const hasLiq = shown.some((t) => t.liquidity !== undefined);
   const note =
@@ -163,7 +163,7 @@ function tradesTable(trades: readonly ReportTrade[], maxTrades: number): string 
         `<td class="num">${signed(new Decimal(t.fee).neg().toString(), formatMoney(t.fee, false, 4))}</td>`,
         hasLiq ? `<td>${t.liquidity ? `<span class="liq">${h(t.liquidity.toLowerCase())}</span>` : EMPTY}</td>` : "",
         hasPnl
-          ? `<td class="num">${t.realizedPnl !== undefined ? signed(t.realizedPnl, formatMoney(t.realizedPnl, true)) : EMPTY}</td>`
+          ? `<td class="num">${t.realizedPnl != null ? signed(t.realizedPnl, formatMoney(t.realizedPnl, true)) : EMPTY}</td>`
           : "",
         "</tr>",
       ].join("");
@@ -298,7 +298,7 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
 <p class="convention"><strong>Sharpe convention:</strong> ${h(m.sharpeConvention)}</p>`;
 
   const bd = breakdown(report.trades);
-  const hasRealized = report.trades.some((t) => t.realizedPnl !== undefined);
+  const hasRealized = report.trades.some((t) => t.realizedPnl != null);
   const breakdownTable = bd.length
     ? `<table class="kv breakdown"><thead><tr><th>Strategy</th><th>Venue</th><th class="num">Trades</th><th class="num">Maker</th><th class="num">Notional</th><th class="num">Fees</th>${hasRealized ? '<th class="num">Realized</th>' : ""}</tr></thead><tbody>${bd
         .map(

@@ -28,8 +28,8 @@ export const ReportTradeSchema = z.object({
   strategyId: z.string().optional(),
   liquidity: z.enum(["MAKER", "TAKER"]).optional(),
   orderId: z.string().optional(),
-  /** Realized PnL booked by this fill (before fees). */
-  realizedPnl: DecimalStringSchema.optional(),
+  /** Realized PnL booked by this closing fill (before fees); null (or absent) for a fill that opened or increased. */
+  realizedPnl: DecimalStringSchema.nullable().optional(),
 });
 
 export const EquityPointSchema = z.object({ ts: IsoTimestampSchema, equity: DecimalStringSchema });

@@ -438,6 +438,9 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         expect(pos?.quantity.toFixed()).toBe("0.5");
         expect(pos?.realizedPnl.toFixed()).toBe("50");
         expect((await store.getFill("r2"))?.realizedPnl).toBe("50");
+        // An opening fill books no realized PnL: null, not "0" (a "0" would be a break-even close).
+        expect((await store.getFill("r1"))?.realizedPnl).toBeNull();
+        expect((await store.listFillsByStrategy("arb")).find((f) => f.executionId === "r3")?.realizedPnl).toBeNull();
         expect((await store.listPositions()).map((p) => `${p.strategyId}/${p.symbol}`)).toEqual([
           "arb/BTC-USD",
           "arb/ETH-USD",

@@ -8,7 +8,13 @@ import { renderFrame, renderLine, type ViewExtras } from "../../session/terminal
 
 const T0 = Date.parse("2026-11-24T10:00:00Z");
 
-function fill(i: number, strategyId: string, side: "BUY" | "SELL", price: string, realizedPnl = "0"): FillRecord {
+function fill(
+  i: number,
+  strategyId: string,
+  side: "BUY" | "SELL",
+  price: string,
+  realizedPnl: string | null = null,
+): FillRecord {
   return {
     executionId: `e${i}`,
     clientOrderId: `c${i}`,

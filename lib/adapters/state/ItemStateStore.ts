@@ -4,7 +4,7 @@ import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import { dec, ZERO } from "../../domain/decimal";
 import { InvalidFieldError } from "../../domain/errors";
 import { applyFill as applyFillToOrder, type Order, transition } from "../../domain/orders";
-import { applyFillToPosition, type Position } from "../../domain/portfolio/position";
+import { applyFillToPosition, closingRealizedPnl, type Position } from "../../domain/portfolio/position";
 import type { L1Quote } from "../../domain/types";
 import {
   type ApplyFillResult,
@@ -264,7 +264,7 @@ export class ItemStateStore implements StateStore {
       ...(fill.liquidity !== undefined ? { liquidity: fill.liquidity } : {}),
       ...(fill.sequence !== undefined ? { sequence: fill.sequence } : {}),
       ts: fill.ts,
-      realizedPnl: update.realizedPnlDelta.toFixed(),
+      realizedPnl: closingRealizedPnl(update),
     };
     const nextVersion = current.version + 1;
     try {

@@ -178,6 +178,7 @@ export function fillFromItem(item: Item): FillRecord {
   for (const f of FILL_FIELDS) if (item[f] !== undefined) out[f] = item[f];
   str(item, "executionId");
   num(item, "ts");
+  out.realizedPnl ??= null; // an opening fill
   return out as unknown as FillRecord;
 }
 

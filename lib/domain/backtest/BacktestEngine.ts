@@ -542,8 +542,6 @@ export class BacktestEngine {
     });
     r.order = applyOrderFill(o, { quantity: qty, price, fee, realizedPnl: res.realizedPnlDelta }, ts);
     r.remaining = r.order.remainingQuantity.toNumber();
-    const prev = res.previous?.quantity;
-    const reduced = prev !== undefined && !prev.isZero() && prev.isNeg() !== res.quantityDelta.isNeg();
     const trade: BacktestTrade = {
       ts,
       orderId: o.orderId,
@@ -556,7 +554,7 @@ export class BacktestEngine {
       fee,
       liquidity,
     };
-    if (reduced) trade.realizedPnl = res.realizedPnlDelta;
+    if (res.closing) trade.realizedPnl = res.realizedPnlDelta;
     this.trades.push(trade);
     this.refreshMarks(o.symbol); // risk notional and equity see the traded symbol's current mark
 

@@ -108,6 +108,7 @@ export class Portfolio {
       position: up.position,
       previous: up.previous,
       realizedPnlDelta: up.realizedPnlDelta,
+      closing: up.closing,
       quantityDelta: up.quantityDelta,
       quantity: up.quantity,
       price: up.price,

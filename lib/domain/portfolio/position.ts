@@ -55,6 +55,8 @@ export interface PositionUpdate {
   previous: Position | undefined;
   /** Realized PnL produced by this fill (gross of fees). */
   realizedPnlDelta: Decimal;
+  /** The fill reduced a position (a closing fill, see isClosingFill), even at break-even. */
+  closing: boolean;
   /** Signed change of quantity (+ buy, − sell). */
   quantityDelta: Decimal;
   /** The fill's quantity and price, normalised to the domain Decimal. */
@@ -164,10 +166,24 @@ export function applyFillToPosition(
     position,
     previous: prev,
     realizedPnlDelta: realized,
+    closing: isClosingFill(q, buy),
     quantityDelta: buy ? qty : qty.neg(),
     quantity: qty,
     price,
   };
+}
+
+/**
+ * The one definition of a closing fill: it reduced a position (a sell against a long, a buy against a
+ * short), whatever its PnL — a break-even close is still a close. Opening and increasing fills are not.
+ */
+export function isClosingFill(previousQuantity: Decimal | undefined, buy: boolean): boolean {
+  return previousQuantity !== undefined && !previousQuantity.isZero() && previousQuantity.isNeg() === buy;
+}
+
+/** A closing fill's realized PnL as stored/published (exact string); null for an opening fill. */
+export function closingRealizedPnl(update: Pick<PositionUpdate, "closing" | "realizedPnlDelta">): string | null {
+  return update.closing ? update.realizedPnlDelta.toFixed() : null;
 }
 
 /** Unrealized PnL at `mark`, from the exact cost basis (0 when flat). */

@@ -7,6 +7,10 @@
 //                     r_ask = s + (1/γ)·ln(1 + (1−2q)·γ²σ² / (2ω − γ²q²σ²))
 //                     r_bid = s + (1/γ)·ln(1 + (−1−2q)·γ²σ² / (2ω − γ²q²σ²))
 //                     bid = r_bid − (1/γ)·ln(1+γ/κ), ask = r_ask + (1/γ)·ln(1+γ/κ).
+//                     γ²σ² cancels in both fractions: 1 + (±1−2q) / ((qMax+1)² − q²), so σ² = 0 is fine.
+//                     The model holds for |q| ≤ qMax only (past it the ask's log goes negative → NaN,
+//                     and past qMax+1 the quotes cross), so q is clamped to ±qMax. At q = +qMax the
+//                     bid's log is ln 0: bid = −∞, i.e. do not buy; for |q| ≤ qMax, r_bid < r_ask.
 //   σ² is an online EWMA of (Δmid)²/Δt (price² per second).
 //   κ is configured, or estimated as 1/EWMA(depth of our fills from mid) — the MLE of κ for fill
 //   intensity A·e^(−κδ) — once `kappaMinFills` fills were seen (the configured κ is used until then).
@@ -60,24 +64,24 @@ export function asFiniteHorizon(
   return { reservation, bid: reservation - spread / 2, ask: reservation + spread / 2, spread };
 }
 
-/** Infinite-horizon A–S quotes (formulas in the file header). */
+/** Infinite-horizon A–S quotes (formulas in the file header). Never NaN; bid = −∞ means "do not buy". */
 export function asInfiniteHorizon(
   s: number,
   q: number,
   gamma: number,
-  sigma2: number,
+  _sigma2: number, // cancels (see the header); kept so both horizons take the same arguments
   kappa: number,
   qMax: number,
 ): AsQuote {
-  const g2s2 = gamma * gamma * sigma2;
-  const omega = 0.5 * g2s2 * (qMax + 1) ** 2;
-  const denom = 2 * omega - g2s2 * q * q;
-  const rAsk = s + (1 / gamma) * Math.log(1 + ((1 - 2 * q) * g2s2) / denom);
-  const rBid = s + (1 / gamma) * Math.log(1 + ((-1 - 2 * q) * g2s2) / denom);
+  const qc = Math.min(qMax, Math.max(-qMax, q));
+  const denom = (qMax + 1) ** 2 - qc * qc; // >= 2·qMax + 1 > 0
+  const rAsk = s + (1 / gamma) * Math.log(Math.max(0, 1 + (1 - 2 * qc) / denom));
+  const rBid = s + (1 / gamma) * Math.log(Math.max(0, 1 + (-1 - 2 * qc) / denom)); // ln 0 = −∞ at qc = qMax
   const d = (1 / gamma) * Math.log(1 + gamma / kappa);
   const bid = rBid - d;
   const ask = rAsk + d;
-  return { reservation: (rAsk + rBid) / 2, bid, ask, spread: ask - bid };
+  const reservation = Number.isFinite(rBid) ? (rAsk + rBid) / 2 : rAsk;
+  return { reservation, bid, ask, spread: ask - bid };
 }
 
 interface SymbolState {
