@@ -1,7 +1,6 @@
 // gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
 // over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
 import { type ClientReadableStream, credentials, type ServerWritableStream } from "@grpc/grpc-js";
-import { type L1Quote, MarketDataServiceClient } from "../../gen/proto/marketdata/market_data";
 import {
   type CancelOrderRequest,
   type CancelOrderResponse,
@@ -28,6 +27,7 @@ import {
   type SetBalanceRequest,
   type StreamExecutionsRequest,
 } from "../../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceClient } from "../../gen/proto/tse/marketdata/quotes";
 import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { SeededRandom } from "../common/rng";
@@ -87,7 +87,7 @@ export class ExchangeSimulator extends SimServer {
   readonly wire: WireLatencyRecorder | undefined;
   private readonly lastRefresh = new Map<string, number>();
   private remote:
-    | { client: MarketDataServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
+    | { client: QuoteServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
     | undefined;
 
   constructor(opts: ExchangeSimulatorOptions = {}) {
@@ -122,7 +122,7 @@ export class ExchangeSimulator extends SimServer {
   }
 
   private connectRemote(address: string): void {
-    this.remote ??= { client: new MarketDataServiceClient(address, credentials.createInsecure()) };
+    this.remote ??= { client: new QuoteServiceClient(address, credentials.createInsecure()) };
     const remote = this.remote;
     const stream = remote.client.streamQuotes({ symbols: [], venues: [], updateIntervalMs: this.liquidityTickMs });
     remote.stream = stream;

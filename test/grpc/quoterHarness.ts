@@ -3,7 +3,7 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
+import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
