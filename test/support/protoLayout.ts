@@ -74,7 +74,7 @@ export function decodeByLayout(
         continue;
       }
     }
-    if (f.repeated) ((out[f.name] as unknown[] | undefined) ?? (out[f.name] = [])).push(v);
+    if (f.repeated) out[f.name] = [...((out[f.name] as unknown[] | undefined) ?? []), v];
     else out[f.name] = v;
   }
   return out;
