@@ -56,7 +56,7 @@ describe("our market-data simulator, in upstream's wire layout", () => {
     for (const u of ups) {
       expect(u.price).toBeGreaterThan(1_000);
       expect(u.timestamp.seconds).toBeGreaterThan(1_700_000_000);
-      expect(u.change_info.daily_high).toBeGreaterThanOrEqual(u.change_info.daily_low);
+      expect(u.change_info.daily_high).toBeGreaterThanOrEqual(u.change_info.daily_low!);
     }
   });
 
