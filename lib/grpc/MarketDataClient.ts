@@ -262,6 +262,33 @@ function synthesize(
 }
 
 /** Generated L1Quote → domain L1Quote (Decimal prices/sizes). */
+/** The latest L1 per venue+symbol of every quote the followed MarketDataClient's streams deliver, with listeners. */
+export class QuoteMirror {
+  private readonly latest = new Map<string, L1Quote>();
+  private readonly listeners = new Set<(quotes: L1Quote[]) => void>();
+
+  /** Mirror this client's quote streams from now on; returns the detach function. */
+  follow(client: MarketDataClient): () => void {
+    return client.onQuote((q) => {
+      this.latest.set(`${q.venue}|${q.symbol}`, q);
+      for (const l of this.listeners) l([q]);
+    });
+  }
+
+  quote(venue: string, symbol: string): L1Quote | undefined {
+    return this.latest.get(`${venue}|${symbol}`);
+  }
+
+  quotes(): L1Quote[] {
+    return [...this.latest.values()];
+  }
+
+  onQuotes(listener: (quotes: L1Quote[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
 export function toDomainQuote(q: L1Quote): DomainL1Quote {
   return {
     ts: q.timestamp,
@@ -294,11 +321,19 @@ export interface MarketDataHealth {
 
 const list = (s: string | undefined) => (s ? s.split(",").filter((x) => x !== "") : []);
 
+export interface MarketDataClientOptions {
+  /** Default of every streamQuotes call that does not set its own (e.g. a session on a price-only feed). */
+  priceOnlyFallback?: SyntheticL1Options;
+}
+
 export class MarketDataClient {
   private readonly quoteListeners = new Set<(q: L1Quote) => void>();
   private readonly opened: SequencedStream<L1Quote>[] = [];
 
-  constructor(private readonly manager: ClientManager) {}
+  constructor(
+    private readonly manager: ClientManager,
+    private readonly defaults: MarketDataClientOptions = {},
+  ) {}
 
   /** Upstream GetPrice; the double is returned as its exact shortest decimal. */
   async getPrice(symbol: string, opts?: CallOptions): Promise<MarketPrice> {
@@ -350,7 +385,7 @@ export class MarketDataClient {
       venues: opts.venues ?? [],
       updateIntervalMs: opts.updateIntervalMs ?? 100,
     });
-    const fallback = opts.priceOnlyFallback;
+    const fallback = opts.priceOnlyFallback ?? this.defaults.priceOnlyFallback;
     const venues = fallback && opts.venues && opts.venues.length > 0 ? opts.venues : ["composite"];
     const listeners = this.quoteListeners;
     const open = async (s: SequencedStream<L1Quote>): Promise<OpenedStream<L1Quote>> => {

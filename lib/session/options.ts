@@ -20,7 +20,17 @@ export interface SessionOptions {
   strategies: string[];
   /** Report directory; default reports/<run-id>. */
   outDir?: string;
+  /** An external market-data service (upstream contract) instead of our simulator. */
+  marketData?: ExternalMarketData;
 }
+
+export interface ExternalMarketData {
+  endpoint: string;
+  /** Half-spread of the L1 synthesized around a price-only feed's price, bps. */
+  halfSpreadBps: number;
+}
+
+export const DEFAULT_SYNTHETIC_HALF_SPREAD_BPS = 5;
 
 export class SessionOptionError extends Error {
   override name = "SessionOptionError";
@@ -40,6 +50,8 @@ export interface RawSessionFlags {
   strategy?: string[];
   aws?: string;
   out?: string;
+  marketData?: string;
+  syntheticHalfSpreadBps?: string;
 }
 
 export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
@@ -74,6 +86,22 @@ export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
     mode = "localstack";
   }
   if (f.out !== undefined && f.out.trim() === "") throw new SessionOptionError("--out", f.out, "expected a directory");
+  let marketData: ExternalMarketData | undefined;
+  if (f.marketData !== undefined) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(f.marketData.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535)
+      throw new SessionOptionError("--market-data", f.marketData, "expected HOST:PORT");
+    const h = Number(f.syntheticHalfSpreadBps ?? DEFAULT_SYNTHETIC_HALF_SPREAD_BPS);
+    if (!Number.isFinite(h) || h <= 0 || h > 1_000)
+      throw new SessionOptionError(
+        "--synthetic-half-spread-bps",
+        f.syntheticHalfSpreadBps,
+        "expected bps > 0 and <= 1000",
+      );
+    marketData = { endpoint: f.marketData.trim(), halfSpreadBps: h };
+  } else if (f.syntheticHalfSpreadBps !== undefined) {
+    throw new SessionOptionError("--synthetic-half-spread-bps", f.syntheticHalfSpreadBps, "only with --market-data");
+  }
   return {
     mode,
     ...(durationS !== undefined ? { durationS } : {}),
@@ -81,5 +109,6 @@ export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
     seed,
     strategies: strategies.length > 0 ? strategies : [...DEFAULT_STRATEGIES],
     ...(f.out !== undefined ? { outDir: f.out } : {}),
+    ...(marketData ? { marketData } : {}),
   };
 }

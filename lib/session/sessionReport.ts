@@ -7,7 +7,7 @@ import { computeMetrics, drawdowns, type MetricsFill } from "../domain/metrics";
 import type { FillRecord } from "../ports/StateStore";
 import { metricsToReport } from "../report/metricsReport";
 import { renderReportHtml } from "../report/renderHtml";
-import { type Report, ReportSchema } from "../report/reportSchema";
+import { type MarketDataSummary, type Report, ReportSchema } from "../report/reportSchema";
 
 export interface EquitySample {
   ts: number;
@@ -44,6 +44,7 @@ export interface SessionReportInput {
   config?: Record<string, unknown>;
   /** Market-data ticks the engine processed. */
   ticks?: number;
+  marketData?: MarketDataSummary;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -81,6 +82,7 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
       seed: input.seed,
       scenario: input.scenario,
       ...(input.ticks !== undefined ? { ticks: input.ticks } : {}),
+      ...(input.marketData ? { marketData: input.marketData } : {}),
       generatedAt: iso(generatedAt),
     },
     ...(input.config ? { config: input.config } : {}),

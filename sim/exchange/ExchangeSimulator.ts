@@ -47,12 +47,18 @@ export interface ExchangeChaos {
   spreadMultiplier: number;
 }
 
+/** What background liquidity follows: a MarketSimulation, or any mirror of L1 quotes (e.g. an external feed). */
+export interface LiquidityFeed {
+  quotes(): L1Quote[];
+  onQuotes(listener: (quotes: L1Quote[]) => void): () => void;
+}
+
 export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngineOptions {
   /**
    * Source of background liquidity. A MarketSimulation (shared with a MarketDataSimulator, or the
    * exchange's own when omitted), or false for an empty book (deterministic matching tests).
    */
-  liquidity?: MarketSimulation | false;
+  liquidity?: LiquidityFeed | false;
   /**
    * Drive background liquidity from a remote market-data simulator's StreamQuotes (host:port) instead of
    * an in-process simulation. Reconnects every second while it is unreachable.
@@ -73,7 +79,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ExchangeSimulator extends SimServer {
   readonly engine: ExchangeEngine;
-  readonly liquidity: MarketSimulation | undefined;
+  readonly liquidity: LiquidityFeed | undefined;
   private readonly ownsLiquidity: boolean;
   private readonly liquidityTickMs: number;
   private readonly rng: SeededRandom;
@@ -153,7 +159,8 @@ export class ExchangeSimulator extends SimServer {
     };
     apply(feed.quotes());
     this.unsubscribeFeed = feed.onQuotes(apply);
-    if (this.ownsLiquidity) this.ticker = setInterval(() => feed.advanceTo(Date.now()), this.liquidityTickMs);
+    const own = this.ownsLiquidity ? (feed as MarketSimulation) : undefined;
+    if (own) this.ticker = setInterval(() => own.advanceTo(Date.now()), this.liquidityTickMs);
   }
 
   protected override onStop(): void {
