@@ -35,6 +35,8 @@ export interface SimulatorsOptions {
   model?: PriceModel;
   /** How often the shared market simulation advances, ms. */
   tickMs?: number;
+  /** Wall ms per upstream StreamScenario update (each one simulated second). Default 1000. */
+  scenarioPaceMs?: number;
   configFile?: string;
   environment?: string;
   /** Exchange without an in-process market-data simulator: follow this remote one (host:port). */
@@ -93,6 +95,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
       model: opts.model,
       simulation: market,
       tickMs: opts.tickMs,
+      ...(opts.scenarioPaceMs !== undefined ? { scenarioPaceMs: opts.scenarioPaceMs } : {}),
       wire,
     });
   }
