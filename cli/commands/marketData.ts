@@ -3,7 +3,7 @@
 // received, malformed and dropped updates. Exit 1 if the stream failed or nothing arrived.
 import type { Command } from "commander";
 import { ClientManager } from "../../lib/grpc/ClientManager";
-import { Discovery } from "../../lib/grpc/discovery";
+import { Discovery, validateEndpoint } from "../../lib/grpc/discovery";
 import { decimalFromDouble, MarketDataClient, msFromTimestamp } from "../../lib/grpc/MarketDataClient";
 import type { ResumableStream } from "../../lib/grpc/ResumableStream";
 
@@ -14,11 +14,12 @@ export class CliOptionError extends Error {
   }
 }
 
-/** HOST:PORT (IPv4, a name, or [IPv6]). */
-export function parseEndpoint(option: string, v: string): string {
-  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(v.trim());
-  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) throw new CliOptionError(option, v, "expected HOST:PORT");
-  return v.trim();
+function parseEndpoint(option: string, v: string): string {
+  try {
+    return validateEndpoint(v, option);
+  } catch {
+    throw new CliOptionError(option, v, "expected HOST:PORT");
+  }
 }
 
 interface TailFlags {

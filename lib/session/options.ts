@@ -3,6 +3,7 @@
 
 import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
 import { listStrategies } from "../domain/strategies/registry";
+import { validateEndpoint } from "../grpc/discovery";
 
 export type SessionMode = "embedded" | "localstack";
 
@@ -88,9 +89,11 @@ export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
   if (f.out !== undefined && f.out.trim() === "") throw new SessionOptionError("--out", f.out, "expected a directory");
   let marketData: ExternalMarketData | undefined;
   if (f.marketData !== undefined) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(f.marketData.trim());
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535)
+    try {
+      validateEndpoint(f.marketData, "--market-data");
+    } catch {
       throw new SessionOptionError("--market-data", f.marketData, "expected HOST:PORT");
+    }
     const h = Number(f.syntheticHalfSpreadBps ?? DEFAULT_SYNTHETIC_HALF_SPREAD_BPS);
     if (!Number.isFinite(h) || h <= 0 || h > 1_000)
       throw new SessionOptionError(

@@ -1,6 +1,6 @@
 // gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
 // over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
-import { type ClientReadableStream, credentials, type ServerWritableStream } from "@grpc/grpc-js";
+import { type ClientReadableStream, credentials, type ServerWritableStream, status } from "@grpc/grpc-js";
 import {
   type CancelOrderRequest,
   type CancelOrderResponse,
@@ -139,8 +139,18 @@ export class ExchangeSimulator extends SimServer {
         remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
       }
     };
-    stream.on("error", (err: Error) => {
+    stream.on("error", (err: Error & { code?: number }) => {
       if (!this.server) return;
+      if (err.code === status.UNIMPLEMENTED) {
+        // Retrying cannot help: the peer lacks tse.marketdata.QuoteService (e.g. an upstream-only server).
+        this.log.error("market-data feed has no tse.marketdata.QuoteService; background liquidity stays off", {
+          address,
+          error: err.message,
+        });
+        remote.client.close();
+        this.remote = undefined;
+        return;
+      }
       this.log.warn("market-data feed lost; retrying", { address, error: err.message });
       again();
     });

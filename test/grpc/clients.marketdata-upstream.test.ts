@@ -8,6 +8,7 @@ import { type L1Quote, QuoteServiceService, type StreamQuotesRequest } from "../
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { decimalFromDouble, type MalformedUpdate, MarketDataClient } from "../../lib/grpc/MarketDataClient";
+import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { UPSTREAM_MESSAGES } from "../fixtures/upstream/layout";
 import { encodeByLayout } from "../support/protoLayout";
 import { startUpstreamReplay } from "../support/upstreamReplay";
@@ -136,6 +137,25 @@ describe("MarketDataClient against upstream's bytes (replayed on loopback)", () 
     expect(stream.stats.malformed).toBe(2); // after rounds 1 and 2 of 6 good updates
     expect(stream.stats.dropped).toBe(0);
     expect(stream.stats.received).toBe(20);
+  });
+});
+
+describe("the exchange simulator alone, following an upstream-only feed", () => {
+  it("logs once that the feed has no QuoteService and stops asking (no retry loop)", async () => {
+    const up = await startUpstreamReplay();
+    cleanup.push(() => up.stop());
+    const lines: { level: string; msg: string }[] = [];
+    const log = (level: string) => (msg: string) => lines.push({ level, msg });
+    const ex = new ExchangeSimulator({
+      marketDataAddress: up.address,
+      logger: { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") },
+      shutdownTimeoutMs: 300,
+    });
+    await ex.start(0);
+    cleanup.push(() => ex.stop());
+    await new Promise((r) => setTimeout(r, 2_500)); // a retry loop would try again every second
+    expect(lines.filter((l) => l.msg.includes("has no tse.marketdata.QuoteService"))).toHaveLength(1);
+    expect(lines.filter((l) => l.msg.includes("retrying"))).toHaveLength(0);
   });
 });
 
