@@ -2,7 +2,6 @@
 import { status } from "@grpc/grpc-js";
 import Decimal from "decimal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type L1Quote, QuoteServiceClient, ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import {
   ExchangeAdminServiceClient,
   ExchangeServiceClient,
@@ -14,6 +13,7 @@ import {
   Side,
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceClient, ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { WireLatencyRecorder } from "../../sim/common/WireLatencyRecorder";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
