@@ -3,7 +3,7 @@
 // simulator. The echo floor is measured in the same run: a minimal grpc-js client process that answers each tick
 // with a fixed order. Both run as separate Node processes (node --import tsx), subscribed to their own feed server.
 //
-// The feed is a bench MarketDataService server (same proto, StreamQuotes only) so the write instant is known; the
+// The feed is a bench QuoteService server (same proto, StreamQuotes only) so the write instant is known; the
 // exchange is the real ExchangeSimulator (empty book), its engine's placeOrder wrapped to timestamp arrivals.
 // Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
@@ -13,8 +13,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
 import * as hdr from "hdr-histogram-js";
-import { type L1Quote, MarketDataServiceService, type StreamQuotesRequest } from "../gen/proto/marketdata/market_data";
 import type { PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceService, type StreamQuotesRequest } from "../gen/proto/tse/marketdata/quotes";
 import { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,7 +43,7 @@ class Feed {
   port = 0;
   async start(): Promise<void> {
     const server = new Server();
-    server.addService(MarketDataServiceService, {
+    server.addService(QuoteServiceService, {
       streamQuotes: (call: ServerWritableStream<StreamQuotesRequest, L1Quote>) => {
         this.calls.add(call);
         call.on("cancelled", () => this.calls.delete(call));

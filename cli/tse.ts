@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { registerBacktestCommand } from "./commands/backtest";
 import { registerCdkCommands } from "./commands/cdk";
 import { registerConfigCommand } from "./commands/config";
+import { registerMarketDataCommand } from "./commands/marketData";
 import { registerReportCommand } from "./commands/report";
 import { registerSimCommand } from "./commands/sim";
 import { registerStartCommand } from "./commands/start";
@@ -22,6 +23,7 @@ Examples:
   $ tse backtest --data data/sample-l1.csv --strategy market-making
   $ tse report reports/<run-id>/report.json
   $ tse sim all
+  $ tse market-data tail --endpoint 127.0.0.1:50055 --seconds 30
   $ tse config validate config/defaults.yaml
   $ tse synth --env prod`,
   );
@@ -29,6 +31,7 @@ registerStartCommand(program);
 registerBacktestCommand(program);
 registerReportCommand(program);
 registerSimCommand(program);
+registerMarketDataCommand(program);
 registerConfigCommand(program);
 registerCdkCommands(program);
 

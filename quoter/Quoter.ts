@@ -6,8 +6,8 @@
 // decision is timed, without awaiting them in the tick handler.
 import { performance } from "node:perf_hooks";
 import * as hdr from "hdr-histogram-js";
-import type { L1Quote as WireQuote } from "../gen/proto/marketdata/market_data";
 import { type Execution, OrderStatus, Side as WireSide } from "../gen/proto/tse/exchange/exchange";
+import type { L1Quote as WireQuote } from "../gen/proto/tse/marketdata/quotes";
 import { Decimal, ZERO } from "../lib/domain/decimal";
 import { InvalidFieldError } from "../lib/domain/errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES } from "../lib/domain/instruments";

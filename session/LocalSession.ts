@@ -27,14 +27,22 @@ import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
 import { Decimal } from "../lib/domain/decimal";
-import { InstrumentRegistry } from "../lib/domain/instruments";
+import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from "../lib/domain/instruments";
 import { unrealizedPnl } from "../lib/domain/portfolio/position";
 import type { RiskLimitsInput } from "../lib/domain/risk/limits";
 import type { TradingState } from "../lib/domain/types";
-import { createPeerClients, Discovery, type PeerClients, RejectedError, StaticRegistry } from "../lib/grpc";
+import {
+  createPeerClients,
+  Discovery,
+  type PeerClients,
+  QuoteMirror,
+  RejectedError,
+  StaticRegistry,
+} from "../lib/grpc";
+import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
-import type { Report } from "../lib/report/reportSchema";
+import type { MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/EngineControlServer";
@@ -64,6 +72,15 @@ const SYMBOLS = ["BTC-USD", "ETH-USD"];
 const VENUES = ["venue-a", "venue-b"];
 const QUOTER_ID = "quoter";
 const STARTING_EQUITY = new Decimal(1_000_000);
+
+/** L1 around a price-only feed's price, rounded to the instruments' ticks. */
+function syntheticL1(halfSpreadBps: number): SyntheticL1Options {
+  return {
+    halfSpreadBps,
+    size: "1",
+    tickSizes: Object.fromEntries(DEFAULT_INSTRUMENTS.map((i) => [i.symbol, i.tickSize.toFixed()])),
+  };
+}
 
 export interface LocalSessionConfig extends SessionOptions {
   runId?: string;
@@ -259,6 +276,8 @@ export class LocalSession {
     // 1. Simulators.
     const ports: Partial<Record<SimulatorName, number>> = {};
     for (const n of SIMULATOR_NAMES) ports[n] = await this.port(`${n} simulator`, SIM_PORTS[n]);
+    // With --market-data, our market-data simulator stays off; the exchange's liquidity mirrors the engine's feed.
+    const external = cfg.marketData ? new QuoteMirror() : undefined;
     this.sims = await startSimulators({
       host,
       ports,
@@ -266,6 +285,7 @@ export class LocalSession {
       scenario: cfg.scenario,
       quiet: true,
       ...(cfg.configFile ? { configFile: cfg.configFile } : {}),
+      ...(external ? { only: SIMULATOR_NAMES.filter((n) => n !== "market-data"), externalMarket: external } : {}),
     });
     this.cleanups.push({ name: "simulators", fn: () => this.sims.stop() });
     const a = this.sims.addresses;
@@ -276,7 +296,7 @@ export class LocalSession {
         env: {},
         explicit: {
           exchange: a.exchange!,
-          "market-data": a["market-data"]!,
+          "market-data": cfg.marketData?.endpoint ?? a["market-data"]!,
           "risk-monitor": a.risk!,
           configuration: a.config!,
           "test-coordinator": a.coordinator!,
@@ -284,8 +304,10 @@ export class LocalSession {
         registry: this.registry,
       }),
       config: { environment: "default", ttlMs: 5_000 },
+      ...(cfg.marketData ? { marketData: { priceOnlyFallback: syntheticL1(cfg.marketData.halfSpreadBps) } } : {}),
     });
     this.cleanups.push({ name: "gRPC clients", fn: () => this.peers.close() });
+    if (external) this.cleanups.push({ name: "market-data mirror", fn: external.follow(this.peers.marketData) });
 
     // 3. State and bus.
     let localstackEndpoint: string | undefined;
@@ -611,7 +633,7 @@ export class LocalSession {
   }
 
   private mid(venue: string, symbol: string): number | undefined {
-    const q = this.sims.market?.quote(venue, symbol);
+    const q = this.sims.quotes?.quote(venue, symbol);
     if (!q) return undefined;
     return (Number(q.bid) + Number(q.ask)) / 2;
   }
@@ -690,7 +712,7 @@ export class LocalSession {
       );
       for (const s of SYMBOLS) {
         for (const v of VENUES) {
-          const q = this.sims.market?.quote(v, s);
+          const q = this.sims.quotes?.quote(v, s);
           if (!q) continue;
           const ours = open.filter((o) => o.venue === v && o.symbol === s && o.limitPrice);
           const bestBid = ours
@@ -853,6 +875,23 @@ export class LocalSession {
     }
   }
 
+  /** Where the engine's quotes came from and what its feed counted (report meta.marketData). */
+  private marketDataSummary(): MarketDataSummary {
+    const s = this.peers.marketData.quoteStreams()[0];
+    const st = s?.stats;
+    return {
+      source: this.cfg.marketData ? "external" : "simulator",
+      endpoint: this.cfg.marketData?.endpoint ?? this.sims.addresses["market-data"] ?? "",
+      method: s ? `${s.synthetic ? "marketdata.MarketDataService" : "tse.marketdata.QuoteService"}/${s.method}` : "",
+      syntheticQuotes: s?.synthetic ?? false,
+      ...(s?.synthetic && this.cfg.marketData ? { halfSpreadBps: this.cfg.marketData.halfSpreadBps } : {}),
+      received: st?.received ?? 0,
+      malformed: st?.malformed ?? 0,
+      dropped: st?.dropped ?? 0,
+      reconnects: st?.reconnects ?? 0,
+    };
+  }
+
   /** Graceful stop: stop quoting and cancel, flush, settle state, write the report, stop everything. Idempotent. */
   stop(reason = "stopped"): Promise<SessionResult> {
     this.stopping ??= this.doStop(reason);
@@ -887,7 +926,7 @@ export class LocalSession {
         runId: this.runId,
         mode: this.cfg.mode,
         seed: this.cfg.seed,
-        scenario: this.cfg.scenario,
+        scenario: this.cfg.marketData ? "external" : this.cfg.scenario,
         strategies: this.cfg.strategies,
         startedAt: this.startedAt,
         endedAt,
@@ -898,6 +937,7 @@ export class LocalSession {
         positions: this.positionCurve,
         risk: { finalState: st.tradingState, denials, events: this.riskEvents },
         ticks: st.counters.ticks,
+        marketData: this.marketDataSummary(),
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,

@@ -2,6 +2,7 @@
 // option and the value.
 
 import { listStrategies } from "../lib/domain/strategies/registry";
+import { validateEndpoint } from "../lib/grpc/discovery";
 import { SCENARIO_NAMES } from "../sim/market-data/MarketSimulation";
 
 export type SessionMode = "embedded" | "localstack";
@@ -20,7 +21,17 @@ export interface SessionOptions {
   strategies: string[];
   /** Report directory; default reports/<run-id>. */
   outDir?: string;
+  /** An external market-data service (upstream contract) instead of our simulator. */
+  marketData?: ExternalMarketData;
 }
+
+export interface ExternalMarketData {
+  endpoint: string;
+  /** Half-spread of the L1 synthesized around a price-only feed's price, bps. */
+  halfSpreadBps: number;
+}
+
+export const DEFAULT_SYNTHETIC_HALF_SPREAD_BPS = 5;
 
 export class SessionOptionError extends Error {
   override name = "SessionOptionError";
@@ -40,6 +51,8 @@ export interface RawSessionFlags {
   strategy?: string[];
   aws?: string;
   out?: string;
+  marketData?: string;
+  syntheticHalfSpreadBps?: string;
 }
 
 export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
@@ -74,6 +87,24 @@ export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
     mode = "localstack";
   }
   if (f.out !== undefined && f.out.trim() === "") throw new SessionOptionError("--out", f.out, "expected a directory");
+  let marketData: ExternalMarketData | undefined;
+  if (f.marketData !== undefined) {
+    try {
+      validateEndpoint(f.marketData, "--market-data");
+    } catch {
+      throw new SessionOptionError("--market-data", f.marketData, "expected HOST:PORT");
+    }
+    const h = Number(f.syntheticHalfSpreadBps ?? DEFAULT_SYNTHETIC_HALF_SPREAD_BPS);
+    if (!Number.isFinite(h) || h <= 0 || h > 1_000)
+      throw new SessionOptionError(
+        "--synthetic-half-spread-bps",
+        f.syntheticHalfSpreadBps,
+        "expected bps > 0 and <= 1000",
+      );
+    marketData = { endpoint: f.marketData.trim(), halfSpreadBps: h };
+  } else if (f.syntheticHalfSpreadBps !== undefined) {
+    throw new SessionOptionError("--synthetic-half-spread-bps", f.syntheticHalfSpreadBps, "only with --market-data");
+  }
   return {
     mode,
     ...(durationS !== undefined ? { durationS } : {}),
@@ -81,5 +112,6 @@ export function parseSessionFlags(f: RawSessionFlags): SessionOptions {
     seed,
     strategies: strategies.length > 0 ? strategies : [...DEFAULT_STRATEGIES],
     ...(f.out !== undefined ? { outDir: f.out } : {}),
+    ...(marketData ? { marketData } : {}),
   };
 }

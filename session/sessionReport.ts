@@ -7,7 +7,7 @@ import { computeMetrics, drawdowns } from "../lib/domain/metrics";
 import type { FillRecord } from "../lib/ports/StateStore";
 import { metricsFillFromRecord, metricsToReport } from "../lib/report/metricsReport";
 import { renderReportHtml } from "../lib/report/renderHtml";
-import { type Report, ReportSchema } from "../lib/report/reportSchema";
+import { type MarketDataSummary, type Report, ReportSchema } from "../lib/report/reportSchema";
 
 export interface EquitySample {
   ts: number;
@@ -44,6 +44,7 @@ export interface SessionReportInput {
   config?: Record<string, unknown>;
   /** Market-data ticks the engine processed. */
   ticks?: number;
+  marketData?: MarketDataSummary;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -73,6 +74,7 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
       seed: input.seed,
       scenario: input.scenario,
       ...(input.ticks !== undefined ? { ticks: input.ticks } : {}),
+      ...(input.marketData ? { marketData: input.marketData } : {}),
       generatedAt: iso(generatedAt),
     },
     ...(input.config ? { config: input.config } : {}),

@@ -1,13 +1,14 @@
 // Runner for the simulators: one, or all in one process (sharing the market simulation and the config store).
 // `npm run sim -- <exchange|market-data|risk|config|coordinator|all> [--port N] [--seed N] [--scenario X] ...`
 import { existsSync } from "node:fs";
+import type { L1Quote } from "../gen/proto/tse/marketdata/quotes";
 import { ConfigStore } from "../lib/config/ConfigStore";
 import { createJsonLogger, type LogLevel } from "./common/logger";
 import type { SimServer } from "./common/SimServer";
 import { WireLatencyRecorder } from "./common/WireLatencyRecorder";
 import { ConfigurationSimulator, DEFAULT_CONFIG_FILE, DEFAULT_CONFIG_PORT } from "./config/ConfigurationSimulator";
 import { DEFAULT_COORDINATOR_PORT, TestCoordinatorSimulator } from "./coordinator/TestCoordinatorSimulator";
-import { DEFAULT_EXCHANGE_PORT, ExchangeSimulator } from "./exchange/ExchangeSimulator";
+import { DEFAULT_EXCHANGE_PORT, ExchangeSimulator, type LiquidityFeed } from "./exchange/ExchangeSimulator";
 import { DEFAULT_MARKET_DATA_PORT, MarketDataSimulator } from "./market-data/MarketDataSimulator";
 import { MarketSimulation, type PriceModel, parseScenario } from "./market-data/MarketSimulation";
 import { DEFAULT_RISK_PORT, RiskMonitorSimulator } from "./risk/RiskMonitorSimulator";
@@ -34,15 +35,23 @@ export interface SimulatorsOptions {
   model?: PriceModel;
   /** How often the shared market simulation advances, ms. */
   tickMs?: number;
+  /** Wall ms per upstream StreamScenario update (each one simulated second). Default 1000. */
+  scenarioPaceMs?: number;
   configFile?: string;
   environment?: string;
   /** Exchange without an in-process market-data simulator: follow this remote one (host:port). */
   marketDataAddress?: string;
+  /** Exchange liquidity from this feed (e.g. a mirror of an external market-data service) instead of a simulation. */
+  externalMarket?: LiquidityFeed & QuoteSource;
   /** Risk monitor without an in-process configuration service: watch this remote one (host:port). */
   configAddress?: string;
   chaos?: { latencyMs?: number; rejectionRate?: number; spreadMultiplier?: number };
   quiet?: boolean;
   logLevel?: LogLevel;
+}
+
+export interface QuoteSource {
+  quote(venue: string, symbol: string): L1Quote | undefined;
 }
 
 export interface RunningSimulators {
@@ -51,6 +60,8 @@ export interface RunningSimulators {
   /** Addresses host:port, e.g. for discovery env vars. */
   addresses: Partial<Record<SimulatorName, string>>;
   market: MarketSimulation | undefined;
+  /** Latest L1 per venue+symbol: the market simulation, or the external feed. */
+  quotes: QuoteSource | undefined;
   config: ConfigStore | undefined;
   /** Tick-to-order latency (market-data and exchange in this process). */
   wire: WireLatencyRecorder | undefined;
@@ -65,7 +76,8 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
   const seed = opts.seed ?? 1;
   const scenario = parseScenario(opts.scenario ?? "");
 
-  const remoteMarket = opts.marketDataAddress !== undefined && !only.has("market-data");
+  const remoteMarket =
+    (opts.marketDataAddress !== undefined || opts.externalMarket !== undefined) && !only.has("market-data");
   const needsMarket = only.has("market-data") || (only.has("exchange") && !remoteMarket);
   const market = needsMarket
     ? new MarketSimulation({ seed, scenario, model: opts.model, startTimeMs: Date.now() })
@@ -83,6 +95,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
       model: opts.model,
       simulation: market,
       tickMs: opts.tickMs,
+      ...(opts.scenarioPaceMs !== undefined ? { scenarioPaceMs: opts.scenarioPaceMs } : {}),
       wire,
     });
   }
@@ -90,7 +103,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     const ex = new ExchangeSimulator({
       ...common("exchange-sim"),
       seed,
-      liquidity: market,
+      liquidity: market ?? opts.externalMarket,
       marketDataAddress: remoteMarket ? opts.marketDataAddress : undefined,
       liquidityTickMs: opts.tickMs,
       chaos: opts.chaos,
@@ -141,7 +154,7 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     await stop();
     throw err;
   }
-  return { servers, ports, addresses, market, config, wire, stop };
+  return { servers, ports, addresses, market, quotes: market ?? opts.externalMarket, config, wire, stop };
 }
 
 /** Run until SIGTERM/SIGINT, then stop gracefully. */

@@ -1,7 +1,6 @@
 // The echo floor for bench/quoter.bench.ts: a minimal grpc-js client that answers every market-data tick with a
 // fixed PlaceOrder immediately (no strategy, no risk, no client layer). Run as its own process, like the quoter.
 import { credentials } from "@grpc/grpc-js";
-import { type L1Quote, MarketDataServiceClient, StreamQuotesRequest } from "../../gen/proto/marketdata/market_data";
 import {
   ExchangeServiceClient,
   OrderType,
@@ -9,8 +8,9 @@ import {
   Side,
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceClient, StreamQuotesRequest } from "../../gen/proto/tse/marketdata/quotes";
 
-const md = new MarketDataServiceClient(
+const md = new QuoteServiceClient(
   process.env.TSE_MARKET_DATA_ENDPOINT ?? "127.0.0.1:50055",
   credentials.createInsecure(),
 );

@@ -30,6 +30,7 @@ interface SimFlags {
   scenario?: string;
   model: "gbm" | "mean-reverting";
   tickMs?: number;
+  scenarioPaceMs?: number;
   configFile?: string;
   marketDataUrl?: string;
   configUrl?: string;
@@ -73,6 +74,11 @@ export function registerSimCommand(program: Command): Command {
     })
     .addOption(new Option("--model <model>", "price path model").choices(["gbm", "mean-reverting"]).default("gbm"))
     .option("--tick-ms <n>", "how often the live market advances (streams also advance it)", int("tick-ms", 1, 60_000))
+    .option(
+      "--scenario-pace-ms <n>",
+      "market-data: wall ms per StreamScenario update (each one simulated second; default 1000, as upstream)",
+      int("scenario-pace-ms", 1, 60_000),
+    )
     .option("--market-data-url <host:port>", "exchange alone: follow a running market-data simulator for liquidity")
     .option("--config-url <host:port>", "risk alone: watch a running configuration service for its limits")
     .option("--config-file <path>", "configuration seed (YAML or JSON; default config/defaults.yaml)")
@@ -111,6 +117,7 @@ export function registerSimCommand(program: Command): Command {
       scenario: flags.scenario,
       model: flags.model,
       tickMs: flags.tickMs,
+      scenarioPaceMs: flags.scenarioPaceMs,
       configFile: flags.configFile,
       marketDataAddress: flags.marketDataUrl,
       configAddress: flags.configUrl,

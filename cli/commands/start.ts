@@ -22,6 +22,14 @@ export function registerStartCommand(program: Command): Command {
     .option("--strategy <name>", "strategy to run (repeatable; default market-making + arbitrage)", collect)
     .option("--aws <where>", '"local": LocalStack DynamoDB + EventBridge through the function host')
     .option("--out <dir>", "report directory (default reports/<run-id>/)")
+    .option(
+      "--market-data <host:port>",
+      "an external market-data service (upstream marketdata.MarketDataService) instead of our simulator",
+    )
+    .option(
+      "--synthetic-half-spread-bps <n>",
+      "with --market-data: half-spread of the L1 synthesized around a price-only feed (default 5)",
+    )
     .option("--ephemeral-ports", "every listener on an ephemeral port (CI, several sessions side by side)")
     .addHelpText(
       "after",
@@ -31,6 +39,7 @@ Examples:
   $ npm start -- --duration 60 --scenario DIVERGENCE
   $ tse start --scenario VOLATILITY_SPIKE --seed 7 --strategy market-making
   $ tse start --aws local --duration 120 --out reports/ls-run
+  $ tse start --duration 30 --market-data 127.0.0.1:50051   # an upstream market-data-simulator-go
 
 It prints the dashboard URL at start, a live view (TTY) or a line every 5 s, and the report path on exit.
 Ports: engine 50057 (gRPC) / 8087 (HTTP), dashboard 8088, simulators 50054-50058 + 50090;
@@ -49,7 +58,7 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
       let session: LocalSession;
       try {
         log(
-          `tse start: ${opts.mode} mode, scenario ${opts.scenario}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}`,
+          `tse start: ${opts.mode} mode, ${opts.marketData ? `market data from ${opts.marketData.endpoint}` : `scenario ${opts.scenario}`}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}`,
         );
         session = await LocalSession.start({ ...opts, log, ...(flags.ephemeralPorts ? { ephemeralPorts: true } : {}) });
       } catch (e) {

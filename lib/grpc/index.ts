@@ -15,7 +15,7 @@ import { ClientManager, type ClientManagerOptions } from "./ClientManager";
 import { type ConfigClientOptions, ConfigurationServiceClient } from "./ConfigurationServiceClient";
 import { EngineClient } from "./EngineClient";
 import { ExchangeClient } from "./ExchangeClient";
-import { MarketDataClient } from "./MarketDataClient";
+import { MarketDataClient, type MarketDataClientOptions } from "./MarketDataClient";
 import { RiskMonitorClient } from "./RiskMonitorClient";
 import { TestCoordinatorClient } from "./TestCoordinatorClient";
 
@@ -32,13 +32,15 @@ export interface PeerClients {
 }
 
 /** One manager (shared channels, breakers, stats) and every typed client on top of it. Channels open lazily. */
-export function createPeerClients(opts: ClientManagerOptions & { config?: ConfigClientOptions } = {}): PeerClients {
+export function createPeerClients(
+  opts: ClientManagerOptions & { config?: ConfigClientOptions; marketData?: MarketDataClientOptions } = {},
+): PeerClients {
   const manager = new ClientManager(opts);
   const config = new ConfigurationServiceClient(manager, opts.config);
   return {
     manager,
     exchange: new ExchangeClient(manager),
-    marketData: new MarketDataClient(manager),
+    marketData: new MarketDataClient(manager, opts.marketData),
     risk: new RiskMonitorClient(manager),
     coordinator: new TestCoordinatorClient(manager),
     engine: new EngineClient(manager),

@@ -77,6 +77,21 @@ export const ReportMetricsSchema = z.object({
   endingEquity: DecimalStringSchema.optional(),
 });
 
+/** Where a session's quotes came from; syntheticQuotes = L1 made up around a price-only feed's price. */
+export const MarketDataSummarySchema = z.object({
+  source: z.enum(["simulator", "external"]),
+  endpoint: z.string(),
+  /** The RPC the engine's feed read, e.g. marketdata.MarketDataService/StreamPrices. */
+  method: z.string(),
+  syntheticQuotes: z.boolean(),
+  halfSpreadBps: z.number().positive().optional(),
+  received: z.number().int().nonnegative(),
+  malformed: z.number().int().nonnegative(),
+  dropped: z.number().int().nonnegative(),
+  reconnects: z.number().int().nonnegative(),
+});
+export type MarketDataSummary = z.infer<typeof MarketDataSummarySchema>;
+
 export const ReportMetaSchema = z.object({
   runId: z.string().min(1),
   mode: z.enum(["backtest", "embedded", "localstack", "aws"]),
@@ -85,6 +100,7 @@ export const ReportMetaSchema = z.object({
   /** Input file for a backtest. */
   dataFile: z.string().optional(),
   ticks: z.number().int().nonnegative().optional(),
+  marketData: MarketDataSummarySchema.optional(),
   generatedAt: IsoTimestampSchema.optional(),
 });
 

@@ -6,9 +6,9 @@
 // - back-pressure: executions are never dropped; when the queue is full, `publishExecution` waits for room
 //   (the execution stream consumer awaits it, so gRPC flow control slows the producer); snapshots are shed.
 
-import type { L1Quote } from "../../gen/proto/marketdata/market_data";
 import type { Execution } from "../../gen/proto/tse/exchange/exchange";
 import { Liquidity, Side } from "../../gen/proto/tse/exchange/exchange";
+import type { L1Quote } from "../../gen/proto/tse/marketdata/quotes";
 import { buildBusEvent } from "../../lib/events/build";
 import type { BusEvent, EventBus } from "../../lib/ports/EventBus";
 

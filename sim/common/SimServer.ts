@@ -14,6 +14,8 @@ export interface SimServerOptions {
 export interface ServiceEntry {
   /** Fully-qualified gRPC service name, e.g. tse.exchange.ExchangeService (health status key). */
   name: string;
+  /** Further grpc.health keys with the same status (e.g. upstream's short "market-data"). */
+  healthAliases?: readonly string[];
   definition: ServiceDefinition;
   impl: UntypedServiceImplementation;
 }
@@ -71,10 +73,15 @@ export abstract class SimServer {
     this.server = server;
     this.boundPort = bound;
     this.health.setStatus("", "SERVING");
-    for (const s of this.serviceEntries()) this.health.setStatus(s.name, "SERVING");
+    this.setServiceHealth("SERVING");
     this.onStart();
     this.log.info("started", { host, port: bound });
     return bound;
+  }
+
+  private setServiceHealth(status: "SERVING" | "NOT_SERVING"): void {
+    for (const s of this.serviceEntries())
+      for (const key of [s.name, ...(s.healthAliases ?? [])]) this.health.setStatus(key, status);
   }
 
   /** Graceful: NOT_SERVING, tryShutdown, then forceShutdown after the timeout. */
@@ -83,7 +90,7 @@ export abstract class SimServer {
     if (!server) return;
     this.server = undefined;
     this.health.setStatus("", "NOT_SERVING");
-    for (const s of this.serviceEntries()) this.health.setStatus(s.name, "NOT_SERVING");
+    this.setServiceHealth("NOT_SERVING");
     this.onStop();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {

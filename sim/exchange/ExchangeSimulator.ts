@@ -1,7 +1,6 @@
 // gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
 // over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
-import { type ClientReadableStream, credentials, type ServerWritableStream } from "@grpc/grpc-js";
-import { type L1Quote, MarketDataServiceClient } from "../../gen/proto/marketdata/market_data";
+import { type ClientReadableStream, credentials, type ServerWritableStream, status } from "@grpc/grpc-js";
 import {
   type CancelOrderRequest,
   type CancelOrderResponse,
@@ -28,6 +27,7 @@ import {
   type SetBalanceRequest,
   type StreamExecutionsRequest,
 } from "../../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceClient } from "../../gen/proto/tse/marketdata/quotes";
 import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { SeededRandom } from "../common/rng";
@@ -47,12 +47,18 @@ export interface ExchangeChaos {
   spreadMultiplier: number;
 }
 
+/** What background liquidity follows: a MarketSimulation, or any mirror of L1 quotes (e.g. an external feed). */
+export interface LiquidityFeed {
+  quotes(): L1Quote[];
+  onQuotes(listener: (quotes: L1Quote[]) => void): () => void;
+}
+
 export interface ExchangeSimulatorOptions extends SimServerOptions, ExchangeEngineOptions {
   /**
    * Source of background liquidity. A MarketSimulation (shared with a MarketDataSimulator, or the
    * exchange's own when omitted), or false for an empty book (deterministic matching tests).
    */
-  liquidity?: MarketSimulation | false;
+  liquidity?: LiquidityFeed | false;
   /**
    * Drive background liquidity from a remote market-data simulator's StreamQuotes (host:port) instead of
    * an in-process simulation. Reconnects every second while it is unreachable.
@@ -73,7 +79,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ExchangeSimulator extends SimServer {
   readonly engine: ExchangeEngine;
-  readonly liquidity: MarketSimulation | undefined;
+  readonly liquidity: LiquidityFeed | undefined;
   private readonly ownsLiquidity: boolean;
   private readonly liquidityTickMs: number;
   private readonly rng: SeededRandom;
@@ -87,7 +93,7 @@ export class ExchangeSimulator extends SimServer {
   readonly wire: WireLatencyRecorder | undefined;
   private readonly lastRefresh = new Map<string, number>();
   private remote:
-    | { client: MarketDataServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
+    | { client: QuoteServiceClient; stream?: ClientReadableStream<L1Quote>; retry?: NodeJS.Timeout }
     | undefined;
 
   constructor(opts: ExchangeSimulatorOptions = {}) {
@@ -122,7 +128,7 @@ export class ExchangeSimulator extends SimServer {
   }
 
   private connectRemote(address: string): void {
-    this.remote ??= { client: new MarketDataServiceClient(address, credentials.createInsecure()) };
+    this.remote ??= { client: new QuoteServiceClient(address, credentials.createInsecure()) };
     const remote = this.remote;
     const stream = remote.client.streamQuotes({ symbols: [], venues: [], updateIntervalMs: this.liquidityTickMs });
     remote.stream = stream;
@@ -133,8 +139,18 @@ export class ExchangeSimulator extends SimServer {
         remote.retry = setTimeout(() => this.connectRemote(address), 1_000);
       }
     };
-    stream.on("error", (err: Error) => {
+    stream.on("error", (err: Error & { code?: number }) => {
       if (!this.server) return;
+      if (err.code === status.UNIMPLEMENTED) {
+        // Retrying cannot help: the peer lacks tse.marketdata.QuoteService (e.g. an upstream-only server).
+        this.log.error("market-data feed has no tse.marketdata.QuoteService; background liquidity stays off", {
+          address,
+          error: err.message,
+        });
+        remote.client.close();
+        this.remote = undefined;
+        return;
+      }
       this.log.warn("market-data feed lost; retrying", { address, error: err.message });
       again();
     });
@@ -153,7 +169,8 @@ export class ExchangeSimulator extends SimServer {
     };
     apply(feed.quotes());
     this.unsubscribeFeed = feed.onQuotes(apply);
-    if (this.ownsLiquidity) this.ticker = setInterval(() => feed.advanceTo(Date.now()), this.liquidityTickMs);
+    const own = this.ownsLiquidity ? (feed as MarketSimulation) : undefined;
+    if (own) this.ticker = setInterval(() => own.advanceTo(Date.now()), this.liquidityTickMs);
   }
 
   protected override onStop(): void {

@@ -1,24 +1,23 @@
-// gRPC market-data simulator: marketdata.MarketDataService over a live MarketSimulation.
+// gRPC market-data simulator over a live MarketSimulation: upstream's marketdata.MarketDataService (double
+// prices; see upstreamContract.ts) and our tse.marketdata.QuoteService (venue L1, exact decimals, sequences).
 import type { ServerWritableStream } from "@grpc/grpc-js";
+import { MarketDataServiceService } from "../../gen/proto/marketdata/marketdata";
 import {
-  type HealthRequest,
-  type HealthResponse,
   type L1Quote,
-  type MarketDataServiceServer,
-  MarketDataServiceService,
-  type PriceRequest,
-  type PriceResponse,
-  type PriceUpdate,
+  type PathRequest,
+  type PathResponse,
+  type PriceTick,
+  type PriceTickRequest,
   type QuoteRequest,
-  type ScenarioRequest,
+  type QuoteServiceServer,
+  QuoteServiceService,
   ScenarioType,
   type SetScenarioRequest,
   type SetScenarioResponse,
-  type SimulationRequest,
-  type SimulationResponse,
+  type StreamPathRequest,
+  type StreamPriceTicksRequest,
   type StreamQuotesRequest,
-  type StreamRequest,
-} from "../../gen/proto/marketdata/market_data";
+} from "../../gen/proto/tse/marketdata/quotes";
 import { invalidArgument, notFound } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
@@ -30,8 +29,10 @@ import {
   SCENARIO_PARAMS,
   type SimSymbol,
 } from "./MarketSimulation";
+import { UPSTREAM_HEALTH_KEY, UPSTREAM_SERVICE_NAME, upstreamMarketDataImpl } from "./upstreamContract";
 
-export const MARKET_DATA_SERVICE_NAME = "marketdata.MarketDataService";
+export { UPSTREAM_HEALTH_KEY, UPSTREAM_SERVICE_NAME as MARKET_DATA_SERVICE_NAME } from "./upstreamContract";
+export const QUOTE_SERVICE_NAME = "tse.marketdata.QuoteService";
 export const DEFAULT_MARKET_DATA_PORT = 50055;
 
 export interface MarketDataSimulatorOptions extends SimServerOptions, MarketSimulationOptions {
@@ -41,6 +42,8 @@ export interface MarketDataSimulatorOptions extends SimServerOptions, MarketSimu
   simulation?: MarketSimulation;
   /** Notes when each venue tick is first written to a stream (shared with an in-process ExchangeSimulator). */
   wire?: WireLatencyRecorder;
+  /** Wall-clock ms between upstream StreamScenario updates (each one simulated second). Default 1000, as upstream. */
+  scenarioPaceMs?: number;
 }
 
 const MAX_STEPS = 100_000;
@@ -125,17 +128,33 @@ export class MarketDataSimulator extends SimServer {
 
   protected services(): ServiceEntry[] {
     const sim = this.simulation;
+    const upstream = upstreamMarketDataImpl({
+      simulation: sim,
+      symbolSpecs: this.opts.symbols ?? DEFAULT_SIM_SYMBOLS,
+      simulationOptions: { venues: this.opts.venues, model: this.opts.model, seed: this.opts.seed ?? 1 },
+      scenarioPaceMs: this.opts.scenarioPaceMs ?? 1_000,
+      serving: () => this.server !== undefined,
+      activeStreams: () => this.streams.size,
+      pump: (call, intervalMs, tick) => this.pump(call, intervalMs, tick),
+      serviceVersion: "1",
+    });
     return [
       {
-        name: MARKET_DATA_SERVICE_NAME,
+        name: UPSTREAM_SERVICE_NAME,
+        healthAliases: [UPSTREAM_HEALTH_KEY],
         definition: MarketDataServiceService,
+        impl: upstream,
+      },
+      {
+        name: QUOTE_SERVICE_NAME,
+        definition: QuoteServiceService,
         impl: {
-          getPrice: unary<PriceRequest, PriceResponse>((req) => {
+          getPriceTick: unary<PriceTickRequest, PriceTick>((req) => {
             if (!req.symbol) throw invalidArgument("symbol", req.symbol, "must not be empty");
             if (!sim.hasSymbol(req.symbol)) throw invalidArgument("symbol", req.symbol, "unknown symbol");
             if (req.venue && !sim.hasVenue(req.venue)) throw invalidArgument("venue", req.venue, "unknown venue");
             sim.advanceTo(Date.now());
-            return { price: sim.priceUpdate(req.symbol, req.venue) };
+            return sim.priceUpdate(req.symbol, req.venue)!;
           }),
           getQuote: unary<QuoteRequest, L1Quote>((req) => {
             if (!sim.hasSymbol(req.symbol)) throw invalidArgument("symbol", req.symbol, "unknown symbol");
@@ -145,7 +164,7 @@ export class MarketDataSimulator extends SimServer {
             if (!q) throw notFound("quote", `${req.venue}/${req.symbol}`);
             return q;
           }),
-          streamPrices: streaming<StreamRequest, PriceUpdate>((call) => {
+          streamPriceTicks: streaming<StreamPriceTicksRequest, PriceTick>((call) => {
             const req = call.request;
             const symbols = req.symbols.length > 0 ? req.symbols : sim.symbols;
             this.checkSymbols(symbols);
@@ -187,9 +206,9 @@ export class MarketDataSimulator extends SimServer {
               return true;
             });
           }),
-          generateSimulation: unary<SimulationRequest, SimulationResponse>((req) => {
+          generatePath: unary<PathRequest, PathResponse>((req) => {
             const { simulation, steps, stepMs } = this.scenarioSimulation(req.symbol ? [req.symbol] : [], req);
-            const updates: PriceUpdate[] = [];
+            const ticks: PriceTick[] = [];
             const prev = new Map<string, string>();
             const venues = req.venues.length > 0 ? req.venues : [""];
             for (let i = 0; i < steps; i++) {
@@ -198,13 +217,13 @@ export class MarketDataSimulator extends SimServer {
                 for (const v of venues) {
                   const u = simulation.priceUpdate(s, v, prev.get(`${v}|${s}`))!;
                   prev.set(`${v}|${s}`, u.price);
-                  updates.push(u);
+                  ticks.push(u);
                 }
               }
             }
-            return { updates, seed: simulation.seed, scenario: simulation.scenario };
+            return { ticks, seed: simulation.seed, scenario: simulation.scenario };
           }),
-          streamScenario: streaming<ScenarioRequest, PriceUpdate>((call) => {
+          streamPath: streaming<StreamPathRequest, PriceTick>((call) => {
             const req = call.request;
             const interval = this.interval(req.updateIntervalMs);
             const { simulation } = this.scenarioSimulation(req.symbols, {
@@ -243,14 +262,7 @@ export class MarketDataSimulator extends SimServer {
             this.log.info("scenario set", { scenario: ScenarioType[req.scenario], durationMs: req.durationMs });
             return { previous, current: req.scenario };
           }),
-          healthCheck: unary<HealthRequest, HealthResponse>(() => ({
-            status: this.server ? "SERVING" : "NOT_SERVING",
-            service: MARKET_DATA_SERVICE_NAME,
-            timestamp: Date.now(),
-            symbols: sim.symbols,
-            venues: sim.venues,
-          })),
-        } satisfies MarketDataServiceServer,
+        } satisfies QuoteServiceServer,
       },
     ];
   }

@@ -5,7 +5,7 @@
 // venue quotes around fair with its own small mean-reverting basis, plus a scenario-driven divergence.
 // Parameters are per simulated second and deliberately time-compressed so scenarios show within seconds.
 import Decimal from "decimal.js";
-import { type L1Quote, type PriceUpdate, ScenarioType } from "../../gen/proto/marketdata/market_data";
+import { type L1Quote, type PriceTick, ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { SeededRandom } from "../common/rng";
 
 export type PriceModel = "gbm" | "mean-reverting";
@@ -35,6 +35,8 @@ export interface MarketSimulationOptions {
   /** Simulated epoch ms of the start. */
   startTimeMs?: number;
   source?: string;
+  /** Scales the scenario's drift, extra volatility and divergence (upstream's ScenarioParameters.intensity). Default 1. */
+  intensity?: number;
 }
 
 export interface ScenarioParams {
@@ -113,6 +115,10 @@ interface SymbolState {
   anchor: number;
   lastPrice: Decimal;
   volume: number;
+  /** Session high/low/volume of the composite price since the simulation started. */
+  high: number;
+  low: number;
+  totalVolume: number;
   venues: VenueState[];
 }
 
@@ -134,6 +140,7 @@ export class MarketSimulation {
   private current: ScenarioType;
   private params: ScenarioParams;
   private readonly model: PriceModel;
+  private readonly intensity: number;
   private readonly states: SymbolState[] = [];
   private readonly listeners = new Set<(quotes: L1Quote[]) => void>();
   private readonly source: string;
@@ -144,6 +151,8 @@ export class MarketSimulation {
   constructor(opts: MarketSimulationOptions = {}) {
     this.seed = opts.seed ?? 1;
     this.model = opts.model ?? "gbm";
+    this.intensity = opts.intensity ?? 1;
+    if (!(this.intensity > 0)) throw new Error(`invalid intensity=${opts.intensity}: must be > 0`);
     this.current = opts.scenario ?? ScenarioType.SCENARIO_UNSPECIFIED;
     this.params = this.paramsFor(this.current);
     this.clockMs = opts.startTimeMs ?? 0;
@@ -161,6 +170,9 @@ export class MarketSimulation {
         anchor: logPrice,
         lastPrice: new Decimal(s.startPrice).toNearest(spec.tick),
         volume: 0,
+        high: s.startPrice,
+        low: s.startPrice,
+        totalVolume: 0,
         venues: [],
       };
       venues.forEach((venue, i) => {
@@ -190,9 +202,16 @@ export class MarketSimulation {
   }
 
   private paramsFor(s: ScenarioType): ScenarioParams {
-    const p = SCENARIO_PARAMS[s] ?? BASE;
-    if (s === ScenarioType.SCENARIO_UNSPECIFIED && this.model === "mean-reverting") return { ...p, reversion: 0.5 };
-    return p;
+    let p = SCENARIO_PARAMS[s] ?? BASE;
+    if (s === ScenarioType.SCENARIO_UNSPECIFIED && this.model === "mean-reverting") p = { ...p, reversion: 0.5 };
+    const k = this.intensity;
+    if (k === 1) return p;
+    return {
+      ...p,
+      driftBps: p.driftBps * k,
+      volBps: BASE.volBps + (p.volBps - BASE.volBps) * k,
+      divergenceBps: p.divergenceBps * k,
+    };
   }
 
   get scenario(): ScenarioType {
@@ -251,6 +270,9 @@ export class MarketSimulation {
       const fair = Math.exp(st.logPrice);
       st.lastPrice = new Decimal(fair.toPrecision(15)).toNearest(st.spec.tick);
       st.volume = Math.abs(z) * st.spec.baseSize * Math.min(1, dt * 10);
+      st.totalVolume += st.volume;
+      if (fair > st.high) st.high = fair;
+      if (fair < st.low) st.low = fair;
       for (const vs of st.venues) {
         // Small idiosyncratic basis: OU with 1/s reversion, 2 bps/sqrt(s).
         vs.basis += -1 * vs.basis * dt + 2e-4 * Math.sqrt(dt) * vs.rng.normal();
@@ -298,6 +320,19 @@ export class MarketSimulation {
     return this.states.find((s) => s.spec.symbol === symbol);
   }
 
+  /** Composite price as a number, with the session high/low and total volume (upstream's PriceChangeInfo). */
+  stats(symbol: string): { price: number; volume: number; high: number; low: number; totalVolume: number } | undefined {
+    const st = this.state(symbol);
+    if (!st) return undefined;
+    return {
+      price: st.lastPrice.toNumber(),
+      volume: st.volume,
+      high: st.high,
+      low: st.low,
+      totalVolume: st.totalVolume,
+    };
+  }
+
   hasSymbol(symbol: string): boolean {
     return this.state(symbol) !== undefined;
   }
@@ -324,7 +359,7 @@ export class MarketSimulation {
   }
 
   /** Composite (fair) price update for a symbol; with a venue, that venue's mid plus its L1. */
-  priceUpdate(symbol: string, venue = "", previous?: string): PriceUpdate | undefined {
+  priceUpdate(symbol: string, venue = "", previous?: string): PriceTick | undefined {
     const st = this.state(symbol);
     if (!st) return undefined;
     const vs = venue ? st.venues.find((v) => v.venue.id === venue) : undefined;

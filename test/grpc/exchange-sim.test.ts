@@ -2,7 +2,6 @@
 import { status } from "@grpc/grpc-js";
 import Decimal from "decimal.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type L1Quote, MarketDataServiceClient, ScenarioType } from "../../gen/proto/marketdata/market_data";
 import {
   ExchangeAdminServiceClient,
   ExchangeServiceClient,
@@ -14,6 +13,7 @@ import {
   Side,
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
+import { type L1Quote, QuoteServiceClient, ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { WireLatencyRecorder } from "../../sim/common/WireLatencyRecorder";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
@@ -427,7 +427,7 @@ describe("exchange simulator: positions and tick-to-order latency", () => {
     const md = new MarketDataSimulator({ quiet: true, simulation: market, wire, shutdownTimeoutMs: 500 });
     const mdAddress = `127.0.0.1:${await md.start(0)}`;
     const h = await startExchange({ liquidity: market, wire });
-    const mdClient = connect(MarketDataServiceClient, mdAddress);
+    const mdClient = connect(QuoteServiceClient, mdAddress);
     try {
       const [q] = await take<L1Quote>(
         mdClient.streamQuotes({ symbols: ["BTC-USD"], venues: ["venue-b"], updateIntervalMs: 5 }),

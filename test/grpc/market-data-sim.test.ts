@@ -1,12 +1,8 @@
-// Market-data simulator: determinism per seed, scenarios, divergence, L1 sequences, fast streams, bad input.
+// Market-data simulator, our tse.marketdata.QuoteService: determinism per seed, scenarios, divergence, L1
+// sequences, fast streams, bad input. The upstream contract on the same server: upstream-contract-sim.test.ts.
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type L1Quote,
-  MarketDataServiceClient,
-  type PriceUpdate,
-  ScenarioType,
-} from "../../gen/proto/marketdata/market_data";
+import { type L1Quote, type PriceTick, QuoteServiceClient, ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
 import { MarketSimulation, parseScenario } from "../../sim/market-data/MarketSimulation";
 import { connect, rejectsWith, rpc, take } from "./rpc";
@@ -61,12 +57,12 @@ describe("market simulation (in-process)", () => {
 
 describe("market-data simulator over gRPC", () => {
   let sim: MarketDataSimulator;
-  let raw: InstanceType<typeof MarketDataServiceClient>;
-  let md: ReturnType<typeof rpc<InstanceType<typeof MarketDataServiceClient>>>;
+  let raw: InstanceType<typeof QuoteServiceClient>;
+  let md: ReturnType<typeof rpc<InstanceType<typeof QuoteServiceClient>>>;
 
   beforeAll(async () => {
     sim = new MarketDataSimulator({ quiet: true, seed: 9, shutdownTimeoutMs: 500 });
-    raw = connect(MarketDataServiceClient, `127.0.0.1:${await sim.start(0)}`);
+    raw = connect(QuoteServiceClient, `127.0.0.1:${await sim.start(0)}`);
     md = rpc(raw);
   });
   afterAll(async () => {
@@ -74,19 +70,19 @@ describe("market-data simulator over gRPC", () => {
     await sim.stop();
   });
 
-  it("GenerateSimulation is deterministic per seed", async () => {
-    const a = await md.generateSimulation(gen(ScenarioType.SCENARIO_UNSPECIFIED, 123));
-    const b = await md.generateSimulation(gen(ScenarioType.SCENARIO_UNSPECIFIED, 123));
-    const c = await md.generateSimulation(gen(ScenarioType.SCENARIO_UNSPECIFIED, 124));
-    expect(a.updates).toHaveLength(200);
-    expect(a.updates.map((u) => u.price)).toEqual(b.updates.map((u) => u.price));
-    expect(a.updates.map((u) => u.price)).not.toEqual(c.updates.map((u) => u.price));
-    expect(a.updates[1]!.changeInfo!.previousPrice).toBe(a.updates[0]!.price);
+  it("GeneratePath is deterministic per seed", async () => {
+    const a = await md.generatePath(gen(ScenarioType.SCENARIO_UNSPECIFIED, 123));
+    const b = await md.generatePath(gen(ScenarioType.SCENARIO_UNSPECIFIED, 123));
+    const c = await md.generatePath(gen(ScenarioType.SCENARIO_UNSPECIFIED, 124));
+    expect(a.ticks).toHaveLength(200);
+    expect(a.ticks.map((u) => u.price)).toEqual(b.ticks.map((u) => u.price));
+    expect(a.ticks.map((u) => u.price)).not.toEqual(c.ticks.map((u) => u.price));
+    expect(a.ticks[1]!.changeInfo!.previousPrice).toBe(a.ticks[0]!.price);
   });
 
-  const last = (u: PriceUpdate[]) => Number(u[u.length - 1]!.price);
-  const first = (u: PriceUpdate[]) => Number(u[0]!.price);
-  const vol = (u: PriceUpdate[]) => {
+  const last = (u: PriceTick[]) => Number(u[u.length - 1]!.price);
+  const first = (u: PriceTick[]) => Number(u[0]!.price);
+  const vol = (u: PriceTick[]) => {
     const r = u.slice(1).map((x, i) => Math.log(Number(x.price) / Number(u[i]!.price)));
     const m = r.reduce((s, x) => s + x, 0) / r.length;
     return Math.sqrt(r.reduce((s, x) => s + (x - m) ** 2, 0) / r.length);
@@ -94,20 +90,20 @@ describe("market-data simulator over gRPC", () => {
 
   it("RALLY rises, CRASH falls, VOLATILITY_SPIKE is wilder than CONSOLIDATION, MEAN_REVERTING stays near its start", async () => {
     for (const seed of [1, 2, 3]) {
-      const rally = (await md.generateSimulation(gen(ScenarioType.RALLY, seed, 300))).updates;
-      const crash = (await md.generateSimulation(gen(ScenarioType.CRASH, seed, 300))).updates;
+      const rally = (await md.generatePath(gen(ScenarioType.RALLY, seed, 300))).ticks;
+      const crash = (await md.generatePath(gen(ScenarioType.CRASH, seed, 300))).ticks;
       expect(last(rally)).toBeGreaterThan(first(rally) * 1.03);
       expect(last(crash)).toBeLessThan(first(crash) * 0.95);
-      const spike = (await md.generateSimulation(gen(ScenarioType.VOLATILITY_SPIKE, seed, 300))).updates;
-      const calm = (await md.generateSimulation(gen(ScenarioType.CONSOLIDATION, seed, 300))).updates;
+      const spike = (await md.generatePath(gen(ScenarioType.VOLATILITY_SPIKE, seed, 300))).ticks;
+      const calm = (await md.generatePath(gen(ScenarioType.CONSOLIDATION, seed, 300))).ticks;
       expect(vol(spike)).toBeGreaterThan(vol(calm) * 10);
-      const mr = (await md.generateSimulation(gen(ScenarioType.MEAN_REVERTING, seed, 3000))).updates;
+      const mr = (await md.generatePath(gen(ScenarioType.MEAN_REVERTING, seed, 3000))).ticks;
       expect(Math.abs(last(mr) / 65000 - 1)).toBeLessThan(0.01);
     }
   });
 
   it("DIVERGENCE regularly opens a cross-venue gap above 10 bps edge + 2×5 bps taker fees", async () => {
-    const { updates } = await md.generateSimulation(gen(ScenarioType.DIVERGENCE, 77, 400, ["venue-a", "venue-b"]));
+    const { ticks: updates } = await md.generatePath(gen(ScenarioType.DIVERGENCE, 77, 400, ["venue-a", "venue-b"]));
     let arb = 0;
     let steps = 0;
     for (let i = 0; i < updates.length; i += 2) {
@@ -123,11 +119,11 @@ describe("market-data simulator over gRPC", () => {
       if (edge > 0.002) arb++;
     }
     expect(arb / steps).toBeGreaterThan(0.4);
-    const normal = await md.generateSimulation(gen(ScenarioType.SCENARIO_UNSPECIFIED, 77, 400, ["venue-a", "venue-b"]));
+    const normal = await md.generatePath(gen(ScenarioType.SCENARIO_UNSPECIFIED, 77, 400, ["venue-a", "venue-b"]));
     let normalArb = 0;
-    for (let i = 0; i < normal.updates.length; i += 2) {
-      const a = normal.updates[i]!;
-      const b = normal.updates[i + 1]!;
+    for (let i = 0; i < normal.ticks.length; i += 2) {
+      const a = normal.ticks[i]!;
+      const b = normal.ticks[i + 1]!;
       if (
         (Number(b.bid) - Number(a.ask)) / Number(a.ask) > 0.002 ||
         (Number(a.bid) - Number(b.ask)) / Number(b.ask) > 0.002
@@ -137,9 +133,8 @@ describe("market-data simulator over gRPC", () => {
     expect(normalArb).toBe(0);
   });
 
-  it("GetPrice and GetQuote return L1 per venue for BTC-USD and ETH-USD", async () => {
-    const h = await md.healthCheck({});
-    expect(h.status).toBe("SERVING");
+  it("GetPriceTick and GetQuote return L1 per venue for BTC-USD and ETH-USD", async () => {
+    const h = { symbols: sim.simulation.symbols, venues: sim.simulation.venues };
     expect(h.symbols).toEqual(["BTC-USD", "ETH-USD"]);
     expect(h.venues).toEqual(["venue-a", "venue-b"]);
     for (const symbol of h.symbols) {
@@ -149,9 +144,9 @@ describe("market-data simulator over gRPC", () => {
         expect(Number(q.bidSize)).toBeGreaterThan(0);
         expect(q.sequence).toBeGreaterThan(0);
       }
-      const p = await md.getPrice({ symbol, venue: "" });
-      expect(p.price!.source).toBe("market-data-sim");
-      expect(Number(p.price!.price)).toBeGreaterThan(0);
+      const p = await md.getPriceTick({ symbol, venue: "" });
+      expect(p.source).toBe("market-data-sim");
+      expect(Number(p.price)).toBeGreaterThan(0);
     }
   });
 
@@ -171,9 +166,9 @@ describe("market-data simulator over gRPC", () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 
-  it("StreamPrices sends the requested symbols at the requested interval", async () => {
-    const updates = await take<PriceUpdate>(
-      raw.streamPrices({ symbols: ["ETH-USD", "BTC-USD"], updateIntervalMs: 5, venues: [] }),
+  it("StreamPriceTicks sends the requested symbols at the requested interval", async () => {
+    const updates = await take<PriceTick>(
+      raw.streamPriceTicks({ symbols: ["ETH-USD", "BTC-USD"], updateIntervalMs: 5, venues: [] }),
       20,
       5_000,
     );
@@ -181,7 +176,7 @@ describe("market-data simulator over gRPC", () => {
     expect(updates.every((u) => u.changeInfo !== undefined && u.timestamp > 0)).toBe(true);
   });
 
-  it("StreamScenario is seeded: two streams with the same seed carry the same prices", async () => {
+  it("StreamPath is seeded: two streams with the same seed carry the same prices", async () => {
     const req = {
       symbols: ["BTC-USD"],
       scenario: ScenarioType.CRASH,
@@ -190,11 +185,11 @@ describe("market-data simulator over gRPC", () => {
       steps: 30,
       venues: [],
     };
-    const a = await take<PriceUpdate>(raw.streamScenario(req), 30);
-    const b = await take<PriceUpdate>(raw.streamScenario(req), 30);
+    const a = await take<PriceTick>(raw.streamPath(req), 30);
+    const b = await take<PriceTick>(raw.streamPath(req), 30);
     expect(a.map((u) => u.price)).toEqual(b.map((u) => u.price));
     expect(a.every((u) => u.scenario === ScenarioType.CRASH)).toBe(true);
-    const ended = await take<PriceUpdate>(raw.streamScenario({ ...req, steps: 3 }), 10);
+    const ended = await take<PriceTick>(raw.streamPath({ ...req, steps: 3 }), 10);
     expect(ended).toHaveLength(3);
   });
 
@@ -207,22 +202,22 @@ describe("market-data simulator over gRPC", () => {
 
   it("bad input → INVALID_ARGUMENT naming field and value", async () => {
     expect(
-      (await rejectsWith(md.getPrice({ symbol: "DOGE-USD", venue: "" }), status.INVALID_ARGUMENT)).details,
+      (await rejectsWith(md.getPriceTick({ symbol: "DOGE-USD", venue: "" }), status.INVALID_ARGUMENT)).details,
     ).toContain('symbol="DOGE-USD"');
-    expect((await rejectsWith(md.getPrice({ symbol: "", venue: "" }), status.INVALID_ARGUMENT)).details).toContain(
+    expect((await rejectsWith(md.getPriceTick({ symbol: "", venue: "" }), status.INVALID_ARGUMENT)).details).toContain(
       'symbol=""',
     );
     expect(
       (await rejectsWith(md.getQuote({ symbol: "BTC-USD", venue: "nowhere" }), status.INVALID_ARGUMENT)).details,
     ).toContain('venue="nowhere"');
     expect(
-      (await rejectsWith(md.generateSimulation({ ...gen(ScenarioType.RALLY, 1), steps: 0 }), status.INVALID_ARGUMENT))
+      (await rejectsWith(md.generatePath({ ...gen(ScenarioType.RALLY, 1), steps: 0 }), status.INVALID_ARGUMENT))
         .details,
     ).toContain("steps=0");
     expect(
       (
         await rejectsWith(
-          md.generateSimulation({ ...gen(ScenarioType.RALLY, 1), startPrice: "NaN" }),
+          md.generatePath({ ...gen(ScenarioType.RALLY, 1), startPrice: "NaN" }),
           status.INVALID_ARGUMENT,
         )
       ).details,

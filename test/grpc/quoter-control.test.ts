@@ -1,8 +1,8 @@
 // The quoter's control API (tse.engine.EngineService on port 0) and HTTP ops, against real simulators; and the
 // process: SIGTERM cancels every order and exits 0 within 10 s.
 import { afterEach, describe, expect, it } from "vitest";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import { StrategyState, TradingState } from "../../gen/proto/tse/engine/engine";
+import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { EngineClient } from "../../lib/grpc/EngineClient";

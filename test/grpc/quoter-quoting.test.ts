@@ -1,8 +1,8 @@
 // Quoter against real exchange + market-data simulators on loopback: quotes follow the market, inventory skews
 // both quotes, refresh tolerance prevents churn, the kill switch clears the book within 1 s.
 import { afterEach, describe, expect, it } from "vitest";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import { OrderType, Side } from "../../gen/proto/tse/exchange/exchange";
+import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import {
   bestOf,
   makeQuoter,

@@ -1,7 +1,7 @@
 // Quoter resilience on real simulators: a restarted market-data simulator resumes quoting without duplicate orders;
 // a dropped and restored execution stream loses no fill and applies none twice.
 import { afterEach, describe, expect, it } from "vitest";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
+import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
 import { MarketSimulation } from "../../sim/market-data/MarketSimulation";
 import { makeQuoter, mmStrategy, sleep, startSims, waitFor } from "./quoterHarness";

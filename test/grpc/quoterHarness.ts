@@ -3,8 +3,8 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
-import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
+import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
