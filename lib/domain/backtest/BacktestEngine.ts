@@ -2,12 +2,15 @@
 // Same domain code as the live engine (strategies, RiskEngine, order state machine, Portfolio).
 // No I/O, no clock: time is the quote's ts. The hot path reads numbers; Decimal is used for
 // orders, fills and accounting (exact), which happen far less often than ticks.
+
+import { IntentThrottle } from "../../engine/IntentThrottle";
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
 import { InvalidFieldError } from "../errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, roundQty, validateOrderShape } from "../instruments";
 import { computeMetrics, drawdowns, type EquitySample, type MetricsFill, type PerformanceMetrics } from "../metrics";
 import { applyFill as applyOrderFill, createOrder, type Order, transition } from "../orders";
 import { Portfolio } from "../portfolio";
+import { CurrencyValuation, type RateSpec } from "../portfolio/valuation";
 import {
   type RiskContext,
   RiskEngine,
@@ -17,12 +20,16 @@ import {
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
-import { CurrencyValuation, type RateSpec } from "../portfolio/valuation";
 import { DecimalNumberCache, decimalToNumber, isBuiltOnTick, quoteNums, tickInfo } from "../strategies/quoteMath";
 import type { FillView, OpenOrderView, OrderEventView, Strategy, StrategyContext } from "../strategies/Strategy";
 import type { Instrument, L1Quote, OrderIntent, Side, TradingState, Venue } from "../types";
-import { IntentThrottle } from "../../engine/IntentThrottle";
-import { DEFAULT_FILL_MODEL, type FillModelConfig, FillModelConfigSchema, type FillModelInput, queueModelFor } from "./fills/fillModel";
+import {
+  DEFAULT_FILL_MODEL,
+  type FillModelConfig,
+  FillModelConfigSchema,
+  type FillModelInput,
+  queueModelFor,
+} from "./fills/fillModel";
 import { joinQueue, onTouch, onTradePrint, type QueueModel, type QueuePosition } from "./fills/queue";
 import { createLatencyModel, DelayQueue, type LatencyConfig, type LatencyInput, type LatencyModel } from "./latency";
 import type { TradePrint } from "./marketEvents";
@@ -256,7 +263,8 @@ export class BacktestEngine {
     this.queue = queueModelFor(fm.data);
     this.latency = createLatencyModel(opts.latency ?? {});
     this.delayed = this.latency.zero ? undefined : new DelayQueue();
-    if (opts.throttle ?? true) this.throttle = new IntentThrottle({ maxPerWindow: this.risk.limits.maxOrdersPerSecond });
+    if (opts.throttle ?? true)
+      this.throttle = new IntentThrottle({ maxPerWindow: this.risk.limits.maxOrdersPerSecond });
     this.sampleMs = opts.equitySampleMs ?? 1000;
     if (!(this.sampleMs > 0)) throw new InvalidFieldError("equitySampleMs", this.sampleMs, "must be > 0");
     this.timerMs = opts.timerMs ?? 1000;
@@ -299,7 +307,19 @@ export class BacktestEngine {
       if (!venue) throw new InvalidFieldError("venue", q.venue, "unknown venue (no fee schedule)");
       const instrument = this.instruments.get(q.symbol);
       if (!instrument) throw new InvalidFieldError("symbol", q.symbol, "unknown instrument");
-      b = { venue, instrument, quote: undefined, bid: 0, ask: 0, bidLeft: 0, askLeft: 0, bidQty: 0, askQty: 0, buys: [], sells: [] };
+      b = {
+        venue,
+        instrument,
+        quote: undefined,
+        bid: 0,
+        ask: 0,
+        bidLeft: 0,
+        askLeft: 0,
+        bidQty: 0,
+        askQty: 0,
+        buys: [],
+        sells: [],
+      };
       byVenue.set(q.symbol, b);
       this.bookList.push(b);
     }
@@ -332,7 +352,8 @@ export class BacktestEngine {
       // Feed latency: the strategies see this quote later, in the order it was published.
       const t = Math.max(ts + this.latency.feed(), this.lastFeed);
       this.lastFeed = t;
-      this.delayed.push(t, () => this.deliver(q, t));
+      if (t === ts) this.deliver(q, ts);
+      else this.delayed.push(t, () => this.deliver(q, t));
     } else this.deliver(q, ts);
     this.end(ts);
   }
@@ -420,15 +441,20 @@ export class BacktestEngine {
   /** Run `fn` when the strategy learns of an exchange outcome: now, or after the ack latency. */
   private notify(s: StrategySlot, ts: number, fn: (t: number) => void): void {
     if (!this.delayed) {
+      s.now = ts;
       fn(ts);
       return;
     }
     const at = Math.max(ts + this.latency.ack(), s.lastAck);
     s.lastAck = at;
-    this.delayed.push(at, () => {
-      s.now = at;
-      fn(at);
-    });
+    if (at === ts) {
+      s.now = ts;
+      fn(ts);
+    } else
+      this.delayed.push(at, () => {
+        s.now = at;
+        fn(at);
+      });
   }
 
   /** Resting orders fill at their own price when the new quote crosses them (maker). */
@@ -495,12 +521,14 @@ export class BacktestEngine {
     s.invalidate();
     const at = Math.max(ts + this.latency.order(), s.lastArrival);
     s.lastArrival = at;
-    this.delayed.push(at, () => {
+    const land = () => {
       if (!r.live) return; // filled, rejected or expired first: its own ack removes it
       r.order = transition(r.order, "canceled", at);
       this.unbook(r);
       this.notify(s, at, () => this.forget(s, r));
-    });
+    };
+    if (at === ts) land();
+    else this.delayed.push(at, land);
   }
 
   private cancel(s: StrategySlot, orderId: string, ts: number, notify: boolean): void {
@@ -620,7 +648,8 @@ export class BacktestEngine {
     s.invalidate();
     const at = Math.max(ts + this.latency.order(), s.lastArrival);
     s.lastArrival = at;
-    this.delayed.push(at, () => this.arrive(s, b, r, it, at));
+    if (at === ts) this.arrive(s, b, r, it, ts);
+    else this.delayed.push(at, () => this.arrive(s, b, r, it, at));
   }
 
   /** Exchange side of a placement, against the book as it is when the order arrives. */
@@ -809,7 +838,8 @@ export class BacktestEngine {
         r.view = v;
         s.invalidate();
       }
-      if (this.delayed) s.seenPos.set(o.symbol, (s.seenPos.get(o.symbol) ?? ZERO).plus(o.side === "BUY" ? qty : qty.neg()));
+      if (this.delayed)
+        s.seenPos.set(o.symbol, (s.seenPos.get(o.symbol) ?? ZERO).plus(o.side === "BUY" ? qty : qty.neg()));
       const out = s.strategy.onFill(fv, s);
       if (out.length) this.handleIntents(s, out, t);
     });

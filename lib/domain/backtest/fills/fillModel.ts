@@ -1,9 +1,9 @@
 // Which fill model the backtester uses for resting orders, chosen in config and recorded in the report.
 import * as z from "zod";
 import {
-  type QueueModel,
   probabilisticQueue,
   QUEUE_PROBABILITY_FUNCTIONS,
+  type QueueModel,
   queueProbability,
   riskAverseQueue,
 } from "./queue";
