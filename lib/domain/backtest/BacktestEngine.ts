@@ -424,7 +424,10 @@ export class BacktestEngine {
   private deliver(q: L1Quote, t: number): void {
     if (this.delayed) {
       let m = this.seen.get(q.venue);
-      if (!m) this.seen.set(q.venue, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        this.seen.set(q.venue, m);
+      }
       m.set(q.symbol, q);
     }
     const slots = this.slots;

@@ -47,7 +47,8 @@ export class CurrencyValuation {
   private readonly seriesQuote = new Map<string, L1Quote>();
 
   constructor(opts: ValuationOptions) {
-    const v = (this.currency = opts.currency ?? "USD");
+    const v = opts.currency ?? "USD";
+    this.currency = v;
     const assets = new Set<string>(opts.assets ?? []);
     for (const i of opts.instruments) assets.add(i.baseAsset).add(i.quoteAsset);
     const direct = (a: string): Route | undefined => {
