@@ -20,7 +20,14 @@ import {
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
-import { DecimalNumberCache, decimalToNumber, isBuiltOnTick, quoteNums, tickInfo } from "../strategies/quoteMath";
+import {
+  DecimalNumberCache,
+  decimalToNumber,
+  type FastL1Quote,
+  isBuiltOnTick,
+  quoteNums,
+  tickInfo,
+} from "../strategies/quoteMath";
 import type { FillView, OpenOrderView, OrderEventView, Strategy, StrategyContext } from "../strategies/Strategy";
 import type { Instrument, L1Quote, OrderIntent, Side, TradingState, Venue } from "../types";
 import {
@@ -30,7 +37,7 @@ import {
   type FillModelInput,
   queueModelFor,
 } from "./fills/fillModel";
-import { joinQueue, onTouch, onTradePrint, type QueueModel, type QueuePosition } from "./fills/queue";
+import { QueueFills, type QueuePosition } from "./fills/queue";
 import { createLatencyModel, DelayQueue, type LatencyConfig, type LatencyInput, type LatencyModel } from "./latency";
 import type { TradePrint } from "./marketEvents";
 
@@ -127,6 +134,7 @@ interface Book {
   /** Displayed touch sizes of the current quote (queue models). */
   bidQty: number;
   askQty: number;
+  lot: number;
   buys: Resting[];
   sells: Resting[];
 }
@@ -197,7 +205,7 @@ export class BacktestEngine {
   private readonly recordPositions: boolean;
   private readonly valuator: CurrencyValuation;
   readonly fillModel: FillModelConfig;
-  private readonly queue: QueueModel | undefined;
+  private readonly queue: QueueFills | undefined;
   private readonly latency: LatencyModel;
   /** Delayed actions; undefined when every latency is 0 (then everything runs synchronously). */
   readonly delayed: DelayQueue | undefined;
@@ -260,7 +268,8 @@ export class BacktestEngine {
       throw new InvalidFieldError(`fillModel.${i.path.join(".")}`, opts.fillModel, i.message);
     }
     this.fillModel = fm.data;
-    this.queue = queueModelFor(fm.data);
+    const model = queueModelFor(fm.data);
+    if (model) this.queue = new QueueFills(model);
     this.latency = createLatencyModel(opts.latency ?? {});
     this.delayed = this.latency.zero ? undefined : new DelayQueue();
     if (opts.throttle ?? true)
@@ -295,7 +304,17 @@ export class BacktestEngine {
     return this.seen.get(venue)?.get(symbol);
   }
 
+  private lastBook: Book | undefined;
   private bookFor(q: { venue: string; symbol: string }): Book {
+    // Consecutive events mostly hit the same book: skip the two map lookups then.
+    const last = this.lastBook;
+    if (last !== undefined && last.venue.id === q.venue && last.instrument.symbol === q.symbol) return last;
+    const b = this.findOrAddBook(q);
+    this.lastBook = b;
+    return b;
+  }
+
+  private findOrAddBook(q: { venue: string; symbol: string }): Book {
     let byVenue = this.books.get(q.venue);
     if (!byVenue) {
       byVenue = new Map();
@@ -317,6 +336,7 @@ export class BacktestEngine {
         askLeft: 0,
         bidQty: 0,
         askQty: 0,
+        lot: tickInfo(instrument).lot,
         buys: [],
         sells: [],
       };
@@ -335,10 +355,11 @@ export class BacktestEngine {
       return;
     }
     const b = this.bookFor(q);
-    const n = quoteNums(q);
-    if (this.queue && (b.buys.length !== 0 || b.sells.length !== 0)) {
-      onTouch(this.queue, b.buys, true, b.bid, b.bidQty, n.bid, n.bidSize);
-      onTouch(this.queue, b.sells, false, b.ask, b.askQty, n.ask, n.askSize);
+    const n = (q as FastL1Quote).n ?? quoteNums(q);
+    const queue = this.queue;
+    if (queue !== undefined && (b.buys.length !== 0 || b.sells.length !== 0)) {
+      queue.touch(b.buys, true, b.bid, b.bidQty, n.bid, n.bidSize);
+      queue.touch(b.sells, false, b.ask, b.askQty, n.ask, n.askSize);
     }
     b.quote = q;
     b.bid = n.bid;
@@ -366,12 +387,15 @@ export class BacktestEngine {
     const b = this.bookFor(t);
     const buy = t.side === "SELL"; // a sell aggressor hits our bids
     const list = buy ? b.buys : b.sells;
-    if (this.queue && list.length !== 0) {
+    if (this.queue !== undefined && list.length !== 0) {
       const out = this.tradeFills;
-      onTradePrint(this.queue, list, buy, t.px, t.size, tickInfo(b.instrument).lot, out);
-      const fills = out.splice(0);
-      for (const [r, qty] of fills)
-        if (r.live && r.remaining > 0) this.fill(b, r, Math.min(qty, r.remaining), r.order.limitPrice!, "MAKER", ts);
+      this.queue.trade(list, buy, t.px, t.size, b.lot, out);
+      if (out.length !== 0) {
+        // Fill callbacks may place or cancel orders (and so re-enter here): work on a copy.
+        const fills = out.splice(0);
+        for (const [r, qty] of fills)
+          if (r.live && r.remaining > 0) this.fill(b, r, Math.min(qty, r.remaining), r.order.limitPrice!, "MAKER", ts);
+      }
     }
     this.end(ts);
   }
@@ -693,7 +717,7 @@ export class BacktestEngine {
       this.expire(s, r, `${it.timeInForce} did not cross`, ts);
       return;
     }
-    if (this.queue) joinQueue(r.q, buy, px, buy ? b.bid : b.ask, buy ? b.bidQty : b.askQty);
+    if (this.queue) this.queue.join(r.q, buy, px, buy ? b.bid : b.ask, buy ? b.bidQty : b.askQty);
     r.live = true;
     (buy ? b.buys : b.sells).push(r);
   }

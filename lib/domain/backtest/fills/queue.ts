@@ -83,73 +83,69 @@ export interface QueuedOrder {
   q: QueuePosition;
 }
 
-/** Where a new resting order joins: behind the displayed size at the touch, first when it improves it. */
-export function joinQueue(q: QueuePosition, buy: boolean, px: number, touchPx: number, touchQty: number): void {
-  q.traded = 0;
-  if (!(touchPx > 0)) q.ahead = 0;
-  else if (px === touchPx) q.ahead = touchQty;
-  else q.ahead = (buy ? px > touchPx : px < touchPx) ? 0 : Number.POSITIVE_INFINITY;
-}
+/** The queue side of the simulated book: one model applied to our resting orders (methods, not module functions, on the hot path). */
+export class QueueFills {
+  constructor(readonly model: QueueModel) {}
 
-/**
- * A new quote on one side of the book. At our price: a depth change (or the level re-appearing, then
- * at most what is shown is ahead). Touch moved past our price: our level is empty but for us.
- */
-export function onTouch(
-  model: QueueModel,
-  list: readonly QueuedOrder[],
-  buy: boolean,
-  prevPx: number,
-  prevQty: number,
-  px: number,
-  qty: number,
-): void {
-  for (let i = 0; i < list.length; i++) {
-    const r = list[i]!;
-    const q = r.q;
-    if (r.px === px) {
-      if (prevPx === px) model.depth(q, prevQty, qty);
-      else {
-        q.ahead = Math.min(q.ahead, qty);
+  /** Where a new resting order joins: behind the displayed size at the touch, first when it improves it. */
+  join(q: QueuePosition, buy: boolean, px: number, touchPx: number, touchQty: number): void {
+    q.traded = 0;
+    if (!(touchPx > 0)) q.ahead = 0;
+    else if (px === touchPx) q.ahead = touchQty;
+    else q.ahead = (buy ? px > touchPx : px < touchPx) ? 0 : Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * A new quote on one side of the book. At our price: a depth change (or the level re-appearing, then
+   * at most what is shown is ahead). Touch moved past our price: our level is empty but for us.
+   */
+  touch(list: readonly QueuedOrder[], buy: boolean, prevPx: number, prevQty: number, px: number, qty: number): void {
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      const q = r.q;
+      if (r.px === px) {
+        if (prevPx === px) this.model.depth(q, prevQty, qty);
+        else {
+          q.ahead = Math.min(q.ahead, qty);
+          q.traded = 0;
+        }
+      } else if (buy ? px < r.px : px > r.px) {
+        q.ahead = Math.min(q.ahead, 0);
         q.traded = 0;
       }
-    } else if (buy ? px < r.px : px > r.px) {
-      q.ahead = Math.min(q.ahead, 0);
-      q.traded = 0;
     }
   }
-}
 
-/**
- * A trade print against our side (`buy` = our bids, hit by a sell aggressor). A trade through our
- * price fills us; a trade at our price advances the queue and fills what goes past us. Fills are
- * capped by the trade's quantity across our orders (time priority). Appends [order, qty] pairs to out.
- */
-export function onTradePrint<T extends QueuedOrder>(
-  model: QueueModel,
-  list: readonly T[],
-  buy: boolean,
-  px: number,
-  qty: number,
-  lot: number,
-  out: [T, number][],
-): void {
-  let left = qty;
-  for (let i = 0; i < list.length && left > 0; i++) {
-    const r = list[i]!;
-    if (r.remaining <= 0) continue;
-    let fill = 0;
-    if (buy ? px < r.px : px > r.px) fill = Math.min(r.remaining, left);
-    else if (px === r.px) {
-      model.trade(r.q, qty);
-      if (Math.round(r.q.ahead / lot) < 0) {
-        fill = Math.min(Math.floor(-r.q.ahead / lot + 1e-9) * lot, r.remaining, left);
-        r.q.ahead = 0;
+  /**
+   * A trade print against our side (`buy` = our bids, hit by a sell aggressor). A trade through our
+   * price fills us; a trade at our price advances the queue and fills what goes past us. Fills are
+   * capped by the trade's quantity across our orders (time priority). Appends [order, qty] pairs to out.
+   */
+  trade<T extends QueuedOrder>(
+    list: readonly T[],
+    buy: boolean,
+    px: number,
+    qty: number,
+    lot: number,
+    out: [T, number][],
+  ): void {
+    let left = qty;
+    for (let i = 0; i < list.length && left > 0; i++) {
+      const r = list[i]!;
+      if (r.remaining <= 0) continue;
+      let fill = 0;
+      if (buy ? px < r.px : px > r.px) fill = Math.min(r.remaining, left);
+      else if (px === r.px) {
+        this.model.trade(r.q, qty);
+        if (Math.round(r.q.ahead / lot) < 0) {
+          fill = Math.min(Math.floor(-r.q.ahead / lot + 1e-9) * lot, r.remaining, left);
+          r.q.ahead = 0;
+        }
       }
-    }
-    if (fill > 0) {
-      out.push([r, fill]);
-      left -= fill;
+      if (fill > 0) {
+        out.push([r, fill]);
+        left -= fill;
+      }
     }
   }
 }
