@@ -238,3 +238,15 @@ export function quotesToCsv(quotes: Iterable<FastL1Quote>, tsFormat: "iso" | "ep
   }
   return `${out.join("\n")}\n`;
 }
+
+/** Serialise quotes and trade prints to one file with a type column (ts as epoch ms). */
+export function eventsToCsv(events: Iterable<BacktestEvent>): string {
+  const out: string[] = ["ts,venue,symbol,type,bid,ask,bid_size,ask_size,price,qty,side"];
+  for (const e of events) {
+    const head = `${e.ts},${e.venue},${e.symbol}`;
+    if (isTradePrint(e)) out.push(`${head},trade,,,,,${e.price.toFixed()},${e.qty.toFixed()},${e.side.toLowerCase()}`);
+    else
+      out.push(`${head},quote,${e.bid.toFixed()},${e.ask.toFixed()},${e.bidSize.toFixed()},${e.askSize.toFixed()},,,`);
+  }
+  return `${out.join("\n")}\n`;
+}

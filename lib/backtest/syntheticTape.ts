@@ -94,7 +94,8 @@ export function* syntheticTape(partial: Partial<TapeOptions> = {}): Generator<Ba
       // Aggressors push the touch towards the fair price, which moves the book tick by tick.
       const off = fair - (bidT + askT) / 2;
       const sell = off < -o.slackTicks ? true : off > o.slackTicks ? false : rnd() < 0.5;
-      const want = lots(o.tradeSize * Math.exp(gauss()));
+      // Far from fair, aggressors sweep the touch (so the book keeps up with the fair price).
+      const want = Math.abs(off) > o.slackTicks ? Number.POSITIVE_INFINITY : lots(o.tradeSize * Math.exp(gauss()));
       const l = Math.min(want, sell ? bidL : askL);
       yield tradePrint({
         ts,
