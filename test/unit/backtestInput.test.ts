@@ -9,6 +9,7 @@ import { CsvFormatError, eventsToCsv, readMarketCsv } from "../../lib/backtest/c
 import { BacktestConfigError, loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
 import { syntheticTape } from "../../lib/backtest/syntheticTape";
 import { isTradePrint } from "../../lib/domain/backtest/marketEvents";
+import { renderReportHtml } from "../../lib/report/renderHtml";
 import { ReportSchema } from "../../lib/report/reportSchema";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "tse-bt-in-"));
@@ -37,6 +38,10 @@ describe("trades input and gzip", () => {
     expect(report.dataQuality).toMatchObject({ rows: 20_000, gapMs: 60_000 });
     expect(report.valuation).toMatchObject({ currency: "USD" });
     expect(report.risk?.events).toEqual([]); // no breaker
+    const html = renderReportHtml(report);
+    expect(html).toContain("<h2>Simulation</h2>");
+    expect(html).toContain("<td>queue-risk-averse</td>");
+    expect(html).toMatch(/Data quality \(20000 rows, gaps over 60000 ms\)/);
   });
 
   it("gzip is read directly and a separate trades file merges by time to the same run", async () => {
