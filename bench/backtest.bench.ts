@@ -72,6 +72,7 @@ async function queueModel(progress: (m: string) => void): Promise<Record<string,
       strategies: [createStrategy("market-making", "mm", MM_CONFIG)],
       fillModel: { kind: "queue-risk-averse" },
     });
+  once(); // JIT warm-up (two runs: the queue paths settle later than the quote path), not timed
   const warm = once();
   progress(`queue model warm-up: ${warm.trades.length} fills, ${warm.ordersPlaced} orders placed`);
   bareEventLoop(events);

@@ -86,7 +86,7 @@ export class CurrencyValuation {
 
   /** True for symbols that are rate series (not tradable instruments). */
   isRateSeries(symbol: string): boolean {
-    return this.seriesMid.has(symbol);
+    return this.seriesMid.size !== 0 && this.seriesMid.has(symbol);
   }
 
   /** Feed a rate-series quote; its mid is the rate. */
