@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { CsvFormatError, eventsToCsv, readMarketCsv } from "../../lib/backtest/csv";
 import { BacktestConfigError, loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
@@ -84,6 +84,13 @@ describe("trades input and gzip", () => {
     expect((e as CsvFormatError).message).toContain("line 2, column 6 (side)");
     const corrupt = write("c.csv.gz", Buffer.concat([gzipSync(MIXED).subarray(0, 200), Buffer.from("garbage")]));
     await expect(collect(corrupt)).rejects.toThrow();
+  });
+});
+
+describe("committed sample tape", () => {
+  it("data/sample-tape.csv.gz is exactly what its seeded generator makes", () => {
+    const committed = gunzipSync(readFileSync("data/sample-tape.csv.gz")).toString("utf8");
+    expect(committed).toBe(eventsToCsv(syntheticTape({ seed: 11, events: 60_000 })));
   });
 });
 
