@@ -196,6 +196,46 @@ describe("latency", () => {
     expect(log).toEqual(["45 EXPIRED"]);
   });
 
+  it("an order joins the queue as it is when the order arrives, not when it was sent", () => {
+    // Sent at t=0 behind 1 lot; by its arrival at t=50 the level shows 4, so 4 are ahead.
+    const tape = [
+      q(0, "100", "1", "101"),
+      q(40, "100", "4", "101"),
+      sellPrint(100, "100", "3"), // 4 − 3 = 1 still ahead: no fill (it would have filled 1 had it joined at t=0)
+      sellPrint(200, "100", "2"), // 1 − 2 = −1: fills 1
+      q(1000, "100", "1", "101"),
+    ];
+    const late = oneShot(bid("1", "100"));
+    run(tape, late.s, { latency: { order: 50 } });
+    expect(late.log).toEqual(["200 fill 1@100 MAKER"]);
+    const now = oneShot(bid("1", "100"));
+    run(tape, now.s);
+    expect(now.log).toEqual(["100 fill 1@100 MAKER"]);
+  });
+
+  it("with ack latency the strategy's position changes when the fill is acknowledged", () => {
+    const positions: string[] = [];
+    let sent = false;
+    const s: Strategy = {
+      id: "s1",
+      name: "pos-probe",
+      onMarket: (_q, ctx) => {
+        positions.push(`${ctx.now}:${ctx.position("BTC-USD").toFixed()}`);
+        if (sent) return [];
+        sent = true;
+        return [{ ...bid("1", "100", { postOnly: false, timeInForce: "IOC" }), strategyId: "s1" }];
+      },
+      onFill: () => [],
+      onTimer: () => [],
+    };
+    const { e } = run([q(0, "99", "5", "100"), q(10, "99", "5", "100"), q(30, "99", "5", "100")], s, {
+      latency: { ack: 20 },
+    });
+    // Filled at t=0 at the venue (the portfolio has it), known to the strategy at t=20.
+    expect(e.portfolio.position("s1", "BTC-USD")!.quantity.toFixed()).toBe("1");
+    expect(positions).toEqual(["0:0", "10:0", "30:1"]);
+  });
+
   it("a seeded distribution gives the same run twice and is recorded", () => {
     const lat = { order: { kind: "lognormal" as const, medianMs: 20, sigma: 0.5 }, seed: 7 };
     const one = run(tape(40), oneShot(ioc).s, { latency: lat }).r;
