@@ -2,7 +2,9 @@
 // full engine (RiskEngine, simulated matching, Portfolio accounting, metrics), median of 5 timed runs,
 // against a bare loop that only reads each tick of the same data in the same process.
 import { syntheticQuotes } from "../lib/backtest/synthetic";
+import { syntheticTape } from "../lib/backtest/syntheticTape";
 import { runBacktest } from "../lib/domain/backtest/BacktestEngine";
+import { type BacktestEvent, isTradePrint } from "../lib/domain/backtest/marketEvents";
 import type { FastL1Quote } from "../lib/domain/strategies/quoteMath";
 import { createStrategy } from "../lib/domain/strategies/registry";
 
@@ -39,7 +41,72 @@ function bareLoop(quotes: readonly FastL1Quote[]): number {
   return acc;
 }
 
+function bareEventLoop(events: readonly BacktestEvent[]): number {
+  // Reads every event's fields (quote or trade) and nothing else.
+  let acc = 0;
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (isTradePrint(e)) acc += e.ts + e.px + e.size + e.venue.length + e.symbol.length;
+    else {
+      const n = e.n!;
+      acc += e.ts + n.bid + n.ask + n.bidSize + n.askSize + e.venue.length + e.symbol.length;
+    }
+  }
+  return acc;
+}
+
+/**
+ * `backtest.queue_model.events_per_s`: 1M events of a seeded real-shaped L1 + trades tape (one-tick
+ * spread, touch sizes moved by adds/cancels and trades, ~10 % trade prints), market making through the
+ * queue-risk-averse fill model, against a bare loop over the same events.
+ */
+async function queueModel(progress: (m: string) => void): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const events = [...syntheticTape({ events: 1_000_000 })];
+  const prints = events.filter(isTradePrint).length;
+  progress(
+    `queue model: ${events.length} events (${prints} trades) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const once = () =>
+    runBacktest(events, {
+      strategies: [createStrategy("market-making", "mm", MM_CONFIG)],
+      fillModel: { kind: "queue-risk-averse" },
+    });
+  once(); // JIT warm-up (two runs: the queue paths settle later than the quote path), not timed
+  const warm = once();
+  progress(`queue model warm-up: ${warm.trades.length} fills, ${warm.ordersPlaced} orders placed`);
+  bareEventLoop(events);
+  const full: number[] = [];
+  const fullCpu: number[] = [];
+  const bare: number[] = [];
+  let sink = 0;
+  for (let r = 0; r < RUNS; r++) {
+    let t = performance.now();
+    const cpu0 = process.cpuUsage();
+    sink += once().trades.length;
+    full.push(events.length / ((performance.now() - t) / 1000));
+    const cpu = process.cpuUsage(cpu0);
+    fullCpu.push(events.length / ((cpu.user + cpu.system) / 1e6));
+    t = performance.now();
+    sink += bareEventLoop(events) > 0 ? 1 : 0;
+    bare.push(events.length / ((performance.now() - t) / 1000));
+    progress(`queue model run ${r + 1}/${RUNS}: ${Math.round(full[r]!)} events/s, bare loop ${Math.round(bare[r]!)}`);
+  }
+  if (sink < 0) progress("unreachable");
+  return {
+    "backtest.queue_model.events_per_s": Math.round(median(full)),
+    "backtest.queue_model.bare_loop_events_per_s": Math.round(median(bare)),
+    "backtest.queue_model.events_per_cpu_s": Math.round(median(fullCpu)),
+    "backtest.queue_model.events": events.length,
+    "backtest.queue_model.trade_prints": prints,
+    "backtest.queue_model.fills_per_run": warm.trades.length,
+    "backtest.queue_model.orders_per_run": warm.ordersPlaced,
+  };
+}
+
 export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
+  // BENCH_ONLY=queue_model runs only the queue-model entry (the shared machine is small).
+  if (process.env.BENCH_ONLY === "queue_model") return queueModel(progress);
   const t0 = performance.now();
   const quotes = [...syntheticQuotes(DATA)];
   progress(`generated ${quotes.length} ticks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -82,5 +149,6 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     "backtest.runs": RUNS,
     "backtest.fills_per_run": warm.trades.length,
     "backtest.orders_per_run": warm.ordersPlaced,
+    ...(await queueModel(progress)),
   };
 }

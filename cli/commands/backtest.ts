@@ -17,6 +17,8 @@ function integer(name: string) {
 
 interface BacktestFlags {
   data: string;
+  trades?: string;
+  strict?: boolean;
   strategy: string;
   config?: string;
   out?: string;
@@ -78,12 +80,19 @@ export function registerBacktestCommand(program: Command): Command {
     .join(", ");
   return program
     .command("backtest")
-    .description("replay L1 quotes from a CSV through a strategy, the risk engine, simulated matching and accounting")
-    .requiredOption("--data <file.csv>", "quotes: header ts,venue,symbol,bid,ask,bid_size,ask_size")
+    .description(
+      "replay L1 quotes and trade prints from CSV (or .csv.gz) through a strategy, the risk engine, simulated matching and accounting",
+    )
+    .requiredOption(
+      "--data <file.csv>",
+      "quotes (ts,venue,symbol,bid,ask,bid_size,ask_size), or quotes and trades with a type column; gzip is read directly",
+    )
+    .option("--trades <file.csv>", "trade prints ts,venue,symbol,price,qty,side (aggressor), merged by time")
+    .option("--strict", "any data-quality issue (locked, duplicate, zero size, gap, out of order) is an error")
     .requiredOption("--strategy <name>", `strategy to run (${names})`)
     .option(
       "--config <file.json>",
-      "JSON: { strategy, strategyId, risk, instruments, venues, initialCash, equitySampleMs }",
+      "JSON: { strategy, strategyId, risk, instruments, venues, initialCash, equitySampleMs, fillModel, latency, valuation, dataQuality }",
     )
     .option("--out <dir>", "directory for report.json (default reports/<run-id>)")
     .option("--seed <n>", "seed for strategies that use randomness (recorded in the report)", integer("--seed"))
@@ -92,6 +101,7 @@ export function registerBacktestCommand(program: Command): Command {
       `
 Examples:
   $ npm run backtest -- --data data/sample-l1.csv --strategy market-making
+  $ npm run backtest -- --data quotes.csv.gz --trades trades.csv.gz --strategy market-making --strict
   $ npm run backtest -- --data data/sample-l1.csv --strategy arbitrage --out reports/arb
   $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.json --seed 7
   $ tse report reports/arb/report.json     # render the HTML report
@@ -106,6 +116,8 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
         const config = flags.config ? await loadBacktestConfig(flags.config) : undefined;
         const { report, reportPath } = await runBacktestFile({
           dataFile: flags.data,
+          ...(flags.trades !== undefined ? { tradesFile: flags.trades } : {}),
+          ...(flags.strict ? { strict: true } : {}),
           strategy: flags.strategy,
           outDir,
           runId,
@@ -119,7 +131,8 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
           `${report.strategy}: ${report.meta?.ticks ?? 0} ticks, ${m.tradeCount} trades, total PnL ${m.totalPnl} ` +
             `(realized ${m.realizedPnl}, unrealized ${m.unrealizedPnl}, fees ${m.fees}), ` +
             `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
-            `risk ${report.risk?.finalState ?? "ACTIVE"}`,
+            `risk ${report.risk?.finalState ?? "ACTIVE"}, fills ${report.fillModel?.kind ?? "?"}, ` +
+            `data issues ${Object.values(report.dataQuality?.counts ?? {}).reduce((a, b) => a + b, 0)}`,
         );
         console.log(reportPath);
       } catch (err) {

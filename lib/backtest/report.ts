@@ -2,6 +2,7 @@
 import type { BacktestResult } from "../domain/backtest/BacktestEngine";
 import { metricsToReport } from "../report/metricsReport";
 import { type Report, ReportSchema } from "../report/reportSchema";
+import type { DataQualityReport } from "./dataQuality";
 
 export interface BacktestReportInfo {
   strategy: string;
@@ -9,6 +10,8 @@ export interface BacktestReportInfo {
   seed?: number;
   dataFile?: string;
   config?: Record<string, unknown>;
+  tradesFile?: string;
+  dataQuality?: DataQualityReport;
 }
 
 const iso = (ts: number): string => new Date(ts).toISOString();
@@ -23,6 +26,8 @@ export function backtestToReport(r: BacktestResult, info: BacktestReportInfo, ge
       runId: info.runId,
       mode: "backtest",
       ticks: r.ticks,
+      tradePrints: r.tradePrints,
+      ...(info.tradesFile !== undefined ? { tradesFile: info.tradesFile } : {}),
       generatedAt: iso(generatedAt),
       ...(info.seed !== undefined ? { seed: info.seed } : {}),
       ...(info.dataFile !== undefined ? { dataFile: info.dataFile } : {}),
@@ -53,7 +58,12 @@ export function backtestToReport(r: BacktestResult, info: BacktestReportInfo, ge
       finalState: r.risk.finalState,
       denials: r.risk.denials,
       events: r.risk.events.map((e) => ({ ts: iso(e.ts), kind: e.kind, message: e.message })),
+      throttled: r.ordersThrottled,
     },
+    fillModel: r.fillModel,
+    latencyModel: r.latency,
+    valuation: r.valuation,
+    ...(info.dataQuality ? { dataQuality: info.dataQuality } : {}),
   };
   return ReportSchema.parse(report);
 }

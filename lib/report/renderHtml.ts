@@ -16,6 +16,7 @@ import {
 } from "./format";
 import { escapeHtml } from "./htmlEscape";
 import type { Report, ReportTrade } from "./reportSchema";
+import { simulationSection } from "./simulationSection";
 import { CHART_CSS, type ChartSeries, defaultNumberFormat, moneyAxis, pctAxis, renderLineChart } from "./svgCharts";
 
 export interface RenderReportOptions {
@@ -337,7 +338,7 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
   <dl class="meta">${metaItems.join("")}</dl>
 </header>
 <section class="kpis">${kpis}</section>
-<section class="card"><div class="card-head"><h2>Equity</h2><span class="muted">${h(`${report.equityCurve.length.toLocaleString("en-US")} points \u00b7 quote currency (USD)`)}</span></div>${equityChart}</section>
+<section class="card"><div class="card-head"><h2>Equity</h2><span class="muted">${h(`${report.equityCurve.length.toLocaleString("en-US")} points \u00b7 ${report.valuation?.currency ?? "USD"}`)}</span></div>${equityChart}</section>
 <section class="card"><div class="card-head"><h2>Drawdown</h2><span class="muted">${h(`% below running peak${ddDerived ? " \u00b7 derived from the equity curve" : ""}`)}</span></div>${drawdownChart}</section>
 <section class="card"><div class="card-head"><h2>Position over time</h2><span class="muted">${h(positions.derived ? "net across venues and strategies \u00b7 rebuilt from fills" : "net across venues and strategies")}</span></div>${positions.html}</section>
 <div class="two-col">
@@ -345,6 +346,7 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
 <div class="stack">
 <section class="card"><h2>Activity by strategy and venue</h2>${breakdownTable}</section>
 ${riskSection(report, options.maxRiskEvents ?? 200)}
+${simulationSection(report)}
 </div>
 </div>
 <section class="card"><h2>Trades</h2>${tradesTable(report.trades, maxTrades)}</section>

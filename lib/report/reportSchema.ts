@@ -3,6 +3,8 @@
 // fields only. Money/prices/quantities are exact decimal strings; ratios are plain numbers (null when
 // undefined, e.g. Sharpe of a flat equity curve — JSON has no Infinity/NaN).
 import { z } from "zod";
+import { FillModelConfigSchema } from "../domain/backtest/fills/fillModel";
+import { LatencyDistSchema } from "../domain/backtest/latency";
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 
@@ -101,6 +103,10 @@ export const ReportMetaSchema = z.object({
   dataFile: z.string().optional(),
   ticks: z.number().int().nonnegative().optional(),
   marketData: MarketDataSummarySchema.optional(),
+  /** Trade prints among the ticks (backtests with trades input). */
+  tradePrints: z.number().int().nonnegative().optional(),
+  /** Trades file of a backtest, when separate from dataFile. */
+  tradesFile: z.string().optional(),
   generatedAt: IsoTimestampSchema.optional(),
 });
 
@@ -109,7 +115,46 @@ export const ReportRiskSchema = z.object({
   /** Denials counted by rule name. */
   denials: z.record(z.string(), z.number().int().nonnegative()),
   events: z.array(z.object({ ts: IsoTimestampSchema, kind: z.string(), message: z.string() })).optional(),
+  /** Placements held back by the order-rate throttle before the risk engine. */
+  throttled: z.number().int().nonnegative().optional(),
 });
+
+/** Feed / order-entry / ack latency of a backtest (ms, constant or a seeded distribution). */
+export const ReportLatencySchema = z.object({
+  feed: LatencyDistSchema,
+  order: LatencyDistSchema,
+  ack: LatencyDistSchema,
+  seed: z.number().int().optional(),
+});
+
+const Count = z.number().int().nonnegative();
+export const ReportDataQualitySchema = z.object({
+  /** Gap threshold (ms) of a venue/symbol quote stream. */
+  gapMs: z.number().positive(),
+  rows: Count,
+  counts: z.object({
+    lockedQuotes: Count,
+    duplicates: Count,
+    zeroSizes: Count,
+    gaps: Count,
+    /** Dropped rows (earlier than the previous one). */
+    outOfOrder: Count,
+  }),
+  /** First few occurrences of each issue. */
+  examples: z.array(
+    z.object({
+      issue: z.enum(["lockedQuotes", "duplicates", "zeroSizes", "gaps", "outOfOrder"]),
+      file: z.string(),
+      line: z.number().int().positive(),
+      column: Count,
+      columnName: z.string(),
+      value: z.string(),
+    }),
+  ),
+});
+
+/** How each currency was valued into `currency` (e.g. USDT: "fixed 0.9995", BTC: "mark BTC-USDT × USDT"). */
+export const ReportValuationSchema = z.object({ currency: z.string().min(1), rates: z.record(z.string(), z.string()) });
 
 export const ReportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION).default(REPORT_SCHEMA_VERSION),
@@ -125,6 +170,11 @@ export const ReportSchema = z.object({
   drawdownCurve: z.array(DrawdownPointSchema).optional(),
   metrics: ReportMetricsSchema,
   risk: ReportRiskSchema.optional(),
+  /** Backtests: the fill model of resting orders, the latency model, data quality, currency valuation. */
+  fillModel: FillModelConfigSchema.optional(),
+  latencyModel: ReportLatencySchema.optional(),
+  dataQuality: ReportDataQualitySchema.optional(),
+  valuation: ReportValuationSchema.optional(),
 });
 
 export type Report = z.infer<typeof ReportSchema>;

@@ -48,6 +48,32 @@ describe("tse backtest CLI", () => {
     expect(existsSync(join(out, "report.json"))).toBe(true);
   });
 
+  it("runs the gzip tape with trades; --strict turns a locked quote into an error with its line and column", {
+    timeout: 120_000,
+  }, () => {
+    const out = mkdtempSync(join(tmpdir(), "tse-cli-"));
+    const ok = tse("backtest", "--data", "data/sample-tape.csv.gz", "--strategy", "avellaneda-stoikov", "--out", out);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/60000 ticks, [1-9]\d* trades/); // fills through the default queue model
+    const report = ReportSchema.parse(JSON.parse(readFileSync(join(out, "report.json"), "utf8")));
+    expect(report.fillModel?.kind).toBe("queue-risk-averse");
+    expect(report.risk?.events).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), "tse-cli-"));
+    const quotes = join(dir, "q.csv");
+    const trades = join(dir, "t.csv");
+    writeFileSync(
+      quotes,
+      "ts,venue,symbol,bid,ask,bid_size,ask_size\n1767614400000,venue-a,BTC-USD,30000,30001,1,1\n1767614401000,venue-a,BTC-USD,30001,30001,1,1\n",
+    );
+    writeFileSync(trades, "ts,venue,symbol,price,qty,side\n1767614400500,venue-a,BTC-USD,30001,0.1,buy\n");
+    const lax = tse("backtest", "--data", quotes, "--trades", trades, "--strategy", "market-making", "--out", dir);
+    expect(lax.code).toBe(0);
+    expect(lax.stdout).toMatch(/data issues 1/);
+    const strict = tse("backtest", "--data", quotes, "--trades", trades, "--strategy", "market-making", "--strict");
+    expect(strict.code).toBe(1);
+    expect(strict.stderr.trim()).toMatch(/q\.csv: line 3, column 5 \(ask\): locked quote/);
+  });
+
   it("bad input is one clear line on stderr and a non-zero exit", { timeout: 120_000 }, () => {
     const unknown = tse("backtest", "--data", "data/sample-l1.csv", "--strategy", "nope");
     expect(unknown.code).not.toBe(0);

@@ -2,12 +2,15 @@
 // Same domain code as the live engine (strategies, RiskEngine, order state machine, Portfolio).
 // No I/O, no clock: time is the quote's ts. The hot path reads numbers; Decimal is used for
 // orders, fills and accounting (exact), which happen far less often than ticks.
+
+import { IntentThrottle } from "../../engine/IntentThrottle";
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
 import { InvalidFieldError } from "../errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, roundQty, validateOrderShape } from "../instruments";
 import { computeMetrics, drawdowns, type EquitySample, type MetricsFill, type PerformanceMetrics } from "../metrics";
 import { applyFill as applyOrderFill, createOrder, type Order, transition } from "../orders";
 import { Portfolio } from "../portfolio";
+import { CurrencyValuation, type RateSpec } from "../portfolio/valuation";
 import {
   type RiskContext,
   RiskEngine,
@@ -17,9 +20,26 @@ import {
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
-import { DecimalNumberCache, decimalToNumber, isBuiltOnTick, quoteNums } from "../strategies/quoteMath";
+import {
+  DecimalNumberCache,
+  decimalToNumber,
+  type FastL1Quote,
+  isBuiltOnTick,
+  quoteNums,
+  tickInfo,
+} from "../strategies/quoteMath";
 import type { FillView, OpenOrderView, OrderEventView, Strategy, StrategyContext } from "../strategies/Strategy";
 import type { Instrument, L1Quote, OrderIntent, Side, TradingState, Venue } from "../types";
+import {
+  DEFAULT_FILL_MODEL,
+  type FillModelConfig,
+  FillModelConfigSchema,
+  type FillModelInput,
+  queueModelFor,
+} from "./fills/fillModel";
+import { QueueFills, type QueuePosition } from "./fills/queue";
+import { createLatencyModel, DelayQueue, type LatencyConfig, type LatencyInput, type LatencyModel } from "./latency";
+import type { TradePrint } from "./marketEvents";
 
 export interface BacktestOptions {
   strategies: readonly Strategy[];
@@ -36,6 +56,14 @@ export interface BacktestOptions {
   validateOrderShape?: boolean;
   /** Keep a position point per symbol per sample. Default true. */
   recordPositionCurve?: boolean;
+  /** Fill model of resting orders. Default queue-risk-averse. */
+  fillModel?: FillModelInput;
+  /** Feed / order / ack latency. Default all 0 (synchronous). */
+  latency?: LatencyInput;
+  /** Pace placements to the risk limits' maxOrdersPerSecond before the risk engine. Default true. */
+  throttle?: boolean;
+  /** Valuation currency (default USD) and conversion rates of the other currencies. */
+  valuation?: { currency?: string; rates?: Readonly<Record<string, RateSpec>> };
 }
 
 export interface BacktestTrade {
@@ -72,6 +100,12 @@ export interface BacktestResult {
   ordersPlaced: number;
   ordersDenied: number;
   ordersRejected: number;
+  /** Placements held back by the order-rate throttle (never reached the risk engine). */
+  ordersThrottled: number;
+  tradePrints: number;
+  fillModel: FillModelConfig;
+  latency: LatencyConfig;
+  valuation: { currency: string; rates: Record<string, string> };
 }
 
 /** A resting order in the simulated book, with number mirrors for the matching loop. */
@@ -82,6 +116,9 @@ interface Resting {
   px: number;
   remaining: number;
   view: OpenOrderView;
+  /** In the simulated book (false while in flight and once done/cancelled). */
+  live: boolean;
+  q: QueuePosition;
 }
 
 /** Per venue+symbol state. */
@@ -94,6 +131,10 @@ interface Book {
   /** Displayed size still available at the touch in the current quote (our fills consume it). */
   bidLeft: number;
   askLeft: number;
+  /** Displayed touch sizes of the current quote (queue models). */
+  bidQty: number;
+  askQty: number;
+  lot: number;
   buys: Resting[];
   sells: Resting[];
 }
@@ -101,6 +142,11 @@ interface Book {
 class StrategySlot implements StrategyContext {
   now = 0;
   readonly open = new Map<string, Resting>();
+  /** With latency: the position as the acks seen so far tell it. */
+  readonly seenPos = new Map<string, Decimal>();
+  /** With latency: arrival time of the last order/cancel sent (they arrive in the order sent). */
+  lastArrival = Number.NEGATIVE_INFINITY;
+  lastAck = Number.NEGATIVE_INFINITY;
   private openViews: OpenOrderView[] | undefined;
   constructor(
     readonly strategy: Strategy,
@@ -113,6 +159,7 @@ class StrategySlot implements StrategyContext {
     this.openViews = undefined;
   }
   position(symbol: string): Decimal {
+    if (this.engine.delayed) return this.seenPos.get(symbol) ?? ZERO;
     return this.engine.portfolio.position(this.strategy.id, symbol)?.quantity ?? ZERO;
   }
   openOrders(): readonly OpenOrderView[] {
@@ -123,7 +170,7 @@ class StrategySlot implements StrategyContext {
     return this.openViews;
   }
   quote(venue: string, symbol: string): L1Quote | undefined {
-    return this.engine.book(venue, symbol)?.quote;
+    return this.engine.seenQuote(venue, symbol);
   }
   quotes(): Iterable<L1Quote> {
     return this.engine.latestQuotes();
@@ -156,7 +203,19 @@ export class BacktestEngine {
   private readonly timerMs: number;
   private readonly checkShape: boolean;
   private readonly recordPositions: boolean;
-  private readonly valuation: string;
+  private readonly valuator: CurrencyValuation;
+  readonly fillModel: FillModelConfig;
+  private readonly queue: QueueFills | undefined;
+  private readonly latency: LatencyModel;
+  /** Delayed actions; undefined when every latency is 0 (then everything runs synchronously). */
+  readonly delayed: DelayQueue | undefined;
+  /** With latency: the quotes the strategies have been shown, by venue and symbol. */
+  private readonly seen = new Map<string, Map<string, L1Quote>>();
+  private lastFeed = Number.NEGATIVE_INFINITY;
+  private readonly throttle: IntentThrottle | undefined;
+  private throttled = 0;
+  private prints = 0;
+  private readonly tradeFills: [Resting, number][] = [];
 
   private seq = 0;
   private ticks = 0;
@@ -190,12 +249,31 @@ export class BacktestEngine {
     for (const i of instruments) this.instruments.set(i.symbol, i);
     this.venueList = opts.venues ?? DEFAULT_VENUES;
     for (const v of this.venueList) this.venues.set(v.id, v);
-    this.portfolio = new Portfolio({ instruments, initialCash: opts.initialCash ?? { USD: "1000000" } });
-    this.valuation = this.portfolio.valuationCurrency;
+    const initialCash = opts.initialCash ?? { USD: "1000000" };
+    const currency = opts.valuation?.currency ?? "USD";
+    this.portfolio = new Portfolio({ instruments, initialCash, valuationCurrency: currency });
+    this.valuator = new CurrencyValuation({
+      currency,
+      instruments,
+      assets: Object.keys(initialCash),
+      ...(opts.valuation?.rates ? { rates: opts.valuation.rates } : {}),
+    });
     this.risk = new RiskEngine({
       ...(opts.riskLimits ? { limits: opts.riskLimits } : {}),
       onStateChange: (c) => this.onRiskState(c),
     });
+    const fm = FillModelConfigSchema.safeParse(opts.fillModel ?? DEFAULT_FILL_MODEL);
+    if (!fm.success) {
+      const i = fm.error.issues[0]!;
+      throw new InvalidFieldError(`fillModel.${i.path.join(".")}`, opts.fillModel, i.message);
+    }
+    this.fillModel = fm.data;
+    const model = queueModelFor(fm.data);
+    if (model) this.queue = new QueueFills(model);
+    this.latency = createLatencyModel(opts.latency ?? {});
+    this.delayed = this.latency.zero ? undefined : new DelayQueue();
+    if (opts.throttle ?? true)
+      this.throttle = new IntentThrottle({ maxPerWindow: this.risk.limits.maxOrdersPerSecond });
     this.sampleMs = opts.equitySampleMs ?? 1000;
     if (!(this.sampleMs > 0)) throw new InvalidFieldError("equitySampleMs", this.sampleMs, "must be > 0");
     this.timerMs = opts.timerMs ?? 1000;
@@ -213,10 +291,30 @@ export class BacktestEngine {
   }
 
   *latestQuotes(): Iterable<L1Quote> {
+    if (this.delayed) {
+      for (const m of this.seen.values()) yield* m.values();
+      return;
+    }
     for (const b of this.bookList) if (b.quote) yield b.quote;
   }
 
-  private bookFor(q: L1Quote): Book {
+  /** The latest quote the strategies could have seen (the book's own quote without feed latency). */
+  seenQuote(venue: string, symbol: string): L1Quote | undefined {
+    if (!this.delayed) return this.book(venue, symbol)?.quote;
+    return this.seen.get(venue)?.get(symbol);
+  }
+
+  private lastBook: Book | undefined;
+  private bookFor(q: { venue: string; symbol: string }): Book {
+    // Consecutive events mostly hit the same book: skip the two map lookups then.
+    const last = this.lastBook;
+    if (last !== undefined && last.venue.id === q.venue && last.instrument.symbol === q.symbol) return last;
+    const b = this.findOrAddBook(q);
+    this.lastBook = b;
+    return b;
+  }
+
+  private findOrAddBook(q: { venue: string; symbol: string }): Book {
     let byVenue = this.books.get(q.venue);
     if (!byVenue) {
       byVenue = new Map();
@@ -228,50 +326,115 @@ export class BacktestEngine {
       if (!venue) throw new InvalidFieldError("venue", q.venue, "unknown venue (no fee schedule)");
       const instrument = this.instruments.get(q.symbol);
       if (!instrument) throw new InvalidFieldError("symbol", q.symbol, "unknown instrument");
-      b = { venue, instrument, quote: undefined, bid: 0, ask: 0, bidLeft: 0, askLeft: 0, buys: [], sells: [] };
+      b = {
+        venue,
+        instrument,
+        quote: undefined,
+        bid: 0,
+        ask: 0,
+        bidLeft: 0,
+        askLeft: 0,
+        bidQty: 0,
+        askQty: 0,
+        lot: tickInfo(instrument).lot,
+        buys: [],
+        sells: [],
+      };
       byVenue.set(q.symbol, b);
       this.bookList.push(b);
     }
     return b;
   }
 
-  /** Process one tick. Quotes must arrive in non-decreasing ts order. */
+  /** Process one quote. Events must arrive in non-decreasing ts order. */
   onQuote(q: L1Quote): void {
     const ts = q.ts;
+    this.begin(ts);
+    if (this.valuator.isRateSeries(q.symbol) && !this.instruments.has(q.symbol)) {
+      this.valuator.onRateQuote(q);
+      return;
+    }
+    const b = this.bookFor(q);
+    const n = (q as FastL1Quote).n ?? quoteNums(q);
+    const queue = this.queue;
+    if (queue !== undefined && (b.buys.length !== 0 || b.sells.length !== 0)) {
+      queue.touch(b.buys, true, b.bid, b.bidQty, n.bid, n.bidSize);
+      queue.touch(b.sells, false, b.ask, b.askQty, n.ask, n.askSize);
+    }
+    b.quote = q;
+    b.bid = n.bid;
+    b.ask = n.ask;
+    b.bidLeft = b.bidQty = n.bidSize;
+    b.askLeft = b.askQty = n.askSize;
+
+    if (b.buys.length !== 0 || b.sells.length !== 0) this.matchResting(b, ts);
+
+    if (this.delayed) {
+      // Feed latency: the strategies see this quote later, in the order it was published.
+      const t = Math.max(ts + this.latency.feed(), this.lastFeed);
+      this.lastFeed = t;
+      if (t === ts) this.deliver(q, ts);
+      else this.delayed.push(t, () => this.deliver(q, t));
+    } else this.deliver(q, ts);
+    this.end(ts);
+  }
+
+  /** Process one trade print: queue models advance and fill our resting orders on the side it hit. */
+  onTrade(t: TradePrint): void {
+    const ts = t.ts;
+    this.begin(ts);
+    this.prints++;
+    const b = this.bookFor(t);
+    const buy = t.side === "SELL"; // a sell aggressor hits our bids
+    const list = buy ? b.buys : b.sells;
+    if (this.queue !== undefined && list.length !== 0) {
+      const out = this.tradeFills;
+      this.queue.trade(list, buy, t.px, t.size, b.lot, out);
+      if (out.length !== 0) {
+        // Fill callbacks may place or cancel orders (and so re-enter here): work on a copy.
+        const fills = out.splice(0);
+        for (const [r, qty] of fills)
+          if (r.live && r.remaining > 0) this.fill(b, r, Math.min(qty, r.remaining), r.order.limitPrice!, "MAKER", ts);
+      }
+    }
+    this.end(ts);
+  }
+
+  /** Common start of every event: ordering, delayed actions due, equity samples of elapsed periods. */
+  private begin(ts: number): void {
     if (ts < this.lastTs) throw new InvalidFieldError("ts", ts, `out of order (previous ${this.lastTs})`);
     if (this.ticks === 0) {
       this.firstTs = ts;
       this.nextSample = ts;
       this.nextTimer = ts + this.timerMs;
     }
-    // Sample state as of the end of each elapsed period, before this tick changes it.
+    if (this.delayed) this.drain(ts);
+    // Sample state as of the end of each elapsed period, before this event changes it.
     while (ts >= this.nextSample) {
       this.sample(this.nextSample);
       this.nextSample += this.sampleMs;
     }
     this.ticks++;
     this.lastTs = ts;
-    const b = this.bookFor(q);
-    const n = quoteNums(q);
-    b.quote = q;
-    b.bid = n.bid;
-    b.ask = n.ask;
-    b.bidLeft = n.bidSize;
-    b.askLeft = n.askSize;
+  }
 
-    if (b.buys.length !== 0 || b.sells.length !== 0) this.matchResting(b, ts);
-
-    const slots = this.slots;
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i]!;
-      // A HALTED strategy is stopped: its orders were cancelled and only cancels would pass.
-      if (s.open.size === 0 && this.risk.effectiveState(s.id) === "HALTED") continue;
-      s.now = ts;
-      const intents = s.strategy.onMarket(q, s);
-      if (intents.length !== 0) this.handleIntents(s, intents, ts);
+  /** Run the delayed actions due by `until`, each at its own time (samples interleaved). */
+  private drain(until: number): void {
+    const d = this.delayed!;
+    while (d.peekTime() <= until) {
+      const t = d.peekTime();
+      while (t >= this.nextSample) {
+        this.sample(this.nextSample);
+        this.nextSample += this.sampleMs;
+      }
+      if (t > this.lastTs) this.lastTs = t;
+      d.pop()!();
     }
+  }
+
+  private end(ts: number): void {
     if (ts >= this.nextTimer) {
-      for (const s of slots) {
+      for (const s of this.slots) {
         s.now = ts;
         const intents = s.strategy.onTimer(ts, s);
         if (intents.length !== 0) this.handleIntents(s, intents, ts);
@@ -281,13 +444,53 @@ export class BacktestEngine {
     if (this.haltAll || this.halted.size !== 0) this.cancelHalted(ts);
   }
 
+  /** Show a quote to the strategies at (local) time t. */
+  private deliver(q: L1Quote, t: number): void {
+    if (this.delayed) {
+      let m = this.seen.get(q.venue);
+      if (!m) {
+        m = new Map();
+        this.seen.set(q.venue, m);
+      }
+      m.set(q.symbol, q);
+    }
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      // A HALTED strategy is stopped: its orders were cancelled and only cancels would pass.
+      if (s.open.size === 0 && this.risk.effectiveState(s.id) === "HALTED") continue;
+      s.now = t;
+      const intents = s.strategy.onMarket(q, s);
+      if (intents.length !== 0) this.handleIntents(s, intents, t);
+    }
+  }
+
+  /** Run `fn` when the strategy learns of an exchange outcome: now, or after the ack latency. */
+  private notify(s: StrategySlot, ts: number, fn: (t: number) => void): void {
+    if (!this.delayed) {
+      s.now = ts;
+      fn(ts);
+      return;
+    }
+    const at = Math.max(ts + this.latency.ack(), s.lastAck);
+    s.lastAck = at;
+    if (at === ts) {
+      s.now = ts;
+      fn(ts);
+    } else
+      this.delayed.push(at, () => {
+        s.now = at;
+        fn(at);
+      });
+  }
+
   /** Resting orders fill at their own price when the new quote crosses them (maker). */
   private matchResting(b: Book, ts: number): void {
     if (b.buys.length !== 0 && b.ask > 0 && crossesAny(b.buys, b.ask, true)) {
       // Snapshot: a strategy's onFill may place or cancel orders on this book while we iterate.
       for (const r of b.buys.slice()) {
         if (b.askLeft <= 0) break;
-        if (r.remaining <= 0 || !r.strat.open.has(r.order.orderId) || b.ask > r.px) continue;
+        if (r.remaining <= 0 || !r.live || b.ask > r.px) continue;
         const qty = Math.min(r.remaining, b.askLeft);
         b.askLeft -= qty;
         this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts);
@@ -296,7 +499,7 @@ export class BacktestEngine {
     if (b.sells.length !== 0 && b.bid > 0 && crossesAny(b.sells, b.bid, false)) {
       for (const r of b.sells.slice()) {
         if (b.bidLeft <= 0) break;
-        if (r.remaining <= 0 || !r.strat.open.has(r.order.orderId) || b.bid < r.px) continue;
+        if (r.remaining <= 0 || !r.live || b.bid < r.px) continue;
         const qty = Math.min(r.remaining, b.bidLeft);
         b.bidLeft -= qty;
         this.fill(b, r, qty, r.order.limitPrice!, "MAKER", ts);
@@ -305,34 +508,83 @@ export class BacktestEngine {
   }
 
   private handleIntents(s: StrategySlot, intents: readonly OrderIntent[], ts: number): void {
+    // One call asking for more placements than the whole per-second budget is a misbehaving strategy,
+    // not a fast feed: it goes to the risk engine unthrottled, whose rate-limit breaker halts it.
+    let paced = this.throttle !== undefined;
+    if (paced) {
+      let n = 0;
+      for (let i = 0; i < intents.length; i++) if (intents[i]!.cancelOrderId === undefined) n++;
+      paced = n <= this.throttle!.maxPerWindow;
+    }
     for (let i = 0; i < intents.length; i++) {
       const it = intents[i]!;
       if (it.strategyId !== s.id)
         throw new InvalidFieldError("intent.strategyId", it.strategyId, `strategy ${s.id} emitted a foreign intent`);
-      if (it.cancelOrderId !== undefined) this.cancel(s, it.cancelOrderId, ts, false);
+      if (it.cancelOrderId !== undefined) this.requestCancel(s, it.cancelOrderId, ts);
+      else if (paced && !this.throttle!.tryAcquire(s.id, ts)) this.holdBack(s, it, ts);
       else this.place(s, it, ts);
     }
   }
 
+  /** A placement over the order-rate budget: never sent; the strategy hears DENIED (throttled). */
+  private holdBack(s: StrategySlot, it: OrderIntent, ts: number): void {
+    this.throttled++;
+    const reason = `throttled: over ${this.throttle!.maxPerWindow} orders/s`;
+    const o = transition(createOrder(it, { clientOrderId: `bt-${++this.seq}` }, ts), "denied", ts, {
+      errorMessage: reason,
+    });
+    this.orderEvent(s, o, "DENIED", ts, reason);
+  }
+
+  /** A strategy's cancel: at once, or after the order latency (the order shows pendingCancel meanwhile). */
+  private requestCancel(s: StrategySlot, orderId: string, ts: number): void {
+    if (!this.delayed) {
+      this.cancel(s, orderId, ts, false);
+      return;
+    }
+    const r = s.open.get(orderId);
+    if (!r || r.view.pendingCancel) return;
+    r.view = { ...r.view, pendingCancel: true };
+    s.invalidate();
+    const at = Math.max(ts + this.latency.order(), s.lastArrival);
+    s.lastArrival = at;
+    const land = () => {
+      if (!r.live) return; // filled, rejected or expired first: its own ack removes it
+      r.order = transition(r.order, "canceled", at);
+      this.unbook(r);
+      this.notify(s, at, () => this.forget(s, r));
+    };
+    if (at === ts) land();
+    else this.delayed.push(at, land);
+  }
+
   private cancel(s: StrategySlot, orderId: string, ts: number, notify: boolean): void {
     const r = s.open.get(orderId);
-    if (!r) return; // already filled/cancelled: a late cancel is harmless
+    if (!r || (this.delayed && !r.live)) return; // done, or still in flight (cancelled once it rests)
     // Simulated venue acks the cancel at once: accepted/partially-filled → canceled is legal.
     r.order = transition(r.order, "canceled", ts);
     this.unrest(r);
-    if (notify && s.strategy.onOrderEvent) {
-      const out = s.strategy.onOrderEvent(this.eventView(r.order, "CANCELED", ts), s);
-      if (out.length) this.handleIntents(s, out, ts);
-    }
+    if (notify) this.orderEvent(s, r.order, "CANCELED", ts);
   }
 
   private unrest(r: Resting): void {
+    this.unbook(r);
+    this.forget(r.strat, r);
+  }
+
+  /** Out of the simulated book. */
+  private unbook(r: Resting): void {
+    r.live = false;
     const b = this.book(r.order.venue, r.order.symbol)!;
     const list = r.side === "BUY" ? b.buys : b.sells;
     const k = list.indexOf(r);
     if (k >= 0) list.splice(k, 1);
-    r.strat.open.delete(r.order.orderId);
-    r.strat.invalidate();
+  }
+
+  /** Out of the strategy's open orders. */
+  private forget(s: StrategySlot, r: Resting): void {
+    s.open.delete(r.order.orderId);
+    s.invalidate();
   }
 
   private eventView(o: Order, kind: OrderEventView["kind"], ts: number, reason?: string): OrderEventView {
@@ -351,25 +603,31 @@ export class BacktestEngine {
     return ev;
   }
 
+  private orderEvent(s: StrategySlot, o: Order, kind: OrderEventView["kind"], ts: number, reason?: string): void {
+    if (!s.strategy.onOrderEvent) return;
+    const out = s.strategy.onOrderEvent(this.eventView(o, kind, ts, reason), s);
+    if (out.length) this.handleIntents(s, out, ts);
+  }
+
   private refuse(s: StrategySlot, o: Order, kind: "DENIED" | "REJECTED", reason: string, ts: number): void {
     if (kind === "DENIED") this.denied++;
     else this.rejected++;
-    if (s.strategy.onOrderEvent) {
-      const out = s.strategy.onOrderEvent(this.eventView(o, kind, ts, reason), s);
-      if (out.length) this.handleIntents(s, out, ts);
-    }
+    this.orderEvent(s, o, kind, ts, reason);
   }
 
+  /** Local side of a placement: market known to the strategy, order shape, risk. Then it travels. */
   private place(s: StrategySlot, it: OrderIntent, ts: number): void {
     const id = `bt-${++this.seq}`;
     let order = createOrder(it, { clientOrderId: id }, ts);
     const b = this.book(it.venue, it.symbol);
-    if (!b?.quote) {
+    const seen = this.delayed ? this.seenQuote(it.venue, it.symbol) : b?.quote;
+    if (!b || !seen) {
       order = transition(order, "rejected", ts, { errorMessage: "no market for venue/symbol" });
       this.refuse(s, order, "REJECTED", "no market", ts);
       return;
     }
-    const mid = (b.bid + b.ask) / 2;
+    const sn = quoteNums(seen);
+    const mid = (sn.bid + sn.ask) / 2;
     if (this.checkShape && !this.shapeOk(b.instrument, it)) {
       const bad = validateOrderShape(b.instrument, it, mid)[0];
       if (bad) {
@@ -398,14 +656,6 @@ export class BacktestEngine {
     }
     this.placed++;
     order = transition(order, "submitted", ts);
-    const buy = it.side === "BUY";
-    const crosses = it.type === "MARKET" || (buy ? b.ask > 0 && px >= b.ask : b.bid > 0 && px <= b.bid);
-    if (it.postOnly && crosses) {
-      order = transition(order, "rejected", ts, { errorMessage: "post-only order would take liquidity" });
-      this.refuse(s, order, "REJECTED", "post-only would cross", ts);
-      return;
-    }
-    order = transition(order, "accepted", ts);
     const r: Resting = {
       order,
       strat: s,
@@ -413,9 +663,41 @@ export class BacktestEngine {
       px,
       remaining: qtyNum,
       view: openView(order, order.quantity),
+      live: false,
+      q: { ahead: 0, traded: 0 },
     };
+    if (!this.delayed) {
+      this.arrive(s, b, r, it, ts);
+      return;
+    }
+    // In flight: the strategy already lists it as open (as an order tracker would).
     s.open.set(order.orderId, r);
     s.invalidate();
+    const at = Math.max(ts + this.latency.order(), s.lastArrival);
+    s.lastArrival = at;
+    if (at === ts) this.arrive(s, b, r, it, ts);
+    else this.delayed.push(at, () => this.arrive(s, b, r, it, at));
+  }
+
+  /** Exchange side of a placement, against the book as it is when the order arrives. */
+  private arrive(s: StrategySlot, b: Book, r: Resting, it: OrderIntent, ts: number): void {
+    const buy = it.side === "BUY";
+    const px = r.px;
+    const crosses = it.type === "MARKET" || (buy ? b.ask > 0 && px >= b.ask : b.bid > 0 && px <= b.bid);
+    if (it.postOnly && crosses) {
+      r.order = transition(r.order, "rejected", ts, { errorMessage: "post-only order would take liquidity" });
+      this.rejected++;
+      this.notify(s, ts, (t) => {
+        this.forget(s, r);
+        this.orderEvent(s, r.order, "REJECTED", t, "post-only would cross");
+      });
+      return;
+    }
+    r.order = transition(r.order, "accepted", ts);
+    if (!this.delayed) {
+      s.open.set(r.order.orderId, r);
+      s.invalidate();
+    }
     if (crosses) {
       // Taker: trade against the displayed opposite side at its price, up to its size.
       const avail = buy ? b.askLeft : b.bidLeft;
@@ -424,33 +706,28 @@ export class BacktestEngine {
       if (qty > 0 && !(fok && qty < r.remaining)) {
         if (buy) b.askLeft -= qty;
         else b.bidLeft -= qty;
-        const price = buy ? b.quote.ask : b.quote.bid;
+        const price = buy ? b.quote!.ask : b.quote!.bid;
         if (this.fill(b, r, qty, price, "TAKER", ts, false)) return;
       }
       if (it.timeInForce !== "GTC") {
-        // IOC/FOK remainder expires.
-        r.order = transition(r.order, "expired", ts, {
-          errorMessage: `${it.timeInForce} remainder ${r.order.remainingQuantity.toFixed()} expired`,
-        });
-        s.open.delete(order.orderId);
-        s.invalidate();
-        if (s.strategy.onOrderEvent) {
-          const out = s.strategy.onOrderEvent(this.eventView(r.order, "EXPIRED", ts), s);
-          if (out.length) this.handleIntents(s, out, ts);
-        }
+        this.expire(s, r, `${it.timeInForce} remainder ${r.order.remainingQuantity.toFixed()} expired`, ts);
         return;
       }
     } else if (it.timeInForce !== "GTC") {
-      r.order = transition(r.order, "expired", ts, { errorMessage: `${it.timeInForce} did not cross` });
-      s.open.delete(order.orderId);
-      s.invalidate();
-      if (s.strategy.onOrderEvent) {
-        const out = s.strategy.onOrderEvent(this.eventView(r.order, "EXPIRED", ts), s);
-        if (out.length) this.handleIntents(s, out, ts);
-      }
+      this.expire(s, r, `${it.timeInForce} did not cross`, ts);
       return;
     }
+    if (this.queue) this.queue.join(r.q, buy, px, buy ? b.bid : b.ask, buy ? b.bidQty : b.askQty);
+    r.live = true;
     (buy ? b.buys : b.sells).push(r);
+  }
+
+  private expire(s: StrategySlot, r: Resting, message: string, ts: number): void {
+    r.order = transition(r.order, "expired", ts, { errorMessage: message });
+    this.notify(s, ts, (t) => {
+      this.forget(s, r);
+      this.orderEvent(s, r.order, "EXPIRED", t);
+    });
   }
 
   /** Numeric risk context from the portfolio's number shadows (reused object, cached cash conversion). */
@@ -561,15 +838,10 @@ export class BacktestEngine {
     const done = r.order.status === "filled";
     const s = r.strat;
     if (done) {
-      if (resting) this.unrest(r);
-      else {
-        s.open.delete(o.orderId);
-        s.invalidate();
-      }
-    } else {
-      r.view = openView(r.order, r.order.remainingQuantity);
-      s.invalidate();
+      if (resting) this.unbook(r);
+      r.live = false;
     }
+    const after = r.order;
     const fv: FillView = {
       ts,
       orderId: o.orderId,
@@ -583,8 +855,19 @@ export class BacktestEngine {
       remainingQuantity: r.order.remainingQuantity,
     };
     if (o.tag !== undefined) fv.tag = o.tag;
-    const out = s.strategy.onFill(fv, s);
-    if (out.length) this.handleIntents(s, out, ts);
+    this.notify(s, ts, (t) => {
+      if (done) this.forget(s, r);
+      else {
+        const v = openView(after, after.remainingQuantity);
+        if (r.view.pendingCancel) v.pendingCancel = true;
+        r.view = v;
+        s.invalidate();
+      }
+      if (this.delayed)
+        s.seenPos.set(o.symbol, (s.seenPos.get(o.symbol) ?? ZERO).plus(o.side === "BUY" ? qty : qty.neg()));
+      const out = s.strategy.onFill(fv, s);
+      if (out.length) this.handleIntents(s, out, t);
+    });
     return done;
   }
 
@@ -642,25 +925,24 @@ export class BacktestEngine {
     }
   }
 
-  private equityNow(): Decimal {
+  /** Undefined while a held currency has no price yet: such a period gets no equity point. */
+  private equityNow(): Decimal | undefined {
     this.refreshMarks();
-    try {
-      return this.portfolio.equity();
-    } catch {
-      return this.portfolio.cash(this.valuation); // an asset without a mark yet (first ticks)
-    }
+    return this.valuator.equity(this.portfolio);
   }
 
   private sample(ts: number): void {
     const eq = this.equityNow();
-    this.equity.push({ ts, equity: eq });
+    if (eq !== undefined) {
+      this.equity.push({ ts, equity: eq });
+      this.risk.markEquity(eq.toNumber(), ts);
+    }
     if (this.recordPositions) {
       for (const sym of this.instruments.keys()) {
         const q = this.portfolio.netQuantity(sym);
         if (!q.isZero() || this.positions.length > 0) this.positions.push({ ts, symbol: sym, quantity: q });
       }
     }
-    this.risk.markEquity(eq.toNumber(), ts);
     for (const s of this.slots) {
       try {
         this.risk.markStrategyPnl(s.id, this.portfolio.netPnl(s.id).toNumber(), ts);
@@ -715,6 +997,11 @@ export class BacktestEngine {
       ordersPlaced: this.placed,
       ordersDenied: this.denied,
       ordersRejected: this.rejected,
+      ordersThrottled: this.throttled,
+      tradePrints: this.prints,
+      fillModel: this.fillModel,
+      latency: this.latency.config,
+      valuation: this.valuator.describe(),
     };
   }
 }
@@ -743,9 +1030,12 @@ function openView(o: Order, remaining: Decimal): OpenOrderView {
   };
 }
 
-/** Run a whole in-memory quote sequence. */
-export function runBacktest(quotes: Iterable<L1Quote>, opts: BacktestOptions): BacktestResult {
+/** Run a whole in-memory sequence of quotes (and trade prints). */
+export function runBacktest(events: Iterable<L1Quote | TradePrint>, opts: BacktestOptions): BacktestResult {
   const e = new BacktestEngine(opts);
-  for (const q of quotes) e.onQuote(q);
+  for (const ev of events) {
+    if ((ev as TradePrint).kind === "trade") e.onTrade(ev as TradePrint);
+    else e.onQuote(ev as L1Quote);
+  }
   return e.finish();
 }
