@@ -6,6 +6,7 @@ import { type Command, InvalidArgumentError } from "commander";
 import type { CsvReadProgress } from "../../lib/backtest/csv";
 import { loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
 import { listStrategies } from "../../lib/domain/strategies/registry";
+import { formatSharpeSummary } from "../../lib/report/format";
 
 function integer(name: string) {
   return (v: string): number => {
@@ -118,7 +119,7 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
         console.log(
           `${report.strategy}: ${report.meta?.ticks ?? 0} ticks, ${m.tradeCount} trades, total PnL ${m.totalPnl} ` +
             `(realized ${m.realizedPnl}, unrealized ${m.unrealizedPnl}, fees ${m.fees}), ` +
-            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+            `${formatSharpeSummary(m)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
             `risk ${report.risk?.finalState ?? "ACTIVE"}`,
         );
         console.log(reportPath);

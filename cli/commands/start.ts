@@ -1,6 +1,7 @@
 // `tse start` (= `npm start`): the local trading session. See docs/session-and-cli.md.
 import type { Command } from "commander";
 import { Decimal } from "../../lib/domain/decimal";
+import { formatSharpeSummary } from "../../lib/report/format";
 import { LocalSession } from "../../lib/session/LocalSession";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../lib/session/options";
 import { TerminalView } from "../../lib/session/terminalView";
@@ -101,7 +102,7 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
         log(
           `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${usd(m.totalPnl)} (realized ${usd(m.realizedPnl)}, ` +
             `unrealized ${usd(m.unrealizedPnl)}, fees ${usd(m.fees)}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
-            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
+            `${formatSharpeSummary(m)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
         );
         log(
           `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +
