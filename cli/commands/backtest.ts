@@ -1,10 +1,16 @@
-// `tse backtest --data <file.csv> --strategy <name> [--config <file.json>] [--out <dir>] [--seed n]`
+// `tse backtest --data <file.csv> --strategy <name> [--config <file>] [--strategy-module <file>] [--out <dir>] [--seed n]`
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
 import type { CsvReadProgress } from "../../lib/backtest/csv";
-import { loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
+import { runBacktestFile } from "../../lib/backtest/runBacktestFile";
+import {
+  backtestConfigFrom,
+  type LoadedConfig,
+  loadConfigFile,
+  loadStrategyModules,
+} from "../../lib/config/engineConfig";
 import { listStrategies } from "../../lib/domain/strategies/registry";
 import { formatSharpeSummary } from "../../lib/report/format";
 
@@ -16,10 +22,13 @@ function integer(name: string) {
   };
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 interface BacktestFlags {
   data: string;
   strategy: string;
   config?: string;
+  strategyModule?: string[];
   out?: string;
   seed?: number;
 }
@@ -83,9 +92,10 @@ export function registerBacktestCommand(program: Command): Command {
     .requiredOption("--data <file.csv>", "quotes: header ts,venue,symbol,bid,ask,bid_size,ask_size")
     .requiredOption("--strategy <name>", `strategy to run (${names})`)
     .option(
-      "--config <file.json>",
-      "JSON: { strategy, strategyId, risk, instruments, venues, initialCash, equitySampleMs }",
+      "--config <file>",
+      "configuration file, YAML or JSON (docs/configuration.md; the same file tse start and tse synth take)",
     )
+    .option("--strategy-module <file>", "load a strategy plug-in from this file (repeatable)", collect)
     .option("--out <dir>", "directory for report.json (default reports/<run-id>)")
     .option("--seed <n>", "seed for strategies that use randomness (recorded in the report)", integer("--seed"))
     .addHelpText(
@@ -94,7 +104,9 @@ export function registerBacktestCommand(program: Command): Command {
 Examples:
   $ npm run backtest -- --data data/sample-l1.csv --strategy market-making
   $ npm run backtest -- --data data/sample-l1.csv --strategy arbitrage --out reports/arb
-  $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.json --seed 7
+  $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.yaml --seed 7
+  $ npm run backtest -- --data data/sample-l1.csv --strategy spread-joiner \
+      --strategy-module examples/strategies/spreadJoiner.ts
   $ tse report reports/arb/report.json     # render the HTML report
 
 Docs: docs/backtest.md (CSV format, config file, report fields, metric conventions).`,
@@ -104,7 +116,12 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
       const outDir = flags.out ?? join("reports", runId);
       const progress = progressReporter();
       try {
-        const config = flags.config ? await loadBacktestConfig(flags.config) : undefined;
+        const file: LoadedConfig | undefined = flags.config
+          ? loadConfigFile(flags.config, { strategy: flags.strategy })
+          : undefined;
+        if (file?.notice) console.error(`tse backtest: ${file.notice}`);
+        await loadStrategyModules([...(flags.strategyModule ?? []), ...(file?.strategyModules ?? [])]);
+        const config = file ? backtestConfigFrom(file, flags.strategy) : undefined;
         const { report, reportPath } = await runBacktestFile({
           dataFile: flags.data,
           strategy: flags.strategy,

@@ -71,9 +71,13 @@ const MarketMakingSchema = typed(
       symbols,
       venues,
       spread_bps: bps,
+      min_spread_bps: bps,
       quote_size: positive,
       max_inventory: positive,
       inventory_skew_bps: bps,
+      level_spacing_bps: bps,
+      refresh_tolerance_bps: bps,
+      denial_backoff_ms: nonNegInt,
       refresh_ms: posInt,
       levels: posInt,
     })
@@ -88,6 +92,7 @@ const ArbitrageSchema = typed(
       venues: typed(z.array(venue).min(2, "arbitrage needs at least two venues")),
       min_edge_bps: bps,
       max_size: positive,
+      min_size: nonNegative,
       cooldown_ms: nonNegInt,
       signal_ttl_ms: posInt,
     })
@@ -114,6 +119,8 @@ const EnvironmentSchema = z
           z.object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number() }).strict(),
         ),
         fail_closed: typed(z.boolean()),
+        /** The engine's own risk limits (domain keys, lib/domain/risk/limits.ts): quoter, functions, backtester. */
+        engine_limits: typed(z.record(z.string(), z.unknown())),
       })
       .partial()
       .strict(),
@@ -125,6 +132,16 @@ const EnvironmentSchema = z
     exchange: z.object({ maker_fee: decimalOf(), taker_fee: nonNegative }).partial().strict(),
     market_data: z.object({ update_interval_ms: posInt }).partial().strict(),
     config: z.object({ cache_ttl_ms: posInt }).partial().strict(),
+    /** What only `tse backtest` reads. */
+    backtest: z
+      .object({
+        strategy_id: typed(z.string().min(1)),
+        initial_cash: typed(z.record(z.string(), z.union([z.string(), z.number()]))),
+        equity_sample_ms: posInt,
+        timer_ms: posInt,
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .catchall(z.unknown());
@@ -137,6 +154,8 @@ export const ConfigFileSchema = z
     ),
     instruments: z.array(InstrumentConfigSchema).optional(),
     venues: z.array(VenueConfigSchema).optional(),
+    /** Strategy plug-in files (relative to this file) loaded before anything reads `strategies`. */
+    strategyModules: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
