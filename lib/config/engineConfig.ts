@@ -102,7 +102,10 @@ export function legacyToSeed(raw: unknown, file: string, strategyName?: string):
   const moved: string[] = [];
   const put = (oldKey: keyof BacktestConfigFile, path: string[], value: unknown) => {
     let node = env;
-    for (const p of path.slice(0, -1)) node = (node[p] ??= {}) as Tree;
+    for (const p of path.slice(0, -1)) {
+      node[p] ??= {};
+      node = node[p] as Tree;
+    }
     node[path.at(-1)!] = value;
     moved.push(`${oldKey} -> ${LEGACY_KEYS[oldKey].replace("<strategy>", strategySeedKey(strategyName ?? "?"))}`);
   };
@@ -310,6 +313,7 @@ export function checkUses(cfg: LoadedConfig, env = DEFAULT_ENVIRONMENT): { strat
   const known = new Set(listStrategies().map((s) => s.name));
   const checked: string[] = [];
   for (const [key, value] of Object.entries(strategies)) {
+    if (key === "arbitrage_id") continue; // the serverless arbitrage's strategy id, not a strategy
     const name = key.replace(/_/g, "-");
     if (!known.has(name))
       throw new ConfigValidationError(
