@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
+import type { EngineSettingsInput } from "../app/settings";
 import { type BacktestConfigFile, BacktestConfigFileSchema } from "../backtest/runBacktestFile";
 import { parseRiskLimits } from "../domain/risk/limits";
 import { listStrategies, parseConfigFor } from "../domain/strategies/registry";
@@ -327,4 +328,32 @@ export function checkUses(cfg: LoadedConfig, env = DEFAULT_ENVIRONMENT): { strat
   }
   backtestConfigFrom(cfg, checked[0] ?? "market-making", env);
   return { strategies: checked };
+}
+
+/** What the deployed functions take from the file (their SSM settings defaults; the config service overrides). */
+export function functionSettingsFrom(cfg: LoadedConfig, env = DEFAULT_ENVIRONMENT): EngineSettingsInput {
+  const tree = environmentTree(cfg.doc, env);
+  const limits = at(tree, "risk.engine_limits");
+  const arb = (at(tree, "strategies.arbitrage") ?? {}) as Tree;
+  const arbitrage = strategyConfigFromSeed("arbitrage", arb, cfg.file);
+  delete arbitrage.minQuantity; // the functions size by maxQuantity only
+  if (arb.signal_ttl_ms !== undefined) arbitrage.signalTtlMs = arb.signal_ttl_ms;
+  const id = at(tree, "strategies.arbitrage_id");
+  const maxAge = at(tree, "signal.snapshot_max_age_ms");
+  const debounce = at(tree, "reporting.debounce_ms");
+  const period = at(tree, "reporting.period_ms");
+  return {
+    ...(limits ? { riskLimits: limits as Tree } : {}),
+    ...(Object.keys(arbitrage).length > 0 ? { arbitrage: arbitrage as EngineSettingsInput["arbitrage"] } : {}),
+    ...(id !== undefined ? { strategyId: String(id) } : {}),
+    ...(maxAge !== undefined ? { snapshotMaxAgeMs: Number(maxAge) } : {}),
+    ...(debounce !== undefined || period !== undefined
+      ? {
+          reporting: {
+            ...(debounce !== undefined ? { debounceMs: Number(debounce) } : {}),
+            ...(period !== undefined ? { periodMs: Number(period) } : {}),
+          },
+        }
+      : {}),
+  };
 }

@@ -382,6 +382,8 @@ export class LocalSession {
       marketDataIntervalMs: 100,
       reconcileIntervalMs: 10_000,
       allowChaosStrategies: true,
+      // The strategies the user named (plug-ins included); the quoter still refuses what is not registered.
+      pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
       riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
