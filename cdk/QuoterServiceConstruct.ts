@@ -140,7 +140,9 @@ export class QuoterServiceConstruct extends Construct {
     const modules = (props.strategyModules ?? []).map((m) => {
       const rel = path.relative(REPO_ROOT, path.resolve(m)).split(path.sep).join("/");
       if (rel.startsWith("..") || path.isAbsolute(rel))
-        throw new Error(`strategyModules: ${JSON.stringify(m.slice(0, 64))} must be inside the repository (the image's build context)`);
+        throw new Error(
+          `strategyModules: ${JSON.stringify(m.slice(0, 64))} must be inside the repository (the image's build context)`,
+        );
       return rel;
     });
     const image = props.imageUri

@@ -17,8 +17,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { TABLE_DEFINITION } from "../lib/adapters/aws/tableDefinition";
-import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import type { EngineSettingsInput } from "../lib/app/settings";
+import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import type { EnvConfig } from "./config";
 import { FunctionsConfiguration } from "./FunctionsConfiguration";
 

@@ -174,7 +174,7 @@ export class ConfigValidationError extends Error {
 function fmtValue(v: unknown): string {
   if (v === undefined) return "(missing)";
   const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return s === undefined ? String(v) : s.length > 64 ? `${s.slice(0, 61)}...` : s;
 }
 
 function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {

@@ -36,7 +36,7 @@ export const CONFIG_KEY_DOCS: Record<string, KeyDoc> = {
   "risk.engine_limits": {
     meaning:
       "the engine's own risk limits (domain keys of lib/domain/risk/limits.ts, e.g. maxOrdersPerSecond, " +
-      "maxDailyLoss, positionLimits), JSON",
+      "dailyLossLimit, maxDrawdownPct, instruments), JSON",
     readBy: "the quoter and the functions in tse start and deployments; tse backtest",
     builtIn: '{"maxOrdersPerSecond":50} in a session (the quoter), the domain defaults elsewhere',
   },
