@@ -98,7 +98,23 @@ describe("tse config validate", () => {
   it("accepts config/defaults.yaml", async () => {
     const r = await tse("config", "validate", "config/defaults.yaml");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/config\/defaults\.yaml: valid \(3 environment\(s\): default, local, test; \d+ keys\)/);
+    expect(r.stdout).toMatch(
+      /config\/defaults\.yaml: valid as a session\/deployment seed and as a backtest config \(3 environment\(s\): default, local, test; \d+ keys; strategies: market-making, arbitrage\)/,
+    );
+  }, 60_000);
+
+  it("explains a key: meaning, who reads it, default and the file that set it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tse-cfg-"));
+    const file = join(dir, "mine.yaml");
+    writeFileSync(file, "environments:\n  default:\n    risk:\n      limits:\n        max_daily_loss: 750\n");
+    const r = await tse("config", "explain", "risk.limits.max_daily_loss", "--config", file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("meaning: risk monitor: daily loss that breaches, quote units");
+    expect(r.stdout).toContain("default: 5000 (config/defaults.yaml)");
+    expect(r.stdout).toContain(`value:   750 (set by ${file})`);
+    const bad = await tse("config", "explain", "risk.nope");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown key "risk.nope"');
   }, 60_000);
 
   it("names the field path and value of a bad limit, exit 1, one line", async () => {
