@@ -2,14 +2,14 @@
 // `environments.<env>.<nested keys>`; a leaf may be wrapped as `{ type, value }` (the config simulator's forced
 // type). Known sections are strict, so a typo'd key is an error naming its path; unknown sections are allowed
 // (other services read their own keys from the same store). Errors name the field path and the value.
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { ConfigStore } from "../../sim/config/ConfigStore";
 import { InstrumentConfigSchema, VenueConfigSchema } from "../domain/instruments";
 
-/** Unwrap `{ type, value }` so the schemas see the value itself. */
-function unwrapTyped(v: unknown): unknown {
+/** Unwrap `{ type, value }` so the schemas see the value itself (a json-typed string is parsed). */
+export function unwrapTyped(v: unknown): unknown {
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -223,24 +223,23 @@ export function validateConfigDocument(doc: unknown, file = "config"): ConfigSum
   return { file, environments: envs, keys };
 }
 
-export async function validateConfigFile(path: string): Promise<ConfigSummary> {
+/** Read and parse a YAML or JSON file; errors name the file. */
+export function readConfigDocument(path: string): unknown {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigValidationError(path, "file", path, code === "ENOENT" ? "no such file" : String(e));
   }
-  let doc: unknown;
   try {
-    doc = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigValidationError(
-      path,
-      "file",
-      path,
-      `not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`,
-    );
+    const kind = path.endsWith(".json") ? "JSON" : "YAML";
+    throw new ConfigValidationError(path, "file", path, `not valid ${kind}: ${(e as Error).message.split("\n")[0]}`);
   }
-  return validateConfigDocument(doc, path);
+}
+
+export async function validateConfigFile(path: string): Promise<ConfigSummary> {
+  return validateConfigDocument(readConfigDocument(path), path);
 }

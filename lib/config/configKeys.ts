@@ -1,7 +1,7 @@
 // What each configuration key means, who reads it and its built-in default: `tse config explain <key>` prints it
 // with the effective value and the file that set it; docs/configuration.md documents the same table (a test
 // holds the two together).
-import { type LoadedConfig, readConfigDocument, unwrap } from "./engineConfig";
+import { at, environmentTree, type LoadedConfig, readConfigDocument } from "./engineConfig";
 
 export interface KeyDoc {
   meaning: string;
@@ -124,21 +124,7 @@ function docFor(key: string): [string, KeyDoc] | undefined {
 }
 
 function lookup(doc: Record<string, unknown>, key: string, env: string): unknown {
-  if (TOP_LEVEL.has(key)) return doc[key];
-  const envs = (doc.environments ?? {}) as Record<string, unknown>;
-  for (const e of env === "default" ? [env] : [env, "default"]) {
-    let cur: unknown = envs[e];
-    for (const k of key.split(".")) {
-      cur = unwrap(cur);
-      if (cur === null || typeof cur !== "object") {
-        cur = undefined;
-        break;
-      }
-      cur = (cur as Record<string, unknown>)[k];
-    }
-    if (cur !== undefined) return unwrap(cur);
-  }
-  return undefined;
+  return TOP_LEVEL.has(key) ? doc[key] : at(environmentTree(doc, env), key);
 }
 
 export interface KeyExplanation {

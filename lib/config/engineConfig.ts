@@ -3,15 +3,13 @@
 // configuration service as it always did (session, functions, risk monitor); the same keys drive the backtester.
 // An old-style backtest JSON ({ strategy, risk, initialCash, … }) still works: it is translated, with a notice
 // naming each new key. See docs/configuration.md.
-import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parse as parseYaml } from "yaml";
 import type { EngineSettingsInput } from "../app/settings";
 import { type BacktestConfigFile, BacktestConfigFileSchema } from "../backtest/runBacktestFile";
 import { parseRiskLimits } from "../domain/risk/limits";
 import { listStrategies, parseConfigFor } from "../domain/strategies/registry";
-import { ConfigValidationError, validateConfigDocument } from "./configFile";
+import { ConfigValidationError, readConfigDocument, unwrapTyped, validateConfigDocument } from "./configFile";
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const DEFAULTS_FILE = join(REPO_ROOT, "config", "defaults.yaml");
@@ -30,39 +28,9 @@ export interface LoadedConfig {
   notice?: string;
 }
 
-/** `{ type, value }` → value (a json-typed string is parsed), like the configuration service reads it. */
-export function unwrap(v: unknown): unknown {
-  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-    const o = v as Tree;
-    if (Object.keys(o).length === 2 && typeof o.type === "string" && "value" in o) {
-      if (o.type === "json" && typeof o.value === "string") {
-        try {
-          return JSON.parse(o.value);
-        } catch {
-          return o.value;
-        }
-      }
-      return o.value;
-    }
-  }
-  return v;
-}
-
-export function readConfigDocument(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigValidationError(path, "file", path, code === "ENOENT" ? "no such file" : String(e));
-  }
-  try {
-    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (e) {
-    const kind = path.endsWith(".json") ? "JSON" : "YAML";
-    throw new ConfigValidationError(path, "file", path, `not valid ${kind}: ${(e as Error).message.split("\n")[0]}`);
-  }
-}
+/** `{ type, value }` → value, as the configuration service reads it. */
+export const unwrap = unwrapTyped;
+export { readConfigDocument };
 
 // ---------- old-style backtest configs ----------
 
@@ -202,7 +170,8 @@ export function environmentTree(doc: Tree, env = DEFAULT_ENVIRONMENT): Tree {
   return (env === DEFAULT_ENVIRONMENT ? base : merge(base, envs[env] ?? {})) as Tree;
 }
 
-function at(tree: Tree, path: string): unknown {
+/** The (unwrapped) value at a dotted path of a tree. */
+export function at(tree: Tree, path: string): unknown {
   let cur: unknown = tree;
   for (const k of path.split(".")) {
     cur = unwrap(cur);
