@@ -497,7 +497,7 @@ export class Quoter {
     const type = spec.type.replaceAll("_", "-");
     // Chaos strategies (risk-layer tests) only when the embedding opted in (the local session does; prod never).
     const chaosOk = this.opts.allowChaosStrategies === true && type.startsWith("chaos-");
-    const pluginOk = this.opts.pluginStrategyTypes?.includes(type) === true;
+    const pluginOk = !type.startsWith("chaos-") && this.opts.pluginStrategyTypes?.includes(type) === true;
     if (type !== "market-making" && type !== "avellaneda-stoikov" && !chaosOk && !pluginOk)
       throw new InvalidFieldError("strategy_type", spec.type, "the quoter runs market-making or avellaneda-stoikov");
     const symbols = spec.symbols && spec.symbols.length > 0 ? spec.symbols : this.opts.symbols;
