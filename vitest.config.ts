@@ -27,6 +27,7 @@ export default defineConfig({
           name: "fresh-clone",
           include: ["test/fresh-clone/**/*.test.ts"],
           testTimeout: 420_000,
+          hookTimeout: 120_000, // removing the clone's node_modules
         },
       },
       {

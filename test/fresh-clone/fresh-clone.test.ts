@@ -2,7 +2,8 @@
 // no prior install (its pre-script installs with `npm ci`), and leaves `git status --porcelain` empty.
 // Its own vitest project ("fresh-clone"): one real install takes about a minute, too slow for "fast".
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -10,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), "tse-fresh-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** The README's backtest command, read from the README itself so the test follows it. */
 function readmeBacktestCommand(): string[] {
