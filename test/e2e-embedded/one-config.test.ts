@@ -8,7 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { ConfigServiceSettingsSource } from "../../lib/app/settings";
+import { layeredDocument, loadConfigFile, loadStrategyModules } from "../../lib/config/engineConfig";
 import type { Report } from "../../lib/report/reportSchema";
+import { LocalSession } from "../../lib/session/LocalSession";
 
 const run = promisify(execFile);
 const TSE = join(process.cwd(), "bin", "tse.mjs");
@@ -101,6 +104,33 @@ describe("one configuration file for backtest, start and synth", () => {
     // session's default 50) is hit, and the rate-limit breaker halts it.
     expect(report.risk?.denials.quoter ?? 0).toBeGreaterThan(0);
     expect(JSON.stringify(report.risk?.events ?? [])).toContain("breaker-rate-limit");
+  }, 120_000);
+
+  it("in a session the file's risk limits reach the quoter and the functions' settings", async () => {
+    const cfg = loadConfigFile(CONFIG);
+    await loadStrategyModules(cfg.strategyModules);
+    const seed = join(dir, "seed.json");
+    writeFileSync(seed, JSON.stringify(layeredDocument([cfg])));
+    const session = await LocalSession.start({
+      mode: "embedded",
+      scenario: "DIVERGENCE",
+      seed: 1,
+      strategies: ["spread-joiner", "arbitrage"],
+      ephemeralPorts: true,
+      configFile: seed,
+      outDir: join(dir, "in-process"),
+      log: () => {},
+    });
+    try {
+      expect(session.quoter.risk.limits.maxOrdersPerSecond).toBe(5);
+      // The functions read their settings from the session's configuration service, as the session's deps do.
+      const settings = await new ConfigServiceSettingsSource(session.peers.config).get();
+      expect(settings.riskLimits).toEqual({ maxOrdersPerSecond: 5 });
+      expect(settings.arbitrage.minSpreadBps).toBe(12);
+      expect(session.quoter.listStrategies().map((s) => s.id)).toContain("spread-joiner-1");
+    } finally {
+      await session.stop("test");
+    }
   }, 120_000);
 
   it("tse start --strategy-module loads the plug-in without a config file", async () => {
