@@ -1,6 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// Two projects: "fast" needs nothing but Node (domain, gRPC on loopback, CDK);
+// Three projects: "fast" needs nothing but Node (domain, gRPC on loopback, CDK); "fresh-clone" installs into a
+// fresh clone (needs the npm registry or a warm npm cache);
 // "localstack" gets LocalStack provisioned by its global setup and fails (never skips) without it.
 export default defineConfig({
   test: {
@@ -18,6 +19,15 @@ export default defineConfig({
           ],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          // One real `npm ci` into a fresh clone (about a minute): kept out of "fast" on purpose.
+          name: "fresh-clone",
+          include: ["test/fresh-clone/**/*.test.ts"],
+          testTimeout: 420_000,
+          hookTimeout: 120_000, // removing the clone's node_modules
         },
       },
       {

@@ -38,15 +38,28 @@ export interface QuoterServiceProps {
   peerEndpoints?: Record<string, string>;
   /** A prebuilt image (e.g. an ECR URI). Default: quoter/Dockerfile built as an asset at deploy time. */
   imageUri?: string;
+  /** Strategy plug-in files inside the repository, bundled into the quoter image (build arg STRATEGY_MODULES). */
+  strategyModules?: readonly string[];
   logRetentionDays?: number;
   removalPolicy?: RemovalPolicy;
   vpc?: ec2.IVpc;
 }
 
+/** Context `strategyModules`: a JSON array (or comma list) of plug-in files, relative to the repository root. */
+export function strategyModulesFromContext(node: Construct["node"]): string[] {
+  const raw = node.tryGetContext("strategyModules") as unknown;
+  if (raw === undefined || raw === "") return [];
+  let list: unknown = raw;
+  if (typeof raw === "string") list = raw.trim().startsWith("[") ? JSON.parse(raw) : raw.split(",");
+  if (!Array.isArray(list) || !list.every((m) => typeof m === "string" && m.trim() !== ""))
+    throw new Error(`context 'strategyModules' must be a JSON array of file paths; got ${JSON.stringify(raw)}`);
+  return list.map((m: string) => path.resolve(REPO_ROOT, m.trim()));
+}
+
 /** Shards and settings from CDK context: `-c quoterShards='[["BTC-USD"],["ETH-USD"]]'` etc. */
 export function quoterPropsFromContext(
   node: Construct["node"],
-): Pick<QuoterServiceProps, "shards" | "venues" | "peerEndpoints" | "imageUri"> {
+): Pick<QuoterServiceProps, "shards" | "venues" | "peerEndpoints" | "imageUri" | "strategyModules"> {
   const parse = (key: string, v: unknown): unknown => {
     if (typeof v !== "string") return v;
     try {
@@ -72,7 +85,9 @@ export function quoterPropsFromContext(
     | Record<string, string>
     | undefined;
   const imageUri = node.tryGetContext("quoterImage") as string | undefined;
+  const modules = strategyModulesFromContext(node);
   return {
+    ...(modules.length > 0 ? { strategyModules: modules } : {}),
     shards: (shardsRaw as string[][]).map((symbols) => ({ symbols })),
     ...(venues ? { venues } : {}),
     ...(peers ? { peerEndpoints: peers } : {}),
@@ -122,15 +137,34 @@ export class QuoterServiceConstruct extends Construct {
         reason: "Ingress only from the given VPC's own CIDR (a token at synth, so the rule cannot resolve it).",
       });
 
+    const modules = (props.strategyModules ?? []).map((m) => {
+      const rel = path.relative(REPO_ROOT, path.resolve(m)).split(path.sep).join("/");
+      if (rel.startsWith("..") || path.isAbsolute(rel))
+        throw new Error(
+          `strategyModules: ${JSON.stringify(m.slice(0, 64))} must be inside the repository (the image's build context)`,
+        );
+      return rel;
+    });
     const image = props.imageUri
       ? ecs.ContainerImage.fromRegistry(props.imageUri)
       : ecs.ContainerImage.fromAsset(REPO_ROOT, {
           file: "quoter/Dockerfile",
           platform: Platform.LINUX_ARM64,
           // Only the sources the build stage needs; the asset is staged at synth, built at deploy.
-          // Allow-list (Docker ignore semantics): only what quoter/Dockerfile copies.
+          // Allow-list (Docker ignore semantics): only what quoter/Dockerfile copies, plus the plug-ins.
           ignoreMode: IgnoreMode.DOCKER,
-          exclude: ["*", "!package.json", "!package-lock.json", "!tsconfig.json", "!gen", "!lib", "!quoter", "**/*.md"],
+          exclude: [
+            "*",
+            "!package.json",
+            "!package-lock.json",
+            "!tsconfig.json",
+            "!gen",
+            "!lib",
+            "!quoter",
+            ...modules.map((m) => `!${m}`),
+            "**/*.md",
+          ],
+          ...(modules.length > 0 ? { buildArgs: { STRATEGY_MODULES: modules.join(" ") } } : {}),
         });
 
     props.shards.forEach((shard, i) => {

@@ -17,6 +17,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { TABLE_DEFINITION } from "../lib/adapters/aws/tableDefinition";
+import type { EngineSettingsInput } from "../lib/app/settings";
 import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import type { EnvConfig } from "./config";
 import { FunctionsConfiguration } from "./FunctionsConfiguration";
@@ -46,6 +47,10 @@ export interface TradingEngineStackProps extends StackProps {
   functionsDir?: string;
   /** Project root for bundling (package-lock.json lives here). Default: the repo root. */
   projectRoot?: string;
+  /** Strategy plug-in files (absolute) bundled into every function; each registers itself on import. */
+  strategyModules?: readonly string[];
+  /** Overrides of the functions' settings defaults (e.g. from a configuration file). */
+  settings?: EngineSettingsInput;
 }
 
 export interface RouteResources {
@@ -66,10 +71,12 @@ export class TradingEngineStack extends Stack {
   readonly bus: events.EventBus;
   readonly archive: events.Archive;
   readonly routes: Readonly<Record<string, RouteResources>>;
+  private readonly strategyModules: readonly string[];
 
   constructor(scope: Construct, id: string, props: TradingEngineStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.strategyModules = props.strategyModules ?? [];
     const functionsDir = props.functionsDir ?? path.join(REPO_ROOT, "functions");
     const projectRoot = props.projectRoot ?? REPO_ROOT;
 
@@ -115,7 +122,11 @@ export class TradingEngineStack extends Stack {
 
     const fns = Object.values(routes).flatMap((r) => (r.fn ? [r.fn] : []));
     if (fns.length > 0)
-      new FunctionsConfiguration(this, "FunctionsConfiguration", { envName: config.envName, functions: fns });
+      new FunctionsConfiguration(this, "FunctionsConfiguration", {
+        envName: config.envName,
+        functions: fns,
+        ...(props.settings ? { settings: props.settings } : {}),
+      });
 
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "EventBusName", { value: this.bus.eventBusName });
@@ -252,6 +263,8 @@ export class TradingEngineStack extends Stack {
         // Some dependencies are CommonJS and call require(); give the ESM bundle one.
         banner:
           "import { createRequire as __tseCreateRequire } from 'node:module'; const require = __tseCreateRequire(import.meta.url);",
+        // Strategy plug-ins: esbuild evaluates each injected file first, so it registers itself.
+        ...(this.strategyModules.length > 0 ? { inject: [...this.strategyModules] } : {}),
       },
     });
     this.table.grantReadWriteData(fn);

@@ -2,8 +2,9 @@
 // Synth is offline: functions are bundled by the locally installed esbuild, never Docker.
 import { App, Validations } from "aws-cdk-lib";
 import cdkNag from "cdk-nag";
+import { checkUses, functionSettingsFrom, loadConfigFile, loadStrategyModules } from "../lib/config/engineConfig";
 import { envConfig } from "./config";
-import { QuoterServiceConstruct, quoterPropsFromContext } from "./QuoterServiceConstruct";
+import { QuoterServiceConstruct, quoterPropsFromContext, strategyModulesFromContext } from "./QuoterServiceConstruct";
 import { TradingEngineStack } from "./TradingEngineStack";
 
 const { AwsSolutionsChecks } = cdkNag;
@@ -11,8 +12,19 @@ const { AwsSolutionsChecks } = cdkNag;
 const app = new App();
 const config = envConfig(app.node.tryGetContext("env") ?? "dev");
 
+// Context `tseConfig`: the configuration file tse backtest and tse start take (tse synth --config). Its
+// strategyModules are bundled like context `strategyModules`; its risk limits and arbitrage settings become the
+// functions' settings defaults.
+const configPath = app.node.tryGetContext("tseConfig") as string | undefined;
+const file = configPath ? loadConfigFile(configPath) : undefined;
+const strategyModules = [...strategyModulesFromContext(app.node), ...(file?.strategyModules ?? [])];
+await loadStrategyModules(strategyModules);
+if (file) checkUses(file);
+
 const stack = new TradingEngineStack(app, `TradingEngine-${config.envName}`, {
   config,
+  ...(strategyModules.length > 0 ? { strategyModules } : {}),
+  ...(file ? { settings: functionSettingsFrom(file) } : {}),
   description: `Trading System Engine (${config.envName}): state table, event bus, routed functions`,
   // Environment-agnostic unless the caller's account/region are known (deploy time).
   env:
@@ -29,6 +41,7 @@ new QuoterServiceConstruct(stack, "Quoter", {
   logRetentionDays: config.logRetentionDays,
   removalPolicy: config.removalPolicy,
   ...quoterPropsFromContext(app.node),
+  ...(strategyModules.length > 0 ? { strategyModules } : {}),
 });
 
 // cdk-nag v3 runs as a CDK policy-validation plugin: any unacknowledged finding interrupts synthesis,

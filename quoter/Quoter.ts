@@ -87,6 +87,8 @@ export interface QuoterOptions {
   executionsFromSequence?: number;
   /** Accept chaos-* strategies (StartStrategy via the control API) to exercise the risk layer. Default false. */
   allowChaosStrategies?: boolean;
+  /** Further registered strategy types this quoter may run (plug-ins loaded with --strategy-module). */
+  pluginStrategyTypes?: readonly string[];
   /** Quoter-level cap on open orders (all strategies). Default 200. */
   maxOpenOrders?: number;
   /** Stream reconnect backoff. Defaults 100 → 2000 ms. */
@@ -495,7 +497,8 @@ export class Quoter {
     const type = spec.type.replaceAll("_", "-");
     // Chaos strategies (risk-layer tests) only when the embedding opted in (the local session does; prod never).
     const chaosOk = this.opts.allowChaosStrategies === true && type.startsWith("chaos-");
-    if (type !== "market-making" && type !== "avellaneda-stoikov" && !chaosOk)
+    const pluginOk = !type.startsWith("chaos-") && this.opts.pluginStrategyTypes?.includes(type) === true;
+    if (type !== "market-making" && type !== "avellaneda-stoikov" && !chaosOk && !pluginOk)
       throw new InvalidFieldError("strategy_type", spec.type, "the quoter runs market-making or avellaneda-stoikov");
     const symbols = spec.symbols && spec.symbols.length > 0 ? spec.symbols : this.opts.symbols;
     const venues = spec.venues && spec.venues.length > 0 ? spec.venues : this.opts.venues;

@@ -202,6 +202,8 @@ async function main(): Promise<void> {
     accountId: o.account,
     quoterId: o.quoterId,
     strategies,
+    // Plug-ins bundled into the image (CDK context strategyModules) run when the operator names them.
+    pluginStrategyTypes: strategies.map((s) => s.type),
     riskLimits,
     marketDataIntervalMs: o.mdIntervalMs,
     reconcileIntervalMs: o.reconcileMs,

@@ -1,5 +1,5 @@
-// Installs npm dependencies when node_modules is missing or older than the lockfile,
-// so `npm start` and `npm test` work on a fresh clone. Plain Node: it runs before deps exist.
+// Installs npm dependencies when node_modules is missing or older than the lockfile, so every npm script
+// (each has it as its pre-script) works on a fresh clone. Plain Node: it runs before deps exist.
 import { execSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -15,9 +15,10 @@ const wanted = createHash("sha256")
   .digest("hex");
 const have = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
 if (have !== wanted) {
-  // `npm install` honours the lockfile's pinned versions; `npm ci` is avoided because npm 11 lockfiles omit
-  // other platforms' optional packages (biome, buf), which makes `npm ci` refuse to run.
-  const cmd = "npm install --no-audit --no-fund";
+  // `npm ci` installs exactly the lockfile and never rewrites it, so a first install leaves `git status` clean.
+  // The lockfile lists every platform's optional packages (biome, buf, esbuild), which `npm ci` needs; if
+  // package.json and the lockfile disagree it stops and says so (run `npm install` to update the lockfile).
+  const cmd = "npm ci --no-audit --no-fund";
   console.error(`[deps] node_modules is ${have ? "stale" : "missing"}; running: ${cmd}`);
   execSync(cmd, {
     cwd: root,

@@ -26,6 +26,7 @@ import { createFunctionHandlers, type FunctionName, registerFunctions } from "..
 import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
+import { strategyConfigFromSeed, strategySeedKey } from "../lib/config/engineConfig";
 import { Decimal } from "../lib/domain/decimal";
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from "../lib/domain/instruments";
 import { unrealizedPnl } from "../lib/domain/portfolio/position";
@@ -163,21 +164,6 @@ function quoterLogger(log: (l: string) => void): QuoterLogger {
       log(`quoter ${lvl}: ${msg}${n > 20 ? ` (x${n})` : ""}${attrs ? ` ${JSON.stringify(attrs)}` : ""}`);
   };
   return { debug: () => {}, info: () => {}, warn: line("warn"), error: line("error") };
-}
-
-/** strategies.market_making (config service, snake_case) → the market-making strategy's config. */
-function marketMakingParams(cfg: Record<string, unknown>): Record<string, unknown> {
-  const map: Record<string, string> = {
-    spread_bps: "spreadBps",
-    quote_size: "orderQuantity",
-    max_inventory: "maxPosition",
-    inventory_skew_bps: "inventorySkewBps",
-    levels: "levels",
-    refresh_tolerance_bps: "refreshToleranceBps",
-  };
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(cfg)) if (map[k]) out[map[k]] = v;
-  return out;
 }
 
 export class LocalSession {
@@ -418,6 +404,8 @@ export class LocalSession {
       marketDataIntervalMs: 100,
       reconcileIntervalMs: 10_000,
       allowChaosStrategies: true,
+      // The strategies the user named (plug-ins included); the quoter still refuses what is not registered.
+      pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
       riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
@@ -596,15 +584,15 @@ export class LocalSession {
       let params: Record<string, unknown> = {};
       let symbols = SYMBOLS;
       let venues = VENUES;
-      if (name === "market-making" || name === "avellaneda-stoikov") {
-        // Per-strategy configuration from the configuration service (config/defaults.yaml strategies.market_making).
-        const mm = await this.peers.config
-          .getJson<Record<string, unknown>>("strategies.market_making", undefined, {})
-          .catch(() => ({}) as Record<string, unknown>);
-        if (Array.isArray(mm.symbols)) symbols = mm.symbols as string[];
-        if (Array.isArray(mm.venues)) venues = mm.venues as string[];
-        if (name === "market-making") params = marketMakingParams(mm);
-      }
+      // Per-strategy configuration from the configuration service: strategies.<name> (config/defaults.yaml, then
+      // the --config file); avellaneda-stoikov quotes where market making does.
+      const key = strategySeedKey(name === "avellaneda-stoikov" ? "market-making" : name);
+      const raw = await this.peers.config
+        .getJson<Record<string, unknown>>(`strategies.${key}`, undefined, {})
+        .catch(() => ({}) as Record<string, unknown>);
+      if (Array.isArray(raw.symbols)) symbols = raw.symbols as string[];
+      if (Array.isArray(raw.venues)) venues = raw.venues as string[];
+      if (name !== "avellaneda-stoikov") params = strategyConfigFromSeed(name, raw);
       specs.push({ id, type: name, symbols, venues, params: { ...params, symbols, venues } });
       this.strategyIds.push(id);
     }

@@ -1,11 +1,18 @@
-// `tse backtest --data <file.csv> --strategy <name> [--config <file.json>] [--out <dir>] [--seed n]`
+// `tse backtest --data <file.csv> --strategy <name> [--config <file>] [--strategy-module <file>] [--out <dir>] [--seed n]`
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import cliProgress from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
 import type { CsvReadProgress } from "../../lib/backtest/csv";
-import { loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
+import { runBacktestFile } from "../../lib/backtest/runBacktestFile";
+import {
+  backtestConfigFrom,
+  type LoadedConfig,
+  loadConfigFile,
+  loadStrategyModules,
+} from "../../lib/config/engineConfig";
 import { listStrategies } from "../../lib/domain/strategies/registry";
+import { formatSharpeSummary } from "../../lib/report/format";
 
 function integer(name: string) {
   return (v: string): number => {
@@ -15,12 +22,15 @@ function integer(name: string) {
   };
 }
 
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
 interface BacktestFlags {
   data: string;
   trades?: string;
   strict?: boolean;
   strategy: string;
   config?: string;
+  strategyModule?: string[];
   out?: string;
   seed?: number;
 }
@@ -91,9 +101,10 @@ export function registerBacktestCommand(program: Command): Command {
     .option("--strict", "any data-quality issue (locked, duplicate, zero size, gap, out of order) is an error")
     .requiredOption("--strategy <name>", `strategy to run (${names})`)
     .option(
-      "--config <file.json>",
-      "JSON: { strategy, strategyId, risk, instruments, venues, initialCash, equitySampleMs, fillModel, latency, valuation, dataQuality }",
+      "--config <file>",
+      "configuration file, YAML or JSON (docs/configuration.md; the same file tse start and tse synth take)",
     )
+    .option("--strategy-module <file>", "load a strategy plug-in from this file (repeatable)", collect)
     .option("--out <dir>", "directory for report.json (default reports/<run-id>)")
     .option("--seed <n>", "seed for strategies that use randomness (recorded in the report)", integer("--seed"))
     .addHelpText(
@@ -103,7 +114,9 @@ Examples:
   $ npm run backtest -- --data data/sample-l1.csv --strategy market-making
   $ npm run backtest -- --data quotes.csv.gz --trades trades.csv.gz --strategy market-making --strict
   $ npm run backtest -- --data data/sample-l1.csv --strategy arbitrage --out reports/arb
-  $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.json --seed 7
+  $ npm run backtest -- --data quotes.csv --strategy avellaneda-stoikov --config as.yaml --seed 7
+  $ npm run backtest -- --data data/sample-l1.csv --strategy spread-joiner \
+      --strategy-module examples/strategies/spreadJoiner.ts
   $ tse report reports/arb/report.json     # render the HTML report
 
 Docs: docs/backtest.md (CSV format, config file, report fields, metric conventions).`,
@@ -113,7 +126,12 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
       const outDir = flags.out ?? join("reports", runId);
       const progress = progressReporter();
       try {
-        const config = flags.config ? await loadBacktestConfig(flags.config) : undefined;
+        const file: LoadedConfig | undefined = flags.config
+          ? loadConfigFile(flags.config, { strategy: flags.strategy })
+          : undefined;
+        if (file?.notice) console.error(`tse backtest: ${file.notice}`);
+        await loadStrategyModules([...(flags.strategyModule ?? []), ...(file?.strategyModules ?? [])]);
+        const config = file ? backtestConfigFrom(file, flags.strategy) : undefined;
         const { report, reportPath } = await runBacktestFile({
           dataFile: flags.data,
           ...(flags.trades !== undefined ? { tradesFile: flags.trades } : {}),
@@ -130,7 +148,7 @@ Docs: docs/backtest.md (CSV format, config file, report fields, metric conventio
         console.log(
           `${report.strategy}: ${report.meta?.ticks ?? 0} ticks, ${m.tradeCount} trades, total PnL ${m.totalPnl} ` +
             `(realized ${m.realizedPnl}, unrealized ${m.unrealizedPnl}, fees ${m.fees}), ` +
-            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+            `${formatSharpeSummary(m)}, max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
             `risk ${report.risk?.finalState ?? "ACTIVE"}, fills ${report.fillModel?.kind ?? "?"}, ` +
             `data issues ${Object.values(report.dataQuality?.counts ?? {}).reduce((a, b) => a + b, 0)}`,
         );

@@ -1,6 +1,6 @@
 // `tse synth` / `tse deploy`: thin wrappers over the CDK app (cdk.json → cdk/app.ts) with the contexts documented.
 import { spawn } from "node:child_process";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 
@@ -15,6 +15,8 @@ function contextPair(v: string, prev: string[] = []): string[] {
 
 interface CdkFlags {
   env: (typeof ENVS)[number];
+  config?: string;
+  out?: string;
   context: string[];
   profile?: string;
   requireApproval?: string;
@@ -37,11 +39,18 @@ function common(cmd: Command): Command {
   return cmd
     .addOption(new Option("--env <name>", "stack environment (context env)").choices([...ENVS]).default("dev"))
     .option("-c, --context <key=value>", "extra CDK context (repeatable)", contextPair, [])
-    .option("--profile <name>", "AWS profile (deploy only needs credentials)");
+    .option("--profile <name>", "AWS profile (deploy only needs credentials)")
+    .option("--out <dir>", "cloud assembly directory (default cdk.out/)")
+    .option(
+      "--config <file>",
+      "configuration file (docs/configuration.md): its strategyModules are bundled, its risk limits and arbitrage settings become the functions' defaults",
+    );
 }
 
 function cdkArgs(verb: string, flags: CdkFlags, extra: string[]): string[] {
   const args = [verb, "-c", `env=${flags.env}`, ...flags.context.flatMap((c) => ["-c", c]), "--no-notices"];
+  if (flags.config) args.push("-c", `tseConfig=${resolve(flags.config)}`);
+  if (flags.out) args.push("--output", resolve(flags.out));
   if (flags.profile) args.push("--profile", flags.profile);
   return [...args, ...extra];
 }
@@ -54,8 +63,11 @@ export function registerCdkCommands(program: Command): void {
       `
 Contexts:
   env=dev|prod   stack TradingEngine-<env>; prod retains data, longer retention, faster report schedule
+  strategyModules='["examples/strategies/spreadJoiner.ts"]'   plug-ins bundled into the functions and quoter image
+  tseConfig=<file>   what --config sets
 Examples:
   $ tse synth                     # TradingEngine-dev into cdk.out/
+  $ tse synth --config my-run.yaml
   $ tse synth --env prod
   $ tse synth -c env=prod         # same, raw CDK context
 Docs: docs/deployment.md`,

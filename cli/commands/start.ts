@@ -1,6 +1,11 @@
 // `tse start` (= `npm start`): the local trading session. See docs/session-and-cli.md.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command } from "commander";
+import { checkUses, layeredDocument, loadConfigFile, loadStrategyModules } from "../../lib/config/engineConfig";
 import { Decimal } from "../../lib/domain/decimal";
+import { formatSharpeSummary } from "../../lib/report/format";
 import { LocalSession } from "../../session/LocalSession";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../session/options";
 import { TerminalView } from "../../session/terminalView";
@@ -31,6 +36,11 @@ export function registerStartCommand(program: Command): Command {
       "with --market-data: half-spread of the L1 synthesized around a price-only feed (default 5)",
     )
     .option("--ephemeral-ports", "every listener on an ephemeral port (CI, several sessions side by side)")
+    .option(
+      "--config <file>",
+      "configuration file (YAML or JSON, docs/configuration.md) over config/defaults.yaml: risk limits, strategy configs",
+    )
+    .option("--strategy-module <file>", "load a strategy plug-in from this file (repeatable)", collect)
     .addHelpText(
       "after",
       `
@@ -40,95 +50,123 @@ Examples:
   $ tse start --scenario VOLATILITY_SPIKE --seed 7 --strategy market-making
   $ tse start --aws local --duration 120 --out reports/ls-run
   $ tse start --duration 30 --market-data 127.0.0.1:50051   # an upstream market-data-simulator-go
+  $ tse start --config my-run.yaml --duration 60               # the same file tse backtest and tse synth take
+  $ tse start --strategy spread-joiner --strategy-module examples/strategies/spreadJoiner.ts
 
 It prints the dashboard URL at start, a live view (TTY) or a line every 5 s, and the report path on exit.
 Ports: engine 50057 (gRPC) / 8087 (HTTP), dashboard 8088, simulators 50054-50058 + 50090;
 a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli.md`,
     )
-    .action(async (flags: RawSessionFlags & { ephemeralPorts?: boolean }) => {
-      let opts: ReturnType<typeof parseSessionFlags>;
-      try {
-        opts = parseSessionFlags(flags);
-      } catch (e) {
-        console.error(`tse start: ${e instanceof SessionOptionError ? e.message : String(e)}`);
-        process.exitCode = 2;
-        return;
-      }
-      const log = (l: string) => process.stderr.write(`${l}\n`);
-      let session: LocalSession;
-      try {
+    .action(
+      async (flags: RawSessionFlags & { ephemeralPorts?: boolean; config?: string; strategyModule?: string[] }) => {
+        let configFile: string | undefined;
+        try {
+          // Plug-ins first: --strategy names are checked against the registry.
+          const cfg = flags.config ? loadConfigFile(flags.config) : undefined;
+          if (cfg?.notice) console.error(`tse start: ${cfg.notice}`);
+          await loadStrategyModules([...(flags.strategyModule ?? []), ...(cfg?.strategyModules ?? [])]);
+          if (cfg) {
+            checkUses(cfg);
+            // The session's configuration service is seeded with config/defaults.yaml with this file over it.
+            configFile = join(mkdtempSync(join(tmpdir(), "tse-config-")), "config.json");
+            writeFileSync(configFile, JSON.stringify(layeredDocument([cfg])));
+            process.once("exit", () => rmSync(configFile!, { force: true }));
+          }
+        } catch (e) {
+          console.error(`tse start: ${e instanceof Error ? e.message : String(e)}`);
+          process.exitCode = 1;
+          return;
+        }
+        let opts: ReturnType<typeof parseSessionFlags>;
+        try {
+          opts = parseSessionFlags(flags);
+        } catch (e) {
+          console.error(`tse start: ${e instanceof SessionOptionError ? e.message : String(e)}`);
+          process.exitCode = 2;
+          return;
+        }
+        const log = (l: string) => process.stderr.write(`${l}\n`);
+        let session: LocalSession;
+        try {
+          log(
+            `tse start: ${opts.mode} mode, ${opts.marketData ? `market data from ${opts.marketData.endpoint}` : `scenario ${opts.scenario}`}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}` +
+              (flags.config ? `, config ${flags.config} over config/defaults.yaml` : ""),
+          );
+          session = await LocalSession.start({
+            ...opts,
+            log,
+            ...(flags.ephemeralPorts ? { ephemeralPorts: true } : {}),
+            ...(configFile ? { configFile } : {}),
+          });
+        } catch (e) {
+          console.error(`tse start: could not start the session: ${e instanceof Error ? e.message : String(e)}`);
+          process.exitCode = 1;
+          return;
+        }
+        const ep = session.endpoints;
+        log(`dashboard: ${ep.dashboard}`);
         log(
-          `tse start: ${opts.mode} mode, ${opts.marketData ? `market data from ${opts.marketData.endpoint}` : `scenario ${opts.scenario}`}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}`,
+          `engine control API ${ep.engine}, health/metrics ${ep.http}/health ${ep.http}/metrics; ` +
+            `simulators ${Object.entries(ep.simulators)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(" ")}${ep.localstack ? `; localstack ${ep.localstack}` : ""}`,
         );
-        session = await LocalSession.start({ ...opts, log, ...(flags.ephemeralPorts ? { ephemeralPorts: true } : {}) });
-      } catch (e) {
-        console.error(`tse start: could not start the session: ${e instanceof Error ? e.message : String(e)}`);
-        process.exitCode = 1;
-        return;
-      }
-      const ep = session.endpoints;
-      log(`dashboard: ${ep.dashboard}`);
-      log(
-        `engine control API ${ep.engine}, health/metrics ${ep.http}/health ${ep.http}/metrics; ` +
-          `simulators ${Object.entries(ep.simulators)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(" ")}${ep.localstack ? `; localstack ${ep.localstack}` : ""}`,
-      );
-      const view = new TerminalView(process.stdout);
-      const started = Date.now();
-      session.onSample((snap) => {
-        const c = session.counts();
-        view.update(snap, {
-          elapsedS: (Date.now() - started) / 1000,
-          ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
-          fillsByBook: session.fillsPerBook(),
-          tradesByStrategy: session.trades(),
-          dashboardUrl: ep.dashboard,
-          counts: {
-            ordersAtExchange: c.ordersAtExchange,
-            withoutRiskCheck: c.ordersWithoutRiskCheck,
-            positionChanged: c.positionChanged,
-            riskReports: c.riskPositionReports,
-          },
+        const view = new TerminalView(process.stdout);
+        const started = Date.now();
+        session.onSample((snap) => {
+          const c = session.counts();
+          view.update(snap, {
+            elapsedS: (Date.now() - started) / 1000,
+            ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
+            fillsByBook: session.fillsPerBook(),
+            tradesByStrategy: session.trades(),
+            dashboardUrl: ep.dashboard,
+            counts: {
+              ordersAtExchange: c.ordersAtExchange,
+              withoutRiskCheck: c.ordersWithoutRiskCheck,
+              positionChanged: c.positionChanged,
+              riskReports: c.riskPositionReports,
+            },
+          });
         });
-      });
-      const done = new Promise<string>((resolve) => {
-        process.once("SIGINT", () => resolve("SIGINT"));
-        process.once("SIGTERM", () => resolve("SIGTERM"));
-        if (opts.durationS !== undefined)
-          setTimeout(() => resolve(`duration ${opts.durationS}s`), opts.durationS * 1000).unref();
-      });
-      const why = await done;
-      // A second Ctrl-C while stopping exits at once.
-      process.once("SIGINT", () => process.exit(130));
-      try {
-        const r = await session.stop(why);
-        const m = r.report.metrics;
-        const by = Object.entries(r.tradesByStrategy)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(", ");
-        log(
-          `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${usd(m.totalPnl)} (realized ${usd(m.realizedPnl)}, ` +
-            `unrealized ${usd(m.unrealizedPnl)}, fees ${usd(m.fees)}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
-            `Sharpe ${m.sharpe === null ? "n/a" : m.sharpe.toFixed(2)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
-        );
-        log(
-          `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +
-            `PositionChanged ${r.counts.positionChanged}, risk monitor position reports ${r.counts.riskPositionReports}; ` +
-            `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}; ` +
-            `dead letters ${r.counts.deadLetters}`,
-        );
-        log(
-          `functions: ${Object.entries(r.functionLatency)
-            .map(([k, v]) => `${k} ${v.invocations}x p50 ${v.p50Ms} ms p99 ${v.p99Ms} ms`)
-            .join(", ")}`,
-        );
-        log(`report: ${r.htmlPath}`);
-        console.log(r.reportPath);
-        process.exit(0);
-      } catch (e) {
-        console.error(`tse start: stopping failed: ${e instanceof Error ? e.message : String(e)}`);
-        process.exit(1);
-      }
-    });
+        const done = new Promise<string>((resolve) => {
+          process.once("SIGINT", () => resolve("SIGINT"));
+          process.once("SIGTERM", () => resolve("SIGTERM"));
+          if (opts.durationS !== undefined)
+            setTimeout(() => resolve(`duration ${opts.durationS}s`), opts.durationS * 1000).unref();
+        });
+        const why = await done;
+        // A second Ctrl-C while stopping exits at once.
+        process.once("SIGINT", () => process.exit(130));
+        try {
+          const r = await session.stop(why);
+          const m = r.report.metrics;
+          const by = Object.entries(r.tradesByStrategy)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(", ");
+          log(
+            `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${usd(m.totalPnl)} (realized ${usd(m.realizedPnl)}, ` +
+              `unrealized ${usd(m.unrealizedPnl)}, fees ${usd(m.fees)}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
+              `${formatSharpeSummary(m)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
+          );
+          log(
+            `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +
+              `PositionChanged ${r.counts.positionChanged}, risk monitor position reports ${r.counts.riskPositionReports}; ` +
+              `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}; ` +
+              `dead letters ${r.counts.deadLetters}`,
+          );
+          log(
+            `functions: ${Object.entries(r.functionLatency)
+              .map(([k, v]) => `${k} ${v.invocations}x p50 ${v.p50Ms} ms p99 ${v.p99Ms} ms`)
+              .join(", ")}`,
+          );
+          log(`report: ${r.htmlPath}`);
+          console.log(r.reportPath);
+          process.exit(0);
+        } catch (e) {
+          console.error(`tse start: stopping failed: ${e instanceof Error ? e.message : String(e)}`);
+          process.exit(1);
+        }
+      },
+    );
 }

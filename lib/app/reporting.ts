@@ -63,6 +63,8 @@ export function serializeMetrics(m: PerformanceMetrics): Record<string, unknown>
     sharpe: m.sharpe,
     sharpeConvention: m.sharpeConvention,
     sortino: m.sortino,
+    ...(m.annualisedNullReason !== undefined ? { annualisedNullReason: m.annualisedNullReason } : {}),
+    perPeriodSharpe: { ...m.perPeriod },
     maxDrawdown: m.maxDrawdown.toFixed(),
     maxDrawdownPct: m.maxDrawdownPct,
     calmar: m.calmar,

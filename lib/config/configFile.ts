@@ -2,14 +2,14 @@
 // `environments.<env>.<nested keys>`; a leaf may be wrapped as `{ type, value }` (the config simulator's forced
 // type). Known sections are strict, so a typo'd key is an error naming its path; unknown sections are allowed
 // (other services read their own keys from the same store). Errors name the field path and the value.
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { InstrumentConfigSchema, VenueConfigSchema } from "../domain/instruments";
 import { ConfigStore } from "./ConfigStore";
 
-/** Unwrap `{ type, value }` so the schemas see the value itself. */
-function unwrapTyped(v: unknown): unknown {
+/** Unwrap `{ type, value }` so the schemas see the value itself (a json-typed string is parsed). */
+export function unwrapTyped(v: unknown): unknown {
   if (v !== null && typeof v === "object" && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -71,9 +71,13 @@ const MarketMakingSchema = typed(
       symbols,
       venues,
       spread_bps: bps,
+      min_spread_bps: bps,
       quote_size: positive,
       max_inventory: positive,
       inventory_skew_bps: bps,
+      level_spacing_bps: bps,
+      refresh_tolerance_bps: bps,
+      denial_backoff_ms: nonNegInt,
       refresh_ms: posInt,
       levels: posInt,
     })
@@ -88,6 +92,7 @@ const ArbitrageSchema = typed(
       venues: typed(z.array(venue).min(2, "arbitrage needs at least two venues")),
       min_edge_bps: bps,
       max_size: positive,
+      min_size: nonNegative,
       cooldown_ms: nonNegInt,
       signal_ttl_ms: posInt,
     })
@@ -114,6 +119,8 @@ const EnvironmentSchema = z
           z.object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number() }).strict(),
         ),
         fail_closed: typed(z.boolean()),
+        /** The engine's own risk limits (domain keys, lib/domain/risk/limits.ts): quoter, functions, backtester. */
+        engine_limits: typed(z.record(z.string(), z.unknown())),
       })
       .partial()
       .strict(),
@@ -125,6 +132,22 @@ const EnvironmentSchema = z
     exchange: z.object({ maker_fee: decimalOf(), taker_fee: nonNegative }).partial().strict(),
     market_data: z.object({ update_interval_ms: posInt }).partial().strict(),
     config: z.object({ cache_ttl_ms: posInt }).partial().strict(),
+    /** What only `tse backtest` reads. */
+    backtest: z
+      .object({
+        strategy_id: typed(z.string().min(1)),
+        initial_cash: typed(z.record(z.string(), z.union([z.string(), z.number()]))),
+        equity_sample_ms: posInt,
+        timer_ms: posInt,
+        // Shapes are checked by the backtester's own schemas (lib/backtest/runBacktestFile.ts), naming the key.
+        fill_model: typed(z.record(z.string(), z.unknown())),
+        latency: typed(z.record(z.string(), z.unknown())),
+        throttle: typed(z.boolean()),
+        valuation: typed(z.record(z.string(), z.unknown())),
+        data_quality: typed(z.record(z.string(), z.unknown())),
+      })
+      .partial()
+      .strict(),
   })
   .partial()
   .catchall(z.unknown());
@@ -137,6 +160,8 @@ export const ConfigFileSchema = z
     ),
     instruments: z.array(InstrumentConfigSchema).optional(),
     venues: z.array(VenueConfigSchema).optional(),
+    /** Strategy plug-in files (relative to this file) loaded before anything reads `strategies`. */
+    strategyModules: z.array(z.string().min(1)).optional(),
   })
   .strict();
 
@@ -155,7 +180,7 @@ export class ConfigValidationError extends Error {
 function fmtValue(v: unknown): string {
   if (v === undefined) return "(missing)";
   const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+  return s === undefined ? String(v) : s.length > 64 ? `${s.slice(0, 61)}...` : s;
 }
 
 function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
@@ -204,24 +229,23 @@ export function validateConfigDocument(doc: unknown, file = "config"): ConfigSum
   return { file, environments: envs, keys };
 }
 
-export async function validateConfigFile(path: string): Promise<ConfigSummary> {
+/** Read and parse a YAML or JSON file; errors name the file. */
+export function readConfigDocument(path: string): unknown {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ConfigValidationError(path, "file", path, code === "ENOENT" ? "no such file" : String(e));
   }
-  let doc: unknown;
   try {
-    doc = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new ConfigValidationError(
-      path,
-      "file",
-      path,
-      `not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message.split("\n")[0]}`,
-    );
+    const kind = path.endsWith(".json") ? "JSON" : "YAML";
+    throw new ConfigValidationError(path, "file", path, `not valid ${kind}: ${(e as Error).message.split("\n")[0]}`);
   }
-  return validateConfigDocument(doc, path);
+}
+
+export async function validateConfigFile(path: string): Promise<ConfigSummary> {
+  return validateConfigDocument(readConfigDocument(path), path);
 }

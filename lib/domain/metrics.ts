@@ -17,14 +17,26 @@ export interface MetricsFill {
 }
 
 export interface MetricsInput {
-  /** Equity sampled at a fixed period (periodMs), oldest first. */
+  /** Equity samples, oldest first. Their real timestamps set the period used to annualise. */
   equityCurve: readonly EquitySample[];
   fills: readonly MetricsFill[];
   realizedPnl: Decimal;
   unrealizedPnl: Decimal;
   fees: Decimal;
-  /** Sampling period of equityCurve in ms; used to annualise. */
-  periodMs: number;
+  /** Nominal sampling period (ms), named in the convention only; the maths uses the timestamps. */
+  periodMs?: number;
+}
+
+/** The per-period Sharpe, always reported: unlike the annualised figure it means something on a short run. */
+export interface PerPeriodSharpe {
+  /** mean / stdev (n−1) of the per-period returns; null when undefined (fewer than 2, or a flat curve). */
+  sharpe: number | null;
+  /** Lo (2002), IID returns: SE(SR) = √((1 + SR²/2) / n). */
+  standardError: number | null;
+  /** Number of returns n. */
+  periods: number;
+  /** Mean real spacing of the samples (span / n), ms; null with no return. */
+  meanPeriodMs: number | null;
 }
 
 export interface PerformanceMetrics {
@@ -33,9 +45,13 @@ export interface PerformanceMetrics {
   unrealizedPnl: Decimal;
   fees: Decimal;
   returns: number[];
+  /** Annualised; null unless the sample spans >= 1 day with >= 30 periods (annualisedNullReason says which). */
   sharpe: number | null;
   sharpeConvention: string;
   sortino: number | null;
+  /** Why sharpe, sortino and calmar are null; undefined when they are annualised (or undefined for a flat curve). */
+  annualisedNullReason?: string;
+  perPeriod: PerPeriodSharpe;
   maxDrawdown: Decimal;
   maxDrawdownPct: number;
   calmar: number | null;
@@ -49,6 +65,10 @@ export interface PerformanceMetrics {
 }
 
 const MS_PER_YEAR = 365 * 24 * 3600 * 1000; // crypto trades 24/7
+const MS_PER_DAY = 86_400_000;
+/** Annualised ratios need a sample this long and this many periods (GIPS forbids annualising short periods). */
+export const MIN_ANNUALISED_SPAN_MS = MS_PER_DAY;
+export const MIN_ANNUALISED_PERIODS = 30;
 
 /** Number of sampling periods in a (365-day) year. */
 export function periodsPerYear(periodMs: number): number {
@@ -64,13 +84,36 @@ export function describePeriod(periodMs: number): string {
   return `${periodMs}ms`;
 }
 
-export function sharpeConvention(periodMs: number): string {
+export function sharpeConvention(periodMs?: number): string {
+  const nominal = periodMs !== undefined && periodMs > 0 ? `sampled every ${describePeriod(periodMs)}; ` : "";
   return (
-    `simple per-period returns of the equity curve sampled every ${describePeriod(periodMs)}; ` +
-    `Sharpe = mean/stdev(sample, n-1) x sqrt(${periodsPerYear(periodMs)} periods per 365-day year); rf = 0; ` +
+    `simple per-period returns of the equity curve ${nominal}` +
+    "per-period Sharpe = mean/stdev(sample, n-1), rf = 0, standard error sqrt((1 + SR^2/2)/n) (Lo 2002, IID); " +
+    "annualised (x sqrt(periods per 365-day year), the period being the samples' real mean spacing) only when " +
+    `the sample spans >= 1 day with >= ${MIN_ANNUALISED_PERIODS} periods, else null; ` +
     "Sortino = mean/downside deviation (sqrt(sum(min(r,0)^2)/n)) x same factor; " +
     "Calmar = mean return x periods per year / max drawdown fraction"
   );
+}
+
+/** Lo (2002), eq. for IID returns: √n·(SR̂ − SR) → N(0, 1 + SR²/2), so SE(SR̂) = √((1 + SR̂²/2) / n). */
+export function sharpeStandardError(sharpe: number, periods: number): number {
+  if (!(periods > 0)) throw new RangeError(`periods must be > 0, got ${periods}`);
+  return Math.sqrt((1 + (sharpe * sharpe) / 2) / periods);
+}
+
+/** Why an annualised ratio over this sample would mean nothing; undefined when it may be annualised. */
+export function annualisationRefusal(spanMs: number, periods: number): string | undefined {
+  const short: string[] = [];
+  if (spanMs < MIN_ANNUALISED_SPAN_MS) short.push(`spans ${describeSpan(spanMs)} (< 1 day)`);
+  if (periods < MIN_ANNUALISED_PERIODS) short.push(`has ${periods} periods (< ${MIN_ANNUALISED_PERIODS})`);
+  return short.length > 0 ? `not annualised: the sample ${short.join(" and ")}` : undefined;
+}
+
+function describeSpan(ms: number): string {
+  if (ms >= 3_600_000) return `${(ms / 3_600_000).toFixed(1)} h`;
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Simple returns r_i = E_i / E_(i-1) - 1; a period starting at non-positive equity yields no return. */
@@ -134,9 +177,20 @@ export function drawdowns(curve: readonly EquitySample[]): DrawdownStats {
 }
 
 export function computeMetrics(input: MetricsInput): PerformanceMetrics {
-  const ppy = periodsPerYear(input.periodMs);
   const returns = equityReturns(input.equityCurve);
   const dd = drawdowns(input.equityCurve);
+  const curve = input.equityCurve;
+  const spanMs = curve.length > 1 ? curve[curve.length - 1]!.ts - curve[0]!.ts : 0;
+  const meanPeriodMs = returns.length > 0 && spanMs > 0 ? spanMs / returns.length : null;
+  const perPeriodSharpe = sharpeRatio(returns, 1);
+  const perPeriod: PerPeriodSharpe = {
+    sharpe: perPeriodSharpe,
+    standardError: perPeriodSharpe === null ? null : sharpeStandardError(perPeriodSharpe, returns.length),
+    periods: returns.length,
+    meanPeriodMs,
+  };
+  const refusal = annualisationRefusal(spanMs, returns.length);
+  const ppy = refusal === undefined && meanPeriodMs !== null ? periodsPerYear(meanPeriodMs) : undefined;
 
   let turnover = new Decimal(0);
   let grossProfit = new Decimal(0);
@@ -155,7 +209,10 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     }
   }
 
-  const calmar = returns.length > 0 && dd.maxDrawdownPct > 0 ? (mean(returns) * ppy) / (dd.maxDrawdownPct / 100) : null;
+  const calmar =
+    ppy !== undefined && returns.length > 0 && dd.maxDrawdownPct > 0
+      ? (mean(returns) * ppy) / (dd.maxDrawdownPct / 100)
+      : null;
   const first = input.equityCurve[0]?.equity ?? new Decimal(0);
   const last = input.equityCurve[input.equityCurve.length - 1]?.equity ?? first;
 
@@ -165,9 +222,11 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     unrealizedPnl: input.unrealizedPnl,
     fees: input.fees,
     returns,
-    sharpe: sharpeRatio(returns, ppy),
+    sharpe: ppy === undefined ? null : sharpeRatio(returns, ppy),
     sharpeConvention: sharpeConvention(input.periodMs),
-    sortino: sortinoRatio(returns, ppy),
+    sortino: ppy === undefined ? null : sortinoRatio(returns, ppy),
+    ...(refusal !== undefined ? { annualisedNullReason: refusal } : {}),
+    perPeriod,
     maxDrawdown: dd.maxDrawdown,
     maxDrawdownPct: dd.maxDrawdownPct,
     calmar,

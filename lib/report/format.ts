@@ -1,6 +1,7 @@
 // Display formatting for reports and the dashboard. Money arrives as exact decimal strings and is
 // rounded with decimal.js (never via floats) so what a person reads matches what was stored.
 import Decimal from "decimal.js";
+import type { ReportMetrics } from "./reportSchema";
 
 const MINUS = "\u2212";
 export const EMPTY = "\u2014";
@@ -109,4 +110,16 @@ export function formatDuration(ms: number): string {
   if (h > 0) return `${h}h ${pad(m)}m ${pad(sec)}s`;
   if (m > 0) return `${m}m ${pad(sec)}s`;
   return `${sec}s`;
+}
+
+/**
+ * Sharpe for a summary line: the annualised figure when the sample allows one, else the per-period Sharpe with
+ * its standard error and number of periods (an annualised Sharpe of a short run means nothing).
+ */
+export function formatSharpeSummary(m: Pick<ReportMetrics, "sharpe" | "perPeriodSharpe">): string {
+  if (m.sharpe !== null) return `Sharpe ${m.sharpe.toFixed(2)} (annualised)`;
+  const p = m.perPeriodSharpe;
+  if (!p || p.sharpe === null) return "Sharpe n/a";
+  const se = p.standardError === null ? "" : ` \u00b1 ${p.standardError.toFixed(3)}`;
+  return `Sharpe per period ${p.sharpe.toFixed(3)}${se} over ${p.periods} periods (not annualised)`;
 }

@@ -25,6 +25,13 @@ export function metricsToReport(m: PerformanceMetrics): ReportMetrics {
     sharpe: ratio(m.sharpe),
     sharpeConvention: m.sharpeConvention,
     sortino: ratio(m.sortino),
+    ...(m.annualisedNullReason !== undefined ? { annualisedNullReason: m.annualisedNullReason } : {}),
+    perPeriodSharpe: {
+      sharpe: ratio(m.perPeriod.sharpe),
+      standardError: ratio(m.perPeriod.standardError),
+      periods: m.perPeriod.periods,
+      meanPeriodMs: m.perPeriod.meanPeriodMs,
+    },
     maxDrawdown: m.maxDrawdown.toFixed(),
     maxDrawdownPct: Number.isFinite(m.maxDrawdownPct) ? m.maxDrawdownPct : 0,
     calmar: ratio(m.calmar),

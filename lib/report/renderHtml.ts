@@ -197,6 +197,7 @@ function riskSection(report: Report, maxEvents: number): string {
 export function renderReportHtml(report: Report, options: RenderReportOptions = {}): string {
   const maxTrades = options.maxTrades ?? 500;
   const m = report.metrics;
+  const pp = m.perPeriodSharpe;
   const meta = report.meta;
   const started = Date.parse(report.startedAt);
   const ended = Date.parse(report.endedAt);
@@ -263,7 +264,13 @@ export function renderReportHtml(report: Report, options: RenderReportOptions = 
       h(formatMoney(endEq?.toString())),
       startEq ? h(`from ${formatMoney(startEq.toString())}`) : "",
     ),
-    kpi("Sharpe", h(formatRatio(m.sharpe)), h(`Sortino ${formatRatio(m.sortino)}`)),
+    m.sharpe === null && pp?.sharpe != null
+      ? kpi(
+          "Sharpe per period",
+          h(formatRatio(pp.sharpe, 3)),
+          h(`\u00b1 ${formatRatio(pp.standardError, 3)}, ${pp.periods} periods`),
+        )
+      : kpi("Sharpe", h(formatRatio(m.sharpe)), h(`Sortino ${formatRatio(m.sortino)}`)),
     kpi(
       "Max drawdown",
       `<span class="${new Decimal(m.maxDrawdown).isZero() ? "zero" : "neg"}">${h(formatPercent(m.maxDrawdownPct))}</span>`,
@@ -284,7 +291,8 @@ ${endEq ? row("Ending equity", h(formatMoney(endEq.toString()))) : ""}
 ${ret !== null ? row("Return", signed(ret, formatPercent(ret, 3, true))) : ""}
 </tbody>
 <tbody class="group"><tr class="group-head"><th colspan="3">Risk-adjusted</th></tr>
-${row("Sharpe ratio", h(formatRatio(m.sharpe, 3)), "annualised")}
+${row("Sharpe ratio", h(formatRatio(m.sharpe, 3)), m.annualisedNullReason ?? "annualised")}
+${pp ? row("Sharpe per period", h(formatRatio(pp.sharpe, 4)), `standard error ${formatRatio(pp.standardError, 4)} (Lo 2002), ${pp.periods} periods`) : ""}
 ${row("Sortino ratio", h(formatRatio(m.sortino, 3)), "annualised, downside deviation")}
 ${row("Calmar ratio", h(formatRatio(m.calmar, 3)), "annualised return / max drawdown")}
 ${row("Max drawdown", `<span class="${new Decimal(m.maxDrawdown).isZero() ? "zero" : "neg"}">${h(formatMoney(m.maxDrawdown))}</span>`, `${formatPercent(m.maxDrawdownPct)} of peak equity`)}

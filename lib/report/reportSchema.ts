@@ -56,10 +56,22 @@ export const ReportMetricsSchema = z.object({
   realizedPnl: DecimalStringSchema,
   unrealizedPnl: DecimalStringSchema,
   fees: DecimalStringSchema,
-  /** Annualised; see sharpeConvention for exactly how. */
+  /** Annualised; see sharpeConvention for exactly how. Null on a sample under 1 day or 30 periods. */
   sharpe: Ratio,
   sharpeConvention: z.string().min(1),
   sortino: Ratio,
+  /** Why sharpe, sortino and calmar are null (sample too short to annualise). */
+  annualisedNullReason: z.string().min(1).optional(),
+  /** The un-annualised Sharpe, with its number of periods and its standard error (Lo 2002, IID). */
+  perPeriodSharpe: z
+    .object({
+      sharpe: Ratio,
+      standardError: Ratio,
+      periods: z.number().int().nonnegative(),
+      /** Mean real spacing of the equity samples, ms. */
+      meanPeriodMs: z.number().positive().nullable(),
+    })
+    .optional(),
   /** Largest peak-to-trough fall of equity, money, >= 0. */
   maxDrawdown: DecimalStringSchema,
   /** Same, percent of the peak (12.5 = 12.5 %). */

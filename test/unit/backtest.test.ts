@@ -49,7 +49,15 @@ describe("backtest of the sample data with market making", () => {
       "turnover",
     ])
       expect(report.metrics).toHaveProperty(k);
-    expect(typeof report.metrics.sharpe).toBe("number");
+    // 16 min 39 s of 1 s samples: too short to annualise, so the per-period Sharpe and its standard error instead.
+    expect(report.metrics.sharpe).toBeNull();
+    expect(report.metrics.annualisedNullReason).toBe("not annualised: the sample spans 16.6 min (< 1 day)");
+    expect(typeof report.metrics.perPeriodSharpe?.sharpe).toBe("number");
+    expect(report.metrics.perPeriodSharpe?.periods).toBe(999);
+    expect(report.metrics.perPeriodSharpe?.standardError).toBeCloseTo(
+      Math.sqrt((1 + report.metrics.perPeriodSharpe!.sharpe! ** 2 / 2) / 999),
+      12,
+    );
     expect(report.metrics.sharpeConvention).toContain("sampled every 1s");
     expect(report.equityCurve.length).toBe(1000);
     expect(report.drawdownCurve?.length).toBe(1000);

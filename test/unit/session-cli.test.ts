@@ -1,12 +1,13 @@
 // `tse` as a user runs it: option validation (one clear line naming the option and value, non-zero exit),
 // `tse config validate` (field path + value), help with examples on every subcommand.
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { validateConfigDocument } from "../../lib/config/configFile";
+import type { Report } from "../../lib/report/reportSchema";
 import { parseSessionFlags, SessionOptionError } from "../../session/options";
 
 const run = promisify(execFile);
@@ -97,7 +98,23 @@ describe("tse config validate", () => {
   it("accepts config/defaults.yaml", async () => {
     const r = await tse("config", "validate", "config/defaults.yaml");
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/config\/defaults\.yaml: valid \(3 environment\(s\): default, local, test; \d+ keys\)/);
+    expect(r.stdout).toMatch(
+      /config\/defaults\.yaml: valid as a session\/deployment seed and as a backtest config \(3 environment\(s\): default, local, test; \d+ keys; strategies: market-making, arbitrage\)/,
+    );
+  }, 60_000);
+
+  it("explains a key: meaning, who reads it, default and the file that set it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tse-cfg-"));
+    const file = join(dir, "mine.yaml");
+    writeFileSync(file, "environments:\n  default:\n    risk:\n      limits:\n        max_daily_loss: 750\n");
+    const r = await tse("config", "explain", "risk.limits.max_daily_loss", "--config", file);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("meaning: risk monitor: daily loss that breaches, quote units");
+    expect(r.stdout).toContain("default: 5000 (config/defaults.yaml)");
+    expect(r.stdout).toContain(`value:   750 (set by ${file})`);
+    const bad = await tse("config", "explain", "risk.nope");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('unknown key "risk.nope"');
   }, 60_000);
 
   it("names the field path and value of a bad limit, exit 1, one line", async () => {
@@ -194,6 +211,18 @@ describe("tse start as a process", () => {
       expect(stdout.trim().split("\n").at(-1)).toBe(join(out, "report.json"));
       expect(existsSync(join(out, "report.json"))).toBe(true);
       expect(existsSync(join(out, "report.html"))).toBe(true);
+      // A few seconds of samples: no annualised ratio, the reason, and the per-period Sharpe in its place.
+      const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8")) as Report;
+      expect(report.metrics.sharpe).toBeNull();
+      expect(report.metrics.sortino).toBeNull();
+      expect(report.metrics.annualisedNullReason).toMatch(/^not annualised: the sample spans [\d.]+ s \(< 1 day\)/);
+      const pp = report.metrics.perPeriodSharpe!;
+      expect(pp.periods).toBeGreaterThan(0);
+      // Real timestamps: the mean spacing is measured, not assumed to be the nominal 1 s.
+      expect(pp.meanPeriodMs).not.toBe(1000);
+      const summary = stderr.split("\n").find((l) => l.startsWith("session: ") && l.includes("trades"))!;
+      expect(summary).toMatch(/Sharpe (per period -?[\d.]+ \u00b1 [\d.]+ over \d+ periods \(not annualised\)|n\/a)/);
+      expect(summary).not.toContain("(annualised)");
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
     }
