@@ -1,7 +1,7 @@
 // The custodian simulator's books: accounts per venue and currency (available / locked / total), settlement
 // instructions that settle after T+n compressed business days, transfers, and chaos (delayed, failed or
 // partial settlement; balance drift). Pure state plus a `process(now)` step; the gRPC server drives the clock.
-import Decimal from "decimal.js";
+import { Decimal } from "../../lib/domain/decimal";
 import {
   type Settlement,
   type SettlementLeg,
@@ -166,9 +166,15 @@ export class CustodianLedger {
 
   private holding(account: string, currency: string, at: number): Holding {
     let byCurrency = this.accounts.get(account);
-    if (!byCurrency) this.accounts.set(account, (byCurrency = new Map()));
+    if (!byCurrency) {
+      byCurrency = new Map();
+      this.accounts.set(account, byCurrency);
+    }
     let h = byCurrency.get(currency);
-    if (!h) byCurrency.set(currency, (h = { total: new Decimal(0), locked: new Decimal(0), updatedAt: at }));
+    if (!h) {
+      h = { total: new Decimal(0), locked: new Decimal(0), updatedAt: at };
+      byCurrency.set(currency, h);
+    }
     return h;
   }
 
