@@ -536,15 +536,17 @@ export class RiskEngine {
         );
     }
 
-    if (ctx.balanceUnavailable !== undefined && !reducing)
-      return this.deny(
-        o,
-        "balance",
-        "known balance",
-        "unavailable",
-        `balance unavailable (fail-closed): only risk-reducing orders: ${ctx.balanceUnavailable}`.slice(0, 512),
-      );
-    if (dir > 0) {
+    if (ctx.balanceUnavailable !== undefined) {
+      // Unknown balance: nothing that adds risk; a reducing order (flattening) is not held hostage by it.
+      if (!reducing)
+        return this.deny(
+          o,
+          "balance",
+          "known balance",
+          "unavailable",
+          `balance unavailable (fail-closed): only risk-reducing orders: ${ctx.balanceUnavailable}`.slice(0, 512),
+        );
+    } else if (dir > 0) {
       const need = notional * (1 + (ctx.feeRate ?? 0));
       if (need > ctx.availableQuote + EPS)
         return this.deny(o, "balance", String(ctx.availableQuote), String(need), "insufficient quote balance for buy");
