@@ -19,14 +19,16 @@ import { setEngineTradingState } from "./tradingState";
 
 export type SettlementInput =
   | { kind: "fill"; event: ParsedEvent<"FillBooked"> }
-  | { kind: "reconcile"; trigger: "SCHEDULE" | "DIRECT" };
+  | { kind: "reconcile"; trigger: "SCHEDULE" | "DIRECT"; graceMs?: number };
 
 const DirectInvocation = z.object({
   action: z.literal("reconcile"),
   trigger: z.enum(["SCHEDULE", "DIRECT"]).default("DIRECT"),
+  /** Override of settings.settlement.reconcileGraceMs (0: everything booked so far, e.g. at the end of a run). */
+  graceMs: z.number().int().nonnegative().max(86_400_000).optional(),
 });
 
-/** An EventBridge FillBooked; EventBridge's "Scheduled Event" (reconcile); or `{ action: "reconcile", trigger? }`. */
+/** An EventBridge FillBooked; EventBridge's "Scheduled Event" (reconcile); or `{ action: "reconcile", trigger?, graceMs? }`. */
 export function parseSettlementInput(event: unknown): SettlementInput {
   if (event !== null && typeof event === "object" && "detail-type" in event) {
     if ((event as Record<string, unknown>)["detail-type"] === "Scheduled Event")
@@ -35,7 +37,11 @@ export function parseSettlementInput(event: unknown): SettlementInput {
   }
   const r = DirectInvocation.safeParse(event);
   if (!r.success) throw fromZodError(r.error, event, "SettlementInvocation");
-  return { kind: "reconcile", trigger: r.data.trigger };
+  return {
+    kind: "reconcile",
+    trigger: r.data.trigger,
+    ...(r.data.graceMs !== undefined ? { graceMs: r.data.graceMs } : {}),
+  };
 }
 
 type FillLike = Pick<FillBooked, "symbol" | "side" | "quantity" | "price" | "fee" | "feeAsset">;
@@ -127,11 +133,12 @@ function tolerance(settings: EngineSettings, currency: string): Decimal {
 export async function reconcile(
   trigger: "SCHEDULE" | "DIRECT",
   deps: EngineDependencies,
+  graceMs?: number,
 ): Promise<ReconciliationOutcome> {
   if (!deps.custodian) throw new Error("reconciliation: no custodian configured");
   const settings = await deps.settings.get();
   const now = deps.clock();
-  const cutoffMs = now - settings.settlement.reconcileGraceMs;
+  const cutoffMs = now - (graceMs ?? settings.settlement.reconcileGraceMs);
   // The engine's books: opening balances + every fill traded up to the cut-off.
   const expected = new Map<string, Decimal>();
   const add = (m: Map<string, Decimal>, k: string, a: Decimal) => m.set(k, (m.get(k) ?? new Decimal(0)).plus(a));

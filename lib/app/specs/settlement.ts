@@ -22,7 +22,7 @@ export const settlementFunction: FunctionSpec<SettlementInput, SettlementOutcome
       logger.info("settlement instructed", { ...out });
       return out;
     }
-    const out = await reconcile(input.trigger, d);
+    const out = await reconcile(input.trigger, d, input.graceMs);
     metrics.addMetric("ReconciliationRuns", MetricUnit.Count, 1);
     metrics.addMetric("ReconciliationBreaks", MetricUnit.Count, out.breaks.length);
     (out.alerts > 0 ? logger.warn : logger.info).call(logger, "reconciliation done", { ...out });
