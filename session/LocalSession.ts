@@ -86,7 +86,7 @@ export interface LocalSessionConfig extends SessionOptions {
   haltEngineOnStrategyBreaker?: boolean;
   /** Snapshot conflation of the quoter's bridge (how often the signal function sees each book). */
   snapshotIntervalMs?: number;
-  /** How often the custodian's balances are reconciled with the books, ms. Default 5000. */
+  /** How often the custodian's balances are reconciled with the books, ms. Default 5000 (LocalStack: 15000). */
   reconcileIntervalMs?: number;
 }
 
@@ -479,7 +479,7 @@ export class LocalSession {
       custodian: this.sims.servers.custodian as CustodianSimulator,
       bus: this.bus,
       settlement: buildFunction(settlementFunction, this.deps()),
-      intervalMs: cfg.reconcileIntervalMs ?? 5_000,
+      intervalMs: cfg.reconcileIntervalMs ?? (cfg.mode === "localstack" ? 15_000 : 5_000),
       onAlert: (al) => {
         this.dashboard.addAlert({ ts: Date.now(), level: "CRITICAL", message: al.message, rule: al.rule });
         if (this.riskEvents.length < 500)
