@@ -2,12 +2,15 @@
 // fail-closed; a real simulator on loopback), and what a fill settles (settlementLegs).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buyingPowerContext, CustodianBuyingPower } from "../../lib/app/buyingPower";
+import type { EngineDependencies } from "../../lib/app/dependencies";
 import { parseEngineSettings } from "../../lib/app/settings";
-import { settlementLegs } from "../../lib/app/settlement";
+import { handleFillBooked, parseSettlementInput, settlementLegs } from "../../lib/app/settlement";
 import { dec } from "../../lib/domain/decimal";
+import { InvalidFieldError } from "../../lib/domain/errors";
 import { InstrumentRegistry } from "../../lib/domain/instruments";
 import { type RiskContext, RiskEngine } from "../../lib/domain/risk";
 import type { OrderIntent } from "../../lib/domain/types";
+import { buildBusEvent, EventValidationError, toEventBridgeEvent } from "../../lib/events";
 import { ClientManager, CustodianClient, Discovery } from "../../lib/grpc";
 import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
 
@@ -151,5 +154,69 @@ describe("settlementLegs", () => {
       { currency: "BNB", amount: "-0.0001" },
     ]);
     expect(settlementLegs({ ...fill, fee: "0" }, r)).toHaveLength(2);
+  });
+});
+
+describe("settlement function input", () => {
+  const fillEvent = (data: Record<string, unknown>) => {
+    const e = toEventBridgeEvent(
+      buildBusEvent(
+        "tse.engine",
+        "FillBooked",
+        {
+          executionId: "venue-a:E-1",
+          clientOrderId: "c-1",
+          strategyId: "s1",
+          venue: "venue-a",
+          symbol: "BTC-USD",
+          side: "BUY",
+          quantity: "0.05",
+          price: "64000",
+          fee: "1.6",
+          feeAsset: "USD",
+          ts: new Date(T0).toISOString(),
+        },
+        { now: T0 },
+      ),
+    ) as unknown as { detail: { data: Record<string, unknown> } };
+    e.detail.data = { ...e.detail.data, ...data };
+    return e;
+  };
+
+  it("accepts FillBooked, the schedule and a direct reconcile (with a grace override)", () => {
+    expect(parseSettlementInput(fillEvent({})).kind).toBe("fill");
+    expect(parseSettlementInput({ "detail-type": "Scheduled Event", source: "aws.events", detail: {} })).toEqual({
+      kind: "reconcile",
+      trigger: "SCHEDULE",
+    });
+    expect(parseSettlementInput({ action: "reconcile", graceMs: 0 })).toEqual({
+      kind: "reconcile",
+      trigger: "DIRECT",
+      graceMs: 0,
+    });
+  });
+
+  it("bad input is a typed error naming the field and the value", () => {
+    expect(() => parseSettlementInput(fillEvent({ quantity: "-1" }))).toThrow(EventValidationError);
+    expect(() => parseSettlementInput(fillEvent({ quantity: "-1" }))).toThrow(/data\.quantity = "-1"/);
+    expect(() => parseSettlementInput({ action: "reconcile", graceMs: -5 })).toThrow(/graceMs = -5/);
+    expect(() => parseSettlementInput({ action: "settle" })).toThrow(/action/);
+  });
+
+  it("an unknown symbol is rejected before anything is sent", async () => {
+    const e = parseSettlementInput(fillEvent({ symbol: "DOGE-USD" }));
+    if (e.kind !== "fill") throw new Error("expected a fill");
+    let sent = 0;
+    const deps = {
+      instruments: new InstrumentRegistry(),
+      custodian: {
+        instructSettlement: async () => {
+          sent++;
+          throw new Error("must not be called");
+        },
+      },
+    } as unknown as EngineDependencies;
+    await expect(handleFillBooked(e.event, deps)).rejects.toBeInstanceOf(InvalidFieldError);
+    expect(sent).toBe(0);
   });
 });
