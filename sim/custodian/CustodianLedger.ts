@@ -1,13 +1,14 @@
 // The custodian simulator's books: accounts per venue and currency (available / locked / total), settlement
 // instructions that settle after T+n compressed business days, transfers, and chaos (delayed, failed or
 // partial settlement; balance drift). Pure state plus a `process(now)` step; the gRPC server drives the clock.
-import { Decimal } from "../../lib/domain/decimal";
+
 import {
   type Settlement,
   type SettlementLeg,
   SettlementStatus,
   SettlementType,
 } from "../../gen/proto/tse/custodian/custodian";
+import { Decimal } from "../../lib/domain/decimal";
 import { InvalidFieldError } from "../../lib/domain/errors";
 import { SeededRandom } from "../common/rng";
 
@@ -155,6 +156,9 @@ export class CustodianLedger {
 
   /** Balance drift (chaos): the account's total moves by `delta` with no settlement behind it. */
   drift(accountId: string, currency: string, delta: string): void {
+    if (!ACCOUNT_RE.test(accountId))
+      throw new InvalidFieldError("account_id", accountId, "1-64 characters of [A-Za-z0-9_.:-]");
+    if (!CURRENCY_RE.test(currency)) throw new InvalidFieldError("currency", currency, 'an asset code like "USD"');
     const h = this.holding(accountId, currency, this.now());
     h.total = h.total.plus(amount("delta", delta));
   }

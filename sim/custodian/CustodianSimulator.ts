@@ -2,11 +2,16 @@
 // CustodianLedger, on the ecosystem's custodian port. Health is served for our service names and for the keys
 // the upstream server registers ("custodian", "settlement", "custodian-simulator").
 import {
+  type Balance,
   type BalanceRequest,
   type BalancesResponse,
+  type ChaosSettings,
+  CustodianAdminServiceService,
   CustodyServiceService,
+  type DriftBalanceRequest,
   type ListSettlementsRequest,
   type ListSettlementsResponse,
+  type SetChaosRequest,
   type Settlement,
   type SettlementEvent,
   type SettlementRequest,
@@ -18,7 +23,7 @@ import {
   type TransferResponse,
   TransferServiceService,
 } from "../../gen/proto/tse/custodian/custodian";
-import { notFound, unavailable } from "../common/grpcErrors";
+import { invalidArgument, notFound, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
 import { CustodianLedger, type CustodianLedgerOptions } from "./CustodianLedger";
@@ -27,6 +32,7 @@ export const DEFAULT_CUSTODIAN_PORT = 50053;
 export const SETTLEMENT_SERVICE_NAME = "tse.custodian.SettlementService";
 export const TRANSFER_SERVICE_NAME = "tse.custodian.TransferService";
 export const CUSTODY_SERVICE_NAME = "tse.custodian.CustodyService";
+export const CUSTODIAN_ADMIN_SERVICE_NAME = "tse.custodian.CustodianAdminService";
 /** Health keys upstream's server sets SERVING (its presentation/grpc/server.go). */
 export const UPSTREAM_HEALTH_KEYS = ["custodian", "settlement", "custodian-simulator"] as const;
 
@@ -131,6 +137,28 @@ export class CustodianSimulator extends SimServer {
               asOfMs: Date.now(),
             })),
           ),
+        },
+      },
+      {
+        name: CUSTODIAN_ADMIN_SERVICE_NAME,
+        definition: CustodianAdminServiceService,
+        impl: {
+          setChaos: unary<SetChaosRequest, ChaosSettings>((r) => {
+            const c = r.chaos ?? {};
+            for (const [k, v] of [
+              ["failure_rate", c.failureRate],
+              ["partial_rate", c.partialRate],
+              ["partial_fraction", c.partialFraction],
+            ] as const)
+              if (v !== undefined && !(v >= 0 && v <= 1)) throw invalidArgument(`chaos.${k}`, v, "must be 0..1");
+            return l.setChaos(
+              Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) as Partial<typeof l.chaos>,
+            );
+          }),
+          driftBalance: unary<DriftBalanceRequest, Balance>((r) => {
+            l.drift(r.accountId, r.currency, r.delta);
+            return l.balances({ accountId: r.accountId, currency: r.currency })[0]!;
+          }),
         },
       },
     ];

@@ -4,12 +4,14 @@
 import { credentials, makeGenericClientConstructor, status } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CustodianAdminServiceClient } from "../../gen/proto/tse/custodian/custodian";
+import { Decimal } from "../../lib/domain/decimal";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { CustodianClient } from "../../lib/grpc/CustodianClient";
 import { Discovery } from "../../lib/grpc/discovery";
 import { InvalidArgumentError, PeerUnavailableError } from "../../lib/grpc/errors";
 import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
-import { rpc } from "./rpc";
+import { connect, rpc } from "./rpc";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -194,6 +196,33 @@ describe("custodian simulator + CustodianClient", () => {
     expect(await bal("venue-a", "USD")).toBeDefined();
   });
 
+  it("admin: chaos and drift over gRPC (answers while down), bad values named", async () => {
+    const admin = connect(CustodianAdminServiceClient, address);
+    try {
+      const a = rpc(admin);
+      const down = await a.setChaos({ chaos: { downUntilMs: Date.now() + 60_000, failNext: 2 } });
+      expect(down).toMatchObject({ failNext: 2, delayMs: 0 });
+      await expect(c.getBalances("venue-a")).rejects.toBeInstanceOf(PeerUnavailableError);
+      expect(await a.setChaos({ chaos: { downUntilMs: 0, failNext: 0 } })).toMatchObject({
+        downUntilMs: 0,
+        failNext: 0,
+      });
+      const before = await bal("venue-a", "BTC");
+      const after = await a.driftBalance({ accountId: "venue-a", currency: "BTC", delta: "0.25" });
+      expect(after.total).toBe(new Decimal(before!.total).plus("0.25").toFixed());
+      await expect(a.setChaos({ chaos: { failureRate: 1.5 } })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/chaos\.failure_rate=1\.5/),
+      });
+      await expect(a.driftBalance({ accountId: "venue-a", currency: "btc", delta: "1" })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringMatching(/currency="btc"/),
+      });
+    } finally {
+      admin.close();
+    }
+  });
+
   it("serves grpc.health for its services and for upstream's keys", async () => {
     const Health = makeGenericClientConstructor(healthService, "Health");
     const h = new Health(address, credentials.createInsecure());
@@ -204,6 +233,7 @@ describe("custodian simulator + CustodianClient", () => {
         "tse.custodian.SettlementService",
         "tse.custodian.TransferService",
         "tse.custodian.CustodyService",
+        "tse.custodian.CustodianAdminService",
         "custodian",
         "settlement",
         "custodian-simulator",

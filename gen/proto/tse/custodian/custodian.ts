@@ -266,6 +266,33 @@ export interface BalancesResponse {
   asOfMs: number;
 }
 
+/** Unset fields keep their current value. */
+export interface ChaosSettings {
+  delayMs?: number | undefined;
+  failureRate?: number | undefined;
+  partialRate?: number | undefined;
+  partialFraction?:
+    | number
+    | undefined;
+  /** Fail exactly the next N instructions. */
+  failNext?:
+    | number
+    | undefined;
+  /** Every call (but admin) answers UNAVAILABLE until this instant (epoch ms). */
+  downUntilMs?: number | undefined;
+}
+
+export interface SetChaosRequest {
+  chaos?: ChaosSettings | undefined;
+}
+
+export interface DriftBalanceRequest {
+  accountId: string;
+  currency: string;
+  /** Signed decimal added to the total with no settlement behind it. */
+  delta: string;
+}
+
 function createBaseSettlementLeg(): SettlementLeg {
   return { currency: "", amount: "", settledAmount: "" };
 }
@@ -2099,6 +2126,360 @@ export const BalancesResponse: MessageFns<BalancesResponse> = {
   },
 };
 
+function createBaseChaosSettings(): ChaosSettings {
+  return {
+    delayMs: undefined,
+    failureRate: undefined,
+    partialRate: undefined,
+    partialFraction: undefined,
+    failNext: undefined,
+    downUntilMs: undefined,
+  };
+}
+
+export const ChaosSettings: MessageFns<ChaosSettings> = {
+  encode(message: ChaosSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delayMs !== undefined) {
+      writer.uint32(8).uint32(message.delayMs);
+    }
+    if (message.failureRate !== undefined) {
+      writer.uint32(17).double(message.failureRate);
+    }
+    if (message.partialRate !== undefined) {
+      writer.uint32(25).double(message.partialRate);
+    }
+    if (message.partialFraction !== undefined) {
+      writer.uint32(33).double(message.partialFraction);
+    }
+    if (message.failNext !== undefined) {
+      writer.uint32(40).uint32(message.failNext);
+    }
+    if (message.downUntilMs !== undefined) {
+      writer.uint32(48).int64(message.downUntilMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChaosSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChaosSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.delayMs = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.failureRate = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.partialRate = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.partialFraction = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.failNext = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.downUntilMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChaosSettings {
+    return {
+      delayMs: isSet(object.delayMs)
+        ? globalThis.Number(object.delayMs)
+        : isSet(object.delay_ms)
+        ? globalThis.Number(object.delay_ms)
+        : undefined,
+      failureRate: isSet(object.failureRate)
+        ? globalThis.Number(object.failureRate)
+        : isSet(object.failure_rate)
+        ? globalThis.Number(object.failure_rate)
+        : undefined,
+      partialRate: isSet(object.partialRate)
+        ? globalThis.Number(object.partialRate)
+        : isSet(object.partial_rate)
+        ? globalThis.Number(object.partial_rate)
+        : undefined,
+      partialFraction: isSet(object.partialFraction)
+        ? globalThis.Number(object.partialFraction)
+        : isSet(object.partial_fraction)
+        ? globalThis.Number(object.partial_fraction)
+        : undefined,
+      failNext: isSet(object.failNext)
+        ? globalThis.Number(object.failNext)
+        : isSet(object.fail_next)
+        ? globalThis.Number(object.fail_next)
+        : undefined,
+      downUntilMs: isSet(object.downUntilMs)
+        ? globalThis.Number(object.downUntilMs)
+        : isSet(object.down_until_ms)
+        ? globalThis.Number(object.down_until_ms)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ChaosSettings): unknown {
+    const obj: any = {};
+    if (message.delayMs !== undefined) {
+      obj.delayMs = Math.round(message.delayMs);
+    }
+    if (message.failureRate !== undefined) {
+      obj.failureRate = floatToJson(message.failureRate);
+    }
+    if (message.partialRate !== undefined) {
+      obj.partialRate = floatToJson(message.partialRate);
+    }
+    if (message.partialFraction !== undefined) {
+      obj.partialFraction = floatToJson(message.partialFraction);
+    }
+    if (message.failNext !== undefined) {
+      obj.failNext = Math.round(message.failNext);
+    }
+    if (message.downUntilMs !== undefined) {
+      obj.downUntilMs = Math.round(message.downUntilMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChaosSettings>): ChaosSettings {
+    return ChaosSettings.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChaosSettings>): ChaosSettings {
+    const message = createBaseChaosSettings();
+    message.delayMs = object.delayMs ?? undefined;
+    message.failureRate = object.failureRate ?? undefined;
+    message.partialRate = object.partialRate ?? undefined;
+    message.partialFraction = object.partialFraction ?? undefined;
+    message.failNext = object.failNext ?? undefined;
+    message.downUntilMs = object.downUntilMs ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetChaosRequest(): SetChaosRequest {
+  return { chaos: undefined };
+}
+
+export const SetChaosRequest: MessageFns<SetChaosRequest> = {
+  encode(message: SetChaosRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chaos !== undefined) {
+      ChaosSettings.encode(message.chaos, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetChaosRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetChaosRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chaos = ChaosSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetChaosRequest {
+    return { chaos: isSet(object.chaos) ? ChaosSettings.fromJSON(object.chaos) : undefined };
+  },
+
+  toJSON(message: SetChaosRequest): unknown {
+    const obj: any = {};
+    if (message.chaos !== undefined) {
+      obj.chaos = ChaosSettings.toJSON(message.chaos);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetChaosRequest>): SetChaosRequest {
+    return SetChaosRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetChaosRequest>): SetChaosRequest {
+    const message = createBaseSetChaosRequest();
+    message.chaos = (object.chaos !== undefined && object.chaos !== null)
+      ? ChaosSettings.fromPartial(object.chaos)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDriftBalanceRequest(): DriftBalanceRequest {
+  return { accountId: "", currency: "", delta: "" };
+}
+
+export const DriftBalanceRequest: MessageFns<DriftBalanceRequest> = {
+  encode(message: DriftBalanceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.currency !== "") {
+      writer.uint32(18).string(message.currency);
+    }
+    if (message.delta !== "") {
+      writer.uint32(26).string(message.delta);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DriftBalanceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDriftBalanceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.delta = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DriftBalanceRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      delta: isSet(object.delta) ? globalThis.String(object.delta) : "",
+    };
+  },
+
+  toJSON(message: DriftBalanceRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.delta !== "") {
+      obj.delta = message.delta;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DriftBalanceRequest>): DriftBalanceRequest {
+    return DriftBalanceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DriftBalanceRequest>): DriftBalanceRequest {
+    const message = createBaseDriftBalanceRequest();
+    message.accountId = object.accountId ?? "";
+    message.currency = object.currency ?? "";
+    message.delta = object.delta ?? "";
+    return message;
+  },
+};
+
 export type SettlementServiceService = typeof SettlementServiceService;
 export const SettlementServiceService = {
   /** Instruct a settlement. A repeated idempotency key returns the first instruction (duplicate = true). */
@@ -2312,6 +2693,80 @@ export const CustodyServiceClient = makeGenericClientConstructor(
   service: typeof CustodyServiceService;
   serviceName: string;
 };
+
+/** Simulator only (tests, chaos drills): settlement chaos and balance drift. Answers even while "down". */
+export type CustodianAdminServiceService = typeof CustodianAdminServiceService;
+export const CustodianAdminServiceService = {
+  setChaos: {
+    path: "/tse.custodian.CustodianAdminService/SetChaos" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetChaosRequest): Buffer => Buffer.from(SetChaosRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetChaosRequest => SetChaosRequest.decode(value),
+    responseSerialize: (value: ChaosSettings): Buffer => Buffer.from(ChaosSettings.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChaosSettings => ChaosSettings.decode(value),
+  },
+  driftBalance: {
+    path: "/tse.custodian.CustodianAdminService/DriftBalance" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DriftBalanceRequest): Buffer => Buffer.from(DriftBalanceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DriftBalanceRequest => DriftBalanceRequest.decode(value),
+    responseSerialize: (value: Balance): Buffer => Buffer.from(Balance.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Balance => Balance.decode(value),
+  },
+} as const;
+
+export interface CustodianAdminServiceServer extends UntypedServiceImplementation {
+  setChaos: handleUnaryCall<SetChaosRequest, ChaosSettings>;
+  driftBalance: handleUnaryCall<DriftBalanceRequest, Balance>;
+}
+
+export interface CustodianAdminServiceClient extends Client {
+  setChaos(
+    request: SetChaosRequest,
+    callback: (error: ServiceError | null, response: ChaosSettings) => void,
+  ): ClientUnaryCall;
+  setChaos(
+    request: SetChaosRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChaosSettings) => void,
+  ): ClientUnaryCall;
+  setChaos(
+    request: SetChaosRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChaosSettings) => void,
+  ): ClientUnaryCall;
+  driftBalance(
+    request: DriftBalanceRequest,
+    callback: (error: ServiceError | null, response: Balance) => void,
+  ): ClientUnaryCall;
+  driftBalance(
+    request: DriftBalanceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Balance) => void,
+  ): ClientUnaryCall;
+  driftBalance(
+    request: DriftBalanceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: Balance) => void,
+  ): ClientUnaryCall;
+}
+
+export const CustodianAdminServiceClient = makeGenericClientConstructor(
+  CustodianAdminServiceService,
+  "tse.custodian.CustodianAdminService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): CustodianAdminServiceClient;
+  service: typeof CustodianAdminServiceService;
+  serviceName: string;
+};
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
