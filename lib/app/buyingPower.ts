@@ -11,17 +11,17 @@ export interface BuyingPowerPort {
   available(accountId: string, currency: string, ttlMs: number): Promise<BuyingPowerAnswer>;
 }
 
-/** One GetBalances per account per TTL (concurrent askers share the call); failures are not cached. */
+/** One GetBalances (every account) per TTL, shared by concurrent askers; failures are not cached. */
 export class CustodianBuyingPower implements BuyingPowerPort {
-  private readonly cache = new LRUCache<string, ReadonlyMap<string, number>>({ max: 256, ttl: 1_000 });
-  private readonly inflight = new Map<string, Promise<ReadonlyMap<string, number>>>();
+  private readonly cache = new LRUCache<"all", ReadonlyMap<string, number>>({ max: 1, ttl: 1_000 });
+  private inflight: Promise<ReadonlyMap<string, number>> | undefined;
 
   constructor(private readonly custodian: Pick<CustodianPort, "getBalances">) {}
 
   async available(accountId: string, currency: string, ttlMs: number): Promise<BuyingPowerAnswer> {
     try {
-      const balances = this.cache.get(accountId) ?? (await this.load(accountId, ttlMs));
-      return { available: balances.get(currency) ?? 0 };
+      const balances = this.cache.get("all") ?? (await this.load(ttlMs));
+      return { available: balances.get(`${accountId}|${currency}`) ?? 0 };
     } catch (e) {
       return {
         unavailable: `custodian balance of ${accountId} ${currency}: ${e instanceof Error ? e.message : String(e)}`,
@@ -29,20 +29,18 @@ export class CustodianBuyingPower implements BuyingPowerPort {
     }
   }
 
-  private load(accountId: string, ttlMs: number): Promise<ReadonlyMap<string, number>> {
-    let p = this.inflight.get(accountId);
-    if (!p) {
-      p = this.custodian
-        .getBalances(accountId)
-        .then((bs) => {
-          const m = new Map(bs.filter((b) => b.accountId === accountId).map((b) => [b.currency, Number(b.available)]));
-          this.cache.set(accountId, m, { ttl: ttlMs });
-          return m;
-        })
-        .finally(() => this.inflight.delete(accountId));
-      this.inflight.set(accountId, p);
-    }
-    return p;
+  private load(ttlMs: number): Promise<ReadonlyMap<string, number>> {
+    this.inflight ??= this.custodian
+      .getBalances()
+      .then((bs) => {
+        const m = new Map(bs.map((b) => [`${b.accountId}|${b.currency}`, Number(b.available)]));
+        this.cache.set("all", m, { ttl: ttlMs });
+        return m;
+      })
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
   }
 }
 

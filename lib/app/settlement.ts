@@ -149,9 +149,10 @@ export async function reconcile(
     for (const l of settlementLegs(f, deps.instruments)) add(expected, key(f.venue, l.currency), dec(l.amount));
   const accounts = new Set([...expected.keys()].map((k) => k.split("|")[0]!));
   // The custodian's: total + pending, less what trades after the cut-off moved (they are not in the books yet).
+  // Off the trading path: a slow custodian may take its time.
   const [balances, recent] = await Promise.all([
-    deps.custodian.getBalances(),
-    deps.custodian.listSettlements({ tradeTimeAfterMs: cutoffMs }),
+    deps.custodian.getBalances("", { deadlineMs: 5_000 }),
+    deps.custodian.listSettlements({ tradeTimeAfterMs: cutoffMs }, { deadlineMs: 5_000 }),
   ]);
   const actual = new Map<string, Decimal>();
   for (const b of balances)

@@ -49,7 +49,8 @@ export const CUSTODY_SPEC: ServiceSpec<typeof CustodyServiceService> = {
   name: "custodian",
   definition: CustodyServiceService,
   defaultDeadlineMs: 1_000,
-  methods: { getBalances: { idempotent: true, deadlineMs: 500 } },
+  // The pre-trade path waits at most this long for buying power before failing closed.
+  methods: { getBalances: { idempotent: true, deadlineMs: 1_000 } },
 };
 
 const STATE: Record<number, SettlementState> = {

@@ -48,8 +48,16 @@ export interface SettlementFilter {
   tradeTimeAfterMs?: number;
 }
 
+/** Per-call options an adapter honours (the gRPC client: the overall deadline, retries included). */
+export interface CustodianCallOptions {
+  deadlineMs?: number;
+}
+
 export interface CustodianPort {
-  instructSettlement(args: SettlementInstructionArgs): Promise<{ settlement: SettlementView; duplicate: boolean }>;
-  getBalances(accountId?: string): Promise<CustodyBalance[]>;
-  listSettlements(filter?: SettlementFilter): Promise<SettlementView[]>;
+  instructSettlement(
+    args: SettlementInstructionArgs,
+    opts?: CustodianCallOptions,
+  ): Promise<{ settlement: SettlementView; duplicate: boolean }>;
+  getBalances(accountId?: string, opts?: CustodianCallOptions): Promise<CustodyBalance[]>;
+  listSettlements(filter?: SettlementFilter, opts?: CustodianCallOptions): Promise<SettlementView[]>;
 }
