@@ -97,7 +97,6 @@ interface Entry {
 const KEY_RE = /^[A-Za-z0-9_.:#|-]{1,128}$/;
 const ACCOUNT_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CURRENCY_RE = /^[A-Z0-9]{1,20}$/;
-const PENDING = new Set([SettlementStatus.PENDING, SettlementStatus.IN_PROGRESS]);
 
 function amount(field: string, raw: string, opts: { positive?: boolean } = {}): Decimal {
   let d: Decimal;
@@ -122,6 +121,8 @@ export class CustodianLedger {
   private readonly accounts = new Map<string, Map<string, Holding>>();
   private readonly entries = new Map<string, Entry>();
   private readonly byKey = new Map<string, string>();
+  /** Entries still pending: what process(), balances() and the pending count walk (not the whole history). */
+  private readonly open = new Set<Entry>();
   private readonly listeners = new Set<(s: Settlement, seq: number) => void>();
   private seq = 0;
   private idSeq = 0;
@@ -261,12 +262,14 @@ export class CustodianLedger {
       reason: "",
       partial: false,
     };
-    this.entries.set(s.settlementId, {
+    const entry: Entry = {
       s,
       fate: this.fate(),
       due: s.expectedSettlementMs + this.chaos.delayMs,
       amounts,
-    });
+    };
+    this.entries.set(s.settlementId, entry);
+    this.open.add(entry);
     this.byKey.set(req.idempotencyKey, s.settlementId);
     this.counters.instructed++;
     if (req.settlementType === SettlementType.TRANSFER) this.counters.transfers++;
@@ -301,8 +304,8 @@ export class CustodianLedger {
   /** Settle or fail everything due by `now`. Returns how many changed. */
   process(now = this.now()): number {
     let n = 0;
-    for (const e of this.entries.values()) {
-      if (!PENDING.has(e.s.status) || e.due > now) continue;
+    for (const e of this.open) {
+      if (e.due > now) continue;
       this.finish(e, now);
       n++;
     }
@@ -338,6 +341,7 @@ export class CustodianLedger {
       }
     }
     s.completedAtMs = now;
+    this.open.delete(e);
     if (fate.kind === "fail") {
       s.status = SettlementStatus.FAILED;
       s.reason = fate.reason;
@@ -375,8 +379,7 @@ export class CustodianLedger {
 
   balances(f: { accountId?: string; currency?: string } = {}) {
     const pending = new Map<string, Decimal>();
-    for (const e of this.entries.values()) {
-      if (!PENDING.has(e.s.status)) continue;
+    for (const e of this.open) {
       for (const [i, l] of e.s.legs.entries()) {
         const k = `${e.s.accountId}|${l.currency}`;
         pending.set(k, (pending.get(k) ?? new Decimal(0)).plus(e.amounts[i]!));
@@ -406,8 +409,6 @@ export class CustodianLedger {
   }
 
   getCounters(): LedgerCounters {
-    let pending = 0;
-    for (const e of this.entries.values()) if (PENDING.has(e.s.status)) pending++;
-    return { ...this.counters, pending };
+    return { ...this.counters, pending: this.open.size };
   }
 }

@@ -14,6 +14,14 @@ import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
 import { connect, rpc } from "./rpc";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Poll until `probe` is true (bounded): timing assertions that only bound from below stay fixed sleeps. */
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
 
 describe("custodian simulator + CustodianClient", () => {
   let sim: CustodianSimulator;
@@ -62,7 +70,8 @@ describe("custodian simulator + CustodianClient", () => {
         if (events.length >= 2) break;
       }
     })();
-    await sleep(100);
+    const streams = (sim as unknown as { streams: { size: number } }).streams;
+    await until("the event stream is open at the server", async () => streams.size > 0);
     const args = {
       idempotencyKey: "venue-a:E-1",
       accountId: "venue-a",
@@ -85,7 +94,10 @@ describe("custodian simulator + CustodianClient", () => {
     expect(again).toMatchObject({ duplicate: true, settlement: { settlementId: first.settlement.settlementId } });
     await sleep(120); // less than a day: still pending
     expect((await c.getSettlement({ idempotencyKey: "venue-a:E-1" })).status).toBe("PENDING");
-    await sleep(250);
+    await until(
+      "E-1 settled",
+      async () => (await c.getSettlement({ idempotencyKey: "venue-a:E-1" })).status === "COMPLETED",
+    );
     const done = await c.getSettlement({ settlementId: first.settlement.settlementId });
     expect(done).toMatchObject({ status: "COMPLETED", partial: false });
     expect(done.legs.map((l) => l.settledAmount)).toEqual(["0.1", "-300.5"]);
@@ -142,7 +154,10 @@ describe("custodian simulator + CustodianClient", () => {
     });
     expect(t.settlement.status).toBe("PENDING");
     expect(await bal("venue-b", "USD")).toMatchObject({ total: "500", pending: "99.5" });
-    await sleep(150);
+    await until(
+      "the transfer settled",
+      async () => (await c.getSettlement({ idempotencyKey: "tr-1" })).status === "COMPLETED",
+    );
     expect(await bal("venue-a", "USD")).toMatchObject({ total: "600", locked: "0" });
     expect(await bal("venue-b", "USD")).toMatchObject({ total: "599.5", pending: "0" });
     await expect(
@@ -168,9 +183,11 @@ describe("custodian simulator + CustodianClient", () => {
     await c.instructSettlement(leg("f-1", "-100"));
     sim.ledger.setChaos({ partialRate: 1, partialFraction: 0.25 });
     await c.instructSettlement(leg("p-1", "40"));
-    sim.ledger.setChaos({ partialRate: 0, delayMs: 400 });
+    sim.ledger.setChaos({ partialRate: 0, delayMs: 2_000 });
     await c.instructSettlement(leg("d-1", "1"));
-    await sleep(150);
+    await until("f-1 and p-1 done", async () =>
+      (await c.listSettlements({ statuses: ["PENDING"] })).every((x) => x.idempotencyKey === "d-1"),
+    );
     expect(await c.getSettlement({ idempotencyKey: "f-1" })).toMatchObject({
       status: "FAILED",
       reason: "settlement failed (injected)",

@@ -66,7 +66,7 @@ describe("buying power from the custodian", () => {
   let manager: ClientManager;
   let calls = 0;
   let bp: CustodianBuyingPower;
-  const custodian = parseEngineSettings({ settlement: { balanceSource: "custodian", balanceTtlMs: 300 } });
+  const custodian = parseEngineSettings({ settlement: { balanceSource: "custodian", balanceTtlMs: 1_000 } });
 
   beforeAll(async () => {
     sim = new CustodianSimulator({ quiet: true, balances: { "venue-a": { USD: "2500.5" } } });
@@ -100,13 +100,13 @@ describe("buying power from the custodian", () => {
     expect(calls).toBe(1);
     sim.ledger.drift("venue-a", "USD", "-500.5");
     expect(await buyingPowerContext(bp, custodian, "venue-a", "USD")).toEqual({ availableQuote: 2500.5 }); // cached
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1_100));
     expect(await buyingPowerContext(bp, custodian, "venue-a", "USD")).toEqual({ availableQuote: 2000 });
     expect(calls).toBe(2);
   });
 
   it("fails closed when the custodian cannot be read, and reads again once it is back", async () => {
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise((r) => setTimeout(r, 1_100));
     sim.ledger.setChaos({ downUntilMs: Date.now() + 60_000 });
     const down = await buyingPowerContext(bp, custodian, "venue-a", "USD");
     expect(down.availableQuote).toBe(0);
