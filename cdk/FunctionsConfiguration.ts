@@ -10,9 +10,14 @@ import type { EnvName } from "./config";
 
 /** Per-environment defaults (everything else: lib/app/settings.ts). */
 export const SETTINGS_BY_ENV: Record<EnvName, EngineSettingsInput> = {
-  dev: {},
+  // Deployed engines size buys by the custodian's available balance (fail-closed when it cannot be read).
+  dev: { settlement: { balanceSource: "custodian" } },
   // Production acts on fresher books and reports less often per position change.
-  prod: { snapshotMaxAgeMs: 2000, reporting: { debounceMs: 30_000, periodMs: 300_000 } },
+  prod: {
+    snapshotMaxAgeMs: 2000,
+    reporting: { debounceMs: 30_000, periodMs: 300_000 },
+    settlement: { balanceSource: "custodian" },
+  },
 };
 
 export interface FunctionsConfigurationProps {
@@ -35,6 +40,7 @@ export class FunctionsConfiguration extends Construct {
       ...props.settings,
       arbitrage: { ...(base.arbitrage ?? {}), ...(props.settings?.arbitrage ?? {}) },
       reporting: { ...(base.reporting ?? {}), ...(props.settings?.reporting ?? {}) },
+      settlement: { ...(base.settlement ?? {}), ...(props.settings?.settlement ?? {}) },
     });
     this.settingsParameter = new ssm.StringParameter(this, "SettingsDefaults", {
       parameterName: `/tse/${props.envName}/functions/settings`,

@@ -39,6 +39,8 @@ export const FUNCTION_SETTINGS: Record<string, FunctionSettings> = {
   "fill-handling": { memorySize: 512, timeout: Duration.seconds(20), reservedConcurrency: 1 },
   // One report computation at a time: PositionChanged bursts are debounced, not raced.
   reporting: { memorySize: 1024, timeout: Duration.seconds(60), reservedConcurrency: 1 },
+  // Instructions are idempotent by fill id at the custodian; reconciliation reads every fill.
+  settlement: { memorySize: 512, timeout: Duration.seconds(30) },
 };
 
 export interface TradingEngineStackProps extends StackProps {
@@ -115,6 +117,22 @@ export class TradingEngineStack extends Stack {
             maxEventAge: config.targetMaxEventAge,
             retryAttempts: config.targetRetryAttempts,
             event: events.RuleTargetInput.fromObject({ trigger: "SCHEDULE" }),
+          }),
+        ],
+      });
+    }
+
+    const settlement = routes.settlement?.fn;
+    if (settlement) {
+      new events.Rule(this, "ReconciliationSchedule", {
+        description: "Periodic reconciliation of the custodian's balances with the engine's books",
+        schedule: events.Schedule.rate(config.reconciliationRate),
+        targets: [
+          new targets.LambdaFunction(settlement, {
+            deadLetterQueue: routes.settlement?.dlq,
+            maxEventAge: config.targetMaxEventAge,
+            retryAttempts: config.targetRetryAttempts,
+            event: events.RuleTargetInput.fromObject({ action: "reconcile", trigger: "SCHEDULE" }),
           }),
         ],
       });

@@ -19,6 +19,8 @@ export interface EnvConfig {
   logRetentionDays: number;
   /** Reporting schedule (only created once the reporting function exists). */
   reportingRate: Duration;
+  /** Reconciliation schedule (only created once the settlement function exists). */
+  reconciliationRate: Duration;
 }
 
 export function envConfig(envName: unknown): EnvConfig {
@@ -35,5 +37,6 @@ export function envConfig(envName: unknown): EnvConfig {
     dlqRetention: Duration.days(14),
     logRetentionDays: prod ? 90 : 7,
     reportingRate: Duration.minutes(prod ? 5 : 15),
+    reconciliationRate: Duration.minutes(prod ? 5 : 15),
   };
 }

@@ -20,10 +20,12 @@ import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../lib/adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../lib/adapters/embedded/InProcessEventBus";
 import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
+import { CustodianBuyingPower } from "../lib/app/buyingPower";
 import type { EngineDependencies, ExchangePort } from "../lib/app/dependencies";
-import type { LambdaHandler } from "../lib/app/functionRuntime";
+import { buildFunction, type LambdaHandler } from "../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../lib/app/handlers";
 import { ConfigServiceSettingsSource } from "../lib/app/settings";
+import { settlementFunction } from "../lib/app/specs/settlement";
 import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
 import { strategyConfigFromSeed, strategySeedKey } from "../lib/config/engineConfig";
@@ -50,6 +52,8 @@ import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/Engi
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "../quoter/control/httpServer";
 import { Quoter, type QuoterLogger, type QuoterStrategySpec } from "../quoter/Quoter";
 import type { TestCoordinatorSimulator } from "../sim/coordinator/TestCoordinatorSimulator";
+import { DEFAULT_CUSTODY_BALANCES } from "../sim/custodian/CustodianLedger";
+import type { CustodianSimulator } from "../sim/custodian/CustodianSimulator";
 import { DEFAULT_ACCOUNT, DEFAULT_INITIAL_BALANCES } from "../sim/exchange/ExchangeEngine";
 import type { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
 import {
@@ -66,6 +70,7 @@ import { type DashboardServer, startDashboardServer } from "./dashboard/server";
 import type { DashboardSnapshot } from "./dashboard/types";
 import { SERVERLESS_STRATEGIES, type SessionOptions } from "./options";
 import { choosePort } from "./ports";
+import { type CustodyResult, SessionCustody } from "./SessionCustody";
 import { buildSessionReport, type EquitySample, type PositionSample, writeSessionReport } from "./sessionReport";
 
 export const DEFAULT_DASHBOARD_PORT = 8088;
@@ -99,6 +104,8 @@ export interface LocalSessionConfig extends SessionOptions {
   haltEngineOnStrategyBreaker?: boolean;
   /** Snapshot conflation of the quoter's bridge (how often the signal function sees each book). */
   snapshotIntervalMs?: number;
+  /** How often the custodian's balances are reconciled with the books, ms. Default 5000 (LocalStack: 15000). */
+  reconcileIntervalMs?: number;
 }
 
 export interface SessionEndpoints {
@@ -150,6 +157,8 @@ export interface SessionResult {
   tradesByStrategy: Record<string, number>;
   /** Invocations and duration percentiles per function. */
   functionLatency: Record<string, { invocations: number; p50Ms: number; p99Ms: number }>;
+  /** Settlement at the custodian and the last reconciliation. */
+  custody: CustodyResult;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -211,6 +220,7 @@ export class LocalSession {
   private onSampleListeners = new Set<(s: DashboardSnapshot) => void>();
   private tradesByStrategy = new Map<string, number>();
   private readonly functionTimes = new Map<string, number[]>();
+  custody!: SessionCustody;
 
   private constructor(cfg: LocalSessionConfig) {
     this.cfg = cfg;
@@ -286,6 +296,7 @@ export class LocalSession {
           "risk-monitor": a.risk!,
           configuration: a.config!,
           "test-coordinator": a.coordinator!,
+          custodian: a.custodian!,
         },
         registry: this.registry,
       }),
@@ -473,6 +484,23 @@ export class LocalSession {
     });
     this.cleanups.push({ name: "risk watch", fn: offAlert });
 
+    // --- custodian: settlement (the settlement function on the bus) and reconciliation on a schedule ---
+    this.custody = new SessionCustody({
+      custodian: this.sims.servers.custodian as CustodianSimulator,
+      bus: this.bus,
+      settlement: buildFunction(settlementFunction, this.deps()),
+      intervalMs: cfg.reconcileIntervalMs ?? (cfg.mode === "localstack" ? 15_000 : 5_000),
+      onAlert: (al) => {
+        this.dashboard.addAlert({ ts: Date.now(), level: "CRITICAL", message: al.message, rule: al.rule });
+        if (this.riskEvents.length < 500)
+          this.riskEvents.push({ ts: Date.now(), kind: "reconciliation-break", message: al.message });
+      },
+      log: (l) => this.fileLog(l),
+    });
+    this.custody.start();
+    this.cleanups.push({ name: "custody", fn: () => this.custody.stop() });
+    // --- end custodian ---
+
     // 7. The live dashboard.
     this.dashboardServer = await startDashboardServer({
       source: this.dashboard,
@@ -538,10 +566,19 @@ export class LocalSession {
         signalStrategies: arbitrage ? ["arbitrage"] : [],
         // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
         ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
+        settlement: {
+          balanceSource: "custodian",
+          openingBalances: DEFAULT_CUSTODY_BALANCES,
+          // Fills still on their way to the custodian are left for the next run (LocalStack's bus is slower).
+          reconcileGraceMs: this.cfg.mode === "localstack" ? 20_000 : 5_000,
+        },
       }),
       exchange: this.haltGatedExchange(),
       riskMonitor: this.peers.risk,
       instruments: new InstrumentRegistry(),
+      // Custodian: fills settle there; buys are sized by its available balance (fail-closed).
+      custodian: this.peers.custodian,
+      buyingPower: new CustodianBuyingPower(this.peers.custodian),
       clock: Date.now,
     };
   }
@@ -729,6 +766,7 @@ export class LocalSession {
         const fills = await this.store.listFillsByStrategy(sid);
         this.tradesByStrategy.set(sid, fills.length);
       }
+      if (this.custody) d.setCustody(this.custody.snapshot());
       const snap = d.snapshot();
       for (const l of this.onSampleListeners) l(snap);
     } catch (e) {
@@ -904,6 +942,7 @@ export class LocalSession {
           .catch(() => {});
       }
       await this.settle();
+      const custody = await this.custody.finish(await this.fillsInState(), 20_000);
       await this.sample();
       const endedAt = Date.now();
       const fills = await this.fillsInState();
@@ -926,6 +965,12 @@ export class LocalSession {
         risk: { finalState: st.tradingState, denials, events: this.riskEvents },
         ticks: st.counters.ticks,
         marketData: this.marketDataSummary(),
+        settlement: custody.settlement,
+        reconciliation: {
+          runs: custody.reconciliation.runs,
+          breaks: custody.reconciliation.breaks,
+          breaksSeen: custody.breaksSeen,
+        },
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,
@@ -947,6 +992,7 @@ export class LocalSession {
         reconciliation: await this.reconcile(),
         tradesByStrategy,
         functionLatency: this.functionLatency(),
+        custody,
       };
     } finally {
       await this.teardown();

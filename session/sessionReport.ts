@@ -42,6 +42,9 @@ export interface SessionReportInput {
     events: { ts: number; kind: string; message: string }[];
   };
   config?: Record<string, unknown>;
+  /** Settlement at the custodian and reconciliation (sessions with a custodian). */
+  settlement?: Report["settlement"];
+  reconciliation?: Report["reconciliation"];
   /** Market-data ticks the engine processed. */
   ticks?: number;
   marketData?: MarketDataSummary;
@@ -100,6 +103,8 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
       denials: input.risk.denials,
       events: input.risk.events.map((e) => ({ ts: iso(e.ts), kind: e.kind, message: e.message })),
     },
+    ...(input.settlement ? { settlement: input.settlement } : {}),
+    ...(input.reconciliation ? { reconciliation: input.reconciliation } : {}),
   };
   return ReportSchema.parse(report);
 }

@@ -1,5 +1,5 @@
 // Runner for the simulators: one, or all in one process (sharing the market simulation and the config store).
-// `npm run sim -- <exchange|market-data|risk|config|coordinator|all> [--port N] [--seed N] [--scenario X] ...`
+// `npm run sim -- <exchange|market-data|risk|config|coordinator|custodian|all> [--port N] [--seed N] [--scenario X] ...`
 import { existsSync } from "node:fs";
 import type { L1Quote } from "../gen/proto/tse/marketdata/quotes";
 import { ConfigStore } from "../lib/config/ConfigStore";
@@ -8,12 +8,17 @@ import type { SimServer } from "./common/SimServer";
 import { WireLatencyRecorder } from "./common/WireLatencyRecorder";
 import { ConfigurationSimulator, DEFAULT_CONFIG_FILE, DEFAULT_CONFIG_PORT } from "./config/ConfigurationSimulator";
 import { DEFAULT_COORDINATOR_PORT, TestCoordinatorSimulator } from "./coordinator/TestCoordinatorSimulator";
+import {
+  CustodianSimulator,
+  type CustodianSimulatorOptions,
+  DEFAULT_CUSTODIAN_PORT,
+} from "./custodian/CustodianSimulator";
 import { DEFAULT_EXCHANGE_PORT, ExchangeSimulator, type LiquidityFeed } from "./exchange/ExchangeSimulator";
 import { DEFAULT_MARKET_DATA_PORT, MarketDataSimulator } from "./market-data/MarketDataSimulator";
 import { MarketSimulation, type PriceModel, parseScenario } from "./market-data/MarketSimulation";
 import { DEFAULT_RISK_PORT, RiskMonitorSimulator } from "./risk/RiskMonitorSimulator";
 
-export const SIMULATOR_NAMES = ["exchange", "market-data", "risk", "config", "coordinator"] as const;
+export const SIMULATOR_NAMES = ["exchange", "market-data", "risk", "config", "coordinator", "custodian"] as const;
 export type SimulatorName = (typeof SIMULATOR_NAMES)[number];
 
 export const DEFAULT_PORTS: Readonly<Record<SimulatorName, number>> = {
@@ -22,6 +27,7 @@ export const DEFAULT_PORTS: Readonly<Record<SimulatorName, number>> = {
   risk: DEFAULT_RISK_PORT,
   coordinator: DEFAULT_COORDINATOR_PORT,
   config: DEFAULT_CONFIG_PORT,
+  custodian: DEFAULT_CUSTODIAN_PORT,
 };
 
 export interface SimulatorsOptions {
@@ -46,6 +52,8 @@ export interface SimulatorsOptions {
   /** Risk monitor without an in-process configuration service: watch this remote one (host:port). */
   configAddress?: string;
   chaos?: { latencyMs?: number; rejectionRate?: number; spreadMultiplier?: number };
+  /** Custodian: opening balances, compressed business day, settlement chaos. */
+  custodian?: Omit<CustodianSimulatorOptions, "logger" | "quiet">;
   quiet?: boolean;
   logLevel?: LogLevel;
 }
@@ -128,6 +136,8 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
     });
   }
   if (only.has("coordinator")) servers.coordinator = new TestCoordinatorSimulator(common("coordinator-sim"));
+  if (only.has("custodian"))
+    servers.custodian = new CustodianSimulator({ seed, ...opts.custodian, ...common("custodian-sim") });
 
   // The market advances on its own clock when the market-data server is absent (exchange alone).
   let ticker: NodeJS.Timeout | undefined;

@@ -1,4 +1,4 @@
-// `tse sim <exchange|market-data|risk|config|coordinator|all>`: run peer simulators until SIGTERM/SIGINT.
+// `tse sim <exchange|market-data|risk|config|coordinator|custodian|all>`: run peer simulators until SIGTERM/SIGINT.
 import { Argument, type Command, InvalidArgumentError, Option } from "commander";
 import { DEFAULT_PORTS, runSimulators, SIMULATOR_NAMES, type SimulatorName } from "../../sim/main";
 import { parseScenario, SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
@@ -45,6 +45,11 @@ interface SimFlags {
   riskPort?: number;
   configPort?: number;
   coordinatorPort?: number;
+  custodianPort?: number;
+  dayMs?: number;
+  settleDelayMs?: number;
+  settleFailureRate?: number;
+  settlePartialRate?: number;
 }
 
 const PORT_FLAGS: Record<SimulatorName, keyof SimFlags> = {
@@ -53,6 +58,7 @@ const PORT_FLAGS: Record<SimulatorName, keyof SimFlags> = {
   risk: "riskPort",
   config: "configPort",
   coordinator: "coordinatorPort",
+  custodian: "custodianPort",
 };
 
 export function registerSimCommand(program: Command): Command {
@@ -90,6 +96,22 @@ export function registerSimCommand(program: Command): Command {
       "exchange chaos: widen background liquidity spread",
       num("spread-multiplier", 0, 1000),
     )
+    .option("--day-ms <n>", "custodian: one compressed business day (T+1), ms", int("day-ms", 0, 86_400_000))
+    .option(
+      "--settle-delay-ms <n>",
+      "custodian chaos: extra delay per settlement",
+      int("settle-delay-ms", 0, 3_600_000),
+    )
+    .option(
+      "--settle-failure-rate <x>",
+      "custodian chaos: fraction of settlements that fail (0..1)",
+      num("settle-failure-rate", 0, 1),
+    )
+    .option(
+      "--settle-partial-rate <x>",
+      "custodian chaos: fraction of settlements that settle half (0..1)",
+      num("settle-partial-rate", 0, 1),
+    )
     .option("-q, --quiet", "no logs")
     .addOption(
       new Option("--log-level <level>", "log level").choices(["debug", "info", "warn", "error"]).default("info"),
@@ -126,6 +148,14 @@ export function registerSimCommand(program: Command): Command {
         latencyMs: flags.latencyMs,
         rejectionRate: flags.rejectionRate,
         spreadMultiplier: flags.spreadMultiplier,
+      },
+      custodian: {
+        ...(flags.dayMs !== undefined ? { dayMs: flags.dayMs } : {}),
+        chaos: {
+          ...(flags.settleDelayMs !== undefined ? { delayMs: flags.settleDelayMs } : {}),
+          ...(flags.settleFailureRate !== undefined ? { failureRate: flags.settleFailureRate } : {}),
+          ...(flags.settlePartialRate !== undefined ? { partialRate: flags.settlePartialRate } : {}),
+        },
       },
       quiet: flags.quiet,
       logLevel: flags.logLevel,

@@ -155,6 +155,14 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
               `reconciliation ${r.reconciliation.map((x) => `${x.symbol} diff ${x.diff}`).join(", ")}; ` +
               `dead letters ${r.counts.deadLetters}`,
           );
+          const st = r.custody.settlement;
+          log(
+            `custodian: settlements ${st.instructed} instructed, ${st.settled} settled, ${st.failed} failed, ${st.pending} pending; ` +
+              `reconciliation ${r.custody.reconciliation.runs} runs, ${r.custody.reconciliation.breaks} breaks in the last` +
+              (r.custody.unsettledFills.length > 0
+                ? `; ${r.custody.unsettledFills.length} fill(s) never instructed`
+                : ""),
+          );
           log(
             `functions: ${Object.entries(r.functionLatency)
               .map(([k, v]) => `${k} ${v.invocations}x p50 ${v.p50Ms} ms p99 ${v.p99Ms} ms`)

@@ -11,10 +11,13 @@ import { InvalidFieldError } from "../domain/errors";
 import { InstrumentRegistry } from "../domain/instruments";
 import { ClientManager } from "../grpc/ClientManager";
 import { ConfigurationServiceClient } from "../grpc/ConfigurationServiceClient";
+import { CustodianClient } from "../grpc/CustodianClient";
 import { ExchangeClient } from "../grpc/ExchangeClient";
 import { RiskMonitorClient } from "../grpc/RiskMonitorClient";
+import type { CustodianPort } from "../ports/Custodian";
 import type { EventBus } from "../ports/EventBus";
 import type { StateStore } from "../ports/StateStore";
+import { type BuyingPowerPort, CustodianBuyingPower } from "./buyingPower";
 import {
   ConfigServiceSettingsSource,
   type EngineSettingsInput,
@@ -34,6 +37,10 @@ export interface EngineDependencies {
   exchange: ExchangePort;
   riskMonitor: RiskMonitorPort;
   instruments: InstrumentRegistry;
+  /** Where fills settle and balances are read (settlement function, reconciliation). */
+  custodian?: CustodianPort;
+  /** The balance rule's available quote when settings.settlement.balanceSource is "custodian" (fail-closed). */
+  buyingPower?: BuyingPowerPort;
   /** Wall clock (epoch ms): expiry, staleness at decision time, report time. State writes use event time. */
   clock: () => number;
 }
@@ -53,6 +60,7 @@ export interface FunctionPeers {
   exchange: ExchangeClient;
   risk: RiskMonitorClient;
   config: ConfigurationServiceClient;
+  custodian: CustodianClient;
   close(): Promise<void>;
 }
 
@@ -64,6 +72,7 @@ export function createFunctionPeers(configEnvironment: string, configTtlMs: numb
     exchange: new ExchangeClient(manager),
     risk: new RiskMonitorClient(manager),
     config,
+    custodian: new CustodianClient(manager),
     async close() {
       await config.close();
       await manager.close();
@@ -97,7 +106,7 @@ export function createEngineDependencies(
     (env.TSE_EVENT_BUS_NAME
       ? new EventBridgeEventBus({ eventBusName: env.TSE_EVENT_BUS_NAME })
       : new InProcessEventBus());
-  const needPeers = !o.exchange || !o.riskMonitor || !o.settings;
+  const needPeers = !o.exchange || !o.riskMonitor || !o.settings || !o.custodian;
   const ttl = Number(env.TSE_CONFIG_TTL_MS ?? 30_000);
   const peers = needPeers
     ? createFunctionPeers(env.TSE_CONFIG_ENVIRONMENT ?? "default", Number.isFinite(ttl) && ttl > 0 ? ttl : 30_000)
@@ -116,6 +125,8 @@ export function createEngineDependencies(
     exchange: o.exchange ?? peers!.exchange,
     riskMonitor: o.riskMonitor ?? peers!.risk,
     instruments: o.instruments ?? new InstrumentRegistry(),
+    custodian: o.custodian ?? peers!.custodian,
+    buyingPower: o.buyingPower ?? new CustodianBuyingPower(o.custodian ?? peers!.custodian),
     clock: o.clock ?? Date.now,
     peers,
     async close() {

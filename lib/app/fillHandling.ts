@@ -1,11 +1,13 @@
 // fill-handling: ExecutionReported → applyFill (fill record + order + position in ONE TransactWriteItems;
 // a repeated execution is a no-op; version conflicts retried with backoff inside the store) →
-// PositionChanged → report the position to the risk monitor (best effort: the fill is already booked).
+// PositionChanged + FillBooked (the settlement function's trigger) → report the position to the risk monitor (best effort: the fill is already booked).
 import type { Position } from "../domain/portfolio/position";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
 import type { EventMeta } from "../events/registry";
+import type { BusEvent } from "../ports/EventBus";
 import { assertPublished } from "../ports/EventBus";
+import type { FillRecord } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
 import type { FunctionTools } from "./functionRuntime";
 
@@ -46,6 +48,28 @@ function positionChanged(
   );
 }
 
+/** The booked fill, one event per execution id: a re-announce after a duplicate is the same event. */
+function fillBooked(f: FillRecord, meta: EventMeta, ts: number): BusEvent<"FillBooked"> {
+  return buildBusEvent(
+    "tse.engine",
+    "FillBooked",
+    {
+      executionId: f.executionId,
+      clientOrderId: f.clientOrderId,
+      strategyId: f.strategyId,
+      venue: f.venue,
+      symbol: f.symbol,
+      side: f.side,
+      quantity: f.quantity,
+      price: f.price,
+      fee: f.fee,
+      feeAsset: f.feeAsset,
+      ts: new Date(f.ts).toISOString(),
+    },
+    { ...causedBy(meta, ts), eventId: `fill:${f.executionId}` },
+  );
+}
+
 export async function handleExecutionReported(
   event: ParsedEvent<"ExecutionReported">,
   deps: EngineDependencies,
@@ -81,6 +105,7 @@ export async function handleExecutionReported(
           clientOrderId: data.clientOrderId,
           previousQuantity: r.previousPosition?.quantity.toFixed() ?? "0",
         }),
+        fillBooked(r.fill, meta, ts),
       ]),
     );
   } else {
@@ -88,7 +113,10 @@ export async function handleExecutionReported(
     // booked the fill but died before publishing.
     const strategyId = r.fill?.strategyId ?? data.strategyId;
     position = strategyId ? await deps.store.getPosition(strategyId, data.symbol) : undefined;
-    if (position) assertPublished(await deps.bus.publish([positionChanged(position, meta, position.updatedAt, {})]));
+    // The fill too: settlement keys on the execution id, so a re-announce never settles twice.
+    const events: BusEvent[] = position ? [positionChanged(position, meta, position.updatedAt, {})] : [];
+    if (r.fill) events.push(fillBooked(r.fill, meta, r.fill.ts));
+    if (events.length > 0) assertPublished(await deps.bus.publish(events));
   }
   let riskReported = false;
   if (position) {

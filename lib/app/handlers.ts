@@ -1,4 +1,4 @@
-// The four functions' handlers over one set of dependencies, and helpers to run them in-process (the
+// The five functions' handlers over one set of dependencies, and helpers to run them in-process (the
 // embedded bus, tests) with a Lambda-like context.
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
@@ -8,9 +8,10 @@ import { buildFunction, type LambdaHandler } from "./functionRuntime";
 import { fillHandlingFunction } from "./specs/fillHandling";
 import { orderPlacementFunction } from "./specs/orderPlacement";
 import { reportingFunction } from "./specs/reporting";
+import { settlementFunction } from "./specs/settlement";
 import { signalFunction } from "./specs/signal";
 
-export const FUNCTION_NAMES = ["signal", "order-placement", "fill-handling", "reporting"] as const;
+export const FUNCTION_NAMES = ["signal", "order-placement", "fill-handling", "reporting", "settlement"] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 export function createFunctionHandlers(deps: DependenciesProvider): Record<FunctionName, LambdaHandler> {
@@ -19,6 +20,7 @@ export function createFunctionHandlers(deps: DependenciesProvider): Record<Funct
     "order-placement": buildFunction(orderPlacementFunction, deps),
     "fill-handling": buildFunction(fillHandlingFunction, deps),
     reporting: buildFunction(reportingFunction, deps),
+    settlement: buildFunction(settlementFunction, deps),
   };
 }
 

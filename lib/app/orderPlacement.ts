@@ -20,6 +20,7 @@ import type { EventMeta } from "../events/registry";
 import { GrpcClientError, NotFoundError } from "../grpc/errors";
 import { assertPublished, type BusEvent } from "../ports/EventBus";
 import { type SignalRecord, VersionConflictError } from "../ports/StateStore";
+import { buyingPowerContext } from "./buyingPower";
 import type { EngineDependencies } from "./dependencies";
 import type { EngineSettings } from "./settings";
 import { setEngineTradingState } from "./tradingState";
@@ -172,7 +173,7 @@ async function decide(
       strategyPosition: net(leg.symbol, own),
       strategyNotional: notional(own, mids),
       portfolioNotional: notional(all, mids),
-      availableQuote: Number(settings.availableQuote),
+      ...(await buyingPowerContext(deps.buyingPower, settings, leg.venue, instrument.quoteAsset)),
       feeRate: deps.instruments.venue(leg.venue).takerFee.toNumber(),
     };
     const headroom = engine.headroom(
@@ -208,7 +209,12 @@ async function decide(
       strategyPosition: before,
       strategyNotional: notional(own, mids),
       portfolioNotional: notional(all, mids),
-      availableQuote: Number(settings.availableQuote),
+      ...(await buyingPowerContext(
+        deps.buyingPower,
+        settings,
+        intent.venue,
+        deps.instruments.instrument(intent.symbol).quoteAsset,
+      )),
       feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),
     };
     const d = engine.check(intent, ctx, now);

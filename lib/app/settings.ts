@@ -35,6 +35,27 @@ export const EngineSettingsSchema = z.object({
   riskLimits: z.record(z.string(), z.unknown()).default({}),
   /** Quote balance the domain risk engine assumes available for buys (no balance feed in the functions). */
   availableQuote: Decimalish.default("1000000"),
+  /** Settlement at the custodian, reconciliation and buying power (lib/app/settlement.ts, lib/app/buyingPower.ts). */
+  settlement: z
+    .object({
+      /** T+n: business days until a fill settles (the custodian compresses a day locally). */
+      cycleDays: z.number().int().min(0).max(3).default(1),
+      /** Where the balance rule's available quote comes from: the custodian (cached, fail-closed) or `availableQuote`. */
+      balanceSource: z.enum(["settings", "custodian"]).default("settings"),
+      /** How long a custodian balance answer is reused, ms. */
+      balanceTtlMs: z.number().int().positive().max(60_000).default(1_000),
+      /** The accounts' opening balances: account (venue) → currency → amount. The engine's books start here. */
+      openingBalances: z.record(z.string(), z.record(z.string(), Decimalish)).default({}),
+      /** A break larger than this (in the currency's units) raises a RiskAlert. */
+      tolerance: Decimalish.default("0.00000001"),
+      /** Per-currency tolerance over `tolerance`. */
+      toleranceByCurrency: z.record(z.string(), Decimalish).default({}),
+      /** Fills traded within this long before a run are in flight: left for the next run. */
+      reconcileGraceMs: z.number().int().nonnegative().default(5_000),
+      /** A break beyond tolerance also sets the engine REDUCING (only risk-reducing orders). */
+      reducingOnBreak: z.boolean().default(false),
+    })
+    .prefault({}),
   reporting: z
     .object({
       /** A PositionChanged within this long of the last report is skipped. */

@@ -189,6 +189,12 @@ export const RiskAlertData = z.object({
   strategyId: Identifier.optional(),
   venue: VenueId.optional(),
   symbol: SymbolId.optional(),
+  /** Custody alerts (reconciliation breaks): the account and the currency; `value` is the amount. */
+  accountId: VenueId.optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like "USD"' })
+    .optional(),
 });
 
 const Ratio = z.number().finite().nullable();
@@ -214,4 +220,48 @@ export const ReportGeneratedData = z.object({
   periodStart: IsoTimestamp.optional(),
   periodEnd: IsoTimestamp,
   metrics: ReportMetricsSummary,
+});
+
+/** A fill booked in state (the settlement function's trigger). Re-announced with the same event id on a duplicate. */
+export const FillBookedData = z.object({
+  executionId: Identifier,
+  clientOrderId: Identifier,
+  strategyId: Identifier,
+  venue: VenueId,
+  symbol: SymbolId,
+  side: SideSchema,
+  quantity: PositiveDecimalString,
+  price: PositiveDecimalString,
+  /** Negative = rebate. */
+  fee: DecimalString,
+  feeAsset: z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like "USD"' }),
+  ts: IsoTimestamp,
+});
+
+const Currency = z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like "USD"' });
+
+/** One account/currency where the custodian's balance differs from the engine's books. */
+export const ReconciliationBreak = z.object({
+  accountId: VenueId,
+  currency: Currency,
+  /** The engine's books: opening balance + every booked fill up to the cut-off. */
+  expected: DecimalString,
+  /** The custodian's: total + pending, for trades up to the cut-off. */
+  actual: DecimalString,
+  /** actual - expected. */
+  difference: DecimalString,
+  /** Beyond the configured tolerance (raised as a RiskAlert). */
+  beyondTolerance: z.boolean(),
+});
+
+export const ReconciliationCompletedData = z.object({
+  reconciliationId: Identifier,
+  trigger: z.enum(["SCHEDULE", "DIRECT"]),
+  /** Fills and settlements traded after this are left for the next run (still in flight). */
+  cutoff: IsoTimestamp,
+  tolerance: NonNegativeDecimalString,
+  /** Account/currency pairs compared. */
+  compared: z.number().int().nonnegative(),
+  fills: z.number().int().nonnegative(),
+  breaks: z.array(ReconciliationBreak).max(256),
 });

@@ -2,12 +2,14 @@
 import { z } from "zod";
 import {
   ExecutionReportedData,
+  FillBookedData,
   MarketSnapshotData,
   OrderCanceledData,
   OrderDeniedData,
   OrderPlacedData,
   OrderRejectedData,
   PositionChangedData,
+  ReconciliationCompletedData,
   ReportGeneratedData,
   RiskAlertData,
   SignalGeneratedData,
@@ -43,6 +45,8 @@ export const DETAIL_TYPES = {
   PositionChanged: { sources: ["tse.engine"], data: PositionChangedData },
   RiskAlert: { sources: ["tse.risk", "tse.engine"], data: RiskAlertData },
   ReportGenerated: { sources: ["tse.engine"], data: ReportGeneratedData },
+  FillBooked: { sources: ["tse.engine"], data: FillBookedData },
+  ReconciliationCompleted: { sources: ["tse.engine"], data: ReconciliationCompletedData },
 } as const satisfies Record<string, { sources: readonly EventSourceName[]; data: z.ZodType }>;
 
 export type DetailType = keyof typeof DETAIL_TYPES;
@@ -60,6 +64,8 @@ export const DetailSchemas = {
   PositionChanged: detail(PositionChangedData),
   RiskAlert: detail(RiskAlertData),
   ReportGenerated: detail(ReportGeneratedData),
+  FillBooked: detail(FillBookedData),
+  ReconciliationCompleted: detail(ReconciliationCompletedData),
 } as const satisfies { [K in DetailType]: z.ZodType };
 
 /** Parsed (output) data of a detail-type: defaults applied. */
@@ -82,6 +88,8 @@ export type ExecutionReported = EventData<"ExecutionReported">;
 export type PositionChanged = EventData<"PositionChanged">;
 export type RiskAlert = EventData<"RiskAlert">;
 export type ReportGenerated = EventData<"ReportGenerated">;
+export type FillBooked = EventData<"FillBooked">;
+export type ReconciliationCompleted = EventData<"ReconciliationCompleted">;
 
 export function isDetailType(value: unknown): value is DetailType {
   return typeof value === "string" && Object.hasOwn(DETAIL_TYPES, value);

@@ -1,6 +1,7 @@
 // Public surface of the gRPC client layer.
 export * from "./ClientManager";
 export * from "./ConfigurationServiceClient";
+export * from "./CustodianClient";
 export * from "./discovery";
 export * from "./EngineClient";
 export * from "./ExchangeClient";
@@ -13,6 +14,7 @@ export * from "./TestCoordinatorClient";
 
 import { ClientManager, type ClientManagerOptions } from "./ClientManager";
 import { type ConfigClientOptions, ConfigurationServiceClient } from "./ConfigurationServiceClient";
+import { CustodianClient } from "./CustodianClient";
 import { EngineClient } from "./EngineClient";
 import { ExchangeClient } from "./ExchangeClient";
 import { MarketDataClient, type MarketDataClientOptions } from "./MarketDataClient";
@@ -26,6 +28,7 @@ export interface PeerClients {
   risk: RiskMonitorClient;
   coordinator: TestCoordinatorClient;
   engine: EngineClient;
+  custodian: CustodianClient;
   config: ConfigurationServiceClient;
   /** Closes the config watch, open streams and every channel. */
   close(): Promise<void>;
@@ -44,6 +47,7 @@ export function createPeerClients(
     risk: new RiskMonitorClient(manager),
     coordinator: new TestCoordinatorClient(manager),
     engine: new EngineClient(manager),
+    custodian: new CustodianClient(manager),
     config,
     async close() {
       await config.close();

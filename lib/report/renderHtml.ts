@@ -194,6 +194,32 @@ function riskSection(report: Report, maxEvents: number): string {
 <table class="kv"><thead><tr><th>Denied by rule</th><th class="num">Orders</th></tr></thead><tbody>${denialRows}</tbody></table>${eventList}</section>`;
 }
 
+function custodySection(report: Report): string {
+  const s = report.settlement;
+  const r = report.reconciliation;
+  if (!s && !r) return "";
+  const rows = [
+    ...(s
+      ? [
+          ["Settlements instructed", s.instructed],
+          ["Settled", s.settled],
+          ["Failed", s.failed],
+          ["Pending", s.pending],
+        ]
+      : []),
+    ...(r
+      ? [
+          ["Reconciliation runs", r.runs],
+          ["Breaks (last run)", r.breaks],
+          ...(r.breaksSeen !== undefined ? [["Breaks (all runs)", r.breaksSeen]] : []),
+        ]
+      : []),
+  ]
+    .map(([k, v]) => `<tr><th scope="row">${h(String(k))}</th><td class="num">${h(String(v))}</td></tr>`)
+    .join("");
+  return `<section class="card"><h2>Settlement and reconciliation</h2><table class="kv"><tbody>${rows}</tbody></table></section>`;
+}
+
 export function renderReportHtml(report: Report, options: RenderReportOptions = {}): string {
   const maxTrades = options.maxTrades ?? 500;
   const m = report.metrics;
@@ -355,6 +381,7 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
 <section class="card"><h2>Activity by strategy and venue</h2>${breakdownTable}</section>
 ${riskSection(report, options.maxRiskEvents ?? 200)}
 ${simulationSection(report)}
+${custodySection(report)}
 </div>
 </div>
 <section class="card"><h2>Trades</h2>${tradesTable(report.trades, maxTrades)}</section>

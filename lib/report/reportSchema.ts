@@ -168,6 +168,23 @@ export const ReportDataQualitySchema = z.object({
 /** How each currency was valued into `currency` (e.g. USDT: "fixed 0.9995", BTC: "mark BTC-USDT × USDT"). */
 export const ReportValuationSchema = z.object({ currency: z.string().min(1), rates: z.record(z.string(), z.string()) });
 
+/** Settlement at the custodian: instructions (one per fill) by state at the end of the run. */
+export const ReportSettlementSchema = z.object({
+  instructed: z.number().int().nonnegative(),
+  settled: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  pending: z.number().int().nonnegative(),
+});
+
+/** Reconciliation of the custodian's balances with the engine's books. */
+export const ReportReconciliationSchema = z.object({
+  runs: z.number().int().nonnegative(),
+  /** Breaks the last run found (0 = the books and the custodian agree). */
+  breaks: z.number().int().nonnegative(),
+  /** Breaks over every run. */
+  breaksSeen: z.number().int().nonnegative().optional(),
+});
+
 export const ReportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION).default(REPORT_SCHEMA_VERSION),
   /** Strategy name(s), e.g. "market-making" or "market-making,arbitrage". */
@@ -187,6 +204,8 @@ export const ReportSchema = z.object({
   latencyModel: ReportLatencySchema.optional(),
   dataQuality: ReportDataQualitySchema.optional(),
   valuation: ReportValuationSchema.optional(),
+  settlement: ReportSettlementSchema.optional(),
+  reconciliation: ReportReconciliationSchema.optional(),
 });
 
 export type Report = z.infer<typeof ReportSchema>;

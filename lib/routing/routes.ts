@@ -65,6 +65,16 @@ export const ROUTES: readonly Route[] = [
       detail: ENVELOPE,
     },
   },
+  {
+    functionName: "settlement",
+    description:
+      "Booked fills are instructed for settlement at the custodian, keyed by execution id; a schedule also reconciles balances.",
+    eventPattern: {
+      source: [EVENT_SOURCES.engine],
+      "detail-type": ["FillBooked"],
+      detail: ENVELOPE,
+    },
+  },
 ] as const;
 
 /** Function names in routing order. */

@@ -5,6 +5,7 @@ import Decimal from "decimal.js";
 import type { TradingState } from "../../lib/domain/types";
 import type {
   DashboardAlert,
+  DashboardCustody,
   DashboardFill,
   DashboardOpenOrder,
   DashboardPosition,
@@ -66,6 +67,7 @@ export class DashboardState implements DashboardSource {
   private quotes = new Map<string, DashboardQuote>();
   private riskState: TradingState;
   private riskReason: string | undefined;
+  private custody: DashboardCustody | undefined;
 
   constructor(opts: DashboardStateOptions = {}) {
     this.opts = opts;
@@ -151,6 +153,10 @@ export class DashboardState implements DashboardSource {
     this.setRiskState(state, reason);
   }
 
+  setCustody(c: DashboardCustody): void {
+    this.custody = { settlement: { ...c.settlement }, reconciliation: { ...c.reconciliation } };
+  }
+
   snapshot(): DashboardSnapshot {
     return {
       now: this.clock(),
@@ -173,6 +179,7 @@ export class DashboardState implements DashboardSource {
       riskState: this.riskState,
       ...(this.riskReason !== undefined ? { riskReason: this.riskReason } : {}),
       alerts: this.alerts.slice(),
+      ...(this.custody ? { custody: this.custody } : {}),
       quotes: [...this.quotes.values()].sort(
         (a, b) => a.symbol.localeCompare(b.symbol) || a.venue.localeCompare(b.venue),
       ),

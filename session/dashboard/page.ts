@@ -50,6 +50,14 @@ export function renderDashboardPage(opts: { nonce: string; title: string }): str
       <button type="button" class="ghost resume" id="resume-btn" hidden>Resume trading (ACTIVE)</button>
       <div class="control-msg" id="control-msg" role="status"></div>
     </section>
+    <section class="card" id="custody-card"><h2>Settlement</h2><table class="kv custody"><tbody>
+      <tr><th scope="row">Instructed</th><td class="num" id="stl-instructed">\u2014</td></tr>
+      <tr><th scope="row">Settled</th><td class="num" id="stl-settled">\u2014</td></tr>
+      <tr><th scope="row">Failed</th><td class="num" id="stl-failed">\u2014</td></tr>
+      <tr><th scope="row">Pending</th><td class="num" id="stl-pending">\u2014</td></tr>
+      <tr><th scope="row">Reconciliations</th><td class="num" id="rec-runs">\u2014</td></tr>
+      <tr><th scope="row">Breaks (last run)</th><td class="num" id="rec-breaks">\u2014</td></tr>
+    </tbody></table></section>
     <section class="card"><div class="card-head"><h2>Alerts</h2><span class="muted" id="alerts-count"></span></div><ul class="alerts" id="alerts"></ul></section>
   </aside>
 </div>
@@ -177,6 +185,7 @@ function render(s, charts){
   fillBody("open-orders",s.openOrders.slice().sort(function(a,b){return b.ts-a.ts;}).map(function(o){ var tr=document.createElement("tr"); cell(tr,time(o.ts)); cell(tr,o.venue); cell(tr,o.symbol); sideCell(tr,o.side); cell(tr,o.price?dec(o.price):"MKT","num"); cell(tr,dec(o.filledQty||"0")+" / "+dec(o.qty),"num"); cell(tr,o.strategyId||DASH); cell(tr,(o.status||"open").toLowerCase()); return tr; }),8,"No open orders");
   fillBody("fills",s.recentFills.slice().reverse().map(function(f){ var tr=document.createElement("tr"); cell(tr,time(f.ts)); cell(tr,f.venue); cell(tr,f.symbol); sideCell(tr,f.side); cell(tr,dec(f.qty),"num"); cell(tr,dec(f.price),"num"); cell(tr,money(f.fee,false,4),"num"); cell(tr,f.liquidity?f.liquidity.toLowerCase():DASH); cell(tr,f.strategyId||DASH); return tr; }),9,"No fills yet");
   fillBody("quotes",s.quotes.map(function(q){ var tr=document.createElement("tr"); var b=Number(q.bid), a=Number(q.ask), mid=(a+b)/2; cell(tr,q.venue); cell(tr,q.symbol); cell(tr,dec(q.bid),"num"); cell(tr,dec(q.ask),"num"); cell(tr,mid>0?((a-b)/mid*1e4).toFixed(1)+" bps":DASH,"num"); cell(tr,q.ourBid?dec(q.ourBid):DASH,"num"); cell(tr,q.ourAsk?dec(q.ourAsk):DASH,"num"); cell(tr,Math.max(0,Math.round((s.now-q.ts)/1000))+"s"); return tr; }),8,"No quotes yet");
+  if(s.custody){ var st=s.custody.settlement, rc=s.custody.reconciliation; var num=function(id,v,bad){ var el=$(id); el.textContent=String(v); el.className="num"+(bad&&v>0?" neg":""); }; num("stl-instructed",st.instructed); num("stl-settled",st.settled); num("stl-failed",st.failed,true); num("stl-pending",st.pending); num("rec-runs",rc.runs); num("rec-breaks",rc.breaks,true); }
   var ul=$("alerts"); var frag=document.createDocumentFragment();
   s.alerts.slice().reverse().forEach(function(a){ var li=document.createElement("li"); li.className="lvl-"+a.level; var t=document.createElement("span"); t.className="t"; t.textContent=time(a.ts); var m=document.createElement("span"); m.className="m"; m.textContent=(a.level!=="INFO"?a.level+": ":"")+a.message; li.appendChild(t); li.appendChild(m); frag.appendChild(li); });
   if(s.alerts.length===0){ var li=document.createElement("li"); li.className="muted"; li.textContent="No alerts"; frag.appendChild(li); }

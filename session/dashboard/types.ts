@@ -79,6 +79,22 @@ export const DashboardSnapshotSchema = z.object({
       rule: z.string().optional(),
     }),
   ),
+  /** Settlement at the custodian (instructions by state) and reconciliation (runs, breaks of the last run). */
+  custody: z
+    .object({
+      settlement: z.object({
+        instructed: z.number().int().nonnegative(),
+        settled: z.number().int().nonnegative(),
+        failed: z.number().int().nonnegative(),
+        pending: z.number().int().nonnegative(),
+      }),
+      reconciliation: z.object({
+        runs: z.number().int().nonnegative(),
+        breaks: z.number().int().nonnegative(),
+        lastAt: Ms.optional(),
+      }),
+    })
+    .optional(),
   /** Top of book per venue/symbol, with our resting quotes when we have them. */
   quotes: z.array(
     z.object({
@@ -101,6 +117,7 @@ export type DashboardOpenOrder = DashboardSnapshot["openOrders"][number];
 export type DashboardFill = DashboardSnapshot["recentFills"][number];
 export type DashboardAlert = DashboardSnapshot["alerts"][number];
 export type DashboardQuote = DashboardSnapshot["quotes"][number];
+export type DashboardCustody = NonNullable<DashboardSnapshot["custody"]>;
 
 /** What the dashboard server needs from a running session. */
 export interface DashboardSource {

@@ -75,7 +75,7 @@ describe("the four real functions in the stack", () => {
           Variables: Match.objectLike({ TSE_SETTINGS_PARAMETER: { Ref: paramId }, TSE_TABLE_NAME: Match.anyValue() }),
         },
       },
-      4,
+      5,
     );
     const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
       Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
@@ -83,7 +83,7 @@ describe("the four real functions in the stack", () => {
     const ssmStatements = policies.flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("ssm:"))),
     );
-    expect(ssmStatements).toHaveLength(4);
+    expect(ssmStatements).toHaveLength(5);
     for (const s of ssmStatements) {
       expect([s.Action].flat().every((a) => !a.includes("*"))).toBe(true);
       expect(JSON.stringify(s.Resource)).toContain(paramId);
@@ -97,7 +97,7 @@ describe("the four real functions in the stack", () => {
     const bundles = Object.values(manifest.files)
       .map((f) => path.join(outdir, f.source.path, "index.mjs"))
       .filter((p) => existsSync(p));
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(5);
     for (const b of bundles) {
       expect(existsSync(`${b}.map`)).toBe(true);
       // Minified: long lines (the few newlines left are inside string literals and legal comments).

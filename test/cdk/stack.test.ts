@@ -185,7 +185,7 @@ describe("TradingEngine stack with the four functions (prod)", () => {
     s.template.hasResource("AWS::Events::Archive", { DeletionPolicy: "Retain" });
   });
 
-  it("has four Node 22 arm64 functions with tracing and JSON logs", () => {
+  it("has one Node 22 arm64 function per route (five) with tracing and JSON logs", () => {
     s.template.resourcePropertiesCountIs(
       "AWS::Lambda::Function",
       {
@@ -194,7 +194,7 @@ describe("TradingEngine stack with the four functions (prod)", () => {
         TracingConfig: { Mode: "Active" },
         LoggingConfig: Match.objectLike({ LogFormat: "JSON" }),
       },
-      4,
+      ROUTES.length,
     );
     s.template.hasResourceProperties("AWS::Lambda::Function", {
       Description: Match.stringLikeRegexp("^Position changes"),
@@ -224,18 +224,32 @@ describe("TradingEngine stack with the four functions (prod)", () => {
         Match.objectLike({ DeadLetterConfig: Match.anyValue(), Input: JSON.stringify({ trigger: "SCHEDULE" }) }),
       ],
     });
+    // The reconciliation schedule targets the settlement function with its own DLQ.
+    const settlement = s.stack.routes.settlement!;
+    s.template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(5 minutes)",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [s.stack.getLogicalId(settlement.fn?.node.defaultChild as never), "Arn"] },
+          DeadLetterConfig: {
+            Arn: { "Fn::GetAtt": [s.stack.getLogicalId(settlement.dlq.node.defaultChild as never), "Arn"] },
+          },
+          Input: JSON.stringify({ action: "reconcile", trigger: "SCHEDULE" }),
+        }),
+      ],
+    });
   });
 
   it("has error and throttle alarms per function", () => {
     s.template.resourcePropertiesCountIs(
       "AWS::CloudWatch::Alarm",
       { MetricName: "Errors", Namespace: "AWS/Lambda" },
-      4,
+      ROUTES.length,
     );
     s.template.resourcePropertiesCountIs(
       "AWS::CloudWatch::Alarm",
       { MetricName: "Throttles", Namespace: "AWS/Lambda" },
-      4,
+      ROUTES.length,
     );
   });
 

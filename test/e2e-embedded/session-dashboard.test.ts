@@ -65,6 +65,15 @@ describe("local session: live dashboard and report in headless Chromium", () => 
       .poll(async () => Number(await page.locator("#fills").getAttribute("data-rows")), { timeout: 20_000 })
       .toBeGreaterThan(0);
     expect(await page.locator("#risk-state").textContent()).toBe("ACTIVE");
+    // Settlement at the custodian and the reconciliation schedule, live (every 5 s).
+    await expect
+      .poll(async () => Number(await page.locator("#stl-instructed").textContent()), { timeout: 20_000 })
+      .toBeGreaterThan(0);
+    await expect
+      .poll(async () => Number(await page.locator("#rec-runs").textContent()), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    expect(await page.locator("#rec-breaks").textContent()).toBe("0");
+    expect(await page.locator("#stl-failed").textContent()).toBe("0");
 
     await page.click("#kill-switch");
     await page.waitForSelector("#kill-confirm:not([hidden])");
@@ -90,6 +99,7 @@ describe("local session: live dashboard and report in headless Chromium", () => 
     result = await session.stop("test end");
     expect(result.report.trades.length).toBeGreaterThan(0);
     expect(result.report.risk?.finalState).toBe("HALTED");
+    expect(result.report.settlement?.instructed).toBe(result.counts.fillsInState);
     const offline = await launchChromium({ width: 1280, height: 900 }, { bypassCSP: true });
     try {
       const attempted: string[] = [];
@@ -108,6 +118,7 @@ describe("local session: live dashboard and report in headless Chromium", () => 
       expect(drawdown).toBeGreaterThan(3);
       const positions = await vertices(p, '[data-chart-group="position"] svg path.series-line');
       expect(positions.length).toBeGreaterThan(0);
+      expect(await p.locator("h2", { hasText: "Settlement and reconciliation" }).count()).toBe(1);
       await p.screenshot({ path: join(OUT_DIR, "session-report.png"), fullPage: false });
       expect(attempted).toEqual([]);
     } finally {

@@ -7,6 +7,7 @@ import {
   givenADivergenceSession,
   type TradingFlowWorld,
   thenArbitrageFiresAndBothLegsFill,
+  thenEveryFillIsSettledAndReconciliationHasNoBreaks,
   thenReconciliationDiffIsZero,
   thenRestingQuotesGetFilled,
   thenRiskMonitorSawEverythingAndNothingUnchecked,
@@ -36,6 +37,7 @@ describe("Complete trading flow works end-to-end with risk monitoring (embedded)
     const r = await whenTheSessionStops(w);
     thenRiskMonitorSawEverythingAndNothingUnchecked(r);
     thenReconciliationDiffIsZero(r);
+    thenEveryFillIsSettledAndReconciliationHasNoBreaks(r);
     thenTheReportCoversBothStrategies(r);
   }, 90_000);
 });

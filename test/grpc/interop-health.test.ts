@@ -19,6 +19,7 @@ const SERVICE_NAMES: Record<SimulatorName, string> = {
   risk: "tse.risk.RiskMonitorService",
   config: "tse.config.ConfigurationService",
   coordinator: "tse.coordinator.TestCoordinatorService",
+  custodian: "tse.custodian.SettlementService",
 };
 
 function ensurePythonClient(): void {

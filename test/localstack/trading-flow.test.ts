@@ -7,6 +7,7 @@ import {
   givenADivergenceSession,
   type TradingFlowWorld,
   thenArbitrageFiresAndBothLegsFill,
+  thenEveryFillIsSettledAndReconciliationHasNoBreaks,
   thenReconciliationDiffIsZero,
   thenRestingQuotesGetFilled,
   thenRiskMonitorSawEverythingAndNothingUnchecked,
@@ -38,6 +39,7 @@ describe("Complete trading flow works end-to-end with risk monitoring (localstac
     const r = await whenTheSessionStops(w);
     thenRiskMonitorSawEverythingAndNothingUnchecked(r);
     thenReconciliationDiffIsZero(r);
+    thenEveryFillIsSettledAndReconciliationHasNoBreaks(r);
     thenTheReportCoversBothStrategies(r);
   }, 200_000);
 });

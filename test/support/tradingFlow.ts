@@ -165,6 +165,26 @@ export function thenReconciliationDiffIsZero(r: SessionResult): void {
   expect(r.counts.deadLetters).toBe(0);
 }
 
+/** Then every fill is settled at the custodian (one instruction each, keyed by its execution id) and the last
+ *  reconciliation of the custodian's balances with the engine's books finds 0 breaks. */
+export function thenEveryFillIsSettledAndReconciliationHasNoBreaks(r: SessionResult): void {
+  const c = r.custody;
+  expect(c.unsettledFills).toEqual([]);
+  expect(r.counts.fillsInState).toBeGreaterThan(0);
+  expect(c.settlement).toEqual({
+    instructed: r.counts.fillsInState,
+    settled: r.counts.fillsInState,
+    failed: 0,
+    pending: 0,
+  });
+  expect(c.finalReconciliation).toBeDefined();
+  expect(c.finalReconciliation!.fills).toBe(r.counts.fillsInState);
+  expect(c.finalReconciliation!.breaks).toEqual([]);
+  expect(c.reconciliation.runs).toBeGreaterThanOrEqual(2); // the schedule ran, and the last run at stop
+  expect(r.report.settlement).toEqual(c.settlement);
+  expect(r.report.reconciliation).toMatchObject({ runs: c.reconciliation.runs, breaks: 0 });
+}
+
 /** Then the report has trades of both strategies, the curves and every metric. */
 export function thenTheReportCoversBothStrategies(r: SessionResult): void {
   const byStrategy = new Set(r.report.trades.map((t) => t.strategyId));

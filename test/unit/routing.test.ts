@@ -10,14 +10,15 @@ import { ROUTED_FUNCTIONS, ROUTES, routeFor } from "../../lib/routing/routes";
 import { PATTERN_CASES } from "../fixtures/patternCases";
 
 describe("routing table", () => {
-  it("has the four functions, unique, each with a valid pattern on source + detail-type", () => {
-    expect(ROUTED_FUNCTIONS).toEqual(["signal", "order-placement", "fill-handling", "reporting"]);
+  it("has the five functions, unique, each with a valid pattern on source + detail-type", () => {
+    expect(ROUTED_FUNCTIONS).toEqual(["signal", "order-placement", "fill-handling", "reporting", "settlement"]);
     for (const r of ROUTES) {
       expect(() => validateEventPattern(r.eventPattern)).not.toThrow();
       expect(r.eventPattern.source).toBeDefined();
       expect(r.eventPattern["detail-type"]).toBeDefined();
     }
     expect(routeFor("fill-handling").eventPattern["detail-type"]).toEqual(["ExecutionReported"]);
+    expect(routeFor("settlement").eventPattern["detail-type"]).toEqual(["FillBooked"]);
     expect(() => routeFor("nope")).toThrow(/unknown function 'nope'/);
   });
 });

@@ -59,6 +59,8 @@ export interface RiskContext {
   availableBase?: number;
   /** Fee fraction reserved on top of a buy's notional (e.g. taker 0.0005). */
   feeRate?: number;
+  /** The balance source (the custodian) could not be read: the balance rule fails closed for risk-increasing orders. */
+  balanceUnavailable?: string;
   /** Today's PnL; defaults to the engine's tracking from markEquity(). */
   dailyPnl?: number;
   /** Drawdown from peak as a fraction; defaults to the engine's tracking from markEquity(). */
@@ -534,7 +536,17 @@ export class RiskEngine {
         );
     }
 
-    if (dir > 0) {
+    if (ctx.balanceUnavailable !== undefined) {
+      // Unknown balance: nothing that adds risk; a reducing order (flattening) is not held hostage by it.
+      if (!reducing)
+        return this.deny(
+          o,
+          "balance",
+          "known balance",
+          "unavailable",
+          `balance unavailable (fail-closed): only risk-reducing orders: ${ctx.balanceUnavailable}`.slice(0, 512),
+        );
+    } else if (dir > 0) {
       const need = notional * (1 + (ctx.feeRate ?? 0));
       if (need > ctx.availableQuote + EPS)
         return this.deny(o, "balance", String(ctx.availableQuote), String(need), "insufficient quote balance for buy");
@@ -602,7 +614,8 @@ export class RiskEngine {
       out.push({ constraint: "daily-loss", quantity: reducible });
     if ((ctx.drawdownPct ?? this.trackedDrawdown()) >= L.maxDrawdownPct - EPS)
       out.push({ constraint: "drawdown", quantity: reducible });
-    if (dir > 0)
+    if (ctx.balanceUnavailable !== undefined) out.push({ constraint: "balance", quantity: reducible });
+    else if (dir > 0)
       out.push({
         constraint: "balance",
         quantity: Math.max(0, ctx.availableQuote / (price * (1 + (ctx.feeRate ?? 0)))),
