@@ -2,6 +2,15 @@
 // an approval returns a shared frozen object; only denials allocate.
 import type { OrderIntent, OrderType, Side, TradingState } from "../types";
 import { type InstrumentLimits, parseRiskLimits, type RiskLimits, type RiskLimitsInput } from "./limits";
+import {
+  boundWindow,
+  fromNullable,
+  nullable,
+  RateState,
+  type RiskMemorySnapshot,
+  tradingDay,
+  utcTimeOfDayMs,
+} from "./riskMemory";
 
 export type RiskRule =
   | "invalid-order"
@@ -97,59 +106,18 @@ export interface Headroom {
 }
 
 const SEVERITY: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
-const RATE_WINDOW_MS = 1000;
 // Float tolerance so 9.9999 + 0.0001 is not "above" 10.
 const EPS = 1e-9;
-
-class RateState {
-  readonly times: Float64Array;
-  head = 0;
-  count = 0;
-  readonly breaches: Float64Array;
-  bHead = 0;
-  bCount = 0;
-  constructor(max: number, breachesToHalt: number) {
-    this.times = new Float64Array(max);
-    this.breaches = new Float64Array(breachesToHalt);
-  }
-  /** Orders approved within the window ending at `now`. */
-  inWindow(now: number): number {
-    const n = this.times.length;
-    let c = 0;
-    for (let i = 0; i < this.count; i++) {
-      const t = this.times[(this.head - 1 - i + n * 2) % n]!;
-      if (now - t < RATE_WINDOW_MS) c++;
-      else break;
-    }
-    return c;
-  }
-  isFull(now: number): boolean {
-    const n = this.times.length;
-    if (this.count < n) return false;
-    // Oldest of the last n approvals.
-    return now - this.times[this.head % n]! < RATE_WINDOW_MS;
-  }
-  record(now: number): void {
-    const n = this.times.length;
-    this.times[this.head % n] = now;
-    this.head = (this.head + 1) % n;
-    if (this.count < n) this.count++;
-  }
-  /** Record a denial; true when the breach count within a second reaches the breaker threshold. */
-  breach(now: number): boolean {
-    const n = this.breaches.length;
-    this.breaches[this.bHead] = now;
-    this.bHead = (this.bHead + 1) % n;
-    if (this.bCount < n) this.bCount++;
-    return this.bCount === n && now - this.breaches[this.bHead % n]! < RATE_WINDOW_MS;
-  }
-}
+/** State changes kept for stateChanges() (the newest; older ones are dropped). */
+export const DEFAULT_MAX_STATE_HISTORY = 256;
 
 export interface RiskEngineOptions {
   limits?: RiskLimits | RiskLimitsInput;
   initialState?: TradingState;
   /** Called synchronously on every trading-state change (manual or breaker). */
   onStateChange?: (c: TradingStateChange) => void;
+  /** How many state changes stateChanges() keeps (newest). Default 256. */
+  maxStateHistory?: number;
 }
 
 export class RiskEngine {
@@ -157,12 +125,16 @@ export class RiskEngine {
   private globalState: TradingState;
   private readonly strategyStates = new Map<string, TradingState>();
   private readonly rates = new Map<string, RateState>();
-  private readonly history: TradingStateChange[] = [];
+  private history: TradingStateChange[] = [];
+  private readonly maxHistory: number;
   private readonly onStateChange: ((c: TradingStateChange) => void) | undefined;
   // Equity tracking for breakers, daily loss and drawdown.
   private sessionStartEquity = Number.NaN;
   private dayStartEquity = Number.NaN;
   private currentDay = Number.NaN;
+  private dayOffsetMs = 0;
+  private dayRealized = 0;
+  private lastMarkAt = Number.NaN;
   private peakEquity = Number.NaN;
   private lastEquity = Number.NaN;
   // Monotonic deque (decreasing equity) of marks within the rapid-loss window.
@@ -173,8 +145,10 @@ export class RiskEngine {
 
   constructor(opts: RiskEngineOptions = {}) {
     this.limitsValue = parseRiskLimits(opts.limits ?? {});
+    this.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.globalState = opts.initialState ?? "ACTIVE";
     this.onStateChange = opts.onStateChange;
+    this.maxHistory = Math.max(1, opts.maxStateHistory ?? DEFAULT_MAX_STATE_HISTORY);
   }
 
   get limits(): RiskLimits {
@@ -183,6 +157,7 @@ export class RiskEngine {
   /** Replace limits (validated). Rate-limit windows restart. */
   setLimits(input: RiskLimits | RiskLimitsInput): void {
     this.limitsValue = parseRiskLimits(input);
+    this.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.rates.clear();
   }
 
@@ -211,9 +186,9 @@ export class RiskEngine {
   ): TradingStateChange | undefined {
     return this.changeState(strategyId, state, "manual", reason, now);
   }
-  /** Every state change so far, oldest first. */
+  /** The latest state changes (at most maxStateHistory), oldest first. */
   stateChanges(): readonly TradingStateChange[] {
-    return this.history;
+    return this.history.length > this.maxHistory ? this.history.slice(-this.maxHistory) : this.history;
   }
   /** Strategies with their own non-ACTIVE state. */
   strategyStatesSnapshot(): Record<string, TradingState> {
@@ -238,6 +213,8 @@ export class RiskEngine {
     if (limit !== undefined) c.limit = limit;
     if (value !== undefined) c.value = value;
     this.history.push(c);
+    // Trimmed in chunks, so a long session costs O(1) amortized per change and bounded memory.
+    if (this.history.length > this.maxHistory * 2) this.history = this.history.slice(-this.maxHistory);
     this.onStateChange?.(c);
     return c;
   }
@@ -266,13 +243,10 @@ export class RiskEngine {
     if (!Number.isFinite(equity)) return undefined;
     const cb = this.limitsValue.circuitBreakers;
     if (Number.isNaN(this.sessionStartEquity)) this.sessionStartEquity = equity;
-    const day = Math.floor(now / 86_400_000);
-    if (day !== this.currentDay) {
-      this.currentDay = day;
-      this.dayStartEquity = Number.isNaN(this.lastEquity) ? equity : this.lastEquity;
-    }
+    this.rollDay(now, equity);
     if (Number.isNaN(this.peakEquity) || equity > this.peakEquity) this.peakEquity = equity;
     this.lastEquity = equity;
+    if (!(now <= this.lastMarkAt)) this.lastMarkAt = now;
     // Rolling max over the window.
     while (this.winEq.length > this.winHead && this.winEq[this.winEq.length - 1]! <= equity) {
       this.winEq.pop();
@@ -349,7 +323,95 @@ export class RiskEngine {
     };
   }
   private trackedDailyPnl(): number {
-    return Number.isNaN(this.lastEquity) ? 0 : this.lastEquity - this.dayStartEquity;
+    const marked = Number.isNaN(this.lastEquity) ? 0 : this.lastEquity - this.dayStartEquity;
+    // A realized loss booked today (fills) counts when it is worse than the marked change.
+    return this.dayRealized < marked ? this.dayRealized : marked;
+  }
+
+  /**
+   * A new trading day (boundary `dailyResetUtc`, default 00:00 UTC) starts the day's figures afresh: the day
+   * starts at the last equity seen (or `equity`), realized loss at 0. Only forward: an older time never rolls back.
+   */
+  private rollDay(now: number, equity = Number.NaN): void {
+    const day = tradingDay(now, this.dayOffsetMs);
+    if (day > this.currentDay || Number.isNaN(this.currentDay)) {
+      this.currentDay = day;
+      this.dayStartEquity = Number.isNaN(this.lastEquity) ? equity : this.lastEquity;
+      this.dayRealized = 0;
+    }
+    if (Number.isNaN(this.dayStartEquity) && !Number.isNaN(equity)) this.dayStartEquity = equity;
+  }
+
+  /** Book realized PnL net of fees (a fill) into the day's realized figure; the daily-loss rule sees it. */
+  bookRealized(pnl: number, now: number): void {
+    if (!Number.isFinite(pnl)) return;
+    this.rollDay(now);
+    // A fill of an earlier day (late delivery) does not count against today.
+    if (tradingDay(now, this.dayOffsetMs) === this.currentDay) this.dayRealized += pnl;
+  }
+
+  // ---------- snapshot / restore (persisted memory, docs/state.md) ----------
+
+  /** The engine's memory as JSON (trading state excluded: see tradingState / strategyStatesSnapshot). */
+  snapshot(now: number): RiskMemorySnapshot {
+    const window: [number, number][] = [];
+    for (let i = this.winHead; i < this.winTs.length; i++) window.push([this.winTs[i]!, this.winEq[i]!]);
+    const rates: RiskMemorySnapshot["rates"] = {};
+    for (const [id, r] of this.rates) {
+      const s = r.toJSON(now);
+      if (s.approvals.length > 0 || s.breaches.length > 0) rates[id] = s;
+    }
+    return {
+      v: 1,
+      equity: {
+        sessionStart: nullable(this.sessionStartEquity),
+        day: nullable(this.currentDay),
+        dayStart: nullable(this.dayStartEquity),
+        dayRealized: this.dayRealized,
+        peak: nullable(this.peakEquity),
+        last: nullable(this.lastEquity),
+        lastAt: nullable(this.lastMarkAt),
+        window: boundWindow(window),
+      },
+      rates,
+    };
+  }
+
+  /**
+   * Take over a snapshot's memory. `rates`: which strategies' rate windows to take ("all" by default); the
+   * others keep this engine's own. Fires no state change (the trading state is restoreTradingState's).
+   */
+  restore(s: RiskMemorySnapshot, opts: { equity?: boolean; rates?: "all" | "none" | readonly string[] } = {}): void {
+    if (opts.equity ?? true) {
+      const e = s.equity;
+      this.sessionStartEquity = fromNullable(e.sessionStart);
+      this.currentDay = fromNullable(e.day);
+      this.dayStartEquity = fromNullable(e.dayStart);
+      this.dayRealized = e.dayRealized ?? 0;
+      this.peakEquity = fromNullable(e.peak);
+      this.lastEquity = fromNullable(e.last);
+      this.lastMarkAt = fromNullable(e.lastAt);
+      this.winTs = e.window.map((p) => p[0]);
+      this.winEq = e.window.map((p) => p[1]);
+      this.winHead = 0;
+    }
+    const which = opts.rates ?? "all";
+    if (which === "none") return;
+    const L = this.limitsValue;
+    const ids = which === "all" ? Object.keys(s.rates) : which;
+    if (which === "all") this.rates.clear();
+    for (const id of ids) {
+      const r = s.rates[id];
+      if (r) this.rates.set(id, RateState.from(r, L.maxOrdersPerSecond, L.circuitBreakers.rateLimitBreachesToHalt));
+      else this.rates.delete(id);
+    }
+  }
+
+  /** Set the trading states as persisted (no history, no onStateChange: nothing changed, we learnt it). */
+  restoreTradingState(global: TradingState, strategies: Readonly<Record<string, TradingState>>): void {
+    this.globalState = global;
+    this.strategyStates.clear();
+    for (const [id, st] of Object.entries(strategies)) if (st !== "ACTIVE") this.strategyStates.set(id, st);
   }
   private trackedDrawdown(): number {
     return this.peakEquity > 0 ? (this.peakEquity - this.lastEquity) / this.peakEquity : 0;
@@ -374,6 +436,7 @@ export class RiskEngine {
   checkOrder(o: RiskOrder, ctx: RiskContext, now: number): RiskDecision {
     if (o.isCancel) return APPROVED;
     const L = this.limitsValue;
+    this.rollDay(now);
     const qty = o.quantity;
     if (!(qty > 0) || !Number.isFinite(qty))
       return this.deny(o, "invalid-order", "> 0", String(qty), "quantity must be a positive number");
@@ -565,6 +628,7 @@ export class RiskEngine {
     now: number,
   ): Headroom[] {
     const L = this.limitsValue;
+    this.rollDay(now);
     const out: Headroom[] = [];
     const dir = o.side === "BUY" ? 1 : -1;
     const sp = ctx.strategyPosition ?? ctx.position;
