@@ -41,7 +41,12 @@ describe("risk engine snapshot / restore", () => {
     const snap = viaJson(a.snapshot(D0 + 3200));
     expect(snap.rates.s1?.approvals).toEqual([D0 + 3100, D0 + 3101, D0 + 3102]);
     expect(snap.rates.s1?.breaches).toEqual([D0 + 3103]);
-    expect(snap.equity).toMatchObject({ sessionStart: 1_000_000, peak: 1_010_000, last: 990_000, dayRealized: -1234.5 });
+    expect(snap.equity).toMatchObject({
+      sessionStart: 1_000_000,
+      peak: 1_010_000,
+      last: 990_000,
+      dayRealized: -1234.5,
+    });
     const b = new RiskEngine({ limits });
     b.restore(snap);
     expect(b.equityStatus()).toEqual(a.equityStatus());

@@ -325,7 +325,7 @@ export class RiskEngine {
   private trackedDailyPnl(): number {
     const marked = Number.isNaN(this.lastEquity) ? 0 : this.lastEquity - this.dayStartEquity;
     // A realized loss booked today (fills) counts when it is worse than the marked change.
-    return this.dayRealized < marked ? this.dayRealized : marked;
+    return this.dayRealized < 0 ? Math.min(this.dayRealized, marked) : marked;
   }
 
   /**
