@@ -7,6 +7,7 @@ import { applyFill as applyFillToOrder, type Order, transition } from "../../dom
 import { applyFillToPosition, type Position } from "../../domain/portfolio/position";
 import type { L1Quote } from "../../domain/types";
 import {
+  type ApplyFillOptions,
   type ApplyFillResult,
   type CreateOrderResult,
   type EquityPointRecord,
@@ -16,7 +17,10 @@ import {
   type IdempotencyRecord,
   OrderNotFoundError,
   type OrderStatusPatch,
+  type PlacementCommitResult,
   type ReportRecord,
+  type RiskStateInput,
+  type RiskStateRecord,
   type SignalRecord,
   type SnapshotView,
   type StateStore,
@@ -42,7 +46,13 @@ import {
   snapshotFromItem,
   snapshotToItem,
 } from "./codec";
-import { ConditionFailedError, type Item, type ItemBackend, TransactionCancelledError } from "./itemBackend";
+import {
+  type ConditionalPut,
+  ConditionFailedError,
+  type Item,
+  type ItemBackend,
+  TransactionCancelledError,
+} from "./itemBackend";
 import { indexKeys, isoKey, keyPart, keys, tailId } from "./keys";
 
 export interface FillRetryOptions {
@@ -180,10 +190,10 @@ export class ItemStateStore implements StateStore {
 
   // ---------------- fills ----------------
 
-  async applyFill(fill: FillInput): Promise<ApplyFillResult> {
+  async applyFill(fill: FillInput, options: ApplyFillOptions = {}): Promise<ApplyFillResult> {
     validateFill(fill);
     try {
-      return await this.fillPolicy.execute(({ attempt }) => this.tryApplyFill(fill, attempt + 1));
+      return await this.fillPolicy.execute(({ attempt }) => this.tryApplyFill(fill, attempt + 1, options));
     } catch (err) {
       if (err instanceof FillRaceError) throw new FillConflictError(fill.executionId, this.maxAttempts);
       throw err;
@@ -191,12 +201,17 @@ export class ItemStateStore implements StateStore {
   }
 
   /** One read (fill + order + position together when the strategy is known) and one transaction. */
-  private async tryApplyFill(fill: FillInput, attempt: number): Promise<ApplyFillResult> {
+  private async tryApplyFill(fill: FillInput, attempt: number, options: ApplyFillOptions): Promise<ApplyFillResult> {
     const fillKey = keys.fill(fill.executionId);
     const orderKey = keys.order(fill.clientOrderId);
-    const readKeys = [fillKey, orderKey];
+    // The risk state rides in the same read (and the same transaction) when the caller updates it.
+    const readKeys = [fillKey, orderKey, keys.tradingState()];
     if (fill.strategyId !== undefined) readKeys.push(keys.position(fill.strategyId, fill.symbol));
-    const [fillItem, orderItem, knownPosItem] = await this.backend.getMany(readKeys);
+    if (!options.riskState) readKeys.splice(2, 1);
+    const read = await this.backend.getMany(readKeys);
+    const [fillItem, orderItem] = read;
+    const riskItem = options.riskState ? read[2] : undefined;
+    const knownPosItem = read[options.riskState ? 3 : 2];
     if (fillItem) return { applied: false, duplicate: true, fill: fillFromItem(fillItem) };
     if (!orderItem) throw new UnknownOrderError(fill.clientOrderId, fill.executionId);
     const current = orderFromItem(orderItem);
@@ -267,15 +282,25 @@ export class ItemStateStore implements StateStore {
       realizedPnl: update.realizedPnlDelta.toFixed(),
     };
     const nextVersion = current.version + 1;
+    const writes: ConditionalPut[] = [
+      { item: fillToItem(record), condition: { kind: "notExists" } },
+      { item: orderToItem(nextOrder, nextVersion), condition: { kind: "versionIs", version: current.version } },
+      {
+        item: positionToItem(update.position),
+        condition: previous ? { kind: "versionIs", version: previous.version } : { kind: "notExists" },
+      },
+    ];
+    let risk: RiskStateRecord | undefined;
+    if (options.riskState) {
+      const cur = riskItem ? riskStateFromItem(riskItem) : undefined;
+      const next = options.riskState(cur, record);
+      if (next) {
+        risk = riskStateRecord(next, cur?.version ?? 0);
+        writes.push(riskStateWrite(risk, cur?.version ?? 0));
+      }
+    }
     try {
-      await this.backend.transactWrite([
-        { item: fillToItem(record), condition: { kind: "notExists" } },
-        { item: orderToItem(nextOrder, nextVersion), condition: { kind: "versionIs", version: current.version } },
-        {
-          item: positionToItem(update.position),
-          condition: previous ? { kind: "versionIs", version: previous.version } : { kind: "notExists" },
-        },
-      ]);
+      await this.backend.transactWrite(writes);
     } catch (err) {
       if (err instanceof TransactionCancelledError) {
         const fillReason = err.reasons[0];
@@ -299,6 +324,7 @@ export class ItemStateStore implements StateStore {
       position: update.position,
       previousPosition: previous,
       attempts: attempt,
+      ...(risk ? { risk } : {}),
     };
   }
 
@@ -376,9 +402,7 @@ export class ItemStateStore implements StateStore {
   // ---------------- signals ----------------
 
   async recordSignal(signal: SignalRecord): Promise<{ recorded: true } | { recorded: false; existing: SignalRecord }> {
-    keyPart("signal.strategyId", signal.strategyId);
-    if (signal.status !== "approved" && signal.status !== "denied")
-      throw new InvalidFieldError("signal.status", signal.status, "must be approved or denied");
+    validateSignal(signal);
     try {
       await this.backend.put({ item: signalToItem(signal), condition: { kind: "notExists" } });
       return { recorded: true };
@@ -444,38 +468,30 @@ export class ItemStateStore implements StateStore {
     return item ? tradingStateFromItem(item) : undefined;
   }
 
+  /** A trading-state-only writer: the risk engine's memory on the item is kept as it is. */
   async putTradingState(
     next: Omit<TradingStateRecord, "version">,
     expectedVersion: number,
   ): Promise<TradingStateRecord> {
-    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
-      throw new InvalidFieldError("expectedVersion", expectedVersion, "must be an integer >= 0");
-    tradingStateValue("state", next.state);
-    for (const [id, st] of Object.entries(next.strategies ?? {})) {
-      keyPart("strategies", id);
-      tradingStateValue(`strategies.${id}`, st);
-    }
-    if (typeof next.reason !== "string") throw new InvalidFieldError("reason", next.reason, "must be a string");
-    isoKey("at", next.at);
-    // ACTIVE strategies carry no entry: the record then compares equal however it was reached.
-    const strategies = Object.fromEntries(
-      Object.entries(next.strategies ?? {})
-        .filter(([, st]) => st !== "ACTIVE")
-        .sort(([a], [b]) => cmp(a, b)),
-    );
-    const record: TradingStateRecord = {
-      state: next.state,
-      strategies,
-      reason: next.reason,
-      at: next.at,
-      ...(next.source !== undefined ? { source: next.source } : {}),
-      version: expectedVersion + 1,
-    };
+    const fields = { state: next.state, strategies: next.strategies, reason: next.reason, at: next.at };
+    const input: RiskStateInput = { ...fields, ...(next.source !== undefined ? { source: next.source } : {}) };
+    riskStateRecord(input, expectedVersion); // validate before the read
+    const cur = await this.backend.get(keys.tradingState());
+    const engine = cur?.engine as RiskStateRecord["engine"];
+    const written = await this.putRiskState({ ...input, ...(engine ? { engine } : {}) }, expectedVersion);
+    const { engine: _kept, ...trading } = written;
+    return trading;
+  }
+
+  async getRiskState(): Promise<RiskStateRecord | undefined> {
+    const item = await this.backend.get(keys.tradingState());
+    return item ? riskStateFromItem(item) : undefined;
+  }
+
+  async putRiskState(next: RiskStateInput, expectedVersion: number): Promise<RiskStateRecord> {
+    const record = riskStateRecord(next, expectedVersion);
     try {
-      await this.backend.put({
-        item: { ...keys.tradingState(), entity: "RISKSTATE", ...record },
-        condition: expectedVersion === 0 ? { kind: "notExists" } : { kind: "versionIs", version: expectedVersion },
-      });
+      await this.backend.put(riskStateWrite(record, expectedVersion));
     } catch (err) {
       if (err instanceof ConditionFailedError) {
         const cur = err.existing ?? (await this.backend.get(keys.tradingState()));
@@ -484,6 +500,51 @@ export class ItemStateStore implements StateStore {
       throw err;
     }
     return record;
+  }
+
+  async getSignalAndRiskState(signalId: string): Promise<{ signal?: SignalRecord; risk?: RiskStateRecord }> {
+    const [sig, risk] = await this.backend.getMany([keys.signal(signalId), keys.tradingState()]);
+    return { ...(sig ? { signal: signalFromItem(sig) } : {}), ...(risk ? { risk: riskStateFromItem(risk) } : {}) };
+  }
+
+  async commitPlacement(p: {
+    signal: SignalRecord;
+    orders: readonly Order[];
+    risk: RiskStateInput;
+    expectedRiskVersion: number;
+  }): Promise<PlacementCommitResult> {
+    validateSignal(p.signal);
+    for (const o of p.orders) {
+      keyPart("order.strategyId", o.strategyId);
+      keyPart("order.symbol", o.symbol);
+      keyPart("order.venue", o.venue);
+    }
+    const risk = riskStateRecord(p.risk, p.expectedRiskVersion);
+    const writes: ConditionalPut[] = [
+      { item: signalToItem(p.signal), condition: { kind: "notExists" } },
+      ...p.orders.map((o) => ({ item: orderToItem(o, 1), condition: { kind: "notExists" as const } })),
+      riskStateWrite(risk, p.expectedRiskVersion),
+    ];
+    try {
+      await this.backend.transactWrite(writes);
+    } catch (err) {
+      if (!(err instanceof TransactionCancelledError)) throw err;
+      const [sig] = err.reasons;
+      if (sig?.code === "ConditionalCheckFailed") {
+        const existing = sig.existing ?? (await this.backend.get(keys.signal(p.signal.signalId)));
+        if (existing) return { committed: false, reason: "signal-exists", existing: signalFromItem(existing) };
+      }
+      const orderFailed = err.reasons.slice(1, -1).findIndex((r) => r.code === "ConditionalCheckFailed");
+      // Orders are only ever created together with their signal, so one without it is corrupt state.
+      if (orderFailed >= 0)
+        throw new Error(
+          `order ${p.orders[orderFailed]?.clientOrderId} exists without signal ${p.signal.signalId}: ${err.message}`,
+        );
+      const last = err.reasons.at(-1);
+      const actual = last?.existing ? Number(last.existing.version) : undefined;
+      return { committed: false, reason: "risk-conflict", actualVersion: actual };
+    }
+    return { committed: true, risk, orders: p.orders.map((order) => ({ order, version: 1 })) };
   }
 
   // ---------------- idempotency ----------------
@@ -542,6 +603,54 @@ const TRADING_STATES = new Set(["ACTIVE", "REDUCING", "HALTED"]);
 function tradingStateValue(field: string, v: unknown): void {
   if (typeof v !== "string" || !TRADING_STATES.has(v))
     throw new InvalidFieldError(field, v, "must be ACTIVE, REDUCING or HALTED");
+}
+
+function validateSignal(signal: SignalRecord): void {
+  keyPart("signal.strategyId", signal.strategyId);
+  if (signal.status !== "approved" && signal.status !== "denied")
+    throw new InvalidFieldError("signal.status", signal.status, "must be approved or denied");
+}
+
+/** Validate and normalise a risk state for writing at `expectedVersion` (the record carries version + 1). */
+function riskStateRecord(next: RiskStateInput, expectedVersion: number): RiskStateRecord {
+  if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
+    throw new InvalidFieldError("expectedVersion", expectedVersion, "must be an integer >= 0");
+  tradingStateValue("state", next.state);
+  for (const [id, st] of Object.entries(next.strategies ?? {})) {
+    keyPart("strategies", id);
+    tradingStateValue(`strategies.${id}`, st);
+  }
+  if (typeof next.reason !== "string") throw new InvalidFieldError("reason", next.reason, "must be a string");
+  isoKey("at", next.at);
+  if (next.engine !== undefined && (typeof next.engine !== "object" || next.engine?.v !== 1))
+    throw new InvalidFieldError("engine.v", (next.engine as { v?: unknown } | null)?.v, "must be 1");
+  // ACTIVE strategies carry no entry: the record then compares equal however it was reached.
+  const strategies = Object.fromEntries(
+    Object.entries(next.strategies ?? {})
+      .filter(([, st]) => st !== "ACTIVE")
+      .sort(([a], [b]) => cmp(a, b)),
+  );
+  return {
+    state: next.state,
+    strategies,
+    reason: next.reason,
+    at: next.at,
+    ...(next.source !== undefined ? { source: next.source } : {}),
+    ...(next.engine !== undefined ? { engine: next.engine } : {}),
+    version: expectedVersion + 1,
+  };
+}
+
+function riskStateWrite(record: RiskStateRecord, expectedVersion: number): ConditionalPut {
+  return {
+    item: { ...keys.tradingState(), entity: "RISKSTATE", ...record },
+    condition: expectedVersion === 0 ? { kind: "notExists" } : { kind: "versionIs", version: expectedVersion },
+  };
+}
+
+function riskStateFromItem(item: Item): RiskStateRecord {
+  const engine = item.engine as RiskStateRecord["engine"] | undefined;
+  return { ...tradingStateFromItem(item), ...(engine ? { engine } : {}) };
 }
 
 function tradingStateFromItem(item: Item): TradingStateRecord {
