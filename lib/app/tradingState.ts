@@ -1,8 +1,13 @@
-// Writing the engine-wide trading state (kill switch, breaker escalation) where every process reads it:
-// order-placement builds a fresh RiskEngine per invocation and takes its state from this record.
+// Writing the engine-wide trading state (kill switch, breaker escalation) into the shared risk state, where every
+// path reads it (order-placement, fill-handling, the quoter's RiskStateSync). The risk engine's memory on the
+// same item is kept as it is.
 import type { TradingStateChange } from "../domain/risk/RiskEngine";
 import type { TradingState } from "../domain/types";
-import { type TradingStateRecord, type TradingStateRepository, VersionConflictError } from "../ports/StateStore";
+import {
+  type RiskStateRepository,
+  type TradingStateRecord,
+  VersionConflictError,
+} from "../ports/StateStore";
 
 export interface TradingStateChangeRequest {
   state: TradingState;
@@ -20,25 +25,27 @@ export interface TradingStateChangeRequest {
  * applies the change again, so concurrent writers never drop each other's strategy entries).
  */
 export async function setEngineTradingState(
-  store: TradingStateRepository,
+  store: RiskStateRepository,
   change: TradingStateChangeRequest,
   maxAttempts = 10,
 ): Promise<TradingStateRecord> {
   for (let attempt = 1; ; attempt++) {
-    const cur = await store.getTradingState();
+    const cur = await store.getRiskState();
     const strategies = { ...(cur?.strategies ?? {}) };
     if (change.strategyId !== undefined) strategies[change.strategyId] = change.state;
     try {
-      return await store.putTradingState(
+      const { engine: _memory, ...written } = await store.putRiskState(
         {
           state: change.strategyId === undefined ? change.state : (cur?.state ?? "ACTIVE"),
           strategies,
           reason: change.reason,
           at: change.at,
           ...(change.source !== undefined ? { source: change.source } : {}),
+          ...(cur?.engine ? { engine: cur.engine } : {}),
         },
         cur?.version ?? 0,
       );
+      return written;
     } catch (e) {
       if (!(e instanceof VersionConflictError) || attempt >= maxAttempts) throw e;
     }
@@ -53,7 +60,7 @@ export async function setEngineTradingState(
  */
 export function persistTradingStateChanges(
   onStateChange: (listener: (c: TradingStateChange) => void) => void,
-  store: TradingStateRepository,
+  store: RiskStateRepository,
   onError: (message: string) => void,
 ): () => Promise<void> {
   let chain: Promise<unknown> = Promise.resolve();
