@@ -24,7 +24,7 @@ import type { EngineDependencies, ExchangePort } from "../lib/app/dependencies";
 import type { LambdaHandler } from "../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../lib/app/handlers";
 import { ConfigServiceSettingsSource } from "../lib/app/settings";
-import { persistTradingStateChanges } from "../lib/app/tradingState";
+import { RiskStateSync } from "../lib/app/RiskStateSync";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
 import { Decimal } from "../lib/domain/decimal";
 import { InstrumentRegistry } from "../lib/domain/instruments";
@@ -399,8 +399,16 @@ export class LocalSession {
       riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
-    // Persist every change where every process reads it: order placement denies by the stored trading state.
-    persistTradingStateChanges((l) => this.quoter.onStateChange(l), this.store, log);
+    // One risk state for every path: the quoter's engine and the functions share the stored one (HALTED either way).
+    const riskSync = new RiskStateSync({
+      store: this.store,
+      engine: this.quoter.risk,
+      subscribe: (l) => this.quoter.onStateChange(l),
+      ownStrategies: () => this.quoter.listStrategies().map((s) => s.id),
+      onError: log,
+    });
+    await riskSync.start();
+    this.cleanups.push({ name: "risk state sync", fn: () => riskSync.stop() });
     this.quoter.onStateChange((c) => {
       this.riskEvents.push({
         ts: c.at,

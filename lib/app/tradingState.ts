@@ -3,11 +3,7 @@
 // same item is kept as it is.
 import type { TradingStateChange } from "../domain/risk/RiskEngine";
 import type { TradingState } from "../domain/types";
-import {
-  type RiskStateRepository,
-  type TradingStateRecord,
-  VersionConflictError,
-} from "../ports/StateStore";
+import { type RiskStateRepository, type TradingStateRecord, VersionConflictError } from "../ports/StateStore";
 
 export interface TradingStateChangeRequest {
   state: TradingState;

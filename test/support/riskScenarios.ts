@@ -2,7 +2,9 @@
 // LocalStack): the order rate under 16 concurrent placements, the day's loss, the drawdown and the rapid-loss
 // breaker, each denied by order-placement with the rule's name, from the risk state the functions share.
 import { expect } from "vitest";
+import { RiskStateSync } from "../../lib/app/RiskStateSync";
 import type { EngineSettingsInput } from "../../lib/app/settings";
+import { RiskEngine, type TradingStateChange } from "../../lib/domain/risk";
 import { buildBusEvent } from "../../lib/events";
 import type { BusEvent } from "../../lib/ports/EventBus";
 import type { SignalRecord, StateStore } from "../../lib/ports/StateStore";
@@ -151,11 +153,31 @@ export const RISK_SCENARIOS: readonly RiskScenario[] = [
     },
   },
   {
-    name: "(d) rapid loss: −5 % within 10 minutes trips the breaker, HALTED for every path",
+    name: "(d) rapid loss: −5 % within 10 minutes trips the breaker, HALTED for every path (the quoter's engine too)",
     // A portfolio of $10, so the −$0.70 round trip is −7 % (past −5 %, short of the −10 % portfolio breaker).
     settings: { arbitrage: { signalTtlMs: 600_000 }, reporting: { startingEquity: "10" } },
     async run(rig, t0) {
+      // The quoter's engine, on the same risk state.
+      const halts: string[] = [];
+      const listeners: ((c: TradingStateChange) => void)[] = [];
+      const quoterRisk = new RiskEngine({
+        onStateChange: (c) => {
+          for (const l of listeners) l(c);
+        },
+      });
+      listeners.push((c) => halts.push(`${c.scope}:${c.to}`));
+      const sync = new RiskStateSync({
+        store: rig.store,
+        engine: quoterRisk,
+        subscribe: (l) => listeners.push(l),
+        ownStrategies: () => ["mm-1"],
+        intervalMs: 0,
+      });
+      await sync.start();
       const denied = await loseThenSignalAgain(rig, t0);
+      await sync.syncNow();
+      expect(quoterRisk.tradingState).toBe("HALTED");
+      expect(halts).toEqual(["portfolio:HALTED"]);
       expect(denied.rule).toBe("trading-state");
       expect(denied.reason).toMatch(/breaker-rapid-loss: equity fell -7\.01% within 600000 ms.*limit -0\.05/);
       expect(await rig.store.getTradingState()).toMatchObject({ state: "HALTED", source: "breaker-rapid-loss" });
