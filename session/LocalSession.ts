@@ -23,8 +23,8 @@ import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClie
 import type { EngineDependencies, ExchangePort } from "../lib/app/dependencies";
 import type { LambdaHandler } from "../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../lib/app/handlers";
-import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { RiskStateSync } from "../lib/app/RiskStateSync";
+import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
 import { Decimal } from "../lib/domain/decimal";
 import { InstrumentRegistry } from "../lib/domain/instruments";
