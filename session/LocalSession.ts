@@ -34,7 +34,7 @@ import type { TradingState } from "../lib/domain/types";
 import { createPeerClients, Discovery, type PeerClients, RejectedError, StaticRegistry } from "../lib/grpc";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
-import type { Report } from "../lib/report/reportSchema";
+import type { DenialsByPath, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/EngineControlServer";
@@ -81,6 +81,8 @@ export interface LocalSessionConfig extends SessionOptions {
   haltEngineOnStrategyBreaker?: boolean;
   /** Snapshot conflation of the quoter's bridge (how often the signal function sees each book). */
   snapshotIntervalMs?: number;
+  /** Risk limits over the configuration's (risk.engine_limits), for the quoter and the functions alike. */
+  riskLimits?: RiskLimitsInput;
 }
 
 export interface SessionEndpoints {
@@ -396,7 +398,7 @@ export class LocalSession {
       marketDataIntervalMs: 100,
       reconcileIntervalMs: 10_000,
       allowChaosStrategies: true,
-      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
+      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
     // One risk state for every path: the quoter's engine and the functions share the stored one (HALTED either way).
@@ -528,15 +530,24 @@ export class LocalSession {
   /** The functions' dependencies: this session's store, bus, peers and the configuration service's settings. */
   private deps(): EngineDependencies {
     const arbitrage = this.cfg.strategies.includes("arbitrage");
+    const configured = new ConfigServiceSettingsSource(this.peers.config, {
+      strategyId: this.arbStrategyId,
+      signalStrategies: arbitrage ? ["arbitrage"] : [],
+      // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
+      ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
+    });
+    const overrides = this.cfg.riskLimits;
     return {
       store: this.store,
       bus: this.bus,
-      settings: new ConfigServiceSettingsSource(this.peers.config, {
-        strategyId: this.arbStrategyId,
-        signalStrategies: arbitrage ? ["arbitrage"] : [],
-        // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
-        ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
-      }),
+      settings: overrides
+        ? {
+            get: async () => {
+              const s = await configured.get();
+              return { ...s, riskLimits: { ...s.riskLimits, ...overrides } };
+            },
+          }
+        : configured,
       exchange: this.haltGatedExchange(),
       riskMonitor: this.peers.risk,
       instruments: new InstrumentRegistry(),
@@ -889,8 +900,7 @@ export class LocalSession {
       const endedAt = Date.now();
       const fills = await this.fillsInState();
       const st = this.quoter.status();
-      const denials: Record<string, number> = {};
-      if (st.counters.riskDenials > 0) denials.quoter = st.counters.riskDenials;
+      const denials = await this.denialsByPath();
       const report = buildSessionReport({
         runId: this.runId,
         mode: this.cfg.mode,
@@ -932,6 +942,14 @@ export class LocalSession {
       await this.teardown();
     }
     return result;
+  }
+
+  /** Risk denials per rule: the quoter's engine, and order-placement's recorded decisions (the functions). */
+  private async denialsByPath(): Promise<DenialsByPath> {
+    const functions: Record<string, number> = {};
+    for (const s of await this.store.listSignalsByStrategy(this.arbStrategyId))
+      if (s.status === "denied") functions[s.rule ?? "denied"] = (functions[s.rule ?? "denied"] ?? 0) + 1;
+    return { quoter: Object.fromEntries(this.quoter.denialsByRule), functions };
   }
 
   /** Messages in the function host's dead-letter queues (LocalStack mode). */
