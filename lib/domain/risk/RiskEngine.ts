@@ -1,16 +1,9 @@
 // Pre-trade risk engine. Synchronous, no clock (time passed in), low allocation:
 // an approval returns a shared frozen object; only denials allocate.
 import type { OrderIntent, OrderType, Side, TradingState } from "../types";
+import { EquityTracker } from "./EquityTracker";
 import { type InstrumentLimits, parseRiskLimits, type RiskLimits, type RiskLimitsInput } from "./limits";
-import {
-  boundWindow,
-  fromNullable,
-  nullable,
-  RateState,
-  type RiskMemorySnapshot,
-  tradingDay,
-  utcTimeOfDayMs,
-} from "./riskMemory";
+import { RateState, type RiskMemorySnapshot, utcTimeOfDayMs } from "./riskMemory";
 
 export type RiskRule =
   | "invalid-order"
@@ -129,23 +122,12 @@ export class RiskEngine {
   private readonly maxHistory: number;
   private readonly onStateChange: ((c: TradingStateChange) => void) | undefined;
   // Equity tracking for breakers, daily loss and drawdown.
-  private sessionStartEquity = Number.NaN;
-  private dayStartEquity = Number.NaN;
-  private currentDay = Number.NaN;
-  private dayOffsetMs = 0;
-  private dayRealized = 0;
-  private lastMarkAt = Number.NaN;
-  private peakEquity = Number.NaN;
-  private lastEquity = Number.NaN;
-  // Monotonic deque (decreasing equity) of marks within the rapid-loss window.
-  private winTs: number[] = [];
-  private winEq: number[] = [];
-  private winHead = 0;
+  private readonly eq = new EquityTracker();
   private readonly scratch: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
 
   constructor(opts: RiskEngineOptions = {}) {
     this.limitsValue = parseRiskLimits(opts.limits ?? {});
-    this.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
+    this.eq.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.globalState = opts.initialState ?? "ACTIVE";
     this.onStateChange = opts.onStateChange;
     this.maxHistory = Math.max(1, opts.maxStateHistory ?? DEFAULT_MAX_STATE_HISTORY);
@@ -157,7 +139,7 @@ export class RiskEngine {
   /** Replace limits (validated). Rate-limit windows restart. */
   setLimits(input: RiskLimits | RiskLimitsInput): void {
     this.limitsValue = parseRiskLimits(input);
-    this.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
+    this.eq.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.rates.clear();
   }
 
@@ -242,26 +224,8 @@ export class RiskEngine {
   markEquity(equity: number, now: number): TradingStateChange | undefined {
     if (!Number.isFinite(equity)) return undefined;
     const cb = this.limitsValue.circuitBreakers;
-    if (Number.isNaN(this.sessionStartEquity)) this.sessionStartEquity = equity;
-    this.rollDay(now, equity);
-    if (Number.isNaN(this.peakEquity) || equity > this.peakEquity) this.peakEquity = equity;
-    this.lastEquity = equity;
-    if (!(now <= this.lastMarkAt)) this.lastMarkAt = now;
-    // Rolling max over the window.
-    while (this.winEq.length > this.winHead && this.winEq[this.winEq.length - 1]! <= equity) {
-      this.winEq.pop();
-      this.winTs.pop();
-    }
-    this.winEq.push(equity);
-    this.winTs.push(now);
-    while (this.winHead < this.winTs.length - 1 && now - this.winTs[this.winHead]! > cb.rapidLossWindowMs)
-      this.winHead++;
-    if (this.winHead > 1024) {
-      this.winEq = this.winEq.slice(this.winHead);
-      this.winTs = this.winTs.slice(this.winHead);
-      this.winHead = 0;
-    }
-    const start = this.sessionStartEquity;
+    const winMax = this.eq.mark(equity, now, cb.rapidLossWindowMs);
+    const start = this.eq.sessionStart;
     if (start > 0 && equity <= start * (1 - cb.portfolioLossPct) + EPS) {
       const pct = (equity - start) / start;
       return this.trip(
@@ -273,7 +237,6 @@ export class RiskEngine {
         String(pct),
       );
     }
-    const winMax = this.winEq[this.winHead]!;
     if (winMax > 0 && equity <= winMax * (1 - cb.rapidLossPct) + EPS) {
       const pct = (equity - winMax) / winMax;
       return this.trip(
@@ -313,68 +276,32 @@ export class RiskEngine {
     dailyPnl: number;
     drawdownPct: number;
   } {
+    const e = this.eq;
     return {
-      sessionStart: this.sessionStartEquity,
-      dayStart: this.dayStartEquity,
-      peak: this.peakEquity,
-      last: this.lastEquity,
-      dailyPnl: this.trackedDailyPnl(),
-      drawdownPct: this.trackedDrawdown(),
+      sessionStart: e.sessionStart,
+      dayStart: e.dayStart,
+      peak: e.peak,
+      last: e.last,
+      dailyPnl: e.dailyPnl(),
+      drawdownPct: e.drawdown(),
     };
-  }
-  private trackedDailyPnl(): number {
-    const marked = Number.isNaN(this.lastEquity) ? 0 : this.lastEquity - this.dayStartEquity;
-    // A realized loss booked today (fills) counts when it is worse than the marked change.
-    return this.dayRealized < 0 ? Math.min(this.dayRealized, marked) : marked;
-  }
-
-  /**
-   * A new trading day (boundary `dailyResetUtc`, default 00:00 UTC) starts the day's figures afresh: the day
-   * starts at the last equity seen (or `equity`), realized loss at 0. Only forward: an older time never rolls back.
-   */
-  private rollDay(now: number, equity = Number.NaN): void {
-    const day = tradingDay(now, this.dayOffsetMs);
-    if (day > this.currentDay || Number.isNaN(this.currentDay)) {
-      this.currentDay = day;
-      this.dayStartEquity = Number.isNaN(this.lastEquity) ? equity : this.lastEquity;
-      this.dayRealized = 0;
-    }
-    if (Number.isNaN(this.dayStartEquity) && !Number.isNaN(equity)) this.dayStartEquity = equity;
   }
 
   /** Book realized PnL net of fees (a fill) into the day's realized figure; the daily-loss rule sees it. */
   bookRealized(pnl: number, now: number): void {
-    if (!Number.isFinite(pnl)) return;
-    this.rollDay(now);
-    // A fill of an earlier day (late delivery) does not count against today.
-    if (tradingDay(now, this.dayOffsetMs) === this.currentDay) this.dayRealized += pnl;
+    this.eq.book(pnl, now);
   }
 
   // ---------- snapshot / restore (persisted memory, docs/state.md) ----------
 
   /** The engine's memory as JSON (trading state excluded: see tradingState / strategyStatesSnapshot). */
   snapshot(now: number): RiskMemorySnapshot {
-    const window: [number, number][] = [];
-    for (let i = this.winHead; i < this.winTs.length; i++) window.push([this.winTs[i]!, this.winEq[i]!]);
     const rates: RiskMemorySnapshot["rates"] = {};
     for (const [id, r] of this.rates) {
       const s = r.toJSON(now);
       if (s.approvals.length > 0 || s.breaches.length > 0) rates[id] = s;
     }
-    return {
-      v: 1,
-      equity: {
-        sessionStart: nullable(this.sessionStartEquity),
-        day: nullable(this.currentDay),
-        dayStart: nullable(this.dayStartEquity),
-        dayRealized: this.dayRealized,
-        peak: nullable(this.peakEquity),
-        last: nullable(this.lastEquity),
-        lastAt: nullable(this.lastMarkAt),
-        window: boundWindow(window),
-      },
-      rates,
-    };
+    return { v: 1, equity: this.eq.toJSON(), rates };
   }
 
   /**
@@ -382,19 +309,7 @@ export class RiskEngine {
    * others keep this engine's own. Fires no state change (the trading state is restoreTradingState's).
    */
   restore(s: RiskMemorySnapshot, opts: { equity?: boolean; rates?: "all" | "none" | readonly string[] } = {}): void {
-    if (opts.equity ?? true) {
-      const e = s.equity;
-      this.sessionStartEquity = fromNullable(e.sessionStart);
-      this.currentDay = fromNullable(e.day);
-      this.dayStartEquity = fromNullable(e.dayStart);
-      this.dayRealized = e.dayRealized ?? 0;
-      this.peakEquity = fromNullable(e.peak);
-      this.lastEquity = fromNullable(e.last);
-      this.lastMarkAt = fromNullable(e.lastAt);
-      this.winTs = e.window.map((p) => p[0]);
-      this.winEq = e.window.map((p) => p[1]);
-      this.winHead = 0;
-    }
+    if (opts.equity ?? true) this.eq.restore(s.equity);
     const which = opts.rates ?? "all";
     if (which === "none") return;
     const L = this.limitsValue;
@@ -412,9 +327,6 @@ export class RiskEngine {
     this.globalState = global;
     this.strategyStates.clear();
     for (const [id, st] of Object.entries(strategies)) if (st !== "ACTIVE") this.strategyStates.set(id, st);
-  }
-  private trackedDrawdown(): number {
-    return this.peakEquity > 0 ? (this.peakEquity - this.lastEquity) / this.peakEquity : 0;
   }
 
   // ---------- pre-trade check ----------
@@ -436,7 +348,7 @@ export class RiskEngine {
   checkOrder(o: RiskOrder, ctx: RiskContext, now: number): RiskDecision {
     if (o.isCancel) return APPROVED;
     const L = this.limitsValue;
-    this.rollDay(now);
+    this.eq.rollDay(now);
     const qty = o.quantity;
     if (!(qty > 0) || !Number.isFinite(qty))
       return this.deny(o, "invalid-order", "> 0", String(qty), "quantity must be a positive number");
@@ -577,7 +489,7 @@ export class RiskEngine {
       );
 
     if (!reducing) {
-      const daily = ctx.dailyPnl ?? this.trackedDailyPnl();
+      const daily = ctx.dailyPnl ?? this.eq.dailyPnl();
       if (daily <= L.dailyLossLimit + EPS)
         return this.deny(
           o,
@@ -586,7 +498,7 @@ export class RiskEngine {
           String(daily),
           "daily loss limit reached: only risk-reducing orders",
         );
-      const dd = ctx.drawdownPct ?? this.trackedDrawdown();
+      const dd = ctx.drawdownPct ?? this.eq.drawdown();
       if (dd >= L.maxDrawdownPct - EPS)
         return this.deny(
           o,
@@ -628,7 +540,7 @@ export class RiskEngine {
     now: number,
   ): Headroom[] {
     const L = this.limitsValue;
-    this.rollDay(now);
+    this.eq.rollDay(now);
     const out: Headroom[] = [];
     const dir = o.side === "BUY" ? 1 : -1;
     const sp = ctx.strategyPosition ?? ctx.position;
@@ -662,9 +574,9 @@ export class RiskEngine {
       constraint: "max-portfolio-notional",
       quantity: 2 * pReducible + Math.max(0, (L.maxPortfolioNotional - ctx.portfolioNotional) / price),
     });
-    if ((ctx.dailyPnl ?? this.trackedDailyPnl()) <= L.dailyLossLimit + EPS)
+    if ((ctx.dailyPnl ?? this.eq.dailyPnl()) <= L.dailyLossLimit + EPS)
       out.push({ constraint: "daily-loss", quantity: reducible });
-    if ((ctx.drawdownPct ?? this.trackedDrawdown()) >= L.maxDrawdownPct - EPS)
+    if ((ctx.drawdownPct ?? this.eq.drawdown()) >= L.maxDrawdownPct - EPS)
       out.push({ constraint: "drawdown", quantity: reducible });
     if (dir > 0)
       out.push({
