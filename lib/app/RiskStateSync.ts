@@ -96,7 +96,8 @@ export class RiskStateSync {
         merged.markEquity(mine.equity.last, lastAt);
       const own = this.pending.slice(0, taken);
       for (const c of own) merged.setTradingState(c.to, c.reason, c.at, c.scope === "portfolio" ? undefined : c.scope);
-      const next = riskStateInput(merged, now, cur, changes);
+      // Other paths' rate windows stay as stored; ours come from the live engine.
+      const next = riskStateInput(merged, now, cur, changes, this.o.ownStrategies());
       const last = own.at(-1);
       // Our own change is recorded with its own rule (the merge replays it as a manual one).
       if (last)

@@ -81,7 +81,7 @@ export async function handleExecutionReported(
         const { engine, changes } = riskEngineFrom(current, settings.riskLimits);
         const fee = booked.feeAsset === quoteAsset ? Number(booked.fee) : 0;
         engine.bookRealized(Number(booked.realizedPnl) - fee, booked.ts);
-        return riskStateInput(engine, booked.ts, current, changes);
+        return riskStateInput(engine, booked.ts, current, changes, []);
       },
     },
   );

@@ -134,7 +134,7 @@ async function decide(
   // loss and the drawdown; the strategy's net PnL its loss breaker. Trips are written with the decision.
   engine.markEquity(Number(settings.reporting.startingEquity) + book.netPnl().toNumber(), now);
   engine.markStrategyPnl(data.strategyId, book.netPnl(data.strategyId).toNumber(), now);
-  const risk = () => riskStateInput(engine, now, view.risk, changes);
+  const risk = () => riskStateInput(engine, now, view.risk, changes, [data.strategyId]);
   const state = engine.effectiveState(data.strategyId);
   const deny = (rule: string, reason: string, legs: PlannedLeg[] = []): Decision => ({
     approved: false,

@@ -5,6 +5,7 @@ import { Portfolio } from "../domain/portfolio/Portfolio";
 import type { Position } from "../domain/portfolio/position";
 import type { RiskLimits, RiskLimitsInput } from "../domain/risk/limits";
 import { RiskEngine, type TradingStateChange } from "../domain/risk/RiskEngine";
+import { RATE_WINDOW_MS, type RiskMemorySnapshot } from "../domain/risk/riskMemory";
 import type { Instrument } from "../domain/types";
 import type { RiskStateInput, RiskStateRecord } from "../ports/StateStore";
 
@@ -22,13 +23,16 @@ export function riskEngineFrom(
 
 /**
  * The record to write back: the engine's trading state and memory. The reason / source / time describe the last
- * trading-state change: this invocation's newest one, else the stored record's.
+ * trading-state change: this invocation's newest one, else the stored record's. `ownRates`: the strategies whose
+ * rate windows this writer changed; every other window stays exactly as stored (a writer's limits never cut
+ * another path's window). Default: all from the engine.
  */
 export function riskStateInput(
   engine: RiskEngine,
   now: number,
   previous: RiskStateRecord | undefined,
   changes: readonly TradingStateChange[],
+  ownRates?: readonly string[],
 ): RiskStateInput {
   const last = changes.at(-1);
   const why = last
@@ -40,8 +44,27 @@ export function riskStateInput(
     reason: why.reason,
     at: why.at,
     ...(why.source !== undefined ? { source: why.source } : {}),
-    engine: engine.snapshot(now),
+    engine: ownRates ? withRates(engine.snapshot(now), previous, ownRates, now) : engine.snapshot(now),
   };
+}
+
+function withRates(
+  snap: RiskMemorySnapshot,
+  previous: RiskStateRecord | undefined,
+  ownRates: readonly string[],
+  now: number,
+): RiskMemorySnapshot {
+  const ours = new Set(ownRates);
+  const live = (ts: number[]) => ts.filter((t) => now - t < RATE_WINDOW_MS);
+  const rates: RiskMemorySnapshot["rates"] = {};
+  for (const [id, r] of Object.entries(previous?.engine?.rates ?? {})) {
+    if (ours.has(id)) continue;
+    // Windows older than a second are dropped, so the item does not grow with every strategy ever seen.
+    const kept = { approvals: live(r.approvals), breaches: live(r.breaches) };
+    if (kept.approvals.length > 0 || kept.breaches.length > 0) rates[id] = kept;
+  }
+  for (const id of ours) if (snap.rates[id]) rates[id] = snap.rates[id];
+  return { ...snap, rates };
 }
 
 /**

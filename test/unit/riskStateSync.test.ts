@@ -9,11 +9,11 @@ import { RiskEngine, type TradingStateChange } from "../../lib/domain/risk";
 
 const T0 = Date.UTC(2026, 3, 1, 12);
 
-function quoterLike(store: InMemoryStateStore, now: () => number) {
+function quoterLike(store: InMemoryStateStore, now: () => number, maxOrdersPerSecond = 50) {
   const listeners: ((c: TradingStateChange) => void)[] = [];
   const seen: TradingStateChange[] = [];
   const engine = new RiskEngine({
-    limits: { maxOrdersPerSecond: 50 },
+    limits: { maxOrdersPerSecond },
     onStateChange: (c) => {
       seen.push(c);
       for (const l of listeners) l(c);
@@ -102,5 +102,25 @@ describe("RiskStateSync", () => {
     expect(q.engine.markEquity(479_000, now)?.rule).toBe("breaker-rapid-loss");
     await q.sync.flush();
     expect(await store.getTradingState()).toMatchObject({ state: "HALTED", source: "quoter:breaker-rapid-loss" });
+  });
+
+  it("keeps other paths' rate windows as stored, whatever its own limits", async () => {
+    const store = new InMemoryStateStore();
+    const functions = new RiskEngine({ limits: { maxOrdersPerSecond: 50 } });
+    const ctx = { mid: 50_000, position: 0, strategyNotional: 0, portfolioNotional: 0, availableQuote: 1e9 };
+    for (let i = 0; i < 30; i++)
+      functions.checkOrder(
+        { strategyId: "arb-1", symbol: "BTC-USD", side: "BUY", type: "LIMIT", quantity: 0.01, limitPrice: 50_000 },
+        ctx,
+        T0,
+      );
+    await store.putRiskState(
+      { state: "ACTIVE", strategies: {}, reason: "", at: T0, engine: functions.snapshot(T0) },
+      0,
+    );
+    const q = quoterLike(store, () => T0 + 10, 5);
+    await q.sync.start();
+    await q.sync.syncNow();
+    expect((await store.getRiskState())?.engine?.rates["arb-1"]?.approvals).toHaveLength(30);
   });
 });
