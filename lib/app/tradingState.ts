@@ -49,6 +49,8 @@ export async function setEngineTradingState(
 }
 
 /**
+ * (Superseded by RiskStateSync, which the quoter and the session use: it also shares the engine's memory and
+ * adopts changes made elsewhere. Kept for embedders that only need the one-way write.)
  * Persist every trading-state change of an in-process risk engine (the quoter's) so that order-placement,
  * which reads the stored record, honours the kill switch and breaker trips. Writes are chained so that
  * quick successive changes (HALTED then ACTIVE) land in the order they happened. Returns a function that
