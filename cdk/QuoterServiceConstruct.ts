@@ -171,13 +171,21 @@ export class QuoterServiceConstruct extends Construct {
       const name = `shard-${i}`;
       const taskRole = new iam.Role(this, `TaskRole${i}`, {
         assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-        description: `Quoter ${name} (${shard.symbols.join(",")}): PutEvents on the engine bus, Query positions`,
+        description: `Quoter ${name} (${shard.symbols.join(",")}): PutEvents on the engine bus, Query positions, the risk state`,
       });
       taskRole.addToPolicy(
         new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [props.bus.eventBusArn] }),
       );
       taskRole.addToPolicy(
         new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${props.table.tableArn}/index/${GSI1}`] }),
+      );
+      // The shared risk state (RiskStateSync): read and version-checked put of the RISKSTATE item only.
+      taskRole.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
+          resources: [props.table.tableArn],
+          conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["RISKSTATE"] } },
+        }),
       );
       this.taskRoles.push(taskRole);
       const logGroup = new logs.LogGroup(this, `Logs${i}`, {

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
 import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
-import { persistTradingStateChanges } from "../lib/app/tradingState";
+import { RiskStateSync } from "../lib/app/RiskStateSync";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
@@ -212,14 +212,18 @@ async function main(): Promise<void> {
     ...(store ? { positions: store } : {}),
     logger,
   });
-  // The kill switch and breaker trips must reach order-placement, which reads the stored trading state.
-  const tradingStateWritten = store
-    ? persistTradingStateChanges(
-        (l) => quoter.onStateChange(l),
+  // One risk state for every path: the quoter's engine takes the stored one, writes its kill switch and breaker
+  // trips, and honours a HALTED set elsewhere (the serverless breakers, an operator).
+  const riskSync = store
+    ? new RiskStateSync({
         store,
-        (m) => logger.error(m),
-      )
+        engine: quoter.risk,
+        subscribe: (l) => quoter.onStateChange(l),
+        ownStrategies: () => quoter.listStrategies().map((s) => s.id),
+        onError: (m) => logger.error(m),
+      })
     : undefined;
+  await riskSync?.start();
   const control = new EngineControlServer(quoter);
   const http = new QuoterHttpServer(quoter);
   const grpcPort = await control.start(o.grpcPort, o.host);
@@ -243,7 +247,7 @@ async function main(): Promise<void> {
     force.unref();
     control.setServing(false);
     const r = await quoter.stop(8_000);
-    await Promise.allSettled([control.stop(500), http.stop(), tradingStateWritten?.()]);
+    await Promise.allSettled([control.stop(500), http.stop(), riskSync?.stop()]);
     await manager.close();
     ebBus?.close();
     store?.client.destroy();

@@ -24,9 +24,9 @@ import { CustodianBuyingPower } from "../lib/app/buyingPower";
 import type { EngineDependencies, ExchangePort } from "../lib/app/dependencies";
 import { buildFunction, type LambdaHandler } from "../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../lib/app/handlers";
+import { RiskStateSync } from "../lib/app/RiskStateSync";
 import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { settlementFunction } from "../lib/app/specs/settlement";
-import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
 import { strategyConfigFromSeed, strategySeedKey } from "../lib/config/engineConfig";
 import { Decimal } from "../lib/domain/decimal";
@@ -45,7 +45,7 @@ import {
 import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
-import type { MarketDataSummary, Report } from "../lib/report/reportSchema";
+import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/EngineControlServer";
@@ -106,6 +106,8 @@ export interface LocalSessionConfig extends SessionOptions {
   snapshotIntervalMs?: number;
   /** How often the custodian's balances are reconciled with the books, ms. Default 5000 (LocalStack: 15000). */
   reconcileIntervalMs?: number;
+  /** Risk limits over the configuration's (risk.engine_limits), for the quoter and the functions alike. */
+  riskLimits?: RiskLimitsInput;
 }
 
 export interface SessionEndpoints {
@@ -417,11 +419,19 @@ export class LocalSession {
       allowChaosStrategies: true,
       // The strategies the user named (plug-ins included); the quoter still refuses what is not registered.
       pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
-      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits } as RiskLimitsInput,
+      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
       logger: quoterLogger(this.fileLog),
     });
-    // Persist every change where every process reads it: order placement denies by the stored trading state.
-    persistTradingStateChanges((l) => this.quoter.onStateChange(l), this.store, log);
+    // One risk state for every path: the quoter's engine and the functions share the stored one (HALTED either way).
+    const riskSync = new RiskStateSync({
+      store: this.store,
+      engine: this.quoter.risk,
+      subscribe: (l) => this.quoter.onStateChange(l),
+      ownStrategies: () => this.quoter.listStrategies().map((s) => s.id),
+      onError: log,
+    });
+    await riskSync.start();
+    this.cleanups.push({ name: "risk state sync", fn: () => riskSync.stop() });
     this.quoter.onStateChange((c) => {
       this.riskEvents.push({
         ts: c.at,
@@ -558,21 +568,30 @@ export class LocalSession {
   /** The functions' dependencies: this session's store, bus, peers and the configuration service's settings. */
   private deps(): EngineDependencies {
     const arbitrage = this.cfg.strategies.includes("arbitrage");
+    const configured = new ConfigServiceSettingsSource(this.peers.config, {
+      strategyId: this.arbStrategyId,
+      signalStrategies: arbitrage ? ["arbitrage"] : [],
+      // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
+      ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
+      settlement: {
+        balanceSource: "custodian",
+        openingBalances: DEFAULT_CUSTODY_BALANCES,
+        // Fills still on their way to the custodian are left for the next run (LocalStack's bus is slower).
+        reconcileGraceMs: this.cfg.mode === "localstack" ? 20_000 : 5_000,
+      },
+    });
+    const overrides = this.cfg.riskLimits;
     return {
       store: this.store,
       bus: this.bus,
-      settings: new ConfigServiceSettingsSource(this.peers.config, {
-        strategyId: this.arbStrategyId,
-        signalStrategies: arbitrage ? ["arbitrage"] : [],
-        // Through LocalStack a signal takes seconds to reach order placement: give it (and snapshots) longer.
-        ...(this.cfg.mode === "localstack" ? { snapshotMaxAgeMs: 10_000, arbitrage: { signalTtlMs: 20_000 } } : {}),
-        settlement: {
-          balanceSource: "custodian",
-          openingBalances: DEFAULT_CUSTODY_BALANCES,
-          // Fills still on their way to the custodian are left for the next run (LocalStack's bus is slower).
-          reconcileGraceMs: this.cfg.mode === "localstack" ? 20_000 : 5_000,
-        },
-      }),
+      settings: overrides
+        ? {
+            get: async () => {
+              const s = await configured.get();
+              return { ...s, riskLimits: { ...s.riskLimits, ...overrides } };
+            },
+          }
+        : configured,
       exchange: this.haltGatedExchange(),
       riskMonitor: this.peers.risk,
       instruments: new InstrumentRegistry(),
@@ -947,8 +966,7 @@ export class LocalSession {
       const endedAt = Date.now();
       const fills = await this.fillsInState();
       const st = this.quoter.status();
-      const denials: Record<string, number> = {};
-      if (st.counters.riskDenials > 0) denials.quoter = st.counters.riskDenials;
+      const denials = await this.denialsByPath();
       const report = buildSessionReport({
         runId: this.runId,
         mode: this.cfg.mode,
@@ -998,6 +1016,14 @@ export class LocalSession {
       await this.teardown();
     }
     return result;
+  }
+
+  /** Risk denials per rule: the quoter's engine, and order-placement's recorded decisions (the functions). */
+  private async denialsByPath(): Promise<DenialsByPath> {
+    const functions: Record<string, number> = {};
+    for (const s of await this.store.listSignalsByStrategy(this.arbStrategyId))
+      if (s.status === "denied") functions[s.rule ?? "denied"] = (functions[s.rule ?? "denied"] ?? 0) + 1;
+    return { quoter: Object.fromEntries(this.quoter.denialsByRule), functions };
   }
 
   /** Messages in the function host's dead-letter queues (LocalStack mode). */

@@ -7,7 +7,13 @@ import { computeMetrics, drawdowns } from "../lib/domain/metrics";
 import type { FillRecord } from "../lib/ports/StateStore";
 import { metricsFillFromRecord, metricsToReport } from "../lib/report/metricsReport";
 import { renderReportHtml } from "../lib/report/renderHtml";
-import { type MarketDataSummary, type Report, ReportSchema } from "../lib/report/reportSchema";
+import {
+  type DenialsByPath,
+  denialRows,
+  type MarketDataSummary,
+  type Report,
+  ReportSchema,
+} from "../lib/report/reportSchema";
 
 export interface EquitySample {
   ts: number;
@@ -38,7 +44,7 @@ export interface SessionReportInput {
   positions: readonly PositionSample[];
   risk: {
     finalState: "ACTIVE" | "REDUCING" | "HALTED";
-    denials: Record<string, number>;
+    denials: DenialsByPath;
     events: { ts: number; kind: string; message: string }[];
   };
   config?: Record<string, unknown>;
@@ -117,4 +123,13 @@ export async function writeSessionReport(report: Report, outDir: string): Promis
   await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(html, renderReportHtml(report));
   return { json, html };
+}
+
+/** "quoter order-rate 12, price-band 1; functions order-rate 3" (the summary line). */
+export function denialSummary(denials: DenialsByPath): string {
+  const part = (path: "quoter" | "functions") => {
+    const rows = denialRows(denials).filter(([p]) => p === path);
+    return `${path} ${rows.length ? rows.map(([, rule, n]) => `${rule} ${n}`).join(", ") : "none"}`;
+  };
+  return `${part("quoter")}; ${part("functions")}`;
 }

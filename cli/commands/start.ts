@@ -6,8 +6,10 @@ import type { Command } from "commander";
 import { checkUses, layeredDocument, loadConfigFile, loadStrategyModules } from "../../lib/config/engineConfig";
 import { Decimal } from "../../lib/domain/decimal";
 import { formatSharpeSummary } from "../../lib/report/format";
+import type { DenialsByPath } from "../../lib/report/reportSchema";
 import { LocalSession } from "../../session/LocalSession";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../session/options";
+import { denialSummary } from "../../session/sessionReport";
 import { TerminalView } from "../../session/terminalView";
 import { SCENARIO_NAMES } from "../../sim/market-data/MarketSimulation";
 
@@ -147,7 +149,8 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
           log(
             `session: ${m.tradeCount} trades (${by || "none"}), total PnL ${usd(m.totalPnl)} (realized ${usd(m.realizedPnl)}, ` +
               `unrealized ${usd(m.unrealizedPnl)}, fees ${usd(m.fees)}), max drawdown ${m.maxDrawdownPct.toFixed(3)}%, ` +
-              `${formatSharpeSummary(m)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}`,
+              `${formatSharpeSummary(m)}, risk ${r.report.risk?.finalState ?? "ACTIVE"}, ` +
+              `denials ${r.report.risk ? denialSummary(r.report.risk.denials as DenialsByPath) : "none"}`,
           );
           log(
             `checks: orders at exchange ${r.counts.ordersAtExchange}, without risk check ${r.counts.ordersWithoutRiskCheck}; ` +

@@ -1,5 +1,6 @@
-// fill-handling: ExecutionReported → applyFill (fill record + order + position in ONE TransactWriteItems;
-// a repeated execution is a no-op; version conflicts retried with backoff inside the store) →
+// fill-handling: ExecutionReported → applyFill (fill record + order + position + the shared risk state, whose
+// day's realized loss takes the fill's realized PnL net of quote fees, in ONE TransactWriteItems; a repeated
+// execution is a no-op; version conflicts retried with backoff inside the store) →
 // PositionChanged + FillBooked (the settlement function's trigger) → report the position to the risk monitor (best effort: the fill is already booked).
 import type { Position } from "../domain/portfolio/position";
 import { buildBusEvent, causedBy } from "../events/build";
@@ -10,6 +11,7 @@ import { assertPublished } from "../ports/EventBus";
 import type { FillRecord } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
 import type { FunctionTools } from "./functionRuntime";
+import { riskEngineFrom, riskStateInput } from "./riskState";
 
 export interface FillOutcome {
   executionId: string;
@@ -79,22 +81,34 @@ export async function handleExecutionReported(
   deps.instruments.instrument(data.symbol); // unknown symbol: bad input, nothing written
   deps.instruments.venue(data.venue);
   const ts = Date.parse(data.ts);
-  const r = await deps.store.applyFill({
-    executionId: data.executionId,
-    clientOrderId: data.clientOrderId,
-    ...(data.strategyId ? { strategyId: data.strategyId } : {}),
-    exchangeOrderId: data.exchangeOrderId,
-    venue: data.venue,
-    symbol: data.symbol,
-    side: data.side,
-    quantity: data.quantity,
-    price: data.price,
-    fee: data.fee,
-    feeAsset: data.feeAsset,
-    liquidity: data.liquidity,
-    sequence: data.sequence,
-    ts,
-  });
+  const settings = await deps.settings.get();
+  const quoteAsset = deps.instruments.instrument(data.symbol).quoteAsset;
+  const r = await deps.store.applyFill(
+    {
+      executionId: data.executionId,
+      clientOrderId: data.clientOrderId,
+      ...(data.strategyId ? { strategyId: data.strategyId } : {}),
+      exchangeOrderId: data.exchangeOrderId,
+      venue: data.venue,
+      symbol: data.symbol,
+      side: data.side,
+      quantity: data.quantity,
+      price: data.price,
+      fee: data.fee,
+      feeAsset: data.feeAsset,
+      liquidity: data.liquidity,
+      sequence: data.sequence,
+      ts,
+    },
+    {
+      riskState: (current, booked) => {
+        const { engine, changes } = riskEngineFrom(current, settings.riskLimits);
+        const fee = booked.feeAsset === quoteAsset ? Number(booked.fee) : 0;
+        engine.bookRealized(Number(booked.realizedPnl ?? 0) - fee, booked.ts);
+        return riskStateInput(engine, booked.ts, current, changes, []);
+      },
+    },
+  );
   let position: Position | undefined;
   if (r.applied) {
     position = r.position;

@@ -1,16 +1,18 @@
-// order-placement: SignalGenerated → settings (config client, cached) + positions → size (sizeOrder with the
-// risk engine's headroom) → domain RiskEngine → risk monitor CheckOrder (unreachable → FAIL CLOSED for
-// risk-increasing legs) → record the decision (conditional put) → pending orders with deterministic client
-// order ids (conditional put) → place (risk-checked) → status → OrderPlaced / OrderRejected / OrderDenied,
-// then leg risk as the domain decides (cancel resting siblings of a failed leg, hedge the filled difference).
+// order-placement: SignalGenerated → the signal's decision and the shared risk state (one BatchGet) ∥ positions
+// → the domain RiskEngine restored from that state (equity marks and breakers, size with its headroom, the rule
+// table per leg) → risk monitor CheckOrder per leg in parallel (unreachable → FAIL CLOSED for risk-increasing
+// legs) → ONE transaction: the decision + pending orders (deterministic client order ids) + the new risk state,
+// conditioned on the version read (a conflict decides again) → place (risk-checked) → OrderPlaced /
+// OrderRejected / OrderDenied, then leg risk as the domain decides (cancel resting siblings, hedge the difference).
 
+import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import { type Order as ExchangeOrder, OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
 import { Decimal, dec } from "../domain/decimal";
 import { InvalidFieldError } from "../domain/errors";
 import { clientOrderIdFor, createOrder, type Order } from "../domain/orders";
 import type { OrderStatus } from "../domain/orders/orderStatus";
 import type { Position } from "../domain/portfolio/position";
-import { type RiskContext, RiskEngine } from "../domain/risk/RiskEngine";
+import { riskContextFromPortfolio } from "../domain/risk/context";
 import { sizeOrder } from "../domain/sizing";
 import { type LegOutcome, resolveLegRisk } from "../domain/strategies/arbitrageLegs";
 import type { L1Quote, OrderIntent } from "../domain/types";
@@ -19,11 +21,17 @@ import type { ParsedEvent } from "../events/parse";
 import type { EventMeta } from "../events/registry";
 import { GrpcClientError, NotFoundError } from "../grpc/errors";
 import { assertPublished, type BusEvent } from "../ports/EventBus";
-import { type SignalRecord, VersionConflictError } from "../ports/StateStore";
+import {
+  type RiskStateInput,
+  type RiskStateRecord,
+  type SignalRecord,
+  VersionConflictError,
+  type VersionedOrder,
+} from "../ports/StateStore";
 import { buyingPowerContext } from "./buyingPower";
 import type { EngineDependencies } from "./dependencies";
+import { portfolioFromPositions, riskEngineFrom, riskStateInput } from "./riskState";
 import type { EngineSettings } from "./settings";
-import { setEngineTradingState } from "./tradingState";
 
 type SignalData = ParsedEvent<"SignalGenerated">["detail"]["data"];
 
@@ -60,28 +68,6 @@ const EX_NAME: Record<number, keyof typeof ExStatus> = Object.fromEntries(
     .map(([k, v]) => [v as number, k as keyof typeof ExStatus]),
 );
 
-/** Gross notional Σ|qty| × mark (mark: the symbol's mid when known, else the entry price). */
-function notional(positions: readonly Position[], marks: ReadonlyMap<string, number>): number {
-  let n = 0;
-  for (const p of positions)
-    n += Math.abs(p.quantity.toNumber()) * (marks.get(p.symbol) ?? p.averageEntryPrice.toNumber());
-  return n;
-}
-
-const mine = (all: readonly Position[], strategyId: string) => all.filter((p) => p.strategyId === strategyId);
-
-/** Net PnL of positions: realized − fees + unrealized at the mark (mid when known; no unrealized otherwise). */
-function strategyNetPnl(positions: readonly Position[], marks: ReadonlyMap<string, number>): number {
-  // Exact decimals, so the breaker's recorded value is the ledger's number, not float noise.
-  let pnl = new Decimal(0);
-  for (const p of positions) {
-    pnl = pnl.plus(p.realizedPnl).minus(p.fees);
-    const mark = marks.get(p.symbol);
-    if (mark !== undefined) pnl = pnl.plus(p.quantity.times(new Decimal(mark).minus(p.averageEntryPrice)));
-  }
-  return pnl.toNumber();
-}
-
 function midsFrom(data: SignalData): Map<string, number> {
   const sums = new Map<string, { s: number; n: number }>();
   for (const q of data.inputs.snapshots) {
@@ -111,37 +97,46 @@ interface Decision {
   legs: PlannedLeg[];
   riskCheckIds: string[];
   details: Record<string, unknown>;
+  /** The risk state to write with the decision (undefined: leave it, e.g. an expired signal). */
+  risk?: RiskStateInput;
 }
 
-/** Size and risk-check every leg; the legs of one signal get one common quantity (the smallest allowed). */
+/** What a decision reads: the risk state (with the signal, one BatchGet) and every position (one Query). */
+interface PlacementView {
+  signal?: SignalRecord;
+  risk?: RiskStateRecord;
+  positions: Position[];
+}
+
+const readView = async (deps: EngineDependencies, signalId: string): Promise<PlacementView> => {
+  const [sr, positions] = await Promise.all([deps.store.getSignalAndRiskState(signalId), deps.store.listPositions()]);
+  return { ...sr, positions };
+};
+
+type MonitorAnswer = Awaited<ReturnType<EngineDependencies["riskMonitor"]["checkOrderFailClosed"]>>;
+
+/**
+ * Size and risk-check every leg against the shared risk state; the legs of one signal get one common quantity
+ * (the smallest allowed). The engine is the quoter's rule table, restored from the stored risk state; what it
+ * learns here (equity marks, breaker trips, the rate window) is returned for the placement's transaction.
+ */
 async function decide(
   data: SignalData,
   deps: EngineDependencies,
   settings: EngineSettings,
   now: number,
+  view: PlacementView,
+  monitorAnswers: Map<string, Promise<MonitorAnswer>>,
 ): Promise<Decision> {
-  // The engine-wide trading state (kill switch / breaker escalation) is persisted: a fresh engine per
-  // invocation would otherwise always start ACTIVE and place risk-increasing orders while HALTED.
-  const [persisted, all] = await Promise.all([deps.store.getTradingState(), deps.store.listPositions()]);
-  const engine = new RiskEngine({ limits: settings.riskLimits as never, initialState: persisted?.state ?? "ACTIVE" });
-  const ownState = persisted?.strategies[data.strategyId];
-  if (ownState && ownState !== "ACTIVE") engine.setTradingState(ownState, persisted.reason, now, data.strategyId);
+  const { engine, changes } = riskEngineFrom(view.risk, settings.riskLimits);
   const mids = midsFrom(data);
-  // The per-strategy loss breaker (−$50k by default) from the stored positions: realized − fees + unrealized at the
-  // snapshot mids. A trip is persisted, so it holds for every later signal until someone lifts it.
-  const trip = engine.markStrategyPnl(data.strategyId, strategyNetPnl(mine(all, data.strategyId), mids), now);
-  if (trip)
-    await setEngineTradingState(deps.store, {
-      state: trip.to,
-      reason: trip.reason,
-      at: now,
-      strategyId: data.strategyId,
-      source: trip.rule,
-    });
+  const book = portfolioFromPositions(view.positions, mids, deps.instruments.listInstruments());
+  // Equity marks feed the portfolio breakers (−10 % from session start, −5 % within 10 minutes), the day's
+  // loss and the drawdown; the strategy's net PnL its loss breaker. Trips are written with the decision.
+  engine.markEquity(Number(settings.reporting.startingEquity) + book.netPnl().toNumber(), now);
+  engine.markStrategyPnl(data.strategyId, book.netPnl(data.strategyId).toNumber(), now);
+  const risk = () => riskStateInput(engine, now, view.risk, changes, [data.strategyId]);
   const state = engine.effectiveState(data.strategyId);
-  const own = mine(all, data.strategyId);
-  const net = (symbol: string, ps: readonly Position[]) =>
-    ps.filter((p) => p.symbol === symbol).reduce((s, p) => s + p.quantity.toNumber(), 0);
   const deny = (rule: string, reason: string, legs: PlannedLeg[] = []): Decision => ({
     approved: false,
     rule,
@@ -149,15 +144,41 @@ async function decide(
     legs,
     riskCheckIds: [],
     details: {},
+    risk: risk(),
   });
+  const trip = changes.at(-1);
 
   // HALTED: only cancels, and a signal never is one. Denied before sizing so the record names the state.
   if (state === "HALTED")
     return deny(
       "trading-state",
       `trading is HALTED: only cancels are accepted (limit HALTED, value ${data.legs.length} new order leg(s); ` +
-        `${trip ? `${trip.rule}: ${trip.reason}, limit ${trip.limit}, value ${trip.value}` : (persisted?.reason ?? "halted")})`,
+        `${trip ? `${trip.rule}: ${trip.reason}, limit ${trip.limit}, value ${trip.value}` : (view.risk?.reason ?? "halted")})`,
     );
+
+  const ctxFor = async (intent: { strategyId: string; symbol: string; venue: string }, strategyPosition?: number) => {
+    const c = riskContextFromPortfolio(book, intent.strategyId, intent.symbol, {
+      mid: mids.get(intent.symbol) ?? 0,
+      feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),
+    });
+    // Buying power: the custodian's available balance (cached, fail-closed), or what the settings grant (the
+    // stored positions carry no cash).
+    Object.assign(
+      c,
+      await buyingPowerContext(
+        deps.buyingPower,
+        settings,
+        intent.venue,
+        deps.instruments.instrument(intent.symbol).quoteAsset,
+      ),
+    );
+    delete c.availableBase;
+    if (strategyPosition !== undefined) {
+      c.position += strategyPosition - (c.strategyPosition ?? 0);
+      c.strategyPosition = strategyPosition;
+    }
+    return c;
+  };
 
   // 1. Size: every constraint, the legs' common minimum, rounded to the lot.
   let qty: Decimal | undefined;
@@ -167,19 +188,10 @@ async function decide(
     const mid = mids.get(leg.symbol) ?? 0;
     const price = leg.limitPrice ?? (mid > 0 ? String(mid) : undefined);
     if (price === undefined) return deny("mark-price", `no price for ${leg.symbol}: market leg without a snapshot`);
-    const ctx: RiskContext = {
-      mid,
-      position: net(leg.symbol, all),
-      strategyPosition: net(leg.symbol, own),
-      strategyNotional: notional(own, mids),
-      portfolioNotional: notional(all, mids),
-      ...(await buyingPowerContext(deps.buyingPower, settings, leg.venue, instrument.quoteAsset)),
-      feeRate: deps.instruments.venue(leg.venue).takerFee.toNumber(),
-    };
     const headroom = engine.headroom(
       { strategyId: data.strategyId, symbol: leg.symbol, side: leg.side },
       Number(price),
-      ctx,
+      await ctxFor({ strategyId: data.strategyId, symbol: leg.symbol, venue: leg.venue }),
       now,
     );
     const sized = sizeOrder({ instrument, configuredQty: leg.quantity, price, headroom });
@@ -198,26 +210,13 @@ async function decide(
 
   const legs = planLegs(data, qty);
 
-  // 2. Domain risk engine, legs in order against the position they would leave.
+  // 2. Domain risk engine, legs in order against the position they would leave. Approved legs count towards the
+  //    order rate whatever happens after (as in the quoter).
   const running = new Map<string, number>();
   const increases: boolean[] = [];
   for (const { intent } of legs) {
-    const before = running.get(intent.symbol) ?? net(intent.symbol, own);
-    const ctx: RiskContext = {
-      mid: mids.get(intent.symbol) ?? 0,
-      position: net(intent.symbol, all) + (before - net(intent.symbol, own)),
-      strategyPosition: before,
-      strategyNotional: notional(own, mids),
-      portfolioNotional: notional(all, mids),
-      ...(await buyingPowerContext(
-        deps.buyingPower,
-        settings,
-        intent.venue,
-        deps.instruments.instrument(intent.symbol).quoteAsset,
-      )),
-      feeRate: deps.instruments.venue(intent.venue).takerFee.toNumber(),
-    };
-    const d = engine.check(intent, ctx, now);
+    const before = running.get(intent.symbol) ?? book.positionNumber(data.strategyId, intent.symbol);
+    const d = engine.check(intent, await ctxFor(intent, before), now);
     if (!d.approved)
       return deny(d.denial.rule, `${d.denial.message} (limit ${d.denial.limit}, value ${d.denial.value})`, legs);
     const after = before + (intent.side === "BUY" ? 1 : -1) * intent.quantity.toNumber();
@@ -225,18 +224,29 @@ async function decide(
     running.set(intent.symbol, after);
   }
 
-  // 3. The risk monitor. Unreachable / circuit open → fail closed for risk-increasing legs.
+  // 3. The risk monitor, every leg at once. Unreachable / circuit open → fail closed for risk-increasing legs.
+  //    Answers are kept per leg and quantity, so a decision taken again after a risk-state conflict asks no twice.
+  const answers = await Promise.all(
+    legs.map(({ intent, clientOrderId }) => {
+      const key = `${clientOrderId}|${intent.quantity.toFixed()}`;
+      let a = monitorAnswers.get(key);
+      if (!a) {
+        a = deps.riskMonitor.checkOrderFailClosed({
+          strategyId: intent.strategyId,
+          venue: intent.venue,
+          symbol: intent.symbol,
+          side: intent.side,
+          quantity: intent.quantity,
+          price: intent.limitPrice ?? new Decimal(mids.get(intent.symbol) ?? 0),
+          clientOrderId,
+        });
+        monitorAnswers.set(key, a);
+      }
+      return a;
+    }),
+  );
   const riskCheckIds: string[] = [];
-  for (const [i, { intent, clientOrderId }] of legs.entries()) {
-    const r = await deps.riskMonitor.checkOrderFailClosed({
-      strategyId: intent.strategyId,
-      venue: intent.venue,
-      symbol: intent.symbol,
-      side: intent.side,
-      quantity: intent.quantity,
-      price: intent.limitPrice ?? new Decimal(mids.get(intent.symbol) ?? 0),
-      clientOrderId,
-    });
+  for (const [i, r] of answers.entries()) {
     if (r.approved) {
       riskCheckIds.push(r.checkId);
       continue;
@@ -254,8 +264,19 @@ async function decide(
     // Risk check ids go to the exchange and the logs, not into the record: the record must be the same
     // whichever of two concurrent deliveries writes it.
     details: { quantity: qty.toFixed(), boundBy },
+    risk: risk(),
   };
 }
+
+/** The risk state moved between this invocation's read and its transaction. */
+class RiskStateConflict extends Error {
+  override name = "RiskStateConflict";
+}
+// Concurrent placements serialize on the risk state's version: each loser reads again and decides again.
+const conflictRetry = retry(handleType(RiskStateConflict), {
+  maxAttempts: 40,
+  backoff: new ExponentialBackoff({ initialDelay: 5, maxDelay: 100 }),
+});
 
 const legsFromRecord = (rec: SignalRecord, data: SignalData): PlannedLeg[] => {
   const quantity = String((rec.details as { quantity?: string } | undefined)?.quantity ?? "");
@@ -490,23 +511,17 @@ export async function handleSignalGenerated(
   const now = Date.parse(meta.occurredAt);
   const settings = await deps.settings.get();
   const events: BusEvent[] = [];
-  let record = await deps.store.getSignal(data.signalId);
+  let view = await readView(deps, data.signalId);
+  let record = view.signal;
   const duplicate = record !== undefined;
   let riskCheckIds: string[] = [];
   let legs: PlannedLeg[];
+  /** Orders this delivery created with its decision (one transaction); a duplicate reads them instead. */
+  let committed: VersionedOrder[] | undefined;
   if (!record) {
     const expired = data.expiresAt !== undefined && deps.clock() > Date.parse(data.expiresAt);
-    const d: Decision = expired
-      ? {
-          approved: false,
-          rule: "signal-expired",
-          reason: `signal expired at ${data.expiresAt}`,
-          legs: [],
-          riskCheckIds: [],
-          details: {},
-        }
-      : await decide(data, deps, settings, now);
-    const rec: SignalRecord = {
+    const monitorAnswers = new Map<string, Promise<MonitorAnswer>>();
+    const toRecord = (d: Decision): SignalRecord => ({
       signalId: data.signalId,
       strategyId: data.strategyId,
       status: d.approved ? "approved" : "denied",
@@ -515,10 +530,44 @@ export async function handleSignalGenerated(
       ...(d.reason ? { reason: d.reason } : {}),
       ...(d.approved ? { clientOrderIds: d.legs.map((l) => l.clientOrderId) } : {}),
       details: { ...d.details, kind: data.kind },
-    };
-    const r = await deps.store.recordSignal(rec);
-    record = r.recorded ? rec : r.existing;
-    riskCheckIds = d.riskCheckIds;
+    });
+    if (expired) {
+      const rec = toRecord({
+        approved: false,
+        rule: "signal-expired",
+        reason: `signal expired at ${data.expiresAt}`,
+        legs: [],
+        riskCheckIds: [],
+        details: {},
+      });
+      const r = await deps.store.recordSignal(rec);
+      record = r.recorded ? rec : r.existing;
+    } else {
+      // Decide against the risk state read, and commit the decision, its orders and the new risk state in one
+      // transaction conditioned on that state's version: the order-rate admission is atomic across invocations.
+      record = await conflictRetry.execute(async ({ attempt }) => {
+        if (attempt > 0) view = await readView(deps, data.signalId);
+        if (view.signal) return view.signal;
+        const d = await decide(data, deps, settings, now, view, monitorAnswers);
+        const rec = toRecord(d);
+        const orders = d.approved
+          ? d.legs.map((l) => createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now))
+          : [];
+        const r = await deps.store.commitPlacement({
+          signal: rec,
+          orders,
+          risk: d.risk!,
+          expectedRiskVersion: view.risk?.version ?? 0,
+        });
+        if (r.committed) {
+          committed = r.orders;
+          riskCheckIds = d.riskCheckIds;
+          return rec;
+        }
+        if (r.reason === "signal-exists") return r.existing;
+        throw new RiskStateConflict(`risk state moved past version ${view.risk?.version ?? 0}`);
+      });
+    }
   }
   if (record.status === "denied") {
     const first = data.legs[0]!;
@@ -551,14 +600,16 @@ export async function handleSignalGenerated(
   legs = legsFromRecord(record, data);
 
   const pc: PlaceContext = { deps, data, meta, now, riskCheckIds, events };
-  const created = await Promise.all(
-    legs.map(async (l) => {
-      const r = await deps.store.createPendingOrder(
-        createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
-      );
-      return r.created ? r.order : r.existing;
-    }),
-  );
+  const created =
+    committed ??
+    (await Promise.all(
+      legs.map(async (l) => {
+        const r = await deps.store.createPendingOrder(
+          createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
+        );
+        return r.created ? r.order : r.existing;
+      }),
+    ));
   // Legs go out one after the other, in leg order: exchange ids and execution sequences are then the same on
   // every run, and the second leg is sent once the first one has its answer.
   const placed: Awaited<ReturnType<typeof placeLeg>>[] = [];

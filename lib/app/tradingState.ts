@@ -1,8 +1,9 @@
-// Writing the engine-wide trading state (kill switch, breaker escalation) where every process reads it:
-// order-placement builds a fresh RiskEngine per invocation and takes its state from this record.
+// Writing the engine-wide trading state (kill switch, breaker escalation) into the shared risk state, where every
+// path reads it (order-placement, fill-handling, the quoter's RiskStateSync). The risk engine's memory on the
+// same item is kept as it is.
 import type { TradingStateChange } from "../domain/risk/RiskEngine";
 import type { TradingState } from "../domain/types";
-import { type TradingStateRecord, type TradingStateRepository, VersionConflictError } from "../ports/StateStore";
+import { type RiskStateRepository, type TradingStateRecord, VersionConflictError } from "../ports/StateStore";
 
 export interface TradingStateChangeRequest {
   state: TradingState;
@@ -20,25 +21,27 @@ export interface TradingStateChangeRequest {
  * applies the change again, so concurrent writers never drop each other's strategy entries).
  */
 export async function setEngineTradingState(
-  store: TradingStateRepository,
+  store: RiskStateRepository,
   change: TradingStateChangeRequest,
   maxAttempts = 10,
 ): Promise<TradingStateRecord> {
   for (let attempt = 1; ; attempt++) {
-    const cur = await store.getTradingState();
+    const cur = await store.getRiskState();
     const strategies = { ...(cur?.strategies ?? {}) };
     if (change.strategyId !== undefined) strategies[change.strategyId] = change.state;
     try {
-      return await store.putTradingState(
+      const { engine: _memory, ...written } = await store.putRiskState(
         {
           state: change.strategyId === undefined ? change.state : (cur?.state ?? "ACTIVE"),
           strategies,
           reason: change.reason,
           at: change.at,
           ...(change.source !== undefined ? { source: change.source } : {}),
+          ...(cur?.engine ? { engine: cur.engine } : {}),
         },
         cur?.version ?? 0,
       );
+      return written;
     } catch (e) {
       if (!(e instanceof VersionConflictError) || attempt >= maxAttempts) throw e;
     }
@@ -46,6 +49,8 @@ export async function setEngineTradingState(
 }
 
 /**
+ * (Superseded by RiskStateSync, which the quoter and the session use: it also shares the engine's memory and
+ * adopts changes made elsewhere. Kept for embedders that only need the one-way write.)
  * Persist every trading-state change of an in-process risk engine (the quoter's) so that order-placement,
  * which reads the stored record, honours the kill switch and breaker trips. Writes are chained so that
  * quick successive changes (HALTED then ACTIVE) land in the order they happened. Returns a function that
@@ -53,7 +58,7 @@ export async function setEngineTradingState(
  */
 export function persistTradingStateChanges(
   onStateChange: (listener: (c: TradingStateChange) => void) => void,
-  store: TradingStateRepository,
+  store: RiskStateRepository,
   onError: (message: string) => void,
 ): () => Promise<void> {
   let chain: Promise<unknown> = Promise.resolve();

@@ -6,6 +6,7 @@ import type { DecimalLike } from "../domain/decimal";
 import type { Order } from "../domain/orders";
 import type { OrderStatus } from "../domain/orders/orderStatus";
 import type { Position } from "../domain/portfolio/position";
+import type { RiskMemorySnapshot } from "../domain/risk/riskMemory";
 import type { L1Quote, Side, TradingState } from "../domain/types";
 
 // ---------- orders ----------
@@ -104,8 +105,18 @@ export type ApplyFillResult =
       previousPosition: Position | undefined;
       /** Write attempts used (1 = no version conflict). */
       attempts: number;
+      /** The risk state written in the same transaction (ApplyFillOptions.riskState). */
+      risk?: RiskStateRecord;
     }
   | { applied: false; duplicate: true; fill: FillRecord | undefined };
+
+export interface ApplyFillOptions {
+  /**
+   * Update the risk state in the fill's own transaction (read in the same BatchGet, written with a version check),
+   * so a fill is booked into it exactly once. Return undefined to leave it alone.
+   */
+  riskState?: (current: RiskStateRecord | undefined, fill: FillRecord) => RiskStateInput | undefined;
+}
 
 export interface FillLedger {
   /**
@@ -114,7 +125,7 @@ export interface FillLedger {
    * Duplicate execution → `{applied:false, duplicate:true}`, nothing written. Version conflicts are retried
    * with jittered backoff; when attempts run out → FillConflictError. Unknown order → UnknownOrderError.
    */
-  applyFill(fill: FillInput): Promise<ApplyFillResult>;
+  applyFill(fill: FillInput, options?: ApplyFillOptions): Promise<ApplyFillResult>;
   getFill(executionId: string): Promise<FillRecord | undefined>;
   /** Oldest first. */
   listFillsByOrder(clientOrderId: string): Promise<FillRecord[]>;
@@ -276,9 +287,47 @@ export interface TradingStateRepository {
   putTradingState(next: Omit<TradingStateRecord, "version">, expectedVersion: number): Promise<TradingStateRecord>;
 }
 
+// ---------- risk state: the trading state plus the risk engine's memory (one item) ----------
+
+/**
+ * The one risk state every path shares: the trading state (a superset of TradingStateRecord, same item, same
+ * version) plus the risk engine's memory. Items written by trading-state-only writers have no `engine`.
+ */
+export interface RiskStateRecord extends TradingStateRecord {
+  engine?: RiskMemorySnapshot;
+}
+export type RiskStateInput = Omit<RiskStateRecord, "version">;
+
+export type PlacementCommitResult =
+  | { committed: true; risk: RiskStateRecord; orders: VersionedOrder[] }
+  /** Another delivery recorded this signal first: nothing was written. */
+  | { committed: false; reason: "signal-exists"; existing: SignalRecord }
+  /** The risk state moved since it was read: nothing was written; read again and decide again. */
+  | { committed: false; reason: "risk-conflict"; actualVersion: number | undefined };
+
+export interface RiskStateRepository {
+  /** Strongly consistent read; undefined = never written. */
+  getRiskState(): Promise<RiskStateRecord | undefined>;
+  /** Replace it if still at `expectedVersion` (0 = nothing stored); VersionConflictError otherwise. */
+  putRiskState(next: RiskStateInput, expectedVersion: number): Promise<RiskStateRecord>;
+  /** The signal's recorded decision and the risk state in ONE read (BatchGetItem). */
+  getSignalAndRiskState(signalId: string): Promise<{ signal?: SignalRecord; risk?: RiskStateRecord }>;
+  /**
+   * Record a placement decision in ONE transaction: the signal (must not exist), its pending orders (must not
+   * exist) and the risk state (version check; 0 = must not exist). All or nothing.
+   */
+  commitPlacement(placement: {
+    signal: SignalRecord;
+    orders: readonly Order[];
+    risk: RiskStateInput;
+    expectedRiskVersion: number;
+  }): Promise<PlacementCommitResult>;
+}
+
 export interface StateStore
   extends OrderRepository,
     TradingStateRepository,
+    RiskStateRepository,
     FillLedger,
     PositionRepository,
     SnapshotRepository,

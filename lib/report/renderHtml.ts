@@ -15,7 +15,7 @@ import {
   signClass,
 } from "./format";
 import { escapeHtml } from "./htmlEscape";
-import type { Report, ReportTrade } from "./reportSchema";
+import { denialRows, type Report, type ReportTrade } from "./reportSchema";
 import { simulationSection } from "./simulationSection";
 import { CHART_CSS, type ChartSeries, defaultNumberFormat, moneyAxis, pctAxis, renderLineChart } from "./svgCharts";
 
@@ -176,11 +176,16 @@ function tradesTable(trades: readonly ReportTrade[], maxTrades: number): string 
 function riskSection(report: Report, maxEvents: number): string {
   const risk = report.risk;
   if (!risk) return "";
-  const denials = Object.entries(risk.denials).sort((a, b) => b[1] - a[1]);
-  const denialRows =
+  const denials = denialRows(risk.denials);
+  const denialRowsHtml =
     denials.length === 0
       ? `<tr><td colspan="2" class="muted">No orders denied.</td></tr>`
-      : denials.map(([rule, n]) => `<tr><th scope="row">${h(rule)}</th><td class="num">${n}</td></tr>`).join("");
+      : denials
+          .map(
+            ([path, rule, n]) =>
+              `<tr><th scope="row">${path ? `${h(path)}: ` : ""}${h(rule)}</th><td class="num">${n}</td></tr>`,
+          )
+          .join("");
   const events = (risk.events ?? []).slice(-maxEvents);
   const eventList = events.length
     ? `<ul class="events">${events
@@ -191,7 +196,7 @@ function riskSection(report: Report, maxEvents: number): string {
         .join("")}</ul>`
     : "";
   return `<section class="card"><h2>Risk</h2><p>Final trading state: <span class="state state-${h(risk.finalState.toLowerCase())}">${h(risk.finalState)}</span></p>
-<table class="kv"><thead><tr><th>Denied by rule</th><th class="num">Orders</th></tr></thead><tbody>${denialRows}</tbody></table>${eventList}</section>`;
+<table class="kv"><thead><tr><th>Denied by rule</th><th class="num">Orders</th></tr></thead><tbody>${denialRowsHtml}</tbody></table>${eventList}</section>`;
 }
 
 function custodySection(report: Report): string {

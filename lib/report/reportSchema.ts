@@ -122,10 +122,15 @@ export const ReportMetaSchema = z.object({
   generatedAt: IsoTimestampSchema.optional(),
 });
 
+/** Denials counted by rule name. */
+export const DenialCountsSchema = z.record(z.string(), z.number().int().nonnegative());
+/** A session's denials, by the path that denied: the quoter's engine, or order-placement (the functions). */
+export const DenialsByPathSchema = z.object({ quoter: DenialCountsSchema, functions: DenialCountsSchema }).strict();
+
 export const ReportRiskSchema = z.object({
   finalState: z.enum(["ACTIVE", "REDUCING", "HALTED"]),
-  /** Denials counted by rule name. */
-  denials: z.record(z.string(), z.number().int().nonnegative()),
+  /** By rule name (a backtest), or by path then rule name (a session). */
+  denials: z.union([DenialsByPathSchema, DenialCountsSchema]),
   events: z.array(z.object({ ts: IsoTimestampSchema, kind: z.string(), message: z.string() })).optional(),
   /** Placements held back by the order-rate throttle before the risk engine. */
   throttled: z.number().int().nonnegative().optional(),
@@ -209,6 +214,24 @@ export const ReportSchema = z.object({
 });
 
 export type Report = z.infer<typeof ReportSchema>;
+export type DenialCounts = z.infer<typeof DenialCountsSchema>;
+export type DenialsByPath = z.infer<typeof DenialsByPathSchema>;
+
+/** Denials as [path, rule, count] rows (path "" for a report counted by rule only), most first within a path. */
+export function denialRows(denials: DenialCounts | DenialsByPath): [string, string, number][] {
+  const split = DenialsByPathSchema.safeParse(denials);
+  const groups: [string, DenialCounts][] = split.success
+    ? [
+        ["quoter", split.data.quoter],
+        ["functions", split.data.functions],
+      ]
+    : [["", denials as DenialCounts]];
+  return groups.flatMap(([path, counts]) =>
+    Object.entries(counts)
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([rule, n]) => [path, rule, n] as [string, string, number]),
+  );
+}
 export type ReportTrade = z.infer<typeof ReportTradeSchema>;
 export type ReportMetrics = z.infer<typeof ReportMetricsSchema>;
 export type EquityPoint = z.infer<typeof EquityPointSchema>;

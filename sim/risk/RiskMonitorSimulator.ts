@@ -29,6 +29,8 @@ import {
   type StreamAlertsRequest,
 } from "../../gen/proto/tse/risk/risk";
 import type { ConfigStore } from "../../lib/config/ConfigStore";
+import { InvalidFieldError } from "../../lib/domain/errors";
+import { tradingDay, utcTimeOfDayMs } from "../../lib/domain/risk/riskMemory";
 import { invalidArgument } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
@@ -71,6 +73,8 @@ export interface RiskMonitorSimulatorOptions extends SimServerOptions {
   configAddress?: string;
   environment?: string;
   now?: () => number;
+  /** Start of the trading day (UTC "HH:MM"): daily loss counts from the PnL at this boundary. Default "00:00". */
+  dailyResetUtc?: string;
 }
 
 function dec(field: string, raw: string, opts: { positive?: boolean; allowNegative?: boolean } = {}): Decimal {
@@ -105,6 +109,9 @@ export class RiskMonitorSimulator extends SimServer {
     | undefined;
   private seq = 0;
   private alertSeq = 0;
+  private readonly dayOffsetMs: number;
+  /** Per strategy: the trading day, the PnL it started at, and the latest PnL seen. */
+  private readonly days = new Map<string, { day: number; start: Decimal; last: Decimal }>();
   private readonly counters = { checks: 0, rejected: 0, positionReports: 0, strategyReports: 0, alerts: 0 };
 
   constructor(opts: RiskMonitorSimulatorOptions = {}) {
@@ -114,6 +121,10 @@ export class RiskMonitorSimulator extends SimServer {
     this.configAddress = opts.configAddress;
     this.environment = opts.environment ?? "default";
     this.now = opts.now ?? Date.now;
+    const reset = opts.dailyResetUtc ?? "00:00";
+    if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(reset))
+      throw new InvalidFieldError("dailyResetUtc", reset, 'must be a UTC time "HH:MM"');
+    this.dayOffsetMs = utcTimeOfDayMs(reset);
     this.limits = this.resolveLimits();
     this.unsubscribeConfig = this.config?.onChange((c) => {
       if (c.value?.key.startsWith("risk.limits.")) {
@@ -226,11 +237,7 @@ export class RiskMonitorSimulator extends SimServer {
       }
       const n = u(this.grossNotional(id), l.maxNotional);
       out.push({ strategyId: id, symbol: "", limit: "notional", utilisation: n.toFixed(6), severity: severityFor(n) });
-      const pnl = this.strategyPositions(id).reduce(
-        (s, p) => s.plus(p.realizedPnl || "0").plus(p.unrealizedPnl || "0"),
-        new Decimal(0),
-      );
-      const loss = u(Decimal.max(0, pnl.neg()), l.maxDailyLoss);
+      const loss = u(Decimal.max(0, this.dailyPnl(id).neg()), l.maxDailyLoss);
       out.push({
         strategyId: id,
         symbol: "",
@@ -240,6 +247,21 @@ export class RiskMonitorSimulator extends SimServer {
       });
     }
     return out.map((x) => ({ ...x, utilisation: new Decimal(x.utilisation).toFixed() }));
+  }
+
+  /** Today's PnL of a strategy: its PnL now minus its PnL when the trading day began (the same boundary as the engine's). */
+  private dailyPnl(strategyId: string): Decimal {
+    const pnl = this.strategyPositions(strategyId).reduce(
+      (s, p) => s.plus(p.realizedPnl || "0").plus(p.unrealizedPnl || "0"),
+      new Decimal(0),
+    );
+    const day = tradingDay(this.now(), this.dayOffsetMs);
+    let d = this.days.get(strategyId);
+    if (!d) d = { day, start: new Decimal(0), last: pnl };
+    else if (day > d.day) d = { day, start: d.last, last: pnl };
+    d.last = pnl;
+    this.days.set(strategyId, d);
+    return pnl.minus(d.start);
   }
 
   /** Raise an alert whenever a utilisation enters a higher severity band; clear when it falls below LOW. */

@@ -93,7 +93,7 @@ describe("quoter Fargate service", () => {
     expect(() => synth({ quoterShards: "not json" })).toThrow(/quoterShards/);
   });
 
-  it("gives each task role only PutEvents on the engine bus and Query on the positions index", () => {
+  it("gives each task role only PutEvents on the engine bus, Query on the positions index and the RISKSTATE item", () => {
     const { template, stack, quoter } = synth();
     const roleIds = quoter.taskRoles.map((r) => stack.getLogicalId(r.node.defaultChild as never));
     const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
@@ -105,9 +105,19 @@ describe("quoter Fargate service", () => {
     for (const roleId of roleIds) {
       const attached = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId));
       const statements = attached.flatMap((p) => p.Properties.PolicyDocument.Statement);
-      expect(statements.map((s) => s.Action).sort()).toEqual(["dynamodb:Query", "events:PutEvents"]);
+      expect(statements.flatMap((s) => s.Action).sort()).toEqual([
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "events:PutEvents",
+      ]);
       const query = statements.find((s) => s.Action === "dynamodb:Query")!;
       expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi1/);
+      // The risk state: only the one item, by its partition key.
+      const item = statements.find((s) => Array.isArray(s.Action) && s.Action.includes("dynamodb:PutItem")) as {
+        Condition?: unknown;
+      };
+      expect(item.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["RISKSTATE"] } });
       expect(JSON.stringify(statements)).not.toMatch(/"\*"/);
     }
   });

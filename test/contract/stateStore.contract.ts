@@ -5,10 +5,13 @@ import type { ItemStateStoreOptions } from "../../lib/adapters/state/ItemStateSt
 import type { Item } from "../../lib/adapters/state/itemBackend";
 import { dec } from "../../lib/domain/decimal";
 import { createOrder, IllegalTransitionError, type Order } from "../../lib/domain/orders";
+import { type RiskContext, RiskEngine } from "../../lib/domain/risk";
 import type { L1Quote, OrderIntent } from "../../lib/domain/types";
 import {
   FillConflictError,
   type FillInput,
+  type RiskStateInput,
+  type SignalRecord,
   type StateStore,
   UnknownOrderError,
   VersionConflictError,
@@ -99,6 +102,14 @@ function economics(
     version: p.version,
   };
 }
+
+const riskCtx: RiskContext = {
+  mid: 30000,
+  position: 0,
+  strategyNotional: 0,
+  portfolioNotional: 0,
+  availableQuote: 1e9,
+};
 
 const quote = (venue: string, ts: number, bid: string, ask: string): L1Quote => ({
   ts,
@@ -529,6 +540,162 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
           store.putTradingState({ state: "ACTIVE", strategies: { mm: "STOP" as never }, reason: "x", at: T0 }, 0),
         ).rejects.toThrow(/strategies\.mm.*STOP/);
         expect(await store.getTradingState()).toBeUndefined();
+      });
+    });
+
+    describe("risk state (one aggregate: trading state + the risk engine's memory)", () => {
+      const engineAt = (now: number) => {
+        const e = new RiskEngine({ limits: { maxOrdersPerSecond: 5 } });
+        e.markEquity(1_000_000, now - 1000);
+        e.markEquity(990_000.25, now);
+        e.bookRealized(-12.5, now);
+        e.check(intent(), riskCtx, now);
+        return e;
+      };
+      const asInput = (e: RiskEngine, now: number, reason = "x"): RiskStateInput => ({
+        state: e.tradingState,
+        strategies: e.strategyStatesSnapshot(),
+        reason,
+        at: now,
+        engine: e.snapshot(now),
+      });
+
+      it("round-trips the engine's memory; old trading-state readers and writers keep working beside it", async () => {
+        const store = await factory();
+        expect(await store.getRiskState()).toBeUndefined();
+        const written = await store.putRiskState(asInput(engineAt(T0), T0, "first"), 0);
+        expect(written.version).toBe(1);
+        const read = await store.getRiskState();
+        expect(read).toEqual(written);
+        // The stored memory decides like the engine it came from.
+        const restored = new RiskEngine({ limits: { maxOrdersPerSecond: 5 } });
+        restored.restore(read!.engine!);
+        expect(restored.equityStatus()).toEqual(engineAt(T0).equityStatus());
+        // An old reader sees the trading state only; an old writer keeps the memory.
+        expect(await store.getTradingState()).toEqual({
+          state: "ACTIVE",
+          strategies: {},
+          reason: "first",
+          at: T0,
+          version: 1,
+        });
+        await store.putTradingState({ state: "HALTED", strategies: {}, reason: "kill", at: T0 + 1 }, 1);
+        const after = await store.getRiskState();
+        expect(after).toMatchObject({ state: "HALTED", reason: "kill", version: 2 });
+        expect(after?.engine).toEqual(written.engine);
+        await expect(store.putRiskState(asInput(engineAt(T0), T0), 1)).rejects.toThrow(
+          /RISKSTATE.*expected version=1, found 2/,
+        );
+        await expect(
+          store.putRiskState({ ...asInput(engineAt(T0), T0), engine: { v: 2 } as never }, 2),
+        ).rejects.toThrow(/engine\.v/);
+        expect((await store.dumpItems()).filter((i) => i.entity === "RISKSTATE")).toHaveLength(1);
+      });
+
+      it("reads a signal's decision and the risk state together; a placement commits signal, orders and risk state at once", async () => {
+        const store = await factory();
+        expect(await store.getSignalAndRiskState("sig-1")).toEqual({});
+        const sig: SignalRecord = {
+          signalId: "sig-1",
+          strategyId: "arb",
+          status: "approved",
+          ts: T0,
+          clientOrderIds: ["p-1", "p-2"],
+        };
+        const orders = [newOrder("p-1"), newOrder("p-2", { side: "SELL", venue: "venue-b" })];
+        const r = await store.commitPlacement({
+          signal: sig,
+          orders,
+          risk: asInput(engineAt(T0), T0),
+          expectedRiskVersion: 0,
+        });
+        expect(r.committed).toBe(true);
+        const both = await store.getSignalAndRiskState("sig-1");
+        expect(both.signal).toEqual(sig);
+        expect(both.risk?.version).toBe(1);
+        expect((await store.getOrder("p-2"))?.version).toBe(1);
+        const before = JSON.stringify(await store.dumpItems());
+        // A second delivery of the signal: told who won, nothing written.
+        const again = await store.commitPlacement({
+          signal: { ...sig, status: "denied" },
+          orders: [],
+          risk: asInput(engineAt(T0), T0),
+          expectedRiskVersion: 1,
+        });
+        expect(again).toEqual({ committed: false, reason: "signal-exists", existing: sig });
+        // Another signal against a stale risk version: a conflict, nothing written (no signal, no order).
+        const stale = await store.commitPlacement({
+          signal: { ...sig, signalId: "sig-2", clientOrderIds: ["p-3"] },
+          orders: [newOrder("p-3")],
+          risk: asInput(engineAt(T0), T0),
+          expectedRiskVersion: 0,
+        });
+        expect(stale).toMatchObject({ committed: false, reason: "risk-conflict" });
+        expect(JSON.stringify(await store.dumpItems())).toBe(before);
+      });
+
+      it("16 concurrent placements against a rate limit of 5 per second: exactly 5 admitted (conditional writes)", async () => {
+        const store = await factory();
+        const limits = { maxOrdersPerSecond: 5, circuitBreakers: { rateLimitBreachesToHalt: 100 } };
+        let conflicts = 0;
+        const place = async (i: number) => {
+          for (let attempt = 0; attempt < 60; attempt++) {
+            const { risk } = await store.getSignalAndRiskState(`c-sig-${i}`);
+            const e = new RiskEngine({ limits });
+            if (risk?.engine) e.restore(risk.engine);
+            const d = e.check(intent(), riskCtx, T0 + 10);
+            const signal: SignalRecord = {
+              signalId: `c-sig-${i}`,
+              strategyId: "arb",
+              status: d.approved ? "approved" : "denied",
+              ts: T0 + 10,
+              ...(d.approved ? {} : { rule: d.denial.rule }),
+            };
+            const r = await store.commitPlacement({
+              signal,
+              orders: d.approved ? [newOrder(`c-${i}`)] : [],
+              risk: asInput(e, T0 + 10),
+              expectedRiskVersion: risk?.version ?? 0,
+            });
+            if (r.committed) return signal;
+            conflicts++;
+            await new Promise((res) => setTimeout(res, Math.random() * 20));
+          }
+          throw new Error(`placement ${i} kept conflicting`);
+        };
+        const out = await Promise.all(Array.from({ length: 16 }, (_, i) => place(i)));
+        expect(out.filter((s) => s.status === "approved")).toHaveLength(5);
+        expect(out.filter((s) => s.status === "denied").map((s) => s.rule)).toEqual(Array(11).fill("order-rate"));
+        expect(conflicts).toBeGreaterThan(0);
+        expect((await store.getRiskState())?.version).toBe(16);
+        expect(await store.listOpenOrders()).toHaveLength(5);
+      });
+
+      it("a fill books into the risk state in its own transaction, exactly once", async () => {
+        const store = await factory();
+        await acceptedOrder(store, "rf-1");
+        let calls = 0;
+        const riskState = (
+          cur: { engine?: RiskStateInput["engine"] } | undefined,
+          f: { realizedPnl: string | null; fee: string; ts: number },
+        ) => {
+          calls++;
+          const e = new RiskEngine();
+          if (cur?.engine) e.restore(cur.engine);
+          e.bookRealized(Number(f.realizedPnl ?? 0) - Number(f.fee), f.ts);
+          return { state: "ACTIVE" as const, strategies: {}, reason: "fill", at: f.ts, engine: e.snapshot(f.ts) };
+        };
+        const first = await store.applyFill(fill("rf-e1", "rf-1"), { riskState });
+        expect(first.applied && first.risk?.version).toBe(1);
+        expect((await store.getRiskState())?.engine?.equity.dayRealized).toBe(-0.75);
+        const dup = await store.applyFill(fill("rf-e1", "rf-1"), { riskState });
+        expect(dup.applied).toBe(false);
+        expect(calls).toBe(1);
+        // Another writer's version in between: the next fill reads it and writes on top (version 3), booked once.
+        await store.putRiskState({ state: "ACTIVE", strategies: {}, reason: "other", at: T0 }, 1);
+        const second = await store.applyFill(fill("rf-e2", "rf-1"), { riskState });
+        expect(second.applied && second.risk?.version).toBe(3);
+        expect((await store.getRiskState())?.engine?.equity.dayRealized).toBe(-0.75);
       });
     });
 

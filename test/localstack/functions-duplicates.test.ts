@@ -51,7 +51,8 @@ describe("functions on LocalStack: duplicates and concurrency", () => {
     const double = await runScenario(true);
     expect(single.items.length).toBeGreaterThan(0);
     expect(JSON.stringify(double.items)).toBe(JSON.stringify(single.items));
-    // Both runs traded: signal, 2 orders, 2 fills, the position, 2 snapshots, the cooldown claim.
+    // Both runs traded: signal, 2 orders, 2 fills, the position, the shared risk state, 2 snapshots, the cooldown
+    // claim.
     const kinds = single.items.map((i) => String(i.entity)).sort();
     expect(kinds).toEqual([
       "FILL",
@@ -60,6 +61,7 @@ describe("functions on LocalStack: duplicates and concurrency", () => {
       "ORDER",
       "ORDER",
       "POSITION",
+      "RISKSTATE",
       "SIGNAL",
       "SNAPSHOT",
       "SNAPSHOT",

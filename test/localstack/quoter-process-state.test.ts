@@ -1,9 +1,10 @@
 // The deployed quoter process with a state table (TSE_TABLE_NAME): every order it places is journaled in
 // DynamoDB first (so fill-handling can book its fills), and its kill switch is persisted as the engine trading
-// state that order-placement reads.
+// state that order-placement reads; a HALTED another path writes there reaches it (RiskStateSync) and cancels its quotes.
 import { afterEach, describe, expect, it } from "vitest";
 import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
+import { setEngineTradingState } from "../../lib/app/tradingState";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { EngineClient } from "../../lib/grpc/EngineClient";
@@ -76,6 +77,60 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     expect(persisted.reason).toBe("operator kill switch");
     await waitFor("no open orders", async () => (await r.exchange.listOpenOrders({ accountId: account })).length === 0);
 
+    q.child.kill("SIGTERM");
+    expect(await q.exited, q.stderr()).toBe(0);
+  }, 90_000);
+
+  it("honours a HALTED written to the shared risk state by another path: cancels its quotes and reports HALTED", async () => {
+    const sims = await startSims({ liquidity: false });
+    cleanup.push(() => sims.stop());
+    const { ddb } = localClients();
+    const table = `tse-quoter-halt-${Date.now().toString(36)}`;
+    await createTable(ddb, table);
+    cleanup.push(() => deleteTable(ddb, table));
+    const store = new DynamoDbStateStore({ tableName: table, client: ddb });
+    const account = `qh-${Date.now().toString(36)}`;
+    const q = await spawnQuoterProcess(sims, {
+      TSE_QUOTER_SYMBOLS: "BTC-USD",
+      TSE_QUOTER_VENUES: "venue-a,venue-b",
+      TSE_QUOTER_ACCOUNT: account,
+      TSE_QUOTER_MD_INTERVAL_MS: "50",
+      TSE_TABLE_NAME: table,
+    });
+    cleanup.push(async () => {
+      if (q.child.exitCode === null) q.child.kill("SIGKILL");
+    });
+    const r = makeQuoter(sims, { strategies: [] });
+    cleanup.push(() => r.close());
+    await waitFor(
+      "4 resting quotes",
+      async () => ((await r.exchange.listOpenOrders({ accountId: account })).length === 4 ? true : undefined),
+      20_000,
+    );
+    // The serverless rapid-loss breaker's write (order-placement), here written straight into the item.
+    await setEngineTradingState(store, {
+      state: "HALTED",
+      reason: "equity fell -7.01% within 600000 ms",
+      at: Date.now(),
+      source: "breaker-rapid-loss",
+    });
+    await waitFor(
+      "no open orders after the shared HALTED",
+      async () => (await r.exchange.listOpenOrders({ accountId: account })).length === 0,
+      10_000,
+    );
+    const cm = new ClientManager({
+      discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${q.grpcPort}` } }),
+      logger: quietLog,
+    });
+    cleanup.push(() => cm.close());
+    const engine = new EngineClient(cm);
+    await waitFor(
+      "the quoter's engine reports HALTED",
+      async () => ((await engine.getRiskStatus("").catch(() => undefined))?.tradingState === 3 ? true : undefined),
+      15_000,
+    );
+    expect(await store.getTradingState()).toMatchObject({ state: "HALTED", source: "breaker-rapid-loss" });
     q.child.kill("SIGTERM");
     expect(await q.exited, q.stderr()).toBe(0);
   }, 90_000);

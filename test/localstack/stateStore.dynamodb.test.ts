@@ -8,6 +8,7 @@ import { attachRequestCounter } from "../../lib/adapters/aws/requestCounter";
 import { TABLE_DEFINITION } from "../../lib/adapters/aws/tableDefinition";
 import { dec } from "../../lib/domain/decimal";
 import { createOrder } from "../../lib/domain/orders";
+import { RiskEngine } from "../../lib/domain/risk";
 import { stateStoreContract } from "../contract/stateStore.contract";
 
 function endpoint(): string {
@@ -122,6 +123,56 @@ describe("DynamoDbStateStore specifics (LocalStack)", () => {
   });
 });
 
+describe("placement's risk-state requests (LocalStack)", () => {
+  it("the signal and the risk state are one BatchGetItem; signal + orders + risk state one TransactWriteItems", async () => {
+    const countingClient = new DynamoDBClient({
+      endpoint: endpoint(),
+      region: "us-east-1",
+      credentials: { accessKeyId: "test", secretAccessKey: "test" },
+    });
+    const counter = attachRequestCounter(countingClient);
+    try {
+      const store = new DynamoDbStateStore({ client: countingClient, tableName: await freshTable() });
+      const t0 = Date.UTC(2026, 0, 3);
+      const order = (coid: string) =>
+        createOrder(
+          {
+            strategyId: "cnt",
+            venue: "venue-a",
+            symbol: "BTC-USD",
+            side: "BUY",
+            type: "LIMIT",
+            timeInForce: "IOC",
+            postOnly: false,
+            quantity: dec("1"),
+            limitPrice: dec("30000"),
+          },
+          { clientOrderId: coid, signalId: "cnt-sig" },
+          t0,
+        );
+      counter.reset();
+      const read = await store.getSignalAndRiskState("cnt-sig");
+      const r = await store.commitPlacement({
+        signal: {
+          signalId: "cnt-sig",
+          strategyId: "cnt",
+          status: "approved",
+          ts: t0,
+          clientOrderIds: ["cnt-a", "cnt-b"],
+        },
+        orders: [order("cnt-a"), order("cnt-b")],
+        risk: { state: "ACTIVE", strategies: {}, reason: "", at: t0, engine: new RiskEngine().snapshot(t0) },
+        expectedRiskVersion: read.risk?.version ?? 0,
+      });
+      expect(r.committed).toBe(true);
+      expect(counter.byCommand()).toEqual({ BatchGetItemCommand: 1, TransactWriteItemsCommand: 1 });
+    } finally {
+      counter.detach();
+      countingClient.destroy();
+    }
+  });
+});
+
 describe("DynamoDB and in-memory hold the same items", () => {
   it("the same operations leave byte-for-byte equal tables", async () => {
     const { InMemoryStateStore } = await import("../../lib/adapters/embedded/InMemoryStateStore");
@@ -189,6 +240,81 @@ describe("DynamoDB and in-memory hold the same items", () => {
       });
       await store.appendEquityPoints([{ strategyId: "same", ts: t0 + 10, equity: "100001.5" }]);
       await store.claimIdempotencyKey("idem-same", { status: "COMPLETED" }, 3600, t0);
+      // The risk state: engine memory with fractional equity, rate windows, an old trading-state write on top,
+      // a placement's transaction and a fill booked into it.
+      const risk = new RiskEngine({ limits: { maxOrdersPerSecond: 3 } });
+      risk.markEquity(1_000_000.125, t0);
+      risk.markEquity(999_999.3, t0 + 1);
+      risk.bookRealized(-0.1, t0 + 1);
+      risk.check(
+        {
+          strategyId: "same",
+          venue: "venue-b",
+          symbol: "ETH-USD",
+          side: "BUY",
+          type: "LIMIT",
+          timeInForce: "IOC",
+          postOnly: false,
+          quantity: dec("1"),
+          limitPrice: dec("2000"),
+        },
+        { mid: 2000, position: 0, strategyNotional: 0, portfolioNotional: 0, availableQuote: 1e9 },
+        t0 + 2,
+      );
+      const input = {
+        state: "ACTIVE" as const,
+        strategies: { same: "REDUCING" as const },
+        reason: "r",
+        at: t0,
+        engine: risk.snapshot(t0 + 2),
+      };
+      await store.putRiskState(input, 0);
+      await store.putTradingState(
+        { state: "REDUCING", strategies: {}, reason: "operator", at: t0 + 3, source: "test" },
+        1,
+      );
+      const placed = createOrder(
+        {
+          strategyId: "same",
+          venue: "venue-a",
+          symbol: "ETH-USD",
+          side: "BUY",
+          type: "LIMIT",
+          timeInForce: "IOC",
+          postOnly: false,
+          quantity: dec("1"),
+          limitPrice: dec("2000"),
+        },
+        { clientOrderId: "same-2", signalId: "sig-same-2" },
+        t0 + 4,
+      );
+      await store.commitPlacement({
+        signal: {
+          signalId: "sig-same-2",
+          strategyId: "same",
+          status: "approved",
+          ts: t0 + 4,
+          clientOrderIds: ["same-2"],
+        },
+        orders: [placed],
+        risk: { ...input, at: t0 + 4 },
+        expectedRiskVersion: 2,
+      });
+      await store.applyFill(
+        {
+          executionId: "same-e2",
+          clientOrderId: "same-2",
+          venue: "venue-a",
+          symbol: "ETH-USD",
+          side: "BUY",
+          quantity: "1",
+          price: "2000",
+          fee: "1",
+          feeAsset: "USD",
+          ts: t0 + 5,
+        },
+        { riskState: (cur) => ({ ...input, at: t0 + 5, reason: `after v${cur?.version}` }) },
+      );
     }
     expect(JSON.stringify(await ddb.dumpItems())).toBe(JSON.stringify(await mem.dumpItems()));
   });

@@ -133,7 +133,7 @@ describe("a break-even close counts on every path", () => {
       fills,
       equity: [eq(T0), eq(T0 + 1000)],
       positions: [],
-      risk: { finalState: "ACTIVE", denials: {}, events: [] },
+      risk: { finalState: "ACTIVE", denials: { quoter: {}, functions: {} }, events: [] },
     });
     expect(report.trades.map((t) => t.realizedPnl)).toEqual([null, "0"]);
     expect(report.metrics.winRate).toBe(0);

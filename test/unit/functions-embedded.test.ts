@@ -174,7 +174,8 @@ describe("functions on the in-process adapters", () => {
       at: T0 + 1,
       strategyId: STRATEGY,
     });
-    expect(lifted).toMatchObject({ state: "ACTIVE", strategies: {}, version: 2 });
+    // Version 3: the denied placement wrote the risk state (its equity mark) in between.
+    expect(lifted).toMatchObject({ state: "ACTIVE", strategies: {}, version: 3 });
     // Later snapshots (past the 1 s arbitrage cooldown) make a new signal id, which is approved and traded.
     await bus.publish([snapshot(WIDE_BOOKS[0]!, 2, T0 + 2000), snapshot(WIDE_BOOKS[1]!, 2, T0 + 2000)]);
     const approved = await until(

@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { Decimal } from "../../lib/domain/decimal";
 import type { FillRecord } from "../../lib/ports/StateStore";
+import type { DenialsByPath } from "../../lib/report/reportSchema";
 import { DashboardState } from "../../session/dashboard/DashboardState";
-import { buildSessionReport } from "../../session/sessionReport";
+import { buildSessionReport, denialSummary } from "../../session/sessionReport";
 import { renderFrame, renderLine, type ViewExtras } from "../../session/terminalView";
 
 const T0 = Date.parse("2026-11-24T10:00:00Z");
@@ -59,7 +60,7 @@ describe("buildSessionReport", () => {
       positions: equity.map((p) => ({ ts: p.ts, symbol: "BTC-USD", quantity: new Decimal(0) })),
       risk: {
         finalState: "HALTED",
-        denials: { quoter: 3 },
+        denials: { quoter: { "order-rate": 3 }, functions: { "trading-state": 1 } },
         events: [{ ts: T0, kind: "control-api", message: "HALTED" }],
       },
       ticks: 40,
@@ -78,6 +79,10 @@ describe("buildSessionReport", () => {
     expect(r.metrics.sharpeConvention).toContain("1s");
     expect(r.risk?.finalState).toBe("HALTED");
     expect(r.risk?.events?.[0]?.ts).toBe("2026-11-24T10:00:00.000Z");
+    // Denials by path, then rule: in report.json (schema-checked) and in the summary line.
+    expect(r.risk?.denials).toEqual({ quoter: { "order-rate": 3 }, functions: { "trading-state": 1 } });
+    expect(denialSummary(r.risk?.denials as DenialsByPath)).toBe("quoter order-rate 3; functions trading-state 1");
+    expect(denialSummary({ quoter: {}, functions: {} })).toBe("quoter none; functions none");
   });
 });
 

@@ -7,6 +7,7 @@ import { applyFill as applyFillToOrder, type Order, transition } from "../../dom
 import { applyFillToPosition, closingRealizedPnl, type Position } from "../../domain/portfolio/position";
 import type { L1Quote } from "../../domain/types";
 import {
+  type ApplyFillOptions,
   type ApplyFillResult,
   type CreateOrderResult,
   type EquityPointRecord,
@@ -16,7 +17,10 @@ import {
   type IdempotencyRecord,
   OrderNotFoundError,
   type OrderStatusPatch,
+  type PlacementCommitResult,
   type ReportRecord,
+  type RiskStateInput,
+  type RiskStateRecord,
   type SignalRecord,
   type SnapshotView,
   type StateStore,
@@ -42,8 +46,22 @@ import {
   snapshotFromItem,
   snapshotToItem,
 } from "./codec";
-import { ConditionFailedError, type Item, type ItemBackend, TransactionCancelledError } from "./itemBackend";
+import {
+  type ConditionalPut,
+  ConditionFailedError,
+  type Item,
+  type ItemBackend,
+  TransactionCancelledError,
+} from "./itemBackend";
 import { indexKeys, isoKey, keyPart, keys, tailId } from "./keys";
+import {
+  commitPlacement,
+  riskStateFromItem,
+  riskStateRecord,
+  riskStateWrite,
+  tradingStateFromItem,
+  validateSignal,
+} from "./riskStateItem";
 
 export interface FillRetryOptions {
   /** Total write attempts per fill, first included. Default 30 (16 concurrent writers on one position need ~16). */
@@ -180,10 +198,10 @@ export class ItemStateStore implements StateStore {
 
   // ---------------- fills ----------------
 
-  async applyFill(fill: FillInput): Promise<ApplyFillResult> {
+  async applyFill(fill: FillInput, options: ApplyFillOptions = {}): Promise<ApplyFillResult> {
     validateFill(fill);
     try {
-      return await this.fillPolicy.execute(({ attempt }) => this.tryApplyFill(fill, attempt + 1));
+      return await this.fillPolicy.execute(({ attempt }) => this.tryApplyFill(fill, attempt + 1, options));
     } catch (err) {
       if (err instanceof FillRaceError) throw new FillConflictError(fill.executionId, this.maxAttempts);
       throw err;
@@ -191,12 +209,17 @@ export class ItemStateStore implements StateStore {
   }
 
   /** One read (fill + order + position together when the strategy is known) and one transaction. */
-  private async tryApplyFill(fill: FillInput, attempt: number): Promise<ApplyFillResult> {
+  private async tryApplyFill(fill: FillInput, attempt: number, options: ApplyFillOptions): Promise<ApplyFillResult> {
     const fillKey = keys.fill(fill.executionId);
     const orderKey = keys.order(fill.clientOrderId);
-    const readKeys = [fillKey, orderKey];
+    // The risk state rides in the same read (and the same transaction) when the caller updates it.
+    const readKeys = [fillKey, orderKey, keys.tradingState()];
     if (fill.strategyId !== undefined) readKeys.push(keys.position(fill.strategyId, fill.symbol));
-    const [fillItem, orderItem, knownPosItem] = await this.backend.getMany(readKeys);
+    if (!options.riskState) readKeys.splice(2, 1);
+    const read = await this.backend.getMany(readKeys);
+    const [fillItem, orderItem] = read;
+    const riskItem = options.riskState ? read[2] : undefined;
+    const knownPosItem = read[options.riskState ? 3 : 2];
     if (fillItem) return { applied: false, duplicate: true, fill: fillFromItem(fillItem) };
     if (!orderItem) throw new UnknownOrderError(fill.clientOrderId, fill.executionId);
     const current = orderFromItem(orderItem);
@@ -267,15 +290,25 @@ export class ItemStateStore implements StateStore {
       realizedPnl: closingRealizedPnl(update),
     };
     const nextVersion = current.version + 1;
+    const writes: ConditionalPut[] = [
+      { item: fillToItem(record), condition: { kind: "notExists" } },
+      { item: orderToItem(nextOrder, nextVersion), condition: { kind: "versionIs", version: current.version } },
+      {
+        item: positionToItem(update.position),
+        condition: previous ? { kind: "versionIs", version: previous.version } : { kind: "notExists" },
+      },
+    ];
+    let risk: RiskStateRecord | undefined;
+    if (options.riskState) {
+      const cur = riskItem ? riskStateFromItem(riskItem) : undefined;
+      const next = options.riskState(cur, record);
+      if (next) {
+        risk = riskStateRecord(next, cur?.version ?? 0);
+        writes.push(riskStateWrite(risk, cur?.version ?? 0));
+      }
+    }
     try {
-      await this.backend.transactWrite([
-        { item: fillToItem(record), condition: { kind: "notExists" } },
-        { item: orderToItem(nextOrder, nextVersion), condition: { kind: "versionIs", version: current.version } },
-        {
-          item: positionToItem(update.position),
-          condition: previous ? { kind: "versionIs", version: previous.version } : { kind: "notExists" },
-        },
-      ]);
+      await this.backend.transactWrite(writes);
     } catch (err) {
       if (err instanceof TransactionCancelledError) {
         const fillReason = err.reasons[0];
@@ -299,6 +332,7 @@ export class ItemStateStore implements StateStore {
       position: update.position,
       previousPosition: previous,
       attempts: attempt,
+      ...(risk ? { risk } : {}),
     };
   }
 
@@ -376,9 +410,7 @@ export class ItemStateStore implements StateStore {
   // ---------------- signals ----------------
 
   async recordSignal(signal: SignalRecord): Promise<{ recorded: true } | { recorded: false; existing: SignalRecord }> {
-    keyPart("signal.strategyId", signal.strategyId);
-    if (signal.status !== "approved" && signal.status !== "denied")
-      throw new InvalidFieldError("signal.status", signal.status, "must be approved or denied");
+    validateSignal(signal);
     try {
       await this.backend.put({ item: signalToItem(signal), condition: { kind: "notExists" } });
       return { recorded: true };
@@ -444,38 +476,30 @@ export class ItemStateStore implements StateStore {
     return item ? tradingStateFromItem(item) : undefined;
   }
 
+  /** A trading-state-only writer: the risk engine's memory on the item is kept as it is. */
   async putTradingState(
     next: Omit<TradingStateRecord, "version">,
     expectedVersion: number,
   ): Promise<TradingStateRecord> {
-    if (!Number.isInteger(expectedVersion) || expectedVersion < 0)
-      throw new InvalidFieldError("expectedVersion", expectedVersion, "must be an integer >= 0");
-    tradingStateValue("state", next.state);
-    for (const [id, st] of Object.entries(next.strategies ?? {})) {
-      keyPart("strategies", id);
-      tradingStateValue(`strategies.${id}`, st);
-    }
-    if (typeof next.reason !== "string") throw new InvalidFieldError("reason", next.reason, "must be a string");
-    isoKey("at", next.at);
-    // ACTIVE strategies carry no entry: the record then compares equal however it was reached.
-    const strategies = Object.fromEntries(
-      Object.entries(next.strategies ?? {})
-        .filter(([, st]) => st !== "ACTIVE")
-        .sort(([a], [b]) => cmp(a, b)),
-    );
-    const record: TradingStateRecord = {
-      state: next.state,
-      strategies,
-      reason: next.reason,
-      at: next.at,
-      ...(next.source !== undefined ? { source: next.source } : {}),
-      version: expectedVersion + 1,
-    };
+    const fields = { state: next.state, strategies: next.strategies, reason: next.reason, at: next.at };
+    const input: RiskStateInput = { ...fields, ...(next.source !== undefined ? { source: next.source } : {}) };
+    riskStateRecord(input, expectedVersion); // validate before the read
+    const cur = await this.backend.get(keys.tradingState());
+    const engine = cur?.engine as RiskStateRecord["engine"];
+    const written = await this.putRiskState({ ...input, ...(engine ? { engine } : {}) }, expectedVersion);
+    const { engine: _kept, ...trading } = written;
+    return trading;
+  }
+
+  async getRiskState(): Promise<RiskStateRecord | undefined> {
+    const item = await this.backend.get(keys.tradingState());
+    return item ? riskStateFromItem(item) : undefined;
+  }
+
+  async putRiskState(next: RiskStateInput, expectedVersion: number): Promise<RiskStateRecord> {
+    const record = riskStateRecord(next, expectedVersion);
     try {
-      await this.backend.put({
-        item: { ...keys.tradingState(), entity: "RISKSTATE", ...record },
-        condition: expectedVersion === 0 ? { kind: "notExists" } : { kind: "versionIs", version: expectedVersion },
-      });
+      await this.backend.put(riskStateWrite(record, expectedVersion));
     } catch (err) {
       if (err instanceof ConditionFailedError) {
         const cur = err.existing ?? (await this.backend.get(keys.tradingState()));
@@ -484,6 +508,15 @@ export class ItemStateStore implements StateStore {
       throw err;
     }
     return record;
+  }
+
+  async getSignalAndRiskState(signalId: string): Promise<{ signal?: SignalRecord; risk?: RiskStateRecord }> {
+    const [sig, risk] = await this.backend.getMany([keys.signal(signalId), keys.tradingState()]);
+    return { ...(sig ? { signal: signalFromItem(sig) } : {}), ...(risk ? { risk: riskStateFromItem(risk) } : {}) };
+  }
+
+  commitPlacement(p: Parameters<typeof commitPlacement>[1]): Promise<PlacementCommitResult> {
+    return commitPlacement(this.backend, p);
   }
 
   // ---------------- idempotency ----------------
@@ -536,23 +569,6 @@ export class ItemStateStore implements StateStore {
     const items = await this.backend.scanAll();
     return items.sort((a, b) => cmp(`${a.pk}\u0000${a.sk}`, `${b.pk}\u0000${b.sk}`)).map((i) => canonical(i) as Item);
   }
-}
-
-const TRADING_STATES = new Set(["ACTIVE", "REDUCING", "HALTED"]);
-function tradingStateValue(field: string, v: unknown): void {
-  if (typeof v !== "string" || !TRADING_STATES.has(v))
-    throw new InvalidFieldError(field, v, "must be ACTIVE, REDUCING or HALTED");
-}
-
-function tradingStateFromItem(item: Item): TradingStateRecord {
-  return {
-    state: item.state as TradingStateRecord["state"],
-    strategies: (item.strategies ?? {}) as TradingStateRecord["strategies"],
-    reason: String(item.reason ?? ""),
-    at: Number(item.at),
-    ...(item.source !== undefined ? { source: String(item.source) } : {}),
-    version: Number(item.version),
-  };
 }
 
 function idempotencyFromItem(item: Item): IdempotencyRecord {

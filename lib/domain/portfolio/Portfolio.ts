@@ -117,6 +117,29 @@ export class Portfolio {
     };
   }
 
+  /**
+   * Take positions as stored (another process booked them) without touching cash: PnL, notional and net
+   * positions are then queryable; equity() is not (the cash of those fills is not here).
+   */
+  loadPositions(positions: readonly Position[]): void {
+    for (const pos of positions) {
+      let bySymbol = this.book.get(pos.strategyId);
+      if (!bySymbol) {
+        bySymbol = new Map();
+        this.book.set(pos.strategyId, bySymbol);
+      }
+      const old = bySymbol.get(pos.symbol);
+      if (old) this.realizedTotal = this.realizedTotal.minus(old.pos.realizedPnl);
+      bySymbol.set(pos.symbol, { pos, qtyNum: pos.quantity.toNumber() });
+      this.realizedTotal = this.realizedTotal.plus(pos.realizedPnl);
+    }
+    for (const symbol of new Set(positions.map((p) => p.symbol))) {
+      let net = 0;
+      for (const m of this.book.values()) net += m.get(symbol)?.qtyNum ?? 0;
+      this.netQtyNums.set(symbol, net);
+    }
+  }
+
   private addCash(asset: string, delta: Decimal): void {
     const next = (this.cashByAsset.get(asset) ?? ZERO).plus(delta);
     this.cashByAsset.set(asset, next);

@@ -1,7 +1,9 @@
 // Pre-trade risk engine. Synchronous, no clock (time passed in), low allocation:
 // an approval returns a shared frozen object; only denials allocate.
 import type { OrderIntent, OrderType, Side, TradingState } from "../types";
+import { EquityTracker } from "./EquityTracker";
 import { type InstrumentLimits, parseRiskLimits, type RiskLimits, type RiskLimitsInput } from "./limits";
+import { RateState, type RiskMemorySnapshot, utcTimeOfDayMs } from "./riskMemory";
 
 export type RiskRule =
   | "invalid-order"
@@ -99,59 +101,18 @@ export interface Headroom {
 }
 
 const SEVERITY: Record<TradingState, number> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
-const RATE_WINDOW_MS = 1000;
 // Float tolerance so 9.9999 + 0.0001 is not "above" 10.
 const EPS = 1e-9;
-
-class RateState {
-  readonly times: Float64Array;
-  head = 0;
-  count = 0;
-  readonly breaches: Float64Array;
-  bHead = 0;
-  bCount = 0;
-  constructor(max: number, breachesToHalt: number) {
-    this.times = new Float64Array(max);
-    this.breaches = new Float64Array(breachesToHalt);
-  }
-  /** Orders approved within the window ending at `now`. */
-  inWindow(now: number): number {
-    const n = this.times.length;
-    let c = 0;
-    for (let i = 0; i < this.count; i++) {
-      const t = this.times[(this.head - 1 - i + n * 2) % n]!;
-      if (now - t < RATE_WINDOW_MS) c++;
-      else break;
-    }
-    return c;
-  }
-  isFull(now: number): boolean {
-    const n = this.times.length;
-    if (this.count < n) return false;
-    // Oldest of the last n approvals.
-    return now - this.times[this.head % n]! < RATE_WINDOW_MS;
-  }
-  record(now: number): void {
-    const n = this.times.length;
-    this.times[this.head % n] = now;
-    this.head = (this.head + 1) % n;
-    if (this.count < n) this.count++;
-  }
-  /** Record a denial; true when the breach count within a second reaches the breaker threshold. */
-  breach(now: number): boolean {
-    const n = this.breaches.length;
-    this.breaches[this.bHead] = now;
-    this.bHead = (this.bHead + 1) % n;
-    if (this.bCount < n) this.bCount++;
-    return this.bCount === n && now - this.breaches[this.bHead % n]! < RATE_WINDOW_MS;
-  }
-}
+/** State changes kept for stateChanges() (the newest; older ones are dropped). */
+export const DEFAULT_MAX_STATE_HISTORY = 256;
 
 export interface RiskEngineOptions {
   limits?: RiskLimits | RiskLimitsInput;
   initialState?: TradingState;
   /** Called synchronously on every trading-state change (manual or breaker). */
   onStateChange?: (c: TradingStateChange) => void;
+  /** How many state changes stateChanges() keeps (newest). Default 256. */
+  maxStateHistory?: number;
 }
 
 export class RiskEngine {
@@ -159,24 +120,19 @@ export class RiskEngine {
   private globalState: TradingState;
   private readonly strategyStates = new Map<string, TradingState>();
   private readonly rates = new Map<string, RateState>();
-  private readonly history: TradingStateChange[] = [];
+  private history: TradingStateChange[] = [];
+  private readonly maxHistory: number;
   private readonly onStateChange: ((c: TradingStateChange) => void) | undefined;
   // Equity tracking for breakers, daily loss and drawdown.
-  private sessionStartEquity = Number.NaN;
-  private dayStartEquity = Number.NaN;
-  private currentDay = Number.NaN;
-  private peakEquity = Number.NaN;
-  private lastEquity = Number.NaN;
-  // Monotonic deque (decreasing equity) of marks within the rapid-loss window.
-  private winTs: number[] = [];
-  private winEq: number[] = [];
-  private winHead = 0;
+  private readonly eq = new EquityTracker();
   private readonly scratch: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
 
   constructor(opts: RiskEngineOptions = {}) {
     this.limitsValue = parseRiskLimits(opts.limits ?? {});
+    this.eq.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.globalState = opts.initialState ?? "ACTIVE";
     this.onStateChange = opts.onStateChange;
+    this.maxHistory = Math.max(1, opts.maxStateHistory ?? DEFAULT_MAX_STATE_HISTORY);
   }
 
   get limits(): RiskLimits {
@@ -185,6 +141,7 @@ export class RiskEngine {
   /** Replace limits (validated). Rate-limit windows restart. */
   setLimits(input: RiskLimits | RiskLimitsInput): void {
     this.limitsValue = parseRiskLimits(input);
+    this.eq.dayOffsetMs = utcTimeOfDayMs(this.limitsValue.dailyResetUtc);
     this.rates.clear();
   }
 
@@ -213,9 +170,9 @@ export class RiskEngine {
   ): TradingStateChange | undefined {
     return this.changeState(strategyId, state, "manual", reason, now);
   }
-  /** Every state change so far, oldest first. */
+  /** The latest state changes (at most maxStateHistory), oldest first. */
   stateChanges(): readonly TradingStateChange[] {
-    return this.history;
+    return this.history.length > this.maxHistory ? this.history.slice(-this.maxHistory) : this.history;
   }
   /** Strategies with their own non-ACTIVE state. */
   strategyStatesSnapshot(): Record<string, TradingState> {
@@ -240,6 +197,8 @@ export class RiskEngine {
     if (limit !== undefined) c.limit = limit;
     if (value !== undefined) c.value = value;
     this.history.push(c);
+    // Trimmed in chunks, so a long session costs O(1) amortized per change and bounded memory.
+    if (this.history.length > this.maxHistory * 2) this.history = this.history.slice(-this.maxHistory);
     this.onStateChange?.(c);
     return c;
   }
@@ -267,29 +226,8 @@ export class RiskEngine {
   markEquity(equity: number, now: number): TradingStateChange | undefined {
     if (!Number.isFinite(equity)) return undefined;
     const cb = this.limitsValue.circuitBreakers;
-    if (Number.isNaN(this.sessionStartEquity)) this.sessionStartEquity = equity;
-    const day = Math.floor(now / 86_400_000);
-    if (day !== this.currentDay) {
-      this.currentDay = day;
-      this.dayStartEquity = Number.isNaN(this.lastEquity) ? equity : this.lastEquity;
-    }
-    if (Number.isNaN(this.peakEquity) || equity > this.peakEquity) this.peakEquity = equity;
-    this.lastEquity = equity;
-    // Rolling max over the window.
-    while (this.winEq.length > this.winHead && this.winEq[this.winEq.length - 1]! <= equity) {
-      this.winEq.pop();
-      this.winTs.pop();
-    }
-    this.winEq.push(equity);
-    this.winTs.push(now);
-    while (this.winHead < this.winTs.length - 1 && now - this.winTs[this.winHead]! > cb.rapidLossWindowMs)
-      this.winHead++;
-    if (this.winHead > 1024) {
-      this.winEq = this.winEq.slice(this.winHead);
-      this.winTs = this.winTs.slice(this.winHead);
-      this.winHead = 0;
-    }
-    const start = this.sessionStartEquity;
+    const winMax = this.eq.mark(equity, now, cb.rapidLossWindowMs);
+    const start = this.eq.sessionStart;
     if (start > 0 && equity <= start * (1 - cb.portfolioLossPct) + EPS) {
       const pct = (equity - start) / start;
       return this.trip(
@@ -301,7 +239,6 @@ export class RiskEngine {
         String(pct),
       );
     }
-    const winMax = this.winEq[this.winHead]!;
     if (winMax > 0 && equity <= winMax * (1 - cb.rapidLossPct) + EPS) {
       const pct = (equity - winMax) / winMax;
       return this.trip(
@@ -341,20 +278,57 @@ export class RiskEngine {
     dailyPnl: number;
     drawdownPct: number;
   } {
+    const e = this.eq;
     return {
-      sessionStart: this.sessionStartEquity,
-      dayStart: this.dayStartEquity,
-      peak: this.peakEquity,
-      last: this.lastEquity,
-      dailyPnl: this.trackedDailyPnl(),
-      drawdownPct: this.trackedDrawdown(),
+      sessionStart: e.sessionStart,
+      dayStart: e.dayStart,
+      peak: e.peak,
+      last: e.last,
+      dailyPnl: e.dailyPnl(),
+      drawdownPct: e.drawdown(),
     };
   }
-  private trackedDailyPnl(): number {
-    return Number.isNaN(this.lastEquity) ? 0 : this.lastEquity - this.dayStartEquity;
+
+  /** Book realized PnL net of fees (a fill) into the day's realized figure; the daily-loss rule sees it. */
+  bookRealized(pnl: number, now: number): void {
+    this.eq.book(pnl, now);
   }
-  private trackedDrawdown(): number {
-    return this.peakEquity > 0 ? (this.peakEquity - this.lastEquity) / this.peakEquity : 0;
+
+  // ---------- snapshot / restore (persisted memory, docs/state.md) ----------
+
+  /** The engine's memory as JSON (trading state excluded: see tradingState / strategyStatesSnapshot). */
+  snapshot(now: number): RiskMemorySnapshot {
+    const rates: RiskMemorySnapshot["rates"] = {};
+    for (const [id, r] of this.rates) {
+      const s = r.toJSON(now);
+      if (s.approvals.length > 0 || s.breaches.length > 0) rates[id] = s;
+    }
+    return { v: 1, equity: this.eq.toJSON(), rates };
+  }
+
+  /**
+   * Take over a snapshot's memory. `rates`: which strategies' rate windows to take ("all" by default); the
+   * others keep this engine's own. Fires no state change (the trading state is restoreTradingState's).
+   */
+  restore(s: RiskMemorySnapshot, opts: { equity?: boolean; rates?: "all" | "none" | readonly string[] } = {}): void {
+    if (opts.equity ?? true) this.eq.restore(s.equity);
+    const which = opts.rates ?? "all";
+    if (which === "none") return;
+    const L = this.limitsValue;
+    const ids = which === "all" ? Object.keys(s.rates) : which;
+    if (which === "all") this.rates.clear();
+    for (const id of ids) {
+      const r = s.rates[id];
+      if (r) this.rates.set(id, RateState.from(r, L.maxOrdersPerSecond, L.circuitBreakers.rateLimitBreachesToHalt));
+      else this.rates.delete(id);
+    }
+  }
+
+  /** Set the trading states as persisted (no history, no onStateChange: nothing changed, we learnt it). */
+  restoreTradingState(global: TradingState, strategies: Readonly<Record<string, TradingState>>): void {
+    this.globalState = global;
+    this.strategyStates.clear();
+    for (const [id, st] of Object.entries(strategies)) if (st !== "ACTIVE") this.strategyStates.set(id, st);
   }
 
   // ---------- pre-trade check ----------
@@ -376,6 +350,7 @@ export class RiskEngine {
   checkOrder(o: RiskOrder, ctx: RiskContext, now: number): RiskDecision {
     if (o.isCancel) return APPROVED;
     const L = this.limitsValue;
+    this.eq.rollDay(now);
     const qty = o.quantity;
     if (!(qty > 0) || !Number.isFinite(qty))
       return this.deny(o, "invalid-order", "> 0", String(qty), "quantity must be a positive number");
@@ -516,7 +491,7 @@ export class RiskEngine {
       );
 
     if (!reducing) {
-      const daily = ctx.dailyPnl ?? this.trackedDailyPnl();
+      const daily = ctx.dailyPnl ?? this.eq.dailyPnl();
       if (daily <= L.dailyLossLimit + EPS)
         return this.deny(
           o,
@@ -525,7 +500,7 @@ export class RiskEngine {
           String(daily),
           "daily loss limit reached: only risk-reducing orders",
         );
-      const dd = ctx.drawdownPct ?? this.trackedDrawdown();
+      const dd = ctx.drawdownPct ?? this.eq.drawdown();
       if (dd >= L.maxDrawdownPct - EPS)
         return this.deny(
           o,
@@ -577,6 +552,7 @@ export class RiskEngine {
     now: number,
   ): Headroom[] {
     const L = this.limitsValue;
+    this.eq.rollDay(now);
     const out: Headroom[] = [];
     const dir = o.side === "BUY" ? 1 : -1;
     const sp = ctx.strategyPosition ?? ctx.position;
@@ -610,9 +586,9 @@ export class RiskEngine {
       constraint: "max-portfolio-notional",
       quantity: 2 * pReducible + Math.max(0, (L.maxPortfolioNotional - ctx.portfolioNotional) / price),
     });
-    if ((ctx.dailyPnl ?? this.trackedDailyPnl()) <= L.dailyLossLimit + EPS)
+    if ((ctx.dailyPnl ?? this.eq.dailyPnl()) <= L.dailyLossLimit + EPS)
       out.push({ constraint: "daily-loss", quantity: reducible });
-    if ((ctx.drawdownPct ?? this.trackedDrawdown()) >= L.maxDrawdownPct - EPS)
+    if ((ctx.drawdownPct ?? this.eq.drawdown()) >= L.maxDrawdownPct - EPS)
       out.push({ constraint: "drawdown", quantity: reducible });
     if (ctx.balanceUnavailable !== undefined) out.push({ constraint: "balance", quantity: reducible });
     else if (dir > 0)

@@ -1,3 +1,4 @@
 export * from "./context";
 export * from "./limits";
 export * from "./RiskEngine";
+export * from "./riskMemory";

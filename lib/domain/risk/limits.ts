@@ -67,6 +67,11 @@ export const RiskLimitsSchema = z
     priceBandPct: fraction.default(0.05),
     /** When true a SELL needs base-asset balance (spot, no shorting). Default false: shorts are bounded by maxShort. */
     requireBaseForSells: z.boolean().default(false),
+    /** Start of the trading day (UTC "HH:MM"): the daily-loss window resets here. */
+    dailyResetUtc: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a UTC time "HH:MM"')
+      .default("00:00"),
     circuitBreakers: CircuitBreakerSchema.default({
       portfolioLossPct: 0.1,
       strategyLoss: 50_000,
