@@ -30,10 +30,16 @@ export class UnknownVenueError extends InvalidFieldError {
   }
 }
 
+/** A bad value for a message: at most 64 characters of it (an error never echoes unbounded input). */
 export function fmt(v: unknown): string {
+  const s = fmtFull(v);
+  return s.length > 64 ? `${s.slice(0, 64)}… (${s.length} chars)` : s;
+}
+
+function fmtFull(v: unknown): string {
   if (v === undefined) return "undefined";
   if (v === null) return "null";
-  if (typeof v === "string") return JSON.stringify(v);
+  if (typeof v === "string") return v.length > 256 ? JSON.stringify(v.slice(0, 256)) : JSON.stringify(v);
   if (typeof v === "object" && typeof (v as { toFixed?: unknown }).toFixed === "function") {
     return String((v as { toFixed: () => string }).toFixed());
   }
