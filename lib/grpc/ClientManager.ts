@@ -104,6 +104,8 @@ export interface ClientManagerOptions {
   /** Extra grpc-js channel options (merged over the defaults: keepalive, fast reconnect). */
   channelOptions?: grpc.ChannelOptions;
   credentials?: grpc.ChannelCredentials;
+  /** Per-service channel credentials (e.g. TLS + bearer token for the engine's control API), else `credentials`. */
+  serviceCredentials?: Record<string, grpc.ChannelCredentials>;
   logger?: Pick<Logger, "info" | "warn" | "debug">;
   tracer?: Tracer;
 }
@@ -186,6 +188,7 @@ export class ClientManager {
   private readonly reresolveAfter: number;
   private readonly channelOptions: grpc.ChannelOptions;
   private readonly credentials: grpc.ChannelCredentials;
+  private readonly serviceCredentials: Record<string, grpc.ChannelCredentials>;
   private readonly log: Pick<Logger, "info" | "warn" | "debug">;
   private readonly tracer: Tracer;
   private readonly services = new Map<string, ServiceState>();
@@ -210,6 +213,7 @@ export class ClientManager {
     this.reresolveAfter = positive(opts.reresolveAfterUnavailable ?? 3, "reresolveAfterUnavailable");
     this.channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...(opts.channelOptions ?? {}) };
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
+    this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
     this.tracer = opts.tracer ?? trace.getTracer("tse-grpc-client");
   }
@@ -528,7 +532,8 @@ export class ClientManager {
       });
       state.client.close();
     }
-    state.client = new grpc.Client(resolved.address, this.credentials, this.channelOptions);
+    const creds = this.serviceCredentials[state.name] ?? this.credentials;
+    state.client = new grpc.Client(resolved.address, creds, this.channelOptions);
     state.address = resolved.address;
     return state.client;
   }
