@@ -91,3 +91,32 @@ export function jsonTextDepthExceeds(text: string, max = MAX_NESTING_DEPTH): boo
   }
   return false;
 }
+
+export const MAX_LIST_ITEMS = 64;
+const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/** Max length of a string field by its (camelCase) name: free text 256, everything else an id (128). */
+export type StringBounds = (key: string) => number;
+const FREE_TEXT = /(reason|message|description|details)$/i;
+export const defaultStringBounds: StringBounds = (key) => (FREE_TEXT.test(key) ? MAX_REASON_CHARS : MAX_ID_CHARS);
+
+/**
+ * Every string of a decoded request (one level of nested messages, lists) within its bound, before a handler
+ * reads it. Throws ValueTooLongError naming the field (snake_case, as in the .proto) and the length.
+ */
+export function checkMessageBounds(msg: unknown, maxFor: StringBounds = defaultStringBounds, prefix = ""): void {
+  if (msg === null || typeof msg !== "object") return;
+  for (const [key, v] of Object.entries(msg as Record<string, unknown>)) {
+    const field = `${prefix}${snake(key)}`;
+    if (typeof v === "string") checkLength(field, v, maxFor(key));
+    else if (Array.isArray(v)) {
+      if (v.length > MAX_LIST_ITEMS)
+        throw new InvalidFieldError(field, `${v.length} items`, `at most ${MAX_LIST_ITEMS} items allowed`);
+      v.forEach((x, i) => {
+        if (typeof x === "string") checkLength(`${field}[${i}]`, x, MAX_ID_CHARS);
+        else if (prefix === "") checkMessageBounds(x, maxFor, `${field}[${i}].`);
+      });
+    } else if (typeof v === "object" && v !== null && !(v instanceof Uint8Array) && prefix === "")
+      checkMessageBounds(v, maxFor, `${field}.`);
+  }
+}

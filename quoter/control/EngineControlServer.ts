@@ -14,7 +14,7 @@ import {
   TradingState as WireTradingState,
 } from "../../gen/proto/tse/engine/engine";
 import {
-  checkLength,
+  checkMessageBounds,
   jsonTextDepthExceeds,
   MAX_ID_CHARS,
   MAX_NESTING_DEPTH,
@@ -64,29 +64,10 @@ export function invalidArgument(field: string, value: unknown, reason: string): 
   return e;
 }
 
-/** Bounds of request strings by field: free text, strategy parameters, everything else (ids, symbols, decimals). */
+/** Strategy parameters are JSON text: longer than an id, still bounded. */
 const MAX_PARAMETERS_JSON_CHARS = 8_192;
-const MAX_LIST_ITEMS = 64;
-const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-
-/** Every string of a request within its bound, before any handler reads it; the error names field and length. */
-export function checkRequestBounds(req: unknown, prefix = ""): void {
-  if (req === null || typeof req !== "object") return;
-  for (const [key, v] of Object.entries(req as Record<string, unknown>)) {
-    const field = `${prefix}${snake(key)}`;
-    if (typeof v === "string") {
-      const max =
-        key === "reason" ? MAX_REASON_CHARS : key === "parametersJson" ? MAX_PARAMETERS_JSON_CHARS : MAX_ID_CHARS;
-      checkLength(field, v, max);
-    } else if (Array.isArray(v)) {
-      if (v.length > MAX_LIST_ITEMS)
-        throw invalidArgument(field, `${v.length} items`, `at most ${MAX_LIST_ITEMS} items allowed`);
-      v.forEach((x, i) => {
-        if (typeof x === "string") checkLength(`${field}[${i}]`, x, MAX_ID_CHARS);
-      });
-    } else if (typeof v === "object" && v !== null && prefix === "") checkRequestBounds(v, `${field}.`);
-  }
-}
+const controlBounds = (key: string) =>
+  key === "parametersJson" ? MAX_PARAMETERS_JSON_CHARS : key === "reason" ? MAX_REASON_CHARS : MAX_ID_CHARS;
 
 function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof RpcError) return err;
@@ -100,7 +81,7 @@ function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<
   return (call, callback) => {
     Promise.resolve()
       .then(() => {
-        checkRequestBounds(call.request);
+        checkMessageBounds(call.request, controlBounds);
         return fn(call.request);
       })
       .then(
