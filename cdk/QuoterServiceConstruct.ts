@@ -13,6 +13,7 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { GSI1 } from "../lib/adapters/aws/tableDefinition";
 
@@ -41,6 +42,11 @@ export interface QuoterServiceProps {
   logRetentionDays?: number;
   removalPolicy?: RemovalPolicy;
   vpc?: ec2.IVpc;
+  /**
+   * The control plane's TLS pair and bearer token (JSON certificatePem, privateKeyPem, token, previousToken?).
+   * Default: a new secret with a generated token; the operator puts the certificate in (docs/deployment.md).
+   */
+  controlSecret?: secretsmanager.ISecret;
 }
 
 /** Shards and settings from CDK context: `-c quoterShards='[["BTC-USD"],["ETH-USD"]]'` etc. */
@@ -87,6 +93,7 @@ export class QuoterServiceConstruct extends Construct {
   readonly taskRoles: iam.Role[] = [];
   readonly logGroups: logs.LogGroup[] = [];
   readonly securityGroup: ec2.SecurityGroup;
+  readonly controlSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: QuoterServiceProps) {
     super(scope, id);
@@ -122,6 +129,25 @@ export class QuoterServiceConstruct extends Construct {
         reason: "Ingress only from the given VPC's own CIDR (a token at synth, so the rule cannot resolve it).",
       });
 
+    // guard: the control plane's TLS pair and token live in Secrets Manager; tasks get the ARN and a read grant.
+    this.controlSecret =
+      props.controlSecret ??
+      new secretsmanager.Secret(this, "ControlSecret", {
+        description: `tse ${props.envName} quoter control plane: TLS certificate, key and bearer token`,
+        removalPolicy,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ certificatePem: "", privateKeyPem: "" }),
+          generateStringKey: "token",
+          passwordLength: 48,
+          excludePunctuation: true,
+        },
+      });
+    if (!props.controlSecret)
+      Validations.of(this.controlSecret).acknowledge({
+        id: `${NAG}-SMG4`,
+        reason: "The certificate is issued outside AWS; rotation is the operator procedure in docs/deployment.md.",
+      });
+
     const image = props.imageUri
       ? ecs.ContainerImage.fromRegistry(props.imageUri)
       : ecs.ContainerImage.fromAsset(REPO_ROOT, {
@@ -145,6 +171,7 @@ export class QuoterServiceConstruct extends Construct {
       taskRole.addToPolicy(
         new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${props.table.tableArn}/index/${GSI1}`] }),
       );
+      this.controlSecret.grantRead(taskRole); // guard
       this.taskRoles.push(taskRole);
       const logGroup = new logs.LogGroup(this, `Logs${i}`, {
         logGroupName: `/tse/${props.envName}/quoter/${name}`,
@@ -170,6 +197,7 @@ export class QuoterServiceConstruct extends Construct {
         TSE_QUOTER_HTTP_PORT: String(QUOTER_HTTP_PORT),
         TSE_EVENT_BUS_NAME: props.bus.eventBusName,
         TSE_TABLE_NAME: props.table.tableName,
+        TSE_QUOTER_CONTROL_SECRET_ARN: this.controlSecret.secretArn, // a reference; the material stays in the secret
         AWS_REGION: Stack.of(this).region,
       };
       for (const [svc, ep] of Object.entries(props.peerEndpoints ?? {}))
@@ -188,7 +216,8 @@ export class QuoterServiceConstruct extends Construct {
             "CMD",
             "node",
             "-e",
-            `fetch('http://127.0.0.1:${QUOTER_HTTP_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+            // HTTPS with the deployment's certificate; the probe only asks whether the process answers.
+            `require('https').get({host:'127.0.0.1',port:${QUOTER_HTTP_PORT},path:'/health',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`,
           ],
           interval: Duration.seconds(10),
           timeout: Duration.seconds(5),
