@@ -78,6 +78,7 @@ function why(md: Metadata): string {
 export function bearerInterceptor(tokens: readonly string[], audit: AuthAudit): ServerInterceptor {
   return (descriptor, call: ServerInterceptingCallInterface) => {
     const open = OPEN_SERVICES.some((p) => descriptor.path.startsWith(p));
+    let refused = false;
     return new ServerInterceptingCall(call, {
       start: (next) => {
         next({
@@ -87,8 +88,16 @@ export function bearerInterceptor(tokens: readonly string[], audit: AuthAudit): 
               mdNext(md);
               return;
             }
+            refused = true;
             audit.refuse("grpc", call.getPeer(), descriptor.path, why(md));
             call.sendStatus({ code: status.UNAUTHENTICATED, details: "a valid bearer token is required" });
+          },
+          // A refused call's message and half-close never reach the handler.
+          onReceiveMessage: (message, msgNext) => {
+            if (!refused) msgNext(message);
+          },
+          onReceiveHalfClose: (hcNext) => {
+            if (!refused) hcNext();
           },
         });
       },
