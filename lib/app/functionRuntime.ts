@@ -15,7 +15,7 @@ import { z } from "zod";
 import { clip, preview } from "../domain/bounds";
 import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
-import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
+import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { DETAIL_TYPES, DetailSchemas, type DetailType } from "../events/registry";
 import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
 
@@ -62,9 +62,33 @@ export function buildFunction<I, R>(
   const resolve = memoizeDependencies(deps);
   const { logger, metrics, tracer } = tools;
   const rejectedAtParse = new WeakSet<Error>();
+  /** Runs a parse step; a typed rejection is counted and logged once, with bounded previews only. */
+  const rejecting = (step: () => void): void => {
+    try {
+      step();
+    } catch (e) {
+      if (e instanceof EventValidationError) {
+        rejectedAtParse.add(e);
+        metrics.addMetric("EventRejected", MetricUnit.Count, 1);
+        // Only bounded previews reach the logger (a raw value may be megabytes or thousands of levels deep).
+        logger.error("rejected invalid event", {
+          errorType: e.name,
+          field: e.field,
+          value: preview(e.value),
+          detailType: e.detailType,
+          issues: e.issues.slice(0, 5).map((i) => ({ field: clip(i.field, 128), message: clip(i.message) })),
+        });
+      }
+      throw e;
+    }
+  };
+  // Before any parser walks it: an event nested deeper than 32 levels is refused with a typed error.
+  const nesting: MiddlewareObj<unknown, unknown, Error, Context> = {
+    before: (request) => rejecting(() => checkNesting(request.event, "(event)", undefined)),
+  };
   const parse: MiddlewareObj<unknown, unknown, Error, Context> = {
-    before: (request) => {
-      try {
+    before: (request) =>
+      rejecting(() => {
         let input: I;
         if (spec.schema) {
           // Powertools' parser ran first (safeParse): success is the typed event; a failure is re-parsed by
@@ -75,22 +99,7 @@ export function buildFunction<I, R>(
         request.event = input;
         const correlationId = spec.correlationIdOf(input);
         if (correlationId) logger.setCorrelationId(correlationId);
-      } catch (e) {
-        if (e instanceof EventValidationError) {
-          rejectedAtParse.add(e);
-          metrics.addMetric("EventRejected", MetricUnit.Count, 1);
-          // Only bounded previews reach the logger (a raw value may be megabytes or thousands of levels deep).
-          logger.error("rejected invalid event", {
-            errorType: e.name,
-            field: e.field,
-            value: preview(e.value),
-            detailType: e.detailType,
-            issues: e.issues.slice(0, 5).map((i) => ({ field: clip(i.field, 128), message: clip(i.message) })),
-          });
-        }
-        throw e;
-      }
-    },
+      }),
     onError: (request) => {
       const err = request.error;
       if (err && rejectedAtParse.has(err)) return; // logged and counted in `before`
@@ -121,6 +130,7 @@ export function buildFunction<I, R>(
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
+    .use(nesting)
     .use(spec.schema ? parser({ schema: spec.schema, safeParse: true }) : { before: () => undefined })
     .use(parse) as unknown as LambdaHandler;
 }

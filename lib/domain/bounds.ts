@@ -107,6 +107,8 @@ export const defaultStringBounds: StringBounds = (key) => (FREE_TEXT.test(key) ?
 export function checkMessageBounds(msg: unknown, maxFor: StringBounds = defaultStringBounds, prefix = ""): void {
   if (msg === null || typeof msg !== "object") return;
   for (const [key, v] of Object.entries(msg as Record<string, unknown>)) {
+    // Map keys (proto map<string, …>) are bounded like ids.
+    if (key.length > MAX_ID_CHARS) throw new ValueTooLongError(`${prefix}(key)`, key.length, MAX_ID_CHARS, key);
     const field = `${prefix}${snake(key)}`;
     if (typeof v === "string") checkLength(field, v, maxFor(key));
     else if (Array.isArray(v)) {

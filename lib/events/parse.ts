@@ -30,7 +30,7 @@ const EventBridgeEnvelope = z.object({
 });
 
 /** Refuses nesting deeper than MAX_NESTING_DEPTH before zod (or a logger) walks the value recursively. */
-function checkNesting(input: unknown, field: string, detailType: string | undefined): void {
+export function checkNesting(input: unknown, field: string, detailType: string | undefined): void {
   try {
     checkDepth(input, field);
   } catch (e) {
