@@ -8,6 +8,19 @@ export const MAX_ID_CHARS = 128;
 export const MAX_ECHO_CHARS = 64;
 export const MAX_NESTING_DEPTH = 32;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Lone surrogates → U+FFFD: a status message or header must be encodable (encodeURIComponent throws on them). */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, "\uFFFD");
+}
+
+/** The first `max` UTF-16 units of `s`, never splitting a surrogate pair. */
+function head(s: string, max: number): string {
+  const c = s.charCodeAt(max - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 1 : max);
+}
+
 /** At most MAX_ECHO_CHARS of a value, marked when cut; safe to put in a message, a log line or metadata. */
 export function preview(value: unknown, max = MAX_ECHO_CHARS): string {
   let s: string;
@@ -18,7 +31,7 @@ export function preview(value: unknown, max = MAX_ECHO_CHARS): string {
       s = String((value as { toFixed: () => string }).toFixed());
     else s = Array.isArray(value) ? `array(${value.length})` : "object";
   } else s = String(value);
-  return s.length > max ? `${s.slice(0, max)}… (${s.length} chars)` : s;
+  return s.length > max ? `${head(s, max)}… (${s.length} chars)` : s;
 }
 
 /** Too long: names the field and the length, echoes only a prefix. */
@@ -30,7 +43,7 @@ export class ValueTooLongError extends InvalidFieldError {
     readonly max: number,
     value: string,
   ) {
-    super(field, value.slice(0, MAX_ECHO_CHARS), `is ${length} characters; at most ${max} allowed`);
+    super(field, head(value, MAX_ECHO_CHARS), `is ${length} characters; at most ${max} allowed`);
   }
 }
 
@@ -56,7 +69,7 @@ export const checkId = (field: string, value: string): string => checkLength(fie
 
 /** Clips internal free text (a reason composed from bounded parts) to `max`; never throws. */
 export function clip(text: string, max = MAX_REASON_CHARS): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  return text.length > max ? `${head(text, max - 1)}…` : text;
 }
 
 /**

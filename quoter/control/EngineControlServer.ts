@@ -20,6 +20,7 @@ import {
   MAX_NESTING_DEPTH,
   MAX_REASON_CHARS,
   preview,
+  wellFormed,
 } from "../../lib/domain/bounds";
 import { Decimal, ZERO } from "../../lib/domain/decimal";
 import { DomainError, InvalidFieldError } from "../../lib/domain/errors";
@@ -40,7 +41,7 @@ class RpcError extends Error {
     readonly code: status,
     message: string,
   ) {
-    super(message);
+    super(wellFormed(message)); // grpc-js percent-encodes the message; a lone surrogate would fail the status
   }
   get details(): string {
     return this.message;

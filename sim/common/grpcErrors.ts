@@ -1,6 +1,6 @@
 // gRPC status errors the simulators answer with. INVALID_ARGUMENT always names the field and the value.
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { MAX_ID_CHARS, preview } from "../../lib/domain/bounds";
+import { MAX_ID_CHARS, preview, wellFormed } from "../../lib/domain/bounds";
 import { InvalidFieldError } from "../../lib/domain/errors";
 
 export class SimRpcError extends Error implements Partial<ServiceError> {
@@ -8,9 +8,9 @@ export class SimRpcError extends Error implements Partial<ServiceError> {
   constructor(
     readonly code: status,
     message: string,
-    readonly details = message,
+    readonly details = wellFormed(message),
   ) {
-    super(message);
+    super(wellFormed(message));
     this.name = "SimRpcError";
   }
 }
@@ -47,6 +47,6 @@ export function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof SimRpcError) return err;
   if (err instanceof InvalidFieldError) return invalidArgument(err.field, err.value, err.reason);
   const e = err instanceof Error ? err : new Error(String(err));
-  const message = preview(e.message, 256);
+  const message = wellFormed(preview(e.message, 256));
   return Object.assign(new Error(message), { code: status.INTERNAL, details: message, metadata: new Metadata() });
 }
