@@ -165,6 +165,8 @@ const metadataSetter = {
 /** Errors that say the PEER is unwell (not the request): count for the breaker, retried for idempotent calls. */
 function isPeerFailure(err: unknown): boolean {
   if (!isServiceError(err)) return false;
+  // A request over the peer's size limit is the caller's fault: the peer answered.
+  if (err.code === grpc.status.RESOURCE_EXHAUSTED && /message larger than max/i.test(err.details ?? "")) return false;
   return (
     err.code === grpc.status.UNAVAILABLE ||
     err.code === grpc.status.DEADLINE_EXCEEDED ||

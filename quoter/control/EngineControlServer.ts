@@ -375,6 +375,13 @@ export function engineServiceImpl(quoter: Quoter, policy: ControlPolicy = DEFAUL
   };
 }
 
+/**
+ * Bytes a control request may have on the wire. The longest legitimate one (StartStrategy with 8 KiB of parameters)
+ * is far below; anything above is refused (RESOURCE_EXHAUSTED) at its length prefix, before it is buffered, so a
+ * flood of megabyte requests cannot grow the engine's memory.
+ */
+export const MAX_CONTROL_MESSAGE_BYTES = 128 * 1024;
+
 const DEFAULT_POLICY: ControlPolicy = { hardCaps: DEFAULT_HARD_CAPS, chaosStrategies: false };
 
 export interface EngineControlOptions {
@@ -407,7 +414,10 @@ export class EngineControlServer {
   }
 
   async start(port = DEFAULT_ENGINE_PORT, host = "127.0.0.1"): Promise<number> {
-    const server = new Server({ interceptors: [bearerInterceptor(this.auth.tokens, this.audit)] });
+    const server = new Server({
+      interceptors: [bearerInterceptor(this.auth.tokens, this.audit)],
+      "grpc.max_receive_message_length": MAX_CONTROL_MESSAGE_BYTES,
+    });
     server.addService(EngineServiceService, engineServiceImpl(this.quoter, this.opts.policy));
     this.health.addToServer(server);
     const { certPem, keyPem } = this.auth.tls;

@@ -129,7 +129,7 @@ describe("control API: hard caps, strict schemas, chaos switch, bounded strings"
       "strategy_id",
       100_000,
     ],
-    ["a 1 MB reason", (e: EngineClient) => e.setTradingState("HALTED", "r".repeat(1 << 20)), "reason", 1 << 20],
+
     [
       "a 300-character reason",
       (e: EngineClient) => e.stopStrategy({ strategyId: "x", reason: "q".repeat(300) }),
@@ -164,6 +164,17 @@ describe("control API: hard caps, strict schemas, chaos switch, bounded strings"
       expect(rig.quoter.risk.tradingState).toBe("ACTIVE");
     },
   );
+
+  it("a 1 MB reason is over the 128 KiB message bound: refused at its length prefix, not retried, no breaker trip", async () => {
+    const engine = await engineWith(false);
+    for (let i = 0; i < 6; i++) {
+      const e = await refusal(engine.setTradingState("HALTED", "r".repeat(1 << 20)));
+      expect(e.details).toMatch(/^Received message larger than max \(\d+ vs 131072\)$/);
+    }
+    // Six refusals later the engine's breaker is still closed and the kill switch works.
+    expect((await engine.setTradingState("HALTED", "after six oversized calls")).current).toBe(3);
+    expect((await engine.setTradingState("ACTIVE", "resume")).current).toBe(1);
+  });
 
   it("parameters nested 3 000 levels deep are refused naming parameters_json", async () => {
     const engine = await engineWith(false);

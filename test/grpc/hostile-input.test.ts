@@ -116,8 +116,13 @@ async function probeGrpc(
           cur = cur[p] as Record<string, unknown>;
         }
         cur[f.path.at(-1)!] = payload;
+        // Over a server's message bound (the control API's 128 KiB), the refusal comes at the length prefix and
+        // can name only the size; under it, the field.
+        const overBound = target === "engine" && Buffer.byteLength(payload) > 120 * 1024;
         const good = (x: grpc.ServiceError | null) =>
-          x?.code === grpc.status.INVALID_ARGUMENT && x.details.includes(`invalid ${f.name}=`);
+          overBound
+            ? x?.code === grpc.status.RESOURCE_EXHAUSTED && /message larger than max/.test(x.details)
+            : x?.code === grpc.status.INVALID_ARGUMENT && x.details.includes(`invalid ${f.name}=`);
         const { value: e, ms } = await timed(() => grpcCall(client, method, req, md), good);
         const ok = good(e);
         record(
