@@ -114,6 +114,29 @@ const EnvironmentSchema = z
           z.object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number() }).strict(),
         ),
         fail_closed: typed(z.boolean()),
+        /** SetRiskLimits raises no limit above these (the quoter's control API). */
+        hard_caps: typed(
+          z
+            .object({
+              max_position_size: positive,
+              max_order_size: positive,
+              max_notional: positive,
+              max_daily_loss: positive,
+              max_drawdown: typed(z.number().positive().max(1)),
+              max_open_orders: posInt,
+            })
+            .partial()
+            .strict(),
+        ),
+      })
+      .partial()
+      .strict(),
+    engine: z
+      .object({
+        chaos_strategies: z
+          .object({ enabled: typed(z.boolean()) })
+          .partial()
+          .strict(),
       })
       .partial()
       .strict(),

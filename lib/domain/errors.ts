@@ -32,6 +32,7 @@ export class UnknownVenueError extends InvalidFieldError {
 
 /** A bad value for a message: at most 64 characters of it (an error never echoes unbounded input). */
 export function fmt(v: unknown): string {
+  if (typeof v === "string" && v.length > 64) return `${JSON.stringify(v.slice(0, 64))}… (${v.length} chars)`;
   const s = fmtFull(v);
   return s.length > 64 ? `${s.slice(0, 64)}… (${s.length} chars)` : s;
 }
@@ -39,7 +40,7 @@ export function fmt(v: unknown): string {
 function fmtFull(v: unknown): string {
   if (v === undefined) return "undefined";
   if (v === null) return "null";
-  if (typeof v === "string") return v.length > 256 ? JSON.stringify(v.slice(0, 256)) : JSON.stringify(v);
+  if (typeof v === "string") return JSON.stringify(v);
   if (typeof v === "object" && typeof (v as { toFixed?: unknown }).toFixed === "function") {
     return String((v as { toFixed: () => string }).toFixed());
   }
