@@ -29,7 +29,14 @@ import { unrealizedPnl } from "../../lib/domain/portfolio/position";
 import type { RiskLimitsInput } from "../../lib/domain/risk/limits";
 import type { TradingState } from "../../lib/domain/types";
 import type { Quoter, StrategyStatusView } from "../Quoter";
-import { AuthAudit, type AuthLog, bearerInterceptor, type ControlAuth, validateControlAuth } from "./auth";
+import {
+  AuthAudit,
+  type AuthLog,
+  bearerInterceptor,
+  type ControlAuth,
+  stderrAuthLog,
+  validateControlAuth,
+} from "./auth";
 import { type ControlPolicy, checkRaise, DEFAULT_HARD_CAPS } from "./hardCaps";
 
 export const ENGINE_SERVICE_NAME = "tse.engine.EngineService";
@@ -393,10 +400,6 @@ export interface EngineControlOptions {
   log?: AuthLog;
 }
 
-const stderrLog: AuthLog = {
-  warn: (message, attrs) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...attrs })}\n`),
-};
-
 /** grpc-js server for the control API; `start(0)` binds an ephemeral port. */
 export class EngineControlServer {
   private server: Server | undefined;
@@ -410,7 +413,7 @@ export class EngineControlServer {
     private readonly opts: EngineControlOptions,
   ) {
     this.auth = validateControlAuth(opts?.auth);
-    this.audit = new AuthAudit(opts.log ?? stderrLog);
+    this.audit = new AuthAudit(opts.log ?? stderrAuthLog);
   }
 
   async start(port = DEFAULT_ENGINE_PORT, host = "127.0.0.1"): Promise<number> {

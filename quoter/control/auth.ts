@@ -21,6 +21,11 @@ export interface AuthLog {
   warn(message: string, attrs?: Record<string, unknown>): void;
 }
 
+/** Default sink for refused attempts: one JSON line on stderr. */
+export const stderrAuthLog: AuthLog = {
+  warn: (message, attrs) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...attrs })}\n`),
+};
+
 /** gRPC services that answer without a token (load balancers and orchestrators probe them). */
 const OPEN_SERVICES = ["/grpc.health.v1.Health/"];
 const MIN_TOKEN_CHARS = 32;

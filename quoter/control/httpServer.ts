@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Quoter } from "../Quoter";
-import { AuthAudit, type AuthLog, bearerMatches, type ControlAuth, validateControlAuth } from "./auth";
+import { AuthAudit, type AuthLog, bearerMatches, type ControlAuth, stderrAuthLog, validateControlAuth } from "./auth";
 
 export const DEFAULT_HTTP_PORT = 8087;
 
@@ -114,10 +114,6 @@ export interface QuoterHttpOptions {
   log?: AuthLog;
 }
 
-const stderrLog: AuthLog = {
-  warn: (message, attrs) => process.stderr.write(`${JSON.stringify({ level: "WARN", message, ...attrs })}\n`),
-};
-
 export class QuoterHttpServer {
   private server: Server | undefined;
   port: number | undefined;
@@ -129,7 +125,7 @@ export class QuoterHttpServer {
     opts: QuoterHttpOptions,
   ) {
     this.auth = validateControlAuth(opts?.auth);
-    this.audit = new AuthAudit(opts.log ?? stderrLog);
+    this.audit = new AuthAudit(opts.log ?? stderrAuthLog);
   }
 
   private authorized(req: IncomingMessage, res: ServerResponse, path: string): boolean {
