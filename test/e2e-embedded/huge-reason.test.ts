@@ -16,7 +16,6 @@ import { eventually } from "../support/tradingFlow";
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 const run = promisify(execFile);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const rssMb = () => {
   gc();
   gc();
