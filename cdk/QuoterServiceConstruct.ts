@@ -13,6 +13,7 @@ import * as ecs from "aws-cdk-lib/aws-ecs";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { GSI1 } from "../lib/adapters/aws/tableDefinition";
 
@@ -43,6 +44,11 @@ export interface QuoterServiceProps {
   logRetentionDays?: number;
   removalPolicy?: RemovalPolicy;
   vpc?: ec2.IVpc;
+  /**
+   * The control plane's TLS pair and bearer token (JSON certificatePem, privateKeyPem, token, previousToken?).
+   * Default: a new secret with a generated token; the operator puts the certificate in (docs/deployment.md).
+   */
+  controlSecret?: secretsmanager.ISecret;
 }
 
 /** Context `strategyModules`: a JSON array (or comma list) of plug-in files, relative to the repository root. */
@@ -102,6 +108,7 @@ export class QuoterServiceConstruct extends Construct {
   readonly taskRoles: iam.Role[] = [];
   readonly logGroups: logs.LogGroup[] = [];
   readonly securityGroup: ec2.SecurityGroup;
+  readonly controlSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: QuoterServiceProps) {
     super(scope, id);
@@ -145,6 +152,25 @@ export class QuoterServiceConstruct extends Construct {
         );
       return rel;
     });
+    // guard: the control plane's TLS pair and token live in Secrets Manager; tasks get the ARN and a read grant.
+    this.controlSecret =
+      props.controlSecret ??
+      new secretsmanager.Secret(this, "ControlSecret", {
+        description: `tse ${props.envName} quoter control plane: TLS certificate, key and bearer token`,
+        removalPolicy,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ certificatePem: "", privateKeyPem: "" }),
+          generateStringKey: "token",
+          passwordLength: 48,
+          excludePunctuation: true,
+        },
+      });
+    if (!props.controlSecret)
+      Validations.of(this.controlSecret).acknowledge({
+        id: `${NAG}-SMG4`,
+        reason: "The certificate is issued outside AWS; rotation is the operator procedure in docs/deployment.md.",
+      });
+
     const image = props.imageUri
       ? ecs.ContainerImage.fromRegistry(props.imageUri)
       : ecs.ContainerImage.fromAsset(REPO_ROOT, {
@@ -187,6 +213,7 @@ export class QuoterServiceConstruct extends Construct {
           conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["RISKSTATE"] } },
         }),
       );
+      this.controlSecret.grantRead(taskRole); // guard
       this.taskRoles.push(taskRole);
       const logGroup = new logs.LogGroup(this, `Logs${i}`, {
         logGroupName: `/tse/${props.envName}/quoter/${name}`,
@@ -212,6 +239,7 @@ export class QuoterServiceConstruct extends Construct {
         TSE_QUOTER_HTTP_PORT: String(QUOTER_HTTP_PORT),
         TSE_EVENT_BUS_NAME: props.bus.eventBusName,
         TSE_TABLE_NAME: props.table.tableName,
+        TSE_QUOTER_CONTROL_SECRET_ARN: this.controlSecret.secretArn, // a reference; the material stays in the secret
         AWS_REGION: Stack.of(this).region,
       };
       for (const [svc, ep] of Object.entries(props.peerEndpoints ?? {}))
@@ -230,7 +258,8 @@ export class QuoterServiceConstruct extends Construct {
             "CMD",
             "node",
             "-e",
-            `fetch('http://127.0.0.1:${QUOTER_HTTP_PORT}/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
+            // HTTPS with the deployment's certificate; the probe only asks whether the process answers.
+            `require('https').get({host:'127.0.0.1',port:${QUOTER_HTTP_PORT},path:'/health',rejectUnauthorized:false},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`,
           ],
           interval: Duration.seconds(10),
           timeout: Duration.seconds(5),

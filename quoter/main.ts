@@ -11,7 +11,9 @@ import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../lib/grpc/MarketDataClient";
 import { BusBridge } from "./bridge/BusBridge";
+import { loadControlAuthFromSecretsManager, readControlCredentialsDir } from "./control/credentials";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "./control/EngineControlServer";
+import { parseHardCaps } from "./control/hardCaps";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "./control/httpServer";
 import { Quoter, type QuoterStrategySpec } from "./Quoter";
 
@@ -126,7 +128,22 @@ const program = new Command("quoter")
       .default(10_000)
       .argParser(int("bridge-queue")),
   )
-  .addOption(new Option("--log-level <level>", "DEBUG|INFO|WARN|ERROR").env("TSE_LOG_LEVEL").default("INFO"));
+  .addOption(new Option("--log-level <level>", "DEBUG|INFO|WARN|ERROR").env("TSE_LOG_LEVEL").default("INFO"))
+  // guard: control-plane credentials and policy (see quoter/control/credentials.ts, hardCaps.ts).
+  .addOption(
+    new Option("--control-secret <arn>", "Secrets Manager secret with the control TLS pair and token").env(
+      "TSE_QUOTER_CONTROL_SECRET_ARN",
+    ),
+  )
+  .addOption(
+    new Option("--control-dir <dir>", "directory with cert.pem, key.pem and token (local runs)").env(
+      "TSE_QUOTER_CONTROL_DIR",
+    ),
+  )
+  .addOption(new Option("--hard-caps <json>", "risk.hard_caps for SetRiskLimits (JSON)").env("TSE_QUOTER_HARD_CAPS"))
+  .addOption(
+    new Option("--chaos-strategies", "let StartStrategy run chaos-* strategies").env("TSE_QUOTER_CHAOS_STRATEGIES"),
+  );
 
 function parseJson<T>(field: string, text: string | undefined): T | undefined {
   if (text === undefined || text.trim() === "") return undefined;
@@ -208,6 +225,7 @@ async function main(): Promise<void> {
     marketDataIntervalMs: o.mdIntervalMs,
     reconcileIntervalMs: o.reconcileMs,
     maxOpenOrders: o.maxOpenOrders,
+    allowChaosStrategies: o.chaosStrategies === true, // guard
     ...(bridge ? { bridge } : {}),
     ...(store ? { positions: store } : {}),
     logger,
@@ -224,8 +242,18 @@ async function main(): Promise<void> {
       })
     : undefined;
   await riskSync?.start();
-  const control = new EngineControlServer(quoter);
-  const http = new QuoterHttpServer(quoter);
+  // guard: TLS + bearer token on the control API and /metrics; hard caps and the chaos switch from configuration.
+  if (!o.controlSecret && !o.controlDir)
+    throw new InvalidArgumentError("one of --control-secret (Secrets Manager ARN) or --control-dir is required");
+  const auth = o.controlSecret
+    ? await loadControlAuthFromSecretsManager(o.controlSecret)
+    : readControlCredentialsDir(o.controlDir);
+  const policy = {
+    hardCaps: parseHardCaps(parseJson<Record<string, unknown>>("--hard-caps", o.hardCaps)),
+    chaosStrategies: o.chaosStrategies === true,
+  };
+  const control = new EngineControlServer(quoter, { auth, policy, log: logger });
+  const http = new QuoterHttpServer(quoter, { auth, log: logger });
   const grpcPort = await control.start(o.grpcPort, o.host);
   const httpPort = await http.start(o.httpPort, o.host);
   const advertised = `${o.advertiseHost ?? (o.host === "0.0.0.0" ? "127.0.0.1" : o.host)}:${grpcPort}`;

@@ -6,7 +6,7 @@
 //     EventBridge + DynamoDB through the function host (`--aws local`)
 //   → the live dashboard (kill switch → the engine control API) and, on exit, report.json + report.html.
 import { randomUUID } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { createWriteStream, mkdirSync, rmSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -42,13 +42,17 @@ import {
   RejectedError,
   StaticRegistry,
 } from "../lib/grpc";
+import { ConfigurationServiceClient } from "../lib/grpc/ConfigurationServiceClient";
+import { engineChannelCredentials } from "../lib/grpc/EngineClient";
 import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
 import { BusBridge } from "../quoter/bridge/BusBridge";
+import { generateLocalControlCredentials, type LocalControlCredentials } from "../quoter/control/credentials";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/EngineControlServer";
+import { type ControlPolicy, parseHardCaps } from "../quoter/control/hardCaps";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "../quoter/control/httpServer";
 import { Quoter, type QuoterLogger, type QuoterStrategySpec } from "../quoter/Quoter";
 import type { TestCoordinatorSimulator } from "../sim/coordinator/TestCoordinatorSimulator";
@@ -114,7 +118,13 @@ export interface SessionEndpoints {
   simulators: Partial<Record<SimulatorName, string>>;
   engine: string;
   http: string;
+  /** The dashboard URL with its token: print it once. */
   dashboard: string;
+  /** The same without the token (for status lines). */
+  dashboardBase: string;
+  /** The engine control token (mode 0600) and the session's self-signed certificate, under .cache. */
+  controlTokenFile: string;
+  controlCertFile: string;
   localstack?: string;
 }
 
@@ -198,6 +208,7 @@ export class LocalSession {
   private sqs: SQSClient | undefined;
   private dashboardServer!: DashboardServer;
   private registry = new StaticRegistry();
+  private control!: LocalControlCredentials;
   private sampler: NodeJS.Timeout | undefined;
   private readonly equity: EquitySample[] = [];
   private readonly positionCurve: PositionSample[] = [];
@@ -289,7 +300,16 @@ export class LocalSession {
     const a = this.sims.addresses;
 
     // 2. Clients to the peers (the engine registers itself once its control API listens).
+    // guard: the engine's control API is TLS + bearer token, with a pair and token generated for this session.
+    this.control = await generateLocalControlCredentials(join(process.cwd(), ".cache", "sessions", this.runId));
+    this.cleanups.push({
+      name: "control credentials",
+      fn: () => rmSync(this.control.dir, { recursive: true, force: true }),
+    });
     this.peers = createPeerClients({
+      serviceCredentials: {
+        engine: engineChannelCredentials({ caPem: this.control.auth.tls.certPem, token: this.control.auth.tokens[0]! }),
+      },
       discovery: new Discovery({
         env: {},
         explicit: {
@@ -455,10 +475,15 @@ export class LocalSession {
     });
     await this.quoter.start();
     this.cleanups.push({ name: "quoter", fn: () => (this.quoterStopped ? undefined : this.quoter.stop()) });
-    const control = new EngineControlServer(this.quoter);
+    const authLog = { warn: (m: string, a?: Record<string, unknown>) => log(`${m} ${JSON.stringify(a ?? {})}`) };
+    const control = new EngineControlServer(this.quoter, {
+      auth: this.control.auth,
+      policy: await this.controlPolicy(),
+      log: authLog,
+    }); // guard
     const enginePort = await control.start(await this.port("engine control API", DEFAULT_ENGINE_PORT), host);
     this.cleanups.push({ name: "engine control API", fn: () => control.stop() });
-    const http = new QuoterHttpServer(this.quoter);
+    const http = new QuoterHttpServer(this.quoter, { auth: this.control.auth, log: authLog }); // guard
     const httpPort = await http.start(await this.port("engine HTTP", DEFAULT_HTTP_PORT), host);
     this.cleanups.push({ name: "engine HTTP", fn: () => http.stop() });
     this.registry.register("engine", `${host}:${enginePort}`);
@@ -523,8 +548,11 @@ export class LocalSession {
     this.endpoints = {
       simulators: a,
       engine: `${host}:${enginePort}`,
-      http: `http://${host}:${httpPort}`,
+      http: `https://${host}:${httpPort}`,
       dashboard: this.dashboardServer.url,
+      dashboardBase: this.dashboardServer.baseUrl,
+      controlTokenFile: this.control.tokenFile,
+      controlCertFile: this.control.certFile,
       ...(localstackEndpoint ? { localstack: localstackEndpoint } : {}),
     };
     const period = cfg.sampleMs ?? 1_000;
@@ -797,6 +825,24 @@ export class LocalSession {
 
   private lastRiskReason(): string | undefined {
     return this.riskEvents.at(-1)?.message;
+  }
+
+  /** The engine control token (also in endpoints.controlTokenFile). */
+  get controlToken(): string {
+    return this.control.auth.tokens[0]!;
+  }
+
+  /** guard: hard caps (risk.hard_caps) and the chaos switch (engine.chaos_strategies.enabled) of the local deployment. */
+  private async controlPolicy(): Promise<ControlPolicy> {
+    const local = new ConfigurationServiceClient(this.peers.manager, { environment: "local", ttlMs: 5_000 });
+    try {
+      return {
+        hardCaps: parseHardCaps(await local.getJson<Record<string, unknown>>("risk.hard_caps", undefined, {})),
+        chaosStrategies: await local.getBoolean("engine.chaos_strategies.enabled", false),
+      };
+    } finally {
+      await local.close();
+    }
   }
 
   /** Called with every dashboard snapshot (about once a second): the terminal view hangs here. */

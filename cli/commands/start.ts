@@ -107,6 +107,10 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
         }
         const ep = session.endpoints;
         log(`dashboard: ${ep.dashboard}`);
+        // Printed once; the file (mode 0600) is what scripts and grpcurl read.
+        log(
+          `engine control token: ${session.controlToken} (in ${ep.controlTokenFile}; TLS certificate ${ep.controlCertFile})`,
+        );
         log(
           `engine control API ${ep.engine}, health/metrics ${ep.http}/health ${ep.http}/metrics; ` +
             `simulators ${Object.entries(ep.simulators)
@@ -122,7 +126,7 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
             ...(opts.durationS !== undefined ? { durationS: opts.durationS } : {}),
             fillsByBook: session.fillsPerBook(),
             tradesByStrategy: session.trades(),
-            dashboardUrl: ep.dashboard,
+            dashboardUrl: ep.dashboardBase,
             counts: {
               ordersAtExchange: c.ordersAtExchange,
               withoutRiskCheck: c.ordersWithoutRiskCheck,

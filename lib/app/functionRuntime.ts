@@ -12,9 +12,10 @@ import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
 import { z } from "zod";
+import { clip, preview } from "../domain/bounds";
 import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
-import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
+import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { DETAIL_TYPES, DetailSchemas, type DetailType } from "../events/registry";
 import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
 
@@ -60,9 +61,34 @@ export function buildFunction<I, R>(
 ): LambdaHandler {
   const resolve = memoizeDependencies(deps);
   const { logger, metrics, tracer } = tools;
+  const rejectedAtParse = new WeakSet<Error>();
+  /** Runs a parse step; a typed rejection is counted and logged once, with bounded previews only. */
+  const rejecting = (step: () => void): void => {
+    try {
+      step();
+    } catch (e) {
+      if (e instanceof EventValidationError) {
+        rejectedAtParse.add(e);
+        metrics.addMetric("EventRejected", MetricUnit.Count, 1);
+        // Only bounded previews reach the logger (a raw value may be megabytes or thousands of levels deep).
+        logger.error("rejected invalid event", {
+          errorType: e.name,
+          field: e.field,
+          value: preview(e.value),
+          detailType: e.detailType,
+          issues: e.issues.slice(0, 5).map((i) => ({ field: clip(i.field, 128), message: clip(i.message) })),
+        });
+      }
+      throw e;
+    }
+  };
+  // Before any parser walks it: an event nested deeper than 32 levels is refused with a typed error.
+  const nesting: MiddlewareObj<unknown, unknown, Error, Context> = {
+    before: (request) => rejecting(() => checkNesting(request.event, "(event)", undefined)),
+  };
   const parse: MiddlewareObj<unknown, unknown, Error, Context> = {
-    before: (request) => {
-      try {
+    before: (request) =>
+      rejecting(() => {
         let input: I;
         if (spec.schema) {
           // Powertools' parser ran first (safeParse): success is the typed event; a failure is re-parsed by
@@ -73,29 +99,29 @@ export function buildFunction<I, R>(
         request.event = input;
         const correlationId = spec.correlationIdOf(input);
         if (correlationId) logger.setCorrelationId(correlationId);
-      } catch (e) {
-        if (e instanceof EventValidationError) {
-          metrics.addMetric("EventRejected", MetricUnit.Count, 1);
-          logger.error("rejected invalid event", {
-            field: e.field,
-            value: e.value,
-            detailType: e.detailType,
-            issues: e.issues,
-          });
-        }
-        throw e;
-      }
-    },
+      }),
     onError: (request) => {
       const err = request.error;
+      if (err && rejectedAtParse.has(err)) return; // logged and counted in `before`
       if (err instanceof InvalidFieldError) {
         // Bad input the schema cannot see (unknown symbol/venue), found before any write.
         metrics.addMetric("EventRejected", MetricUnit.Count, 1);
-        logger.error("rejected invalid event", { field: err.field, value: err.value, reason: err.reason });
-      } else if (!(err instanceof EventValidationError)) {
-        metrics.addMetric("HandlerFailed", MetricUnit.Count, 1);
-        logger.error("handler failed", { error: request.error });
+        logger.error("rejected invalid event", {
+          errorType: err.name,
+          field: err.field,
+          value: preview(err.value),
+          reason: clip(err.reason),
+        });
+        return;
       }
+      // Everything else, an internal EventValidationError (an event we built) included, is a handler failure.
+      metrics.addMetric("HandlerFailed", MetricUnit.Count, 1);
+      const e = err instanceof Error ? err : new Error(String(err));
+      logger.error("handler failed", {
+        errorType: e.name,
+        error: clip(e.message, 1024),
+        ...(e.stack ? { stack: clip(e.stack, 4096) } : {}),
+      });
     },
   };
   const body = async (event: unknown, context: Context): Promise<unknown> =>
@@ -104,6 +130,7 @@ export function buildFunction<I, R>(
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
+    .use(nesting)
     .use(spec.schema ? parser({ schema: spec.schema, safeParse: true }) : { before: () => undefined })
     .use(parse) as unknown as LambdaHandler;
 }

@@ -7,7 +7,7 @@ import { computeMetrics, type PerformanceMetrics } from "../domain/metrics";
 import { type Position, unrealizedPnl } from "../domain/portfolio/position";
 import { buildBusEvent } from "../events/build";
 import { fromZodError } from "../events/errors";
-import { type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
+import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { Identifier } from "../events/primitives";
 import { assertPublished } from "../ports/EventBus";
 import type { ReportRecord } from "../ports/StateStore";
@@ -31,6 +31,7 @@ const DirectInvocation = z.object({
  * (the schedule rule's constant input, or a direct invoke). Anything else → EventValidationError.
  */
 export function parseReportingInput(event: unknown): ReportingInput {
+  checkNesting(event, "(event)", "ReportingInvocation");
   if (event !== null && typeof event === "object" && "detail-type" in event) {
     if ((event as Record<string, unknown>)["detail-type"] === "Scheduled Event") return { trigger: "SCHEDULE" };
     const e = parseEventBridgeEvent(event, "PositionChanged");

@@ -121,6 +121,29 @@ const EnvironmentSchema = z
         fail_closed: typed(z.boolean()),
         /** The engine's own risk limits (domain keys, lib/domain/risk/limits.ts): quoter, functions, backtester. */
         engine_limits: typed(z.record(z.string(), z.unknown())),
+        /** SetRiskLimits raises no limit above these (the quoter's control API). */
+        hard_caps: typed(
+          z
+            .object({
+              max_position_size: positive,
+              max_order_size: positive,
+              max_notional: positive,
+              max_daily_loss: positive,
+              max_drawdown: typed(z.number().positive().max(1)),
+              max_open_orders: posInt,
+            })
+            .partial()
+            .strict(),
+        ),
+      })
+      .partial()
+      .strict(),
+    engine: z
+      .object({
+        chaos_strategies: z
+          .object({ enabled: typed(z.boolean()) })
+          .partial()
+          .strict(),
       })
       .partial()
       .strict(),

@@ -30,7 +30,14 @@ export class UnknownVenueError extends InvalidFieldError {
   }
 }
 
+/** A bad value for a message: at most 64 characters of it (an error never echoes unbounded input). */
 export function fmt(v: unknown): string {
+  if (typeof v === "string" && v.length > 64) return `${JSON.stringify(v.slice(0, 64))}… (${v.length} chars)`;
+  const s = fmtFull(v);
+  return s.length > 64 ? `${s.slice(0, 64)}… (${s.length} chars)` : s;
+}
+
+function fmtFull(v: unknown): string {
   if (v === undefined) return "undefined";
   if (v === null) return "null";
   if (typeof v === "string") return JSON.stringify(v);

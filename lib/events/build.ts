@@ -2,6 +2,7 @@
 // the PutEvents entry, and the exact EventBridge event a consumer (Lambda / function host) receives.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
+import { clip, MAX_REASON_CHARS } from "../domain/bounds";
 import type { BusEvent } from "../ports/EventBus";
 import { EventValidationError, fromZodError } from "./errors";
 import {
@@ -71,6 +72,21 @@ function assertSource(source: string, detailType: DetailType): void {
   }
 }
 
+/** Free text an engine composes (a prefix + a bounded upstream reason) is clipped to the schema's bound, not refused. */
+const FREE_TEXT_MAX: Record<string, number> = { reason: MAX_REASON_CHARS, message: 1024 };
+function clipFreeText<D>(data: D): D {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return data;
+  let out: Record<string, unknown> | undefined;
+  for (const [key, max] of Object.entries(FREE_TEXT_MAX)) {
+    const v = (data as Record<string, unknown>)[key];
+    if (typeof v === "string" && v.length > max) {
+      out ??= { ...(data as Record<string, unknown>) };
+      out[key] = clip(v, max);
+    }
+  }
+  return (out ?? data) as D;
+}
+
 /** Validated in-memory envelope `{ meta, data }` (defaults applied). Throws EventValidationError. */
 export function makeEnvelope<T extends DetailType>(
   detailType: T,
@@ -97,7 +113,7 @@ export function makeEnvelope<T extends DetailType>(
   };
   const meta = EventMetaSchema.safeParse(metaInput);
   if (!meta.success) throw fromZodError(meta.error, metaInput, detailType, ["meta"]);
-  const parsed = DETAIL_TYPES[detailType].data.safeParse(data);
+  const parsed = DETAIL_TYPES[detailType].data.safeParse(clipFreeText(data));
   if (!parsed.success) throw fromZodError(parsed.error, data, detailType, ["data"]);
   return { meta: meta.data, data: parsed.data as EventDetail<T>["data"] };
 }

@@ -1,6 +1,8 @@
 // The `data` part of every event's detail, one schema per detail-type.
+
 import Decimal from "decimal.js";
 import { z } from "zod";
+import { MAX_REASON_CHARS } from "../domain/bounds";
 import {
   DecimalString,
   Identifier,
@@ -70,7 +72,7 @@ export const SignalGeneratedData = z.object({
   /** e.g. "arbitrage". Kinds starting with "shadow-" are recorded but not routed to order placement. */
   kind: z.string().min(1).max(64),
   legs: z.array(SignalLeg).min(1, { error: "must have at least one leg" }).max(8),
-  reason: z.string().min(1).max(1024),
+  reason: z.string().min(1).max(MAX_REASON_CHARS),
   inputs: z.object({
     snapshots: z.array(SignalInputSnapshot).max(16),
     /** Named figures behind the decision, e.g. { spreadBps: "25.1", thresholdBps: "10" }. */
@@ -99,7 +101,7 @@ const OrderBase = z.object({
   filledQuantity: NonNegativeDecimalString.optional(),
   averagePrice: PositiveDecimalString.optional(),
   status: OrderStatusSchema,
-  reason: z.string().min(1).max(1024).optional(),
+  reason: z.string().min(1).max(MAX_REASON_CHARS).optional(),
 });
 
 type OrderShape = z.infer<typeof OrderBase>;
@@ -114,7 +116,7 @@ export const OrderPlacedData = OrderBase.extend({
 
 export const OrderRejectedData = OrderBase.extend({
   status: z.literal("REJECTED"),
-  reason: z.string().min(1).max(1024),
+  reason: z.string().min(1).max(MAX_REASON_CHARS),
 }).superRefine(limitNeedsPrice);
 
 export const OrderCanceledData = OrderBase.extend({
@@ -132,7 +134,7 @@ export const OrderDeniedData = z.object({
   quantity: PositiveDecimalString.optional(),
   /** Which check said no, e.g. "max-position", "risk-monitor-unavailable". */
   rule: z.string().min(1).max(128),
-  reason: z.string().min(1).max(1024),
+  reason: z.string().min(1).max(MAX_REASON_CHARS),
 });
 
 export const ExecutionReportedData = z.object({

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { MAX_ECHO_CHARS } from "../domain/bounds";
 
 /** Bad event input. `field` is a dot path relative to the detail (`data.legs.0.quantity`), or an envelope key (`detail-type`). */
 export class EventValidationError extends Error {
@@ -20,7 +21,7 @@ export function describeValue(value: unknown): string {
   try {
     const json = JSON.stringify(value);
     if (json === undefined) return String(value);
-    return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+    return json.length > MAX_ECHO_CHARS ? `${json.slice(0, MAX_ECHO_CHARS)}… (${json.length} chars)` : json;
   } catch {
     return String(value);
   }

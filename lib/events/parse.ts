@@ -2,6 +2,7 @@
 // or an EventValidationError naming the field and the offending value.
 import type { EventBridgeEvent } from "aws-lambda";
 import { z } from "zod";
+import { checkDepth, jsonTextDepthExceeds, MAX_NESTING_DEPTH, NestingTooDeepError } from "../domain/bounds";
 import { EventValidationError, fromZodError } from "./errors";
 import {
   DETAIL_TYPE_NAMES,
@@ -28,7 +29,29 @@ const EventBridgeEnvelope = z.object({
   detail: z.unknown(),
 });
 
+/** Refuses nesting deeper than MAX_NESTING_DEPTH before zod (or a logger) walks the value recursively. */
+export function checkNesting(input: unknown, field: string, detailType: string | undefined): void {
+  try {
+    checkDepth(input, field);
+  } catch (e) {
+    if (!(e instanceof NestingTooDeepError)) throw e;
+    const reason = e.reason;
+    throw new EventValidationError(
+      e.field,
+      e.value,
+      detailType,
+      [{ field: e.field, value: e.value, message: reason }],
+      reason,
+    );
+  }
+}
+
 function jsonOrThrow(text: string, field: string, detailType: string | undefined): unknown {
+  if (jsonTextDepthExceeds(text)) {
+    const reason = `nests deeper than ${MAX_NESTING_DEPTH} levels`;
+    const value = `depth > ${MAX_NESTING_DEPTH}`;
+    throw new EventValidationError(field, value, detailType, [{ field, value, message: reason }], reason);
+  }
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -50,6 +73,7 @@ export function parseDetail<T extends DetailType>(detailType: T, detail: unknown
     );
   }
   const input = typeof detail === "string" ? jsonOrThrow(detail, "detail", detailType) : detail;
+  checkNesting(input, "detail", detailType);
   const result = DetailSchemas[detailType].safeParse(input);
   if (!result.success) throw fromZodError(result.error, input, detailType);
   return result.data as EventDetail<T>;
@@ -65,6 +89,7 @@ export function parseEventBridgeEvent<T extends DetailType = DetailType>(
   expected?: T | readonly T[],
 ): ParsedEvent<T> {
   const input = typeof event === "string" ? jsonOrThrow(event, "(event)", undefined) : event;
+  checkNesting(input, "(event)", undefined);
   const env = EventBridgeEnvelope.safeParse(input);
   if (!env.success) throw fromZodError(env.error, input, undefined);
   const e = env.data;

@@ -104,6 +104,8 @@ export interface ClientManagerOptions {
   /** Extra grpc-js channel options (merged over the defaults: keepalive, fast reconnect). */
   channelOptions?: grpc.ChannelOptions;
   credentials?: grpc.ChannelCredentials;
+  /** Per-service channel credentials (e.g. TLS + bearer token for the engine's control API), else `credentials`. */
+  serviceCredentials?: Record<string, grpc.ChannelCredentials>;
   logger?: Pick<Logger, "info" | "warn" | "debug">;
   tracer?: Tracer;
 }
@@ -163,6 +165,8 @@ const metadataSetter = {
 /** Errors that say the PEER is unwell (not the request): count for the breaker, retried for idempotent calls. */
 function isPeerFailure(err: unknown): boolean {
   if (!isServiceError(err)) return false;
+  // A request over the peer's size limit is the caller's fault: the peer answered.
+  if (err.code === grpc.status.RESOURCE_EXHAUSTED && /message larger than max/i.test(err.details ?? "")) return false;
   return (
     err.code === grpc.status.UNAVAILABLE ||
     err.code === grpc.status.DEADLINE_EXCEEDED ||
@@ -186,6 +190,7 @@ export class ClientManager {
   private readonly reresolveAfter: number;
   private readonly channelOptions: grpc.ChannelOptions;
   private readonly credentials: grpc.ChannelCredentials;
+  private readonly serviceCredentials: Record<string, grpc.ChannelCredentials>;
   private readonly log: Pick<Logger, "info" | "warn" | "debug">;
   private readonly tracer: Tracer;
   private readonly services = new Map<string, ServiceState>();
@@ -210,6 +215,7 @@ export class ClientManager {
     this.reresolveAfter = positive(opts.reresolveAfterUnavailable ?? 3, "reresolveAfterUnavailable");
     this.channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...(opts.channelOptions ?? {}) };
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
+    this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
     this.tracer = opts.tracer ?? trace.getTracer("tse-grpc-client");
   }
@@ -528,7 +534,8 @@ export class ClientManager {
       });
       state.client.close();
     }
-    state.client = new grpc.Client(resolved.address, this.credentials, this.channelOptions);
+    const creds = this.serviceCredentials[state.name] ?? this.credentials;
+    state.client = new grpc.Client(resolved.address, creds, this.channelOptions);
     state.address = resolved.address;
     return state.client;
   }

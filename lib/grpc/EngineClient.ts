@@ -1,4 +1,6 @@
 // Typed client for the engine's own control API (served by the quoter): strategies, portfolio, risk controls.
+
+import { type ChannelCredentials, credentials, Metadata } from "@grpc/grpc-js";
 import {
   type DeepPartial,
   type EngineRiskStatus,
@@ -37,6 +39,22 @@ export const ENGINE_SPEC: ServiceSpec<typeof EngineServiceService> = {
     setTradingState: { idempotent: true },
   },
 };
+
+/** What a client needs to reach the control API: the server's certificate (or its CA) and the bearer token. */
+export interface EngineClientAuth {
+  caPem: string;
+  token: string;
+}
+
+/** TLS channel credentials that present `authorization: Bearer <token>` on every call. */
+export function engineChannelCredentials(auth: EngineClientAuth): ChannelCredentials {
+  const bearer = credentials.createFromMetadataGenerator((_params, cb) => {
+    const md = new Metadata();
+    md.set("authorization", `Bearer ${auth.token}`);
+    cb(null, md);
+  });
+  return credentials.combineChannelCredentials(credentials.createSsl(Buffer.from(auth.caPem)), bearer);
+}
 
 const TRADING_STATE: Record<DomainTradingState, TradingState> = {
   ACTIVE: TradingState.ACTIVE,

@@ -95,6 +95,9 @@ export function toClientError(err: unknown, service: string, method: string): Gr
   const details = err.details ?? "";
   const message = `${service}.${method} failed: ${statusName(code)}: ${details}`;
   const opts = { cause: err };
+  // A request over the peer's message-size limit is our bad input, not a peer failure: never retried or tripping.
+  if (code === GrpcStatus.RESOURCE_EXHAUSTED && /message larger than max/i.test(details))
+    return new InvalidArgumentError(message, service, method, code, details, opts);
   switch (code) {
     case GrpcStatus.UNAVAILABLE:
     case GrpcStatus.RESOURCE_EXHAUSTED:

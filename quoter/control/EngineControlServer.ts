@@ -1,5 +1,6 @@
 // The engine's control API (tse.engine.EngineService from gen/proto) served by the quoter, with grpc.health.v1.
-// Bad input → INVALID_ARGUMENT whose message names the field and the value (also in trailing metadata field/value).
+// Bad input → INVALID_ARGUMENT whose message names the field and (at most 64 chars of) the value, also in trailing
+// metadata field/value. Served over TLS; every call but health needs the bearer token (auth.ts).
 import { type handleUnaryCall, Metadata, Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import {
@@ -12,6 +13,15 @@ import {
   type RiskLimits as WireRiskLimits,
   TradingState as WireTradingState,
 } from "../../gen/proto/tse/engine/engine";
+import {
+  checkMessageBounds,
+  jsonTextDepthExceeds,
+  MAX_ID_CHARS,
+  MAX_NESTING_DEPTH,
+  MAX_REASON_CHARS,
+  preview,
+  wellFormed,
+} from "../../lib/domain/bounds";
 import { Decimal, ZERO } from "../../lib/domain/decimal";
 import { DomainError, InvalidFieldError } from "../../lib/domain/errors";
 import type { Position } from "../../lib/domain/portfolio/position";
@@ -19,6 +29,15 @@ import { unrealizedPnl } from "../../lib/domain/portfolio/position";
 import type { RiskLimitsInput } from "../../lib/domain/risk/limits";
 import type { TradingState } from "../../lib/domain/types";
 import type { Quoter, StrategyStatusView } from "../Quoter";
+import {
+  AuthAudit,
+  type AuthLog,
+  bearerInterceptor,
+  type ControlAuth,
+  stderrAuthLog,
+  validateControlAuth,
+} from "./auth";
+import { type ControlPolicy, checkRaise, DEFAULT_HARD_CAPS } from "./hardCaps";
 
 export const ENGINE_SERVICE_NAME = "tse.engine.EngineService";
 export const DEFAULT_ENGINE_PORT = 50057;
@@ -29,36 +48,50 @@ class RpcError extends Error {
     readonly code: status,
     message: string,
   ) {
-    super(message);
+    super(wellFormed(message)); // grpc-js percent-encodes the message; a lone surrogate would fail the status
   }
   get details(): string {
     return this.message;
   }
 }
 
+/** At most 64 chars of a value; quoted when a string. */
 function show(v: unknown): string {
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
+  const p = preview(v);
+  return typeof v === "string" ? JSON.stringify(p) : p;
 }
 
+/** Metadata values must be printable ASCII; anything else would fail the status itself. */
+const asciiMeta = (s: string) => s.replace(/[^\x20-\x7e]/g, "?");
+
 export function invalidArgument(field: string, value: unknown, reason: string): RpcError {
-  const e = new RpcError(status.INVALID_ARGUMENT, `invalid ${field}=${show(value)}: ${reason}`);
-  e.metadata.set("field", field);
-  e.metadata.set("value", show(value));
+  const f = preview(field, MAX_ID_CHARS);
+  const e = new RpcError(status.INVALID_ARGUMENT, `invalid ${f}=${show(value)}: ${preview(reason, MAX_REASON_CHARS)}`);
+  e.metadata.set("field", asciiMeta(f));
+  e.metadata.set("value", asciiMeta(show(value)));
   return e;
 }
+
+/** Strategy parameters are JSON text: longer than an id, still bounded. */
+const MAX_PARAMETERS_JSON_CHARS = 8_192;
+const controlBounds = (key: string) =>
+  key === "parametersJson" ? MAX_PARAMETERS_JSON_CHARS : key === "reason" ? MAX_REASON_CHARS : MAX_ID_CHARS;
 
 function toServiceError(err: unknown): Partial<ServiceError> {
   if (err instanceof RpcError) return err;
   if (err instanceof InvalidFieldError) return invalidArgument(err.field, err.value, err.reason ?? err.message);
   if (err instanceof DomainError) return new RpcError(status.FAILED_PRECONDITION, err.message);
   const e = err instanceof Error ? err : new Error(String(err));
-  return new RpcError(status.INTERNAL, e.message);
+  return new RpcError(status.INTERNAL, preview(e.message, MAX_REASON_CHARS));
 }
 
 function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => {
+        checkMessageBounds(call.request, controlBounds);
+        return fn(call.request);
+      })
       .then(
         (res) => callback(null, res),
         (err: unknown) => callback(toServiceError(err) as ServiceError),
@@ -142,7 +175,8 @@ export function wireLimits(quoter: Quoter): WireRiskLimits {
   };
 }
 
-export function engineServiceImpl(quoter: Quoter): EngineServiceServer {
+export function engineServiceImpl(quoter: Quoter, policy: ControlPolicy = DEFAULT_POLICY): EngineServiceServer {
+  const caps = policy.hardCaps;
   const requireId = (id: string) => {
     if (!id) throw invalidArgument("strategy_id", id, "must not be empty");
     if (!quoter.strategyStatus(id)) throw invalidArgument("strategy_id", id, "unknown strategy");
@@ -151,7 +185,15 @@ export function engineServiceImpl(quoter: Quoter): EngineServiceServer {
     startStrategy: unary(async (req) => {
       if (!req.strategyId) throw invalidArgument("strategy_id", req.strategyId, "must not be empty");
       if (!req.strategyType) throw invalidArgument("strategy_type", req.strategyType, "must not be empty");
+      if (req.strategyType.replaceAll("_", "-").startsWith("chaos-") && !policy.chaosStrategies)
+        throw invalidArgument(
+          "strategy_type",
+          req.strategyType,
+          "chaos strategies are disabled here (configuration engine.chaos_strategies.enabled)",
+        );
       let params: Record<string, unknown> = {};
+      if (jsonTextDepthExceeds(req.parametersJson))
+        throw invalidArgument("parameters_json", req.parametersJson, `nests deeper than ${MAX_NESTING_DEPTH} levels`);
       if (req.parametersJson.trim() !== "") {
         let parsed: unknown;
         try {
@@ -249,6 +291,25 @@ export function engineServiceImpl(quoter: Quoter): EngineServiceServer {
       if (dd !== undefined && dd >= 1)
         throw invalidArgument("limits.max_drawdown", l.maxDrawdown, "must be a fraction < 1");
       const cur = quoter.risk.limits;
+      // Lowering is always allowed; raising only up to the deployment's hard caps.
+      for (const sym of quoter.symbols) {
+        const i = cur.instruments[sym];
+        if (pos !== undefined)
+          checkRaise(
+            "limits.max_position_size",
+            pos,
+            Math.max(i?.maxLong ?? 0, i?.maxShort ?? 0),
+            "max_position_size",
+            caps,
+          );
+        if (ord !== undefined) checkRaise("limits.max_order_size", ord, i?.maxOrderQty ?? 0, "max_order_size", caps);
+      }
+      if (notional !== undefined)
+        checkRaise("limits.max_notional", notional, cur.maxStrategyNotional, "max_notional", caps);
+      if (loss !== undefined) checkRaise("limits.max_daily_loss", loss, -cur.dailyLossLimit, "max_daily_loss", caps);
+      if (dd !== undefined) checkRaise("limits.max_drawdown", dd, cur.maxDrawdownPct, "max_drawdown", caps);
+      if (l.maxOpenOrders > 0)
+        checkRaise("limits.max_open_orders", l.maxOpenOrders, quoter.maxOpenOrders, "max_open_orders", caps);
       const instruments = { ...cur.instruments };
       for (const s of quoter.symbols) {
         const i = instruments[s] ?? { maxOrderQty: ord ?? 1, maxLong: pos ?? 0, maxShort: pos ?? 0 };
@@ -321,22 +382,55 @@ export function engineServiceImpl(quoter: Quoter): EngineServiceServer {
   };
 }
 
+/**
+ * Bytes a control request may have on the wire. The longest legitimate one (StartStrategy with 8 KiB of parameters)
+ * is far below; anything above is refused (RESOURCE_EXHAUSTED) at its length prefix, before it is buffered, so a
+ * flood of megabyte requests cannot grow the engine's memory.
+ */
+export const MAX_CONTROL_MESSAGE_BYTES = 128 * 1024;
+
+const DEFAULT_POLICY: ControlPolicy = { hardCaps: DEFAULT_HARD_CAPS, chaosStrategies: false };
+
+export interface EngineControlOptions {
+  /** TLS pair and accepted bearer tokens (required: the control API never serves plaintext or anonymously). */
+  auth: ControlAuth;
+  /** Hard caps and chaos switch from configuration. Default: declared caps, chaos off. */
+  policy?: ControlPolicy;
+  /** Where refused attempts are logged. Default stderr JSON. */
+  log?: AuthLog;
+}
+
 /** grpc-js server for the control API; `start(0)` binds an ephemeral port. */
 export class EngineControlServer {
   private server: Server | undefined;
   readonly health = new HealthImplementation({ "": "NOT_SERVING", [ENGINE_SERVICE_NAME]: "NOT_SERVING" });
+  readonly audit: AuthAudit;
   port: number | undefined;
+  private readonly auth: ControlAuth;
 
-  constructor(private readonly quoter: Quoter) {}
+  constructor(
+    private readonly quoter: Quoter,
+    private readonly opts: EngineControlOptions,
+  ) {
+    this.auth = validateControlAuth(opts?.auth);
+    this.audit = new AuthAudit(opts.log ?? stderrAuthLog);
+  }
 
   async start(port = DEFAULT_ENGINE_PORT, host = "127.0.0.1"): Promise<number> {
-    const server = new Server();
-    server.addService(EngineServiceService, engineServiceImpl(this.quoter));
+    const server = new Server({
+      interceptors: [bearerInterceptor(this.auth.tokens, this.audit)],
+      "grpc.max_receive_message_length": MAX_CONTROL_MESSAGE_BYTES,
+    });
+    server.addService(EngineServiceService, engineServiceImpl(this.quoter, this.opts.policy));
     this.health.addToServer(server);
+    const { certPem, keyPem } = this.auth.tls;
+    const creds = ServerCredentials.createSsl(
+      null,
+      [{ cert_chain: Buffer.from(certPem), private_key: Buffer.from(keyPem) }],
+      false,
+    );
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
-      ),
+      server.bindAsync(`${host}:${port}`, creds, (err, p) => (err ? reject(err) : resolve(p))),
     );
     this.server = server;
     this.setServing(true);

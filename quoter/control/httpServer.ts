@@ -1,7 +1,10 @@
-// Operations HTTP endpoint of the quoter: /health (process up), /ready (both streams live), /metrics (Prometheus text).
-import { createServer, type Server } from "node:http";
+// Operations HTTPS endpoint of the quoter: /health (process up) and /ready (both streams live) answer anyone;
+// /metrics (Prometheus text) needs the control bearer token.
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Quoter } from "../Quoter";
+import { AuthAudit, type AuthLog, bearerMatches, type ControlAuth, stderrAuthLog, validateControlAuth } from "./auth";
 
 export const DEFAULT_HTTP_PORT = 8087;
 
@@ -106,14 +109,38 @@ export function renderMetrics(q: Quoter): string {
   return `${lines.join("\n")}\n`;
 }
 
+export interface QuoterHttpOptions {
+  auth: ControlAuth;
+  log?: AuthLog;
+}
+
 export class QuoterHttpServer {
   private server: Server | undefined;
   port: number | undefined;
+  readonly audit: AuthAudit;
+  private readonly auth: ControlAuth;
 
-  constructor(private readonly quoter: Quoter) {}
+  constructor(
+    private readonly quoter: Quoter,
+    opts: QuoterHttpOptions,
+  ) {
+    this.auth = validateControlAuth(opts?.auth);
+    this.audit = new AuthAudit(opts.log ?? stderrAuthLog);
+  }
+
+  private authorized(req: IncomingMessage, res: ServerResponse, path: string): boolean {
+    if (bearerMatches(req.headers.authorization, this.auth.tokens)) return true;
+    const why = req.headers.authorization === undefined ? "no bearer token" : "wrong bearer token";
+    this.audit.refuse("http", req.socket.remoteAddress ?? "", path, why);
+    res
+      .writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="tse-engine"' })
+      .end(JSON.stringify({ error: "a valid bearer token is required" }));
+    return false;
+  }
 
   async start(port = DEFAULT_HTTP_PORT, host = "127.0.0.1"): Promise<number> {
-    const server = createServer((req, res) => {
+    const tls = { cert: this.auth.tls.certPem, key: this.auth.tls.keyPem };
+    const server = createServer(tls, (req, res) => {
       const path = (req.url ?? "/").split("?")[0];
       if (req.method !== "GET" && req.method !== "HEAD") {
         res.writeHead(405, { allow: "GET, HEAD" }).end();
@@ -126,11 +153,12 @@ export class QuoterHttpServer {
         const body = JSON.stringify({ ready: s.ready, marketData: s.marketDataLive, executions: s.executionsLive });
         res.writeHead(s.ready ? 200 : 503, { "content-type": "application/json" }).end(body);
       } else if (path === "/metrics") {
+        if (!this.authorized(req, res, path)) return;
         res
           .writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" })
           .end(renderMetrics(this.quoter));
       } else {
-        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: `no route ${path}` }));
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "no such route" }));
       }
     });
     server.keepAliveTimeout = 5_000;

@@ -2,6 +2,7 @@
 // quotes, risk changes). It keeps bounded windows so a long session never grows memory, and tracks
 // the all-time equity peak so drawdown is right even after old points leave the window.
 import Decimal from "decimal.js";
+import { clip, MAX_REASON_CHARS } from "../../lib/domain/bounds";
 import type { TradingState } from "../../lib/domain/types";
 import type {
   DashboardAlert,
@@ -41,6 +42,10 @@ export class DashboardStateError extends Error {
     this.name = "DashboardStateError";
   }
 }
+
+/** Rows kept per table (positions, open orders, quote board): the page and memory stay bounded. */
+const MAX_ROWS = 500;
+const MAX_ALERT_CHARS = 512;
 
 function positiveInt(field: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -107,11 +112,11 @@ export class DashboardState implements DashboardSource {
   }
 
   setPositions(positions: readonly DashboardPosition[]): void {
-    this.positions = positions.map((p) => ({ ...p }));
+    this.positions = positions.slice(0, MAX_ROWS).map((p) => ({ ...p }));
   }
 
   setOpenOrders(orders: readonly DashboardOpenOrder[]): void {
-    this.openOrders = orders.map((o) => ({ ...o }));
+    this.openOrders = orders.slice(0, MAX_ROWS).map((o) => ({ ...o }));
   }
 
   addFill(fill: DashboardFill): void {
@@ -120,12 +125,14 @@ export class DashboardState implements DashboardSource {
   }
 
   addAlert(alert: DashboardAlert): void {
-    this.alerts.push({ ...alert });
+    this.alerts.push({ ...alert, message: clip(alert.message, MAX_ALERT_CHARS) });
     if (this.alerts.length > this.maxAlerts) this.alerts.splice(0, this.alerts.length - this.maxAlerts);
   }
 
   setQuote(quote: DashboardQuote): void {
-    this.quotes.set(`${quote.venue}\u0000${quote.symbol}`, { ...quote });
+    const key = `${quote.venue}\u0000${quote.symbol}`;
+    if (!this.quotes.has(key) && this.quotes.size >= MAX_ROWS) return; // a bounded board, first books win
+    this.quotes.set(key, { ...quote });
   }
 
   /** Record a state change that happened in the engine (circuit breaker, control API). */
@@ -133,12 +140,12 @@ export class DashboardState implements DashboardSource {
     if (state === this.riskState && reason === this.riskReason) return;
     const from = this.riskState;
     this.riskState = state;
-    this.riskReason = reason;
+    this.riskReason = reason === undefined ? undefined : clip(reason, MAX_REASON_CHARS);
     if (from !== state) {
       this.addAlert({
         ts: this.clock(),
         level: state === "HALTED" ? "CRITICAL" : state === "REDUCING" ? "WARN" : "INFO",
-        message: `Trading state ${from} \u2192 ${state}${reason ? `: ${reason}` : ""}`,
+        message: `Trading state ${from} \u2192 ${state}${this.riskReason ? `: ${this.riskReason}` : ""}`,
         rule: "trading-state",
       });
     }

@@ -1,13 +1,17 @@
 // The live dashboard: a small node:http server on loopback.
+// Every route checks the Host header (loopback names only: no DNS rebinding) and, but /healthz, a per-server
+// random token: the printed URL carries it once (?token=, as Jupyter does), a cookie keeps it after that, and
+// scripts may send it as `authorization: Bearer`.
 //   GET  /                 self-contained page (inline CSS + JS, strict CSP, nothing external)
 //   GET  /api/snapshot     the current DashboardSnapshot as JSON
 //   GET  /api/events       Server-Sent Events: {snapshot, charts} about once a second
 //   POST /api/kill-switch  sets HALTED through source.setTradingState
 //   POST /api/trading-state {state, reason} (e.g. resume ACTIVE after a halt)
 // Charts are rendered here with the report's SVG module, so the page and report look the same.
-import { randomBytes } from "node:crypto";
+import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { MAX_REASON_CHARS, preview } from "../../lib/domain/bounds";
 import type { TradingState } from "../../lib/domain/types";
 import { drawdownPctFromEquity } from "../../lib/report/curves";
 import { moneyAxis, pctAxis, renderLineChart } from "../../lib/report/svgCharts";
@@ -25,10 +29,16 @@ export interface DashboardServerOptions {
   title?: string;
   /** Validate every snapshot against DashboardSnapshotSchema (default true): a bad source is reported, not drawn. */
   validate?: boolean;
+  /** Access token (default: 32 random bytes, base64url). */
+  token?: string;
 }
 
 export interface DashboardServer {
+  /** The URL to open, with the token (print it once). */
   url: string;
+  /** The URL without the token. */
+  baseUrl: string;
+  token: string;
   port: number;
   close(): Promise<void>;
 }
@@ -48,6 +58,21 @@ export class DashboardConfigError extends Error {
 export const CONTROL_HEADER = "x-tse-dashboard";
 const MAX_BODY_BYTES = 4096;
 const CONTROL_PATHS = new Set(["/api/kill-switch", "/api/trading-state"]);
+
+/** Constant-time string equality. */
+function sameSecret(a: string | undefined, b: string): boolean {
+  if (a === undefined || a.length !== b.length) return false;
+  return timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header || header.length > 8192) return undefined;
+  for (const part of header.split(";")) {
+    const i = part.indexOf("=");
+    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+  }
+  return undefined;
+}
 
 function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;
@@ -102,6 +127,10 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   if (!Number.isInteger(port) || port < 0 || port > 65_535)
     throw new DashboardConfigError("port", port, "must be 0..65535");
   if (!(pushIntervalMs >= 50)) throw new DashboardConfigError("pushIntervalMs", pushIntervalMs, "must be >= 50");
+  const token = options.token ?? randomBytes(32).toString("base64url");
+  if (!/^[A-Za-z0-9_-]{32,128}$/.test(token))
+    throw new DashboardConfigError("token", "(hidden)", "must be 32-128 characters of A-Z a-z 0-9 _ -");
+  let cookieName = "tse_dashboard"; // suffixed with the port once bound (cookies are not port-scoped)
 
   const clients = new Set<ServerResponse>();
   let timer: NodeJS.Timeout | undefined;
@@ -157,7 +186,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
+      if (size > MAX_BODY_BYTES) throw new HttpError(413, `body: larger than ${MAX_BODY_BYTES} bytes`);
       chunks.push(chunk as Buffer);
     }
     const text = Buffer.concat(chunks).toString("utf8");
@@ -173,16 +202,14 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
     if (!isLoopbackAddress(req.socket.remoteAddress))
       throw new HttpError(403, "control endpoints answer loopback clients only");
     const hostHeader = req.headers.host;
-    if (!isLoopbackHostHeader(hostHeader))
-      throw new HttpError(403, `host: ${JSON.stringify(hostHeader)} is not a loopback name`);
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${hostHeader}`) {
-      throw new HttpError(403, `origin: ${JSON.stringify(origin)} is not this dashboard`);
+      throw new HttpError(403, `origin: ${JSON.stringify(preview(origin))} is not this dashboard`);
     }
     if (req.headers[CONTROL_HEADER] === undefined) throw new HttpError(403, `missing header ${CONTROL_HEADER}`);
     const ctype = String(req.headers["content-type"] ?? "");
     if (!ctype.toLowerCase().startsWith("application/json")) {
-      throw new HttpError(415, `content-type: expected application/json, got ${JSON.stringify(ctype)}`);
+      throw new HttpError(415, `content-type: expected application/json, got ${JSON.stringify(preview(ctype))}`);
     }
   }
 
@@ -208,18 +235,42 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       throw new HttpError(400, "body: expected a JSON object");
     const reason = (body as { reason?: unknown }).reason;
     if (reason === undefined) return fallback;
-    if (typeof reason !== "string" || reason.length > 200) {
+    if (typeof reason !== "string") throw new HttpError(400, `reason: expected a string, got ${typeof reason}`);
+    if (reason.length > MAX_REASON_CHARS)
       throw new HttpError(
         400,
-        `reason: expected a string of at most 200 characters, got ${JSON.stringify(reason)?.slice(0, 60)}`,
+        `reason: is ${reason.length} characters; at most ${MAX_REASON_CHARS} allowed (got ${JSON.stringify(preview(reason))})`,
       );
-    }
     return reason.trim() || fallback;
+  }
+
+  /** Host first (every route), then the token: ?token= on the page sets the cookie; the API takes cookie or bearer. */
+  function authenticate(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    const hostHeader = req.headers.host;
+    if (!isLoopbackHostHeader(hostHeader))
+      throw new HttpError(403, `host: ${JSON.stringify(preview(hostHeader))} is not a loopback name`);
+    if (url.pathname === "/healthz") return true;
+    const fromQuery = url.searchParams.get("token") ?? undefined;
+    if (url.pathname === "/" && fromQuery !== undefined && sameSecret(fromQuery, token)) {
+      // Keep it in a cookie and drop it from the address bar (and from history).
+      res.writeHead(303, {
+        location: "/",
+        "set-cookie": `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        "cache-control": "no-store",
+        "referrer-policy": "no-referrer",
+      });
+      res.end();
+      return false;
+    }
+    const bearer = /^Bearer (\S+)$/i.exec(String(req.headers.authorization ?? ""))?.[1];
+    if (sameSecret(cookieValue(req.headers.cookie, cookieName), token) || sameSecret(bearer, token)) return true;
+    throw new HttpError(401, "a dashboard token is required: open the URL the session printed");
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     const path = url.pathname;
+    if (!authenticate(req, res, url)) return;
     if (req.method === "GET" || req.method === "HEAD") {
       if (path === "/") {
         const nonce = randomBytes(16).toString("base64");
@@ -267,7 +318,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
         return;
       }
       if (!CONTROL_PATHS.has(path)) {
-        sendJson(res, 404, { error: `no such path: ${path}` });
+        sendJson(res, 404, { error: `no such path: ${preview(path)}` });
         return;
       }
     }
@@ -282,14 +333,14 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       if (!state.success) {
         throw new HttpError(
           400,
-          `state: expected ACTIVE, REDUCING or HALTED, got ${JSON.stringify((body as { state?: unknown } | null)?.state)}`,
+          `state: expected ACTIVE, REDUCING or HALTED, got ${JSON.stringify(preview((body as { state?: unknown } | null)?.state))}`,
         );
       }
       await changeState(res, state.data, parseReason(body, `set to ${state.data} on the dashboard`));
       return;
     }
     res.setHeader("allow", CONTROL_PATHS.has(path) ? "POST" : "GET, HEAD");
-    sendJson(res, 405, { error: `method ${req.method} not allowed on ${path}` });
+    sendJson(res, 405, { error: `method ${preview(req.method)} not allowed on ${preview(path)}` });
   }
 
   const server = createServer((req, res) => {
@@ -312,9 +363,13 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   });
   const addr = server.address() as AddressInfo;
   const urlHost = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  cookieName = `tse_dashboard_${addr.port}`;
   let closed = false;
+  const baseUrl = `http://${urlHost}:${addr.port}/`;
   return {
-    url: `http://${urlHost}:${addr.port}/`,
+    url: `${baseUrl}?token=${token}`,
+    baseUrl,
+    token,
     port: addr.port,
     async close() {
       if (closed) return;

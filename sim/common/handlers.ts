@@ -1,11 +1,19 @@
 // Adapters from async functions to grpc-js handlers, mapping thrown errors to gRPC statuses.
 import type { handleServerStreamingCall, handleUnaryCall, ServerWritableStream, ServiceError } from "@grpc/grpc-js";
+import { checkMessageBounds, defaultStringBounds, type StringBounds } from "../../lib/domain/bounds";
 import { toServiceError } from "./grpcErrors";
 
-export function unary<Req, Res>(fn: (req: Req) => Promise<Res> | Res): handleUnaryCall<Req, Res> {
+/** Every request's strings are bounded (free text 256, ids 128) before the handler runs; `bounds` widens some. */
+export function unary<Req, Res>(
+  fn: (req: Req) => Promise<Res> | Res,
+  bounds: StringBounds = defaultStringBounds,
+): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
-      .then(() => fn(call.request))
+      .then(() => {
+        checkMessageBounds(call.request, bounds);
+        return fn(call.request);
+      })
       .then(
         (res) => callback(null, res),
         (err: unknown) => callback(toServiceError(err) as ServiceError),
@@ -50,7 +58,10 @@ export function streaming<Req, Res>(
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     Promise.resolve()
-      .then(() => fn(call))
+      .then(() => {
+        checkMessageBounds(call.request);
+        return fn(call);
+      })
       .catch((err: unknown) => call.emit("error", toServiceError(err) as ServiceError));
   };
 }

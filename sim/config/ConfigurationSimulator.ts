@@ -14,8 +14,14 @@ import {
   type WatchValuesRequest,
 } from "../../gen/proto/tse/config/config";
 import { ConfigStore } from "../../lib/config/ConfigStore";
+import { defaultStringBounds, MAX_ID_CHARS } from "../../lib/domain/bounds";
 import { invalidArgument, notFound } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
+
+/** A config value may be JSON (limits, strategy parameters): longer than an id, still bounded. */
+const CONFIG_BOUNDS = (key: string) =>
+  key === "value" ? 16_384 : key === "key" ? 2 * MAX_ID_CHARS : defaultStringBounds(key);
+
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
 
 export const CONFIG_SERVICE_NAME = "tse.config.ConfigurationService";
@@ -84,7 +90,7 @@ export class ConfigurationSimulator extends SimServer {
             const value = store.set(req.key, this.env(req.environment), req.type, req.value);
             this.log.info("config set", { key: value.key, environment: value.environment, version: value.version });
             return { value };
-          }),
+          }, CONFIG_BOUNDS),
           deleteValue: unary<DeleteValueRequest, DeleteValueResponse>((req) => {
             if (!req.key) throw invalidArgument("key", req.key, "must not be empty");
             return { deleted: store.delete(req.key, this.env(req.environment)) };

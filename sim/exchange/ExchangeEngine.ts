@@ -54,6 +54,8 @@ export interface ExchangeEngineOptions {
   venues?: readonly SimVenue[];
   initialBalances?: Readonly<Record<string, string>>;
   now?: () => number;
+  /** Executions kept for replay (StreamExecutions from a sequence); older ones are dropped. Default 100 000. */
+  maxExecutionLog?: number;
 }
 
 interface Inst {
@@ -109,6 +111,9 @@ export class ExchangeEngine {
   private readonly balances = new Map<string, Map<string, Map<string, Bal>>>();
   private readonly initialBalances: Readonly<Record<string, string>>;
   private readonly executionLog: Execution[] = [];
+  /** Sequence of executionLog[0] (the log is trimmed from the front once over its bound). */
+  private logBase = 1;
+  private readonly maxExecutionLog: number;
   private readonly listeners = new Set<(e: Execution) => void>();
   private readonly backgroundIds = new Map<string, string[]>();
   private readonly now: () => number;
@@ -148,6 +153,7 @@ export class ExchangeEngine {
     for (const v of opts.venues ?? DEFAULT_SIM_VENUES) this.venues.set(v.id, v);
     this.initialBalances = opts.initialBalances ?? DEFAULT_INITIAL_BALANCES;
     this.now = opts.now ?? Date.now;
+    this.maxExecutionLog = Math.max(1, opts.maxExecutionLog ?? 100_000);
   }
 
   book(venue: string, symbol: string): OrderBook {
@@ -482,7 +488,7 @@ export class ExchangeEngine {
           remainingQuantity: rec.order.remainingQuantity,
           orderStatus: rec.order.status,
         };
-        this.executionLog.push(exec);
+        this.appendExecution(exec);
         out.push(exec);
       }
       if (remaining === 0) this.close(rec);
@@ -602,9 +608,23 @@ export class ExchangeEngine {
 
   // ---------------------------------------------------------------- executions
 
-  /** Executions with sequence >= from (inclusive), in order. */
+  /** Executions with sequence >= from (inclusive), in order; those trimmed off the bounded log are gone. */
   executionsFrom(from: number): Execution[] {
-    return this.executionLog.slice(Math.max(0, from - 1));
+    return this.executionLog.slice(Math.max(0, from - this.logBase));
+  }
+
+  /** Bounded memory: trim in chunks (a tenth of the bound) so appends stay O(1) amortised. */
+  private appendExecution(exec: Execution): void {
+    this.executionLog.push(exec);
+    const over = this.executionLog.length - this.maxExecutionLog;
+    if (over > Math.max(0, Math.floor(this.maxExecutionLog / 10))) {
+      this.executionLog.splice(0, over);
+      this.logBase += over;
+    }
+  }
+
+  get executionLogSize(): number {
+    return this.executionLog.length;
   }
 
   onExecution(listener: (e: Execution) => void): () => void {

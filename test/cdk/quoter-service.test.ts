@@ -93,7 +93,7 @@ describe("quoter Fargate service", () => {
     expect(() => synth({ quoterShards: "not json" })).toThrow(/quoterShards/);
   });
 
-  it("gives each task role only PutEvents on the engine bus, Query on the positions index and the RISKSTATE item", () => {
+  it("gives each task role only PutEvents on the engine bus, Query on the positions index, the RISKSTATE item and a read of the control secret", () => {
     const { template, stack, quoter } = synth();
     const roleIds = quoter.taskRoles.map((r) => stack.getLogicalId(r.node.defaultChild as never));
     const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
@@ -110,7 +110,12 @@ describe("quoter Fargate service", () => {
         "dynamodb:PutItem",
         "dynamodb:Query",
         "events:PutEvents",
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
       ]);
+      // secret.grantRead: GetSecretValue + DescribeSecret on the control secret only.
+      const secretRead = statements.find((s) => JSON.stringify(s.Action).includes("secretsmanager:"))!;
+      expect(JSON.stringify(secretRead.Resource)).toMatch(/ControlSecret/);
       const query = statements.find((s) => s.Action === "dynamodb:Query")!;
       expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi1/);
       // The risk state: only the one item, by its partition key.
@@ -132,5 +137,21 @@ describe("quoter Fargate service", () => {
         Match.objectLike({ Image: "123456789012.dkr.ecr.us-east-1.amazonaws.com/tse-quoter:1.0.0" }),
       ],
     });
+  });
+
+  it("passes the control secret's ARN, never its material, and probes /health over HTTPS", () => {
+    const { template } = synth();
+    const defs = Object.values(template.findResources("AWS::ECS::TaskDefinition")) as {
+      Properties: {
+        ContainerDefinitions: { Environment: { Name: string; Value: unknown }[]; HealthCheck: { Command: string[] } }[];
+      };
+    }[];
+    for (const d of defs) {
+      const c = d.Properties.ContainerDefinitions[0]!;
+      const arn = c.Environment.find((e) => e.Name === "TSE_QUOTER_CONTROL_SECRET_ARN");
+      expect(JSON.stringify(arn?.Value)).toMatch(/"Ref":"QuoterControlSecret/);
+      expect(JSON.stringify(c.Environment)).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE|certificatePem/);
+      expect(c.HealthCheck.Command.join(" ")).toContain("require('https')");
+    }
   });
 });

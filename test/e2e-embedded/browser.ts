@@ -28,13 +28,13 @@ export interface LaunchedBrowser {
  */
 export async function launchChromium(
   viewport = { width: 1440, height: 900 },
-  opts: { bypassCSP?: boolean } = {},
+  opts: { bypassCSP?: boolean; args?: string[] } = {},
 ): Promise<LaunchedBrowser> {
   const executablePath = await ensureChromiumAsync();
   const userDataDir = mkdtempSync(join(tmpdir(), "tse-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...(opts.args ?? [])],
     headless: true,
     viewport,
     deviceScaleFactor: 1,

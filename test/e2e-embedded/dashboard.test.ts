@@ -63,7 +63,7 @@ describe("live dashboard in headless Chromium", () => {
     page.setDefaultTimeout(15_000);
     await browser.context.route("**/*", (route) => {
       const url = route.request().url();
-      if (url.startsWith(server.url)) return route.continue();
+      if (url.startsWith(server.baseUrl)) return route.continue();
       foreignRequests.push(url);
       return route.abort();
     });
@@ -77,6 +77,8 @@ describe("live dashboard in headless Chromium", () => {
 
   it("draws the equity and drawdown charts with data points and keeps updating them", async () => {
     await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    // The token left the address bar for a cookie (as Jupyter does).
+    expect(page.url()).toBe(server.baseUrl);
     await page.waitForSelector('#equity-chart svg[data-chart="equity"] path.series-line');
     await expect.poll(() => page.locator("#conn").getAttribute("data-state"), { timeout: 10_000 }).toBe("live");
 
@@ -113,7 +115,7 @@ describe("live dashboard in headless Chromium", () => {
 
   it("kill switch: click, confirm, and the page and the source show HALTED", async () => {
     // Also runs on its own (vitest -t): open the page and start the session if the first test didn't.
-    if (!page.url().startsWith(server.url)) await page.goto(server.url, { waitUntil: "domcontentloaded" });
+    if (!page.url().startsWith(server.baseUrl)) await page.goto(server.url, { waitUntil: "domcontentloaded" });
     startSession();
     await expect.poll(() => page.locator("#risk-state").textContent()).toBe("ACTIVE");
     await page.click("#kill-switch");
@@ -135,5 +137,38 @@ describe("live dashboard in headless Chromium", () => {
     await page.screenshot({ path: join(OUT_DIR, "dashboard.png"), fullPage: true });
     // The page loaded nothing from anywhere but its own server.
     expect(foreignRequests).toEqual([]);
+  });
+
+  it("without the token a browser gets 401 everywhere, and a rebinding name (same IP, foreign Host) gets 403", async () => {
+    // A second browser with no cookie; its resolver maps evil.example to 127.0.0.1, as DNS rebinding would.
+    const other = await launchChromium(
+      { width: 800, height: 600 },
+      {
+        args: ["--host-resolver-rules=MAP evil.example 127.0.0.1"],
+      },
+    );
+    try {
+      const p = other.context.pages()[0] ?? (await other.context.newPage());
+      const page401 = await p.goto(server.baseUrl, { waitUntil: "domcontentloaded" });
+      expect(page401?.status()).toBe(401);
+      const api = await p.evaluate(async () => {
+        const r = await fetch("/api/snapshot");
+        const k = await fetch("/api/kill-switch", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-tse-dashboard": "1" },
+          body: "{}",
+        });
+        return [r.status, k.status];
+      });
+      expect(api).toEqual([401, 401]);
+      const rebound = `http://evil.example:${server.port}`;
+      const withToken = await p.goto(`${rebound}/?token=${server.token}`, { waitUntil: "domcontentloaded" });
+      expect(withToken?.status()).toBe(403);
+      const snap = await p.goto(`${rebound}/api/snapshot`, { waitUntil: "domcontentloaded" });
+      expect(snap?.status()).toBe(403);
+      expect(await p.content()).not.toContain("equityCurve");
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -46,7 +46,7 @@ describe("local session: live dashboard and report in headless Chromium", () => 
     const url = session.endpoints.dashboard;
     await browser.context.route("**/*", (route) => {
       const u = route.request().url();
-      if (u.startsWith(url)) return route.continue();
+      if (u.startsWith(session.endpoints.dashboardBase)) return route.continue();
       foreign.push(u);
       return route.abort();
     });

@@ -9,6 +9,7 @@ import { EngineClient } from "../../lib/grpc/EngineClient";
 import { InvalidArgumentError } from "../../lib/grpc/errors";
 import { EngineControlServer } from "../../quoter/control/EngineControlServer";
 import { QuoterHttpServer } from "../../quoter/control/httpServer";
+import { engineCredentials, httpsGet, testControlAuth } from "../support/controlAuth";
 import { makeQuoter, quietLog, sleep, spawnQuoterProcess, startSims, waitFor } from "./quoterHarness";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -22,22 +23,24 @@ describe("quoter control API", () => {
     cleanup.push(() => sims.stop());
     const r = makeQuoter(sims, { strategies: [] });
     cleanup.push(() => r.close());
-    const control = new EngineControlServer(r.quoter);
+    const auth = await testControlAuth();
+    const control = new EngineControlServer(r.quoter, { auth, log: quietLog });
     const port = await control.start(0);
     cleanup.push(() => control.stop());
-    const http = new QuoterHttpServer(r.quoter);
+    const http = new QuoterHttpServer(r.quoter, { auth, log: quietLog });
     const httpPort = await http.start(0);
     cleanup.push(() => http.stop());
     const cm = new ClientManager({
       discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${port}` } }),
       logger: quietLog,
+      serviceCredentials: { engine: await engineCredentials() },
     });
     cleanup.push(() => cm.close());
     const engine = new EngineClient(cm);
 
-    expect((await fetch(`http://127.0.0.1:${httpPort}/ready`)).status).toBe(503);
+    expect((await httpsGet(`https://127.0.0.1:${httpPort}/ready`, false)).status).toBe(503);
     await r.quoter.start();
-    await waitFor("ready", async () => (await fetch(`http://127.0.0.1:${httpPort}/ready`)).status === 200);
+    await waitFor("ready", async () => (await httpsGet(`https://127.0.0.1:${httpPort}/ready`, false)).status === 200);
 
     const bad = await engine
       .startStrategy({ strategyId: "x", strategyType: "nope", symbols: ["BTC-USD"] })
@@ -86,7 +89,7 @@ describe("quoter control API", () => {
     expect(st).toMatchObject({ previous: TradingState.ACTIVE, current: TradingState.HALTED });
     expect((await engine.getRiskStatus()).tradingState).toBe(TradingState.HALTED);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const metrics = (await httpsGet(`https://127.0.0.1:${httpPort}/metrics`)).body;
     expect(metrics).toMatch(/^quoter_fills_total \d+$/m);
     expect(metrics).toMatch(/quoter_decision_latency_us\{quantile="0.99"\} [\d.]+/);
     expect(metrics).toMatch(/quoter_breaker_state\{service="exchange"\} 0/);
@@ -115,7 +118,7 @@ describe("quoter control API", () => {
       async () => (await r.exchange.listOpenOrders({ accountId: account })).length === 16,
       10_000,
     );
-    expect((await fetch(`http://127.0.0.1:${q.httpPort}/ready`)).status).toBe(200);
+    expect((await httpsGet(`https://127.0.0.1:${q.httpPort}/ready`, false)).status).toBe(200);
     const t0 = Date.now();
     q.child.kill("SIGTERM");
     const code = await q.exited;

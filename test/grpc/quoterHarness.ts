@@ -1,6 +1,9 @@
 // Real exchange + market-data simulators on loopback (port 0) and a Quoter wired to them through the real client
 // layer. Shared by the quoter-*.test.ts files.
 import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
@@ -9,10 +12,12 @@ import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../../lib/grpc/MarketDataClient";
+import { CERT_FILE, KEY_FILE, TOKEN_FILE } from "../../quoter/control/credentials";
 import { Quoter, type QuoterOptions, type QuoterStrategySpec } from "../../quoter/Quoter";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
 import { MarketSimulation } from "../../sim/market-data/MarketSimulation";
+import { testControlAuth } from "../support/controlAuth";
 
 export const quietLog = { info() {}, warn() {}, debug() {}, error() {} };
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -140,6 +145,19 @@ export function bestOf(orders: Order[], side: number): number | undefined {
   return side === SIDE_BUY ? Math.max(...px) : Math.min(...px);
 }
 
+let controlDir: string | undefined;
+/** The test control credentials (test/support/controlAuth.ts) as files, for the spawned process's --control-dir. */
+export async function testControlDir(): Promise<string> {
+  if (controlDir) return controlDir;
+  const auth = await testControlAuth();
+  const dir = mkdtempSync(join(tmpdir(), "tse-control-"));
+  writeFileSync(join(dir, CERT_FILE), auth.tls.certPem);
+  writeFileSync(join(dir, KEY_FILE), auth.tls.keyPem, { mode: 0o600 });
+  writeFileSync(join(dir, TOKEN_FILE), `${auth.tokens[0]}\n`, { mode: 0o600 });
+  controlDir = dir;
+  return dir;
+}
+
 export interface QuoterProcess {
   child: ChildProcessByStdio<null, Readable, Readable>;
   grpcPort: number;
@@ -159,6 +177,7 @@ export async function spawnQuoterProcess(
   env: Record<string, string>,
   startTimeoutMs = 20_000,
 ): Promise<QuoterProcess> {
+  const controlDir = await testControlDir();
   const child = spawn(process.execPath, ["--import", "tsx", "quoter/main.ts"], {
     cwd: process.cwd(),
     env: {
@@ -170,6 +189,7 @@ export async function spawnQuoterProcess(
       TSE_LOG_LEVEL: "WARN",
       TSE_EVENT_BUS_NAME: "",
       TSE_TABLE_NAME: "",
+      TSE_QUOTER_CONTROL_DIR: controlDir,
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -9,6 +9,7 @@ import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { EngineClient } from "../../lib/grpc/EngineClient";
 import { makeQuoter, quietLog, spawnQuoterProcess, startSims, waitFor } from "../grpc/quoterHarness";
+import { engineCredentials } from "../support/controlAuth";
 import { localClients } from "./awsClients";
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -63,6 +64,7 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     const cm = new ClientManager({
       discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${q.grpcPort}` } }),
       logger: quietLog,
+      serviceCredentials: { engine: await engineCredentials() },
     });
     cleanup.push(() => cm.close());
     await new EngineClient(cm).setTradingState("HALTED", "operator kill switch");

@@ -1,5 +1,5 @@
 // The dashboard's HTTP surface on a real loopback server (port 0): JSON snapshot, SSE pushes,
-// and the kill switch's CSRF / DNS-rebinding guards.
+// the kill switch's CSRF / DNS-rebinding guards, and the token + Host checks on every route.
 import { request } from "node:http";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DashboardState } from "../../session/dashboard/DashboardState";
@@ -12,6 +12,14 @@ interface Reply {
   body: string;
 }
 
+/** Tokens of the servers under test by port: http() presents the cookie unless the test passes `cookie` itself. */
+const tokens = new Map<number, string>();
+function started(s: DashboardServer): DashboardServer {
+  tokens.set(s.port, s.token);
+  return s;
+}
+const NO_AUTH = { cookie: "" };
+
 function http(
   port: number,
   method: string,
@@ -19,8 +27,11 @@ function http(
   headers: Record<string, string> = {},
   body?: string,
 ): Promise<Reply> {
+  const auth = "cookie" in headers ? {} : { cookie: `tse_dashboard_${port}=${tokens.get(port)}` };
+  const all = { ...auth, ...headers };
+  if (all.cookie === "") delete (all as Record<string, string>).cookie;
   return new Promise((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, method, path, headers, timeout: 5000 }, (res) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers: all, timeout: 5000 }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c) => {
@@ -55,7 +66,7 @@ describe("dashboard server", () => {
     state.recordEquity(now, "1000");
     state.recordEquity(now + 1000, "1100");
     state.recordEquity(now + 2000, "990");
-    server = await startDashboardServer({ source: state, pushIntervalMs: 50 });
+    server = started(await startDashboardServer({ source: state, pushIntervalMs: 50 }));
   });
 
   afterEach(async () => {
@@ -64,7 +75,8 @@ describe("dashboard server", () => {
 
   it("listens on an ephemeral loopback port and serves the page with a strict CSP", async () => {
     expect(server.port).toBeGreaterThan(0);
-    expect(server.url).toBe(`http://127.0.0.1:${server.port}/`);
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.baseUrl).toBe(`http://127.0.0.1:${server.port}/`);
     const r = await http(server.port, "GET", "/");
     expect(r.status).toBe(200);
     expect(r.headers["content-type"]).toContain("text/html");
@@ -91,27 +103,31 @@ describe("dashboard server", () => {
   it("GET /api/events streams snapshots with rendered charts, repeatedly", async () => {
     const events = await new Promise<string[]>((resolve, reject) => {
       const got: string[] = [];
-      const req = request({ host: "127.0.0.1", port: server.port, path: "/api/events", timeout: 5000 }, (res) => {
-        expect(res.headers["content-type"]).toContain("text/event-stream");
-        let buf = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          buf += c;
-          let i = buf.indexOf("\n\n");
-          while (i >= 0) {
-            const block = buf.slice(0, i);
-            buf = buf.slice(i + 2);
-            const data = block.split("\n").find((l) => l.startsWith("data: "));
-            if (block.includes("event: snapshot") && data) got.push(data.slice(6));
-            if (got.length >= 3) {
-              req.destroy();
-              resolve(got);
-              return;
+      const headers = { cookie: `tse_dashboard_${server.port}=${server.token}` };
+      const req = request(
+        { host: "127.0.0.1", port: server.port, path: "/api/events", headers, timeout: 5000 },
+        (res) => {
+          expect(res.headers["content-type"]).toContain("text/event-stream");
+          let buf = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            buf += c;
+            let i = buf.indexOf("\n\n");
+            while (i >= 0) {
+              const block = buf.slice(0, i);
+              buf = buf.slice(i + 2);
+              const data = block.split("\n").find((l) => l.startsWith("data: "));
+              if (block.includes("event: snapshot") && data) got.push(data.slice(6));
+              if (got.length >= 3) {
+                req.destroy();
+                resolve(got);
+                return;
+              }
+              i = buf.indexOf("\n\n");
             }
-            i = buf.indexOf("\n\n");
-          }
-        });
-      });
+          });
+        },
+      );
       req.on("timeout", () => req.destroy(new Error("SSE timed out")));
       req.on("error", (e) => {
         if (got.length < 3) reject(e);
@@ -193,7 +209,7 @@ describe("dashboard server", () => {
         throw new Error("control API unavailable");
       },
     };
-    const other = await startDashboardServer({ source: refusing });
+    const other = started(await startDashboardServer({ source: refusing }));
     try {
       const r = await http(other.port, "POST", "/api/kill-switch", KILL_HEADERS, "{}");
       expect(r.status).toBe(502);
@@ -204,12 +220,14 @@ describe("dashboard server", () => {
   });
 
   it("an invalid snapshot from the source is reported, not served", async () => {
-    const broken = await startDashboardServer({
-      source: {
-        snapshot: () => ({ ...state.snapshot(), riskState: "PANIC" }) as never,
-        setTradingState: async () => {},
-      },
-    });
+    const broken = started(
+      await startDashboardServer({
+        source: {
+          snapshot: () => ({ ...state.snapshot(), riskState: "PANIC" }) as never,
+          setTradingState: async () => {},
+        },
+      }),
+    );
     try {
       const r = await http(broken.port, "GET", "/api/snapshot");
       expect(r.status).toBe(500);
@@ -217,6 +235,70 @@ describe("dashboard server", () => {
     } finally {
       await broken.close();
     }
+  });
+
+  it.each([
+    ["GET", "/"],
+    ["GET", "/api/snapshot"],
+    ["GET", "/api/events"],
+    ["POST", "/api/kill-switch"],
+    ["POST", "/api/trading-state"],
+  ])("%s %s without the token is 401, with a wrong one 401, with a foreign Host 403", async (method, path) => {
+    const body = method === "POST" ? JSON.stringify({ state: "HALTED" }) : undefined;
+    const none = await http(server.port, method, path, { ...KILL_HEADERS, ...NO_AUTH }, body);
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body).error).toContain("token");
+    const wrong = await http(
+      server.port,
+      method,
+      path,
+      { ...KILL_HEADERS, cookie: `tse_dashboard_${server.port}=${"x".repeat(43)}`, authorization: "Bearer nope" },
+      body,
+    );
+    expect(wrong.status).toBe(401);
+    // DNS rebinding: the right token (a page that got it) but a foreign name in Host.
+    const rebound = await http(server.port, method, path, { ...KILL_HEADERS, host: "evil.example" }, body);
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).error).toContain("host");
+    expect(calls).toEqual([]);
+    expect(state.tradingState).toBe("ACTIVE");
+  });
+
+  it("the printed URL's ?token= sets an HttpOnly cookie and leaves the address bar; a bearer header works too", async () => {
+    const first = await http(server.port, "GET", `/?token=${server.token}`, NO_AUTH);
+    expect(first.status).toBe(303);
+    expect(first.headers.location).toBe("/");
+    const cookie = String(first.headers["set-cookie"]);
+    expect(cookie).toContain(`tse_dashboard_${server.port}=${server.token}`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    const page = await http(server.port, "GET", "/", { cookie: cookie.split(";")[0]! });
+    expect(page.status).toBe(200);
+    const bad = await http(server.port, "GET", "/?token=wrong", NO_AUTH);
+    expect(bad.status).toBe(401);
+    const bearer = await http(server.port, "GET", "/api/snapshot", {
+      ...NO_AUTH,
+      authorization: `Bearer ${server.token}`,
+    });
+    expect(bearer.status).toBe(200);
+    // /healthz needs no token, but still a loopback Host.
+    expect((await http(server.port, "GET", "/healthz", NO_AUTH)).status).toBe(200);
+    expect((await http(server.port, "GET", "/healthz", { ...NO_AUTH, host: "evil.example" })).status).toBe(403);
+  });
+
+  it("a reason over 256 characters is refused naming the field and its length, echoing at most 64", async () => {
+    const r = await http(
+      server.port,
+      "POST",
+      "/api/kill-switch",
+      KILL_HEADERS,
+      JSON.stringify({ reason: "r".repeat(300) }),
+    );
+    expect(r.status).toBe(400);
+    const error = JSON.parse(r.body).error as string;
+    expect(error).toMatch(/^reason: is 300 characters; at most 256 allowed/);
+    expect(error).not.toContain("r".repeat(65));
+    expect(calls).toEqual([]);
   });
 
   it("bad options throw a typed error naming the field", async () => {

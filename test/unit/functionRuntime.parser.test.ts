@@ -2,9 +2,9 @@
 // path; our own parser runs only on a failure, to raise the typed error naming the field and the value.
 import "../support/quietPowertools";
 import type { Context } from "aws-lambda";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { EngineDependencies } from "../../lib/app/dependencies";
-import { buildFunction, eventBridgeParser, eventBridgeSchema } from "../../lib/app/functionRuntime";
+import { buildFunction, createTools, eventBridgeParser, eventBridgeSchema } from "../../lib/app/functionRuntime";
 import { buildBusEvent, EventValidationError, toEventBridgeEvent } from "../../lib/events";
 import type { ParsedEvent } from "../../lib/events/parse";
 
@@ -75,5 +75,48 @@ describe("function runtime: Powertools parser with our zod schemas", () => {
     expect(schema.safeParse(good).success).toBe(true);
     expect(schema.safeParse({ ...good, source: "tse.engine" }).success).toBe(false);
     expect(schema.safeParse({ ...good, "detail-type": "SignalGenerated" }).success).toBe(false);
+  });
+
+  it("onError logs and counts every error type, an internal EventValidationError (a builder failure) included", async () => {
+    const tools = createTools("on-error-test");
+    const logged = vi.spyOn(tools.logger, "error").mockImplementation(() => undefined);
+    const counted = vi.spyOn(tools.metrics, "addMetric");
+    const ours = eventBridgeParser("MarketSnapshot");
+    const failures = [
+      new EventValidationError("data.reason", "x", "OrderDenied", [], "must be at most 256 characters"),
+      new RangeError("Maximum call stack size exceeded"),
+      new Error("boom"),
+    ];
+    let next = 0;
+    const handler = buildFunction<ParsedEvent<"MarketSnapshot">, string>(
+      {
+        functionName: "on-error-test",
+        schema: eventBridgeSchema("MarketSnapshot"),
+        parse: ours,
+        correlationIdOf: (e) => e.detail.meta.correlationId,
+        async handle() {
+          throw failures[next++]!;
+        },
+      },
+      {} as EngineDependencies,
+      tools,
+    );
+    const ctx = { functionName: "on-error-test", awsRequestId: "r-2" } as Context;
+    for (const f of failures) await expect(handler(structuredClone(good), ctx)).rejects.toBe(f);
+    const handlerFailed = logged.mock.calls.filter((c) => c[0] === "handler failed");
+    expect(handlerFailed.map((c) => (c[1] as { errorType: string }).errorType)).toEqual([
+      "EventValidationError",
+      "RangeError",
+      "Error",
+    ]);
+    expect(counted.mock.calls.filter((c) => c[0] === "HandlerFailed")).toHaveLength(3);
+    // A parse-time rejection is logged and counted once, as a rejection, with a bounded preview of the value.
+    const bad = structuredClone(good) as unknown as { detail: { data: Record<string, unknown> } };
+    bad.detail.data.venue = "v".repeat(100_000);
+    await expect(handler(bad, ctx)).rejects.toBeInstanceOf(EventValidationError);
+    const rejected = logged.mock.calls.filter((c) => c[0] === "rejected invalid event");
+    expect(rejected).toHaveLength(1);
+    expect(JSON.stringify(rejected[0]![1]).length).toBeLessThan(1_000);
+    expect(counted.mock.calls.filter((c) => c[0] === "EventRejected")).toHaveLength(1);
   });
 });

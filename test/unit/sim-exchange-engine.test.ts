@@ -67,3 +67,43 @@ describe("ExchangeEngine accounting", () => {
     );
   });
 });
+
+describe("ExchangeEngine execution log", () => {
+  it("is bounded: past maxExecutionLog the oldest executions are dropped, replay by sequence still works", () => {
+    const engine = new ExchangeEngine({
+      initialBalances: { USD: "1000000", BTC: "100" },
+      now: () => 0,
+      maxExecutionLog: 20,
+    });
+    const order = (i: number, account: string, side: Side) =>
+      engine.placeOrder({
+        clientOrderId: `log-${i}-${account}`,
+        strategyId: "p",
+        accountId: account,
+        venue: "venue-a",
+        symbol: "BTC-USD",
+        side,
+        type: OrderType.LIMIT,
+        timeInForce: TimeInForce.GTC,
+        postOnly: false,
+        quantity: "0.01",
+        price: "100",
+        riskChecked: true,
+        riskCheckId: "x",
+        triggerSequence: 0,
+        triggerVenue: "",
+      });
+    for (let i = 0; i < 100; i++) {
+      order(i, "maker", Side.SELL);
+      order(i, "taker", Side.BUY); // crosses: two executions (taker and maker)
+    }
+    expect(engine.lastSequence).toBe(200);
+    expect(engine.executionLogSize).toBeLessThanOrEqual(22); // the bound plus a tenth of slack
+    const tail = engine.executionsFrom(195);
+    expect(tail.map((e) => e.sequence)).toEqual([195, 196, 197, 198, 199, 200]);
+    const all = engine.executionsFrom(1);
+    expect(all.length).toBe(engine.executionLogSize);
+    expect(all.at(-1)?.sequence).toBe(200);
+    expect(all[0]!.sequence).toBe(200 - all.length + 1);
+  });
+});

@@ -10,7 +10,7 @@ import type { L1Quote, OrderIntent, Side, Venue } from "../types";
 import { NonNegativeDecimal, PositiveDecimal, ScopeList } from "./config";
 import type { FillView, OrderEventView, Strategy, StrategyContext } from "./Strategy";
 
-export const ArbitrageConfigSchema = z.object({
+export const ArbitrageConfigSchema = z.strictObject({
   symbols: ScopeList,
   venues: ScopeList,
   /** Net edge (after both taker fees) needed to trade, bps of the buy price. */

@@ -20,7 +20,7 @@ import { PositiveDecimal, ScopeList } from "./config";
 import { askTicks, bidTicks, DecimalNumberCache, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
 import { cancelIntent, type FillView, type OpenOrderView, type Strategy, type StrategyContext } from "./Strategy";
 
-export const AvellanedaStoikovConfigSchema = z.object({
+export const AvellanedaStoikovConfigSchema = z.strictObject({
   symbols: ScopeList,
   venues: ScopeList,
   orderQuantity: PositiveDecimal.prefault("0.01"),

@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { type Decimal, ZERO } from "../decimal";
 import type { L1Quote, OrderIntent, Side } from "../types";
-import { PositiveDecimal } from "./config";
+import { PositiveDecimal, ScopeList } from "./config";
 import { askTicks, bidTicks, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
 import {
   type FillView,
@@ -63,9 +63,15 @@ function touch(q: L1Quote, side: Side, ctx: StrategyContext): Decimal | undefine
 
 const noop = (): OrderIntent[] => [];
 
+/** The scope every strategy accepts (the quoter passes its shard's symbols and venues). */
+const ChaosScope = { symbols: ScopeList, venues: ScopeList };
+/** A chaos strategy floods on purpose, but within a bound (the control API may start one). */
+export const MAX_CHAOS_ORDERS_PER_TICK = 200;
+
 // ---------- runaway: floods orders ----------
-export const ChaosRunawayConfigSchema = z.object({
-  ordersPerTick: z.number().int().positive().default(100),
+export const ChaosRunawayConfigSchema = z.strictObject({
+  ...ChaosScope,
+  ordersPerTick: z.number().int().positive().max(MAX_CHAOS_ORDERS_PER_TICK).default(100),
   orderQuantity: PositiveDecimal.prefault("0.001"),
 });
 export type ChaosRunawayConfig = z.output<typeof ChaosRunawayConfigSchema>;
@@ -90,7 +96,8 @@ export class ChaosRunawayStrategy implements Strategy {
 }
 
 // ---------- risk-ignorant: doubles down on every denial ----------
-export const ChaosRiskIgnorantConfigSchema = z.object({
+export const ChaosRiskIgnorantConfigSchema = z.strictObject({
+  ...ChaosScope,
   symbol: z.string().min(1).default("BTC-USD"),
   orderQuantity: PositiveDecimal.prefault("1"),
   side: z.enum(["BUY", "SELL"]).default("BUY"),
@@ -99,6 +106,7 @@ export const ChaosRiskIgnorantConfigSchema = z.object({
     .number()
     .int()
     .positive()
+    .max(1 << 20)
     .default(1 << 20),
 });
 export type ChaosRiskIgnorantConfig = z.output<typeof ChaosRiskIgnorantConfigSchema>;
@@ -132,7 +140,8 @@ export class ChaosRiskIgnorantStrategy implements Strategy {
 }
 
 // ---------- volatility amplifier: 2x size on moves over 1 % ----------
-export const ChaosVolatilityAmplifierConfigSchema = z.object({
+export const ChaosVolatilityAmplifierConfigSchema = z.strictObject({
+  ...ChaosScope,
   orderQuantity: PositiveDecimal.prefault("0.01"),
   /** Move since the last trade, percent, that triggers the amplified size. */
   movePct: z.number().positive().default(1),
@@ -183,7 +192,8 @@ export class ChaosVolatilityAmplifierStrategy implements Strategy {
 }
 
 // ---------- correlation breaker: BTC up > 2 % → fully short ETH ----------
-export const ChaosCorrelationBreakerConfigSchema = z.object({
+export const ChaosCorrelationBreakerConfigSchema = z.strictObject({
+  ...ChaosScope,
   leaderSymbol: z.string().min(1).default("BTC-USD"),
   targetSymbol: z.string().min(1).default("ETH-USD"),
   triggerPct: z.number().positive().default(2),
@@ -220,7 +230,8 @@ export class ChaosCorrelationBreakerStrategy implements Strategy {
 }
 
 // ---------- slow leak: error probability min(0.5, n·0.001) ----------
-export const ChaosSlowLeakConfigSchema = z.object({
+export const ChaosSlowLeakConfigSchema = z.strictObject({
+  ...ChaosScope,
   orderQuantity: PositiveDecimal.prefault("0.01"),
   /** Per-order increase of the error probability. */
   errorStep: z.number().nonnegative().default(0.001),

@@ -22,7 +22,7 @@ import {
   type StrategyContext,
 } from "./Strategy";
 
-export const MarketMakingConfigSchema = z.object({
+export const MarketMakingConfigSchema = z.strictObject({
   symbols: ScopeList,
   venues: ScopeList,
   /** Quantity per order per level, base units. */
