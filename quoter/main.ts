@@ -4,16 +4,15 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
-import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
-import { persistTradingStateChanges } from "../lib/app/tradingState";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../lib/grpc/MarketDataClient";
 import { BusBridge } from "./bridge/BusBridge";
+import { buildQuoter } from "./build";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "./control/EngineControlServer";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "./control/httpServer";
-import { Quoter, type QuoterStrategySpec } from "./Quoter";
+import type { QuoterStrategySpec } from "./types";
 
 const list = (v: string) =>
   v
@@ -161,20 +160,6 @@ async function main(): Promise<void> {
   const discovery = new Discovery({ registry });
   const manager = new ClientManager({ discovery, logger: plogger });
   const store = o.table ? new DynamoDbStateStore({ tableName: o.table }) : undefined;
-  // With a state store, every quoter order is journaled before it is placed: fill-handling books executions
-  // only against known orders, so an unjournaled quoter order's fills would be dead-lettered.
-  const exchange = store
-    ? new JournalingExchangeClient(
-        manager,
-        store,
-        (m, e) => logger.error(m, { error: e instanceof Error ? e.message : String(e) }),
-        Date.now,
-        (strategyId) => {
-          const state = strategyId ? quoter.risk.effectiveState(strategyId) : quoter.risk.tradingState;
-          return state === "HALTED" ? "trading is HALTED" : true;
-        },
-      )
-    : new ExchangeClient(manager);
   const marketData = new MarketDataClient(manager);
   const ebBus = o.eventBus ? new EventBridgeEventBus({ eventBusName: o.eventBus }) : undefined;
   const bridge = ebBus
@@ -193,31 +178,26 @@ async function main(): Promise<void> {
   const riskLimits = parseJson<Record<string, unknown>>("--risk-limits", o.riskLimits) ?? {
     maxOrdersPerSecond: o.maxOrdersPerSecond,
   };
-  const quoter = new Quoter({
-    exchange,
-    marketData,
+  const { quoter, tradingStateWritten } = buildQuoter({
     manager,
-    symbols,
-    venues,
-    accountId: o.account,
-    quoterId: o.quoterId,
-    strategies,
-    riskLimits,
-    marketDataIntervalMs: o.mdIntervalMs,
-    reconcileIntervalMs: o.reconcileMs,
-    maxOpenOrders: o.maxOpenOrders,
+    exchange: new ExchangeClient(manager),
+    marketData,
+    ...(store ? { store } : {}),
     ...(bridge ? { bridge } : {}),
-    ...(store ? { positions: store } : {}),
-    logger,
+    onError: (m, e) => logger.error(m, e === undefined ? {} : { error: e instanceof Error ? e.message : String(e) }),
+    options: {
+      symbols,
+      venues,
+      accountId: o.account,
+      quoterId: o.quoterId,
+      strategies,
+      riskLimits,
+      marketDataIntervalMs: o.mdIntervalMs,
+      reconcileIntervalMs: o.reconcileMs,
+      maxOpenOrders: o.maxOpenOrders,
+      logger,
+    },
   });
-  // The kill switch and breaker trips must reach order-placement, which reads the stored trading state.
-  const tradingStateWritten = store
-    ? persistTradingStateChanges(
-        (l) => quoter.onStateChange(l),
-        store,
-        (m) => logger.error(m),
-      )
-    : undefined;
   const control = new EngineControlServer(quoter);
   const http = new QuoterHttpServer(quoter);
   const grpcPort = await control.start(o.grpcPort, o.host);
@@ -241,7 +221,7 @@ async function main(): Promise<void> {
     force.unref();
     control.setServing(false);
     const r = await quoter.stop(8_000);
-    await Promise.allSettled([control.stop(500), http.stop(), tradingStateWritten?.()]);
+    await Promise.allSettled([control.stop(500), http.stop(), tradingStateWritten()]);
     await manager.close();
     ebBus?.close();
     store?.client.destroy();

@@ -7,13 +7,17 @@ import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import { GrpcExchange } from "../adapters/GrpcExchange";
 import { InvalidFieldError } from "../domain/errors";
 import { InstrumentRegistry } from "../domain/instruments";
 import { ClientManager } from "../grpc/ClientManager";
 import { ConfigurationServiceClient } from "../grpc/ConfigurationServiceClient";
 import { ExchangeClient } from "../grpc/ExchangeClient";
 import { RiskMonitorClient } from "../grpc/RiskMonitorClient";
+import type { Clock } from "../ports/Clock";
 import type { EventBus } from "../ports/EventBus";
+import type { ExchangePort } from "../ports/Exchange";
+import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { StateStore } from "../ports/StateStore";
 import {
   ConfigServiceSettingsSource,
@@ -22,10 +26,8 @@ import {
   type SettingsSource,
 } from "./settings";
 
-/** What order placement needs from the exchange (ExchangeClient satisfies it). */
-export type ExchangePort = Pick<ExchangeClient, "placeOrder" | "cancelOrder" | "getOrder">;
-/** What the functions need from the risk monitor (RiskMonitorClient satisfies it). */
-export type RiskMonitorPort = Pick<RiskMonitorClient, "checkOrderFailClosed" | "reportPosition">;
+export type { ExchangePort } from "../ports/Exchange";
+export type { RiskMonitorPort } from "../ports/RiskMonitor";
 
 export interface EngineDependencies {
   store: StateStore;
@@ -35,7 +37,7 @@ export interface EngineDependencies {
   riskMonitor: RiskMonitorPort;
   instruments: InstrumentRegistry;
   /** Wall clock (epoch ms): expiry, staleness at decision time, report time. State writes use event time. */
-  clock: () => number;
+  clock: Clock;
 }
 
 export type DependenciesProvider = EngineDependencies | (() => Promise<EngineDependencies>);
@@ -113,7 +115,7 @@ export function createEngineDependencies(
           ? async () => ({ ...(await loadSettingsParameter(env.TSE_SETTINGS_PARAMETER!)), ...options.settings })
           : (options.settings ?? {}),
       ),
-    exchange: o.exchange ?? peers!.exchange,
+    exchange: o.exchange ?? new GrpcExchange(peers!.exchange),
     riskMonitor: o.riskMonitor ?? peers!.risk,
     instruments: o.instruments ?? new InstrumentRegistry(),
     clock: o.clock ?? Date.now,

@@ -5,6 +5,8 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { ScenarioType } from "../../gen/proto/marketdata/market_data";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
+import { GrpcMarketData } from "../../lib/adapters/GrpcMarketData";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
@@ -93,8 +95,8 @@ export function makeQuoter(
   });
   const exchange = new ExchangeClient(manager);
   const quoter = new Quoter({
-    exchange,
-    marketData: new MarketDataClient(manager),
+    exchange: new GrpcExchange(exchange),
+    marketData: new GrpcMarketData(new MarketDataClient(manager)),
     manager,
     symbols: ["BTC-USD"],
     venues: ["venue-a"],
