@@ -179,7 +179,9 @@ export class OrderTracker {
     const list = this.byStrategy.get(o.strategyId);
     const i = list ? list.indexOf(o) : -1;
     if (i >= 0) list!.splice(i, 1);
-    if (o.order.status !== to && canTransition(o.order.status, to))
+    // "filled" on the venue's word while fills are still on their way: the order stays as its fills left it.
+    const legal = canTransition(o.order.status, to) && (to !== "filled" || o.order.remainingQuantity.isZero());
+    if (o.order.status !== to && legal)
       o.order = transition(o.order, to, now, errorMessage ? { errorMessage } : undefined);
     return true;
   }
