@@ -49,6 +49,11 @@ export interface StrategyHostOptions<S extends StrategySlot> {
   risk: RiskEngine;
   router: IntentRouter<S>;
   throttle?: IntentThrottle;
+  /**
+   * What a strategy returns from its refusal event. Without this hook the intents are dropped (the quoter: a
+   * strategy backing off must not loop on its own denial); the backtester routes them (an arbitrage hedge).
+   */
+  onRefusalIntents?: (slot: S, intents: OrderIntent[], now: number) => void;
 }
 
 export class StrategyHost<S extends StrategySlot> {
@@ -59,12 +64,14 @@ export class StrategyHost<S extends StrategySlot> {
   private readonly risk: RiskEngine;
   private readonly router: IntentRouter<S>;
   private readonly throttle: IntentThrottle | undefined;
+  private readonly onRefusalIntents: ((slot: S, intents: OrderIntent[], now: number) => void) | undefined;
   private readonly riskOrder: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
 
   constructor(opts: StrategyHostOptions<S>) {
     this.risk = opts.risk;
     this.router = opts.router;
     this.throttle = opts.throttle;
+    this.onRefusalIntents = opts.onRefusalIntents;
   }
 
   onMarket(slot: S, q: L1Quote, now: number, mid: number): void {
@@ -124,7 +131,8 @@ export class StrategyHost<S extends StrategySlot> {
     ro.side = intent.side;
     ro.type = intent.type;
     ro.quantity = decimalToNumber(intent.quantity);
-    ro.limitPrice = intent.limitPrice === undefined ? undefined : decimalToNumber(intent.limitPrice);
+    ro.limitPrice =
+      intent.type === "LIMIT" && intent.limitPrice !== undefined ? decimalToNumber(intent.limitPrice) : undefined;
     ro.isCancel = false;
     const d = this.risk.checkOrder(ro, this.router.riskContext(slot, intent, mid), now);
     if (!d.approved) {
@@ -133,7 +141,7 @@ export class StrategyHost<S extends StrategySlot> {
       return this.refuse(slot, intent, now, {
         kind: "DENIED",
         rule: x.rule,
-        reason: `${x.message} (limit ${x.limit}, value ${x.value})`,
+        reason: `${x.rule}: limit ${x.limit}, value ${x.value}`,
       });
     }
     this.router.place(slot, intent, now);
@@ -156,8 +164,8 @@ export class StrategyHost<S extends StrategySlot> {
       };
       if (intent.tag !== undefined) ev.tag = intent.tag;
       slot.ctx.now = now;
-      // A refusal's follow-up intents are not routed: a strategy backing off must not loop on its own denial.
-      strategy.onOrderEvent(ev, slot.ctx);
+      const out = strategy.onOrderEvent(ev, slot.ctx);
+      if (out.length !== 0) this.onRefusalIntents?.(slot, out, now);
     }
     return false;
   }

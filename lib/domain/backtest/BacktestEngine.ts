@@ -2,6 +2,14 @@
 // Same domain code as the live engine (strategies, RiskEngine, order state machine, Portfolio).
 // No I/O, no clock: time is the quote's ts. The hot path reads numbers; Decimal is used for
 // orders, fills and accounting (exact), which happen far less often than ticks.
+
+import {
+  type StrategySlot as HostedSlot,
+  type IntentRouter,
+  type IntentThrottle,
+  type Refusal,
+  StrategyHost,
+} from "../../engine/StrategyHost";
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
 import { InvalidFieldError } from "../errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, roundQty, validateOrderShape } from "../instruments";
@@ -13,7 +21,6 @@ import {
   RiskEngine,
   type RiskLimits,
   type RiskLimitsInput,
-  type RiskOrder,
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
@@ -36,6 +43,8 @@ export interface BacktestOptions {
   validateOrderShape?: boolean;
   /** Keep a position point per symbol per sample. Default true. */
   recordPositionCurve?: boolean;
+  /** Order-rate budget in front of the risk engine (the engine's strategy host applies it). */
+  throttle?: IntentThrottle;
 }
 
 export interface BacktestTrade {
@@ -98,8 +107,9 @@ interface Book {
   sells: Resting[];
 }
 
-class StrategySlot implements StrategyContext {
+class StrategySlot implements StrategyContext, HostedSlot {
   now = 0;
+  readonly ctx = this;
   readonly open = new Map<string, Resting>();
   private openViews: OpenOrderView[] | undefined;
   constructor(
@@ -167,7 +177,11 @@ export class BacktestEngine {
   private readonly trades: BacktestTrade[] = [];
   private readonly equity: EquitySample[] = [];
   private readonly positions: BacktestResult["positionCurve"] = [];
-  private readonly denials: Record<string, number> = {};
+  private readonly host: StrategyHost<StrategySlot>;
+  /** The intent being routed: its order id, book and mid (set by the precheck, read by risk and place). */
+  private curId = "";
+  private curBook: Book | undefined;
+  private curMid = 0;
   private readonly events: RiskEventRecord[] = [];
   private readonly halted = new Set<string>();
   private haltAll = false;
@@ -175,7 +189,6 @@ export class BacktestEngine {
   private denied = 0;
   private rejected = 0;
   private readonly cashNumber = new DecimalNumberCache();
-  private readonly riskOrder: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
   private readonly riskCtx: RiskContext = {
     mid: 0,
     position: 0,
@@ -201,6 +214,12 @@ export class BacktestEngine {
     this.timerMs = opts.timerMs ?? 1000;
     this.checkShape = opts.validateOrderShape ?? true;
     this.recordPositions = opts.recordPositionCurve ?? true;
+    this.host = new StrategyHost<StrategySlot>({
+      risk: this.risk,
+      router: this.router,
+      ...(opts.throttle ? { throttle: opts.throttle } : {}),
+      onRefusalIntents: (s, out, ts) => this.handleIntents(s, out, ts),
+    });
     this.slots = opts.strategies.map((s) => new StrategySlot(s, this));
     for (const s of this.slots) {
       if (this.slotById.has(s.id)) throw new InvalidFieldError("strategy.id", s.id, "duplicate strategy id");
@@ -310,9 +329,33 @@ export class BacktestEngine {
       if (it.strategyId !== s.id)
         throw new InvalidFieldError("intent.strategyId", it.strategyId, `strategy ${s.id} emitted a foreign intent`);
       if (it.cancelOrderId !== undefined) this.cancel(s, it.cancelOrderId, ts, false);
-      else this.place(s, it, ts);
+      else this.host.routeOne(s, it, ts, 0);
     }
   }
+
+  /** What the strategy host's checks and orders mean in the simulation. */
+  private readonly router: IntentRouter<StrategySlot> = {
+    cancel: (s, orderId, ts) => this.cancel(s, orderId, ts, false),
+    precheck: (_s, it) => {
+      this.curId = `bt-${++this.seq}`;
+      const b = this.book(it.venue, it.symbol);
+      if (!b?.quote) return NO_MARKET;
+      const mid = (b.bid + b.ask) / 2;
+      this.curBook = b;
+      this.curMid = mid;
+      if (this.checkShape && !this.shapeOk(b.instrument, it)) {
+        const bad = validateOrderShape(b.instrument, it, mid)[0];
+        if (bad) return { kind: "DENIED", rule: `shape:${bad.rule}`, reason: bad.message };
+      }
+      return undefined;
+    },
+    riskContext: (s) => this.riskContext(s.id, this.curBook!, this.curMid),
+    place: (s, it, ts) => this.place(s, it, ts, this.curId, this.curBook!),
+    refused: (_s, _it, _ts, r) => {
+      if (r.kind === "DENIED") this.denied++;
+      else this.rejected++;
+    },
+  };
 
   private cancel(s: StrategySlot, orderId: string, ts: number, notify: boolean): void {
     const r = s.open.get(orderId);
@@ -360,42 +403,11 @@ export class BacktestEngine {
     }
   }
 
-  private place(s: StrategySlot, it: OrderIntent, ts: number): void {
-    const id = `bt-${++this.seq}`;
+  /** An intent the strategy host approved: on the simulated venue. */
+  private place(s: StrategySlot, it: OrderIntent, ts: number, id: string, b: Book): void {
     let order = createOrder(it, { clientOrderId: id }, ts);
-    const b = this.book(it.venue, it.symbol);
-    if (!b?.quote) {
-      order = transition(order, "rejected", ts, { errorMessage: "no market for venue/symbol" });
-      this.refuse(s, order, "REJECTED", "no market", ts);
-      return;
-    }
-    const mid = (b.bid + b.ask) / 2;
-    if (this.checkShape && !this.shapeOk(b.instrument, it)) {
-      const bad = validateOrderShape(b.instrument, it, mid)[0];
-      if (bad) {
-        order = transition(order, "denied", ts, { errorMessage: bad.message });
-        this.countDenial(`shape:${bad.rule}`);
-        this.refuse(s, order, "DENIED", bad.message, ts);
-        return;
-      }
-    }
     const qtyNum = decimalToNumber(it.quantity);
     const px = it.limitPrice === undefined ? Number.NaN : decimalToNumber(it.limitPrice);
-    const ro = this.riskOrder;
-    ro.strategyId = s.id;
-    ro.symbol = it.symbol;
-    ro.side = it.side;
-    ro.type = it.type;
-    ro.quantity = qtyNum;
-    ro.limitPrice = it.type === "LIMIT" ? px : undefined;
-    const decision = this.risk.checkOrder(ro, this.riskContext(s.id, b, mid), ts);
-    if (!decision.approved) {
-      const d = decision.denial;
-      order = transition(order, "denied", ts, { errorMessage: `${d.rule}: limit ${d.limit}, value ${d.value}` });
-      this.countDenial(d.rule);
-      this.refuse(s, order, "DENIED", order.errorMessage!, ts);
-      return;
-    }
     this.placed++;
     order = transition(order, "submitted", ts);
     const buy = it.side === "BUY";
@@ -424,7 +436,7 @@ export class BacktestEngine {
       if (qty > 0 && !(fok && qty < r.remaining)) {
         if (buy) b.askLeft -= qty;
         else b.bidLeft -= qty;
-        const price = buy ? b.quote.ask : b.quote.bid;
+        const price = buy ? b.quote!.ask : b.quote!.bid;
         if (this.fill(b, r, qty, price, "TAKER", ts, false)) return;
       }
       if (it.timeInForce !== "GTC") {
@@ -500,10 +512,6 @@ export class BacktestEngine {
       this.tickOk.set(px, instr);
     }
     return decimalToNumber(q) * decimalToNumber(px) >= this.numCache(instr.minNotional) * (1 + 1e-9);
-  }
-
-  private countDenial(rule: string): void {
-    this.denials[rule] = (this.denials[rule] ?? 0) + 1;
   }
 
   /**
@@ -713,13 +721,15 @@ export class BacktestEngine {
       positionCurve: this.positions,
       drawdownCurve: drawdowns(this.equity).curve,
       metrics,
-      risk: { finalState, denials: { ...this.denials }, events: this.events },
+      risk: { finalState, denials: Object.fromEntries(this.host.denialsByRule), events: this.events },
       ordersPlaced: this.placed,
       ordersDenied: this.denied,
       ordersRejected: this.rejected,
     };
   }
 }
+
+const NO_MARKET: Refusal = { kind: "REJECTED", rule: "no-market", reason: "no market" };
 
 /** Does the quote's opposite touch reach any of these resting orders? */
 function crossesAny(list: readonly Resting[], touch: number, buys: boolean): boolean {
