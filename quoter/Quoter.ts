@@ -19,7 +19,7 @@ import type { FillView, OrderEventView } from "../lib/domain/strategies/Strategy
 import type { Instrument, L1Quote, OrderIntent, TradingState, Venue } from "../lib/domain/types";
 import { ExecutionApplier } from "../lib/engine/ExecutionApplier";
 import { OrderTracker, type TrackedOrder } from "../lib/engine/OrderTracker";
-import { type IntentRouter, type Refusal, StrategyHost } from "../lib/engine/StrategyHost";
+import { type IntentRouter, newRiskContext, type Refusal, StrategyHost } from "../lib/engine/StrategyHost";
 import type { ExecutionFeed, ExecutionReport } from "../lib/ports/Exchange";
 import type { MarketQuote, QuoteFeed } from "../lib/ports/MarketData";
 import type { BusBridge } from "./bridge/BusBridge";
@@ -87,13 +87,7 @@ export class Quoter {
   private readonly dispatcher: Dispatcher;
   private readonly applier: ExecutionApplier;
   private readonly reconciler: Reconciler | undefined;
-  private readonly riskCtx: RiskContext = {
-    mid: 0,
-    position: 0,
-    strategyNotional: 0,
-    portfolioNotional: 0,
-    availableQuote: 0,
-  };
+  private readonly riskCtx: RiskContext = newRiskContext();
   private readonly riskOpts: { mid?: number; feeRate?: number } = {};
   private orderSeq = 0;
   private lastPlaced: string | undefined;

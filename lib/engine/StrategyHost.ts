@@ -171,4 +171,9 @@ export class StrategyHost<S extends StrategySlot> {
   }
 }
 
+/** A reusable numeric risk context (hosts fill it per intent instead of allocating one). */
+export function newRiskContext(): RiskContext {
+  return { mid: 0, position: 0, strategyNotional: 0, portfolioNotional: 0, availableQuote: 0 };
+}
+
 const THROTTLED: Refusal = { kind: "DENIED", rule: "throttle", reason: "order-rate budget spent (throttled)" };

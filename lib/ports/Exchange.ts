@@ -32,14 +32,18 @@ export interface OrderRef {
   accountId?: string;
 }
 
-/** An order as the venue reports it. */
-export interface VenueOrder {
+/** Which order, as the venue names it (orders and their executions). */
+export interface VenueOrderRef {
   orderId: string;
   clientOrderId: string;
   strategyId: string;
   venue: string;
   symbol: string;
   side: Side | undefined;
+}
+
+/** An order as the venue reports it. */
+export interface VenueOrder extends VenueOrderRef {
   /** Decimal strings ("" when the venue sent none). */
   quantity: string;
   price: string;
@@ -62,16 +66,10 @@ export interface CancelOrderResult {
 }
 
 /** One execution (fill), in the exchange's sequence. */
-export interface ExecutionReport {
+export interface ExecutionReport extends VenueOrderRef {
   sequence: number;
   /** Unique per venue. */
   executionId: string;
-  orderId: string;
-  clientOrderId: string;
-  strategyId: string;
-  venue: string;
-  symbol: string;
-  side: Side | undefined;
   price: string;
   quantity: string;
   fee: string;

@@ -7,6 +7,7 @@ import {
   type StrategySlot as HostedSlot,
   type IntentRouter,
   type IntentThrottle,
+  newRiskContext,
   type Refusal,
   StrategyHost,
 } from "../../engine/StrategyHost";
@@ -189,13 +190,7 @@ export class BacktestEngine {
   private denied = 0;
   private rejected = 0;
   private readonly cashNumber = new DecimalNumberCache();
-  private readonly riskCtx: RiskContext = {
-    mid: 0,
-    position: 0,
-    strategyNotional: 0,
-    portfolioNotional: 0,
-    availableQuote: 0,
-  };
+  private readonly riskCtx: RiskContext = newRiskContext();
 
   constructor(opts: BacktestOptions) {
     if (opts.strategies.length === 0) throw new InvalidFieldError("strategies", [], "at least one strategy");

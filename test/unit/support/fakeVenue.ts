@@ -1,5 +1,7 @@
 // An in-process venue for unit tests of the engine and the quoter: the exchange and market-data ports with
 // answers the test controls (immediate, or held until the test releases them) and an execution feed it pushes to.
+
+import { domainStatusOf } from "../../../lib/adapters/exchangeWire";
 import type {
   CancelOrderResult,
   ExchangePort,
@@ -44,16 +46,6 @@ class Channel<T> implements AsyncIterable<T> {
   }
 }
 
-const STATUS: Record<VenueStatus, VenueOrder["status"]> = {
-  NEW: "accepted",
-  PARTIALLY_FILLED: "partially-filled",
-  FILLED: "filled",
-  CANCELED: "canceled",
-  REJECTED: "rejected",
-  EXPIRED: "expired",
-  UNRECOGNIZED: undefined,
-};
-
 export function venueOrder(args: PlaceOrderArgs, venueStatus: VenueStatus, rejectReason = ""): VenueOrder {
   return {
     orderId: `x-${args.clientOrderId}`,
@@ -67,7 +59,7 @@ export function venueOrder(args: PlaceOrderArgs, venueStatus: VenueStatus, rejec
     filledQuantity: "0",
     remainingQuantity: String(args.quantity),
     venueStatus,
-    status: STATUS[venueStatus],
+    status: domainStatusOf(venueStatus),
     rejectReason,
   };
 }
