@@ -9,23 +9,23 @@ import { performance } from "node:perf_hooks";
 import * as hdr from "hdr-histogram-js";
 import { Decimal, ZERO } from "../lib/domain/decimal";
 import { InvalidFieldError } from "../lib/domain/errors";
-import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES } from "../lib/domain/instruments";
-import { Portfolio } from "../lib/domain/portfolio/Portfolio";
+import type { Portfolio } from "../lib/domain/portfolio/Portfolio";
 import type { Position } from "../lib/domain/portfolio/position";
-import { riskContextFromPortfolio } from "../lib/domain/risk/context";
-import { type RiskContext, RiskEngine, type TradingStateChange } from "../lib/domain/risk/RiskEngine";
-import type { FastL1Quote } from "../lib/domain/strategies/quoteMath";
+import { RiskEngine, type TradingStateChange } from "../lib/domain/risk/RiskEngine";
 import type { FillView, OrderEventView } from "../lib/domain/strategies/Strategy";
 import type { Instrument, L1Quote, OrderIntent, TradingState, Venue } from "../lib/domain/types";
 import { ExecutionApplier } from "../lib/engine/ExecutionApplier";
 import { OrderTracker, type TrackedOrder } from "../lib/engine/OrderTracker";
-import { type IntentRouter, newRiskContext, type Refusal, StrategyHost } from "../lib/engine/StrategyHost";
-import type { ExecutionFeed, ExecutionReport } from "../lib/ports/Exchange";
-import type { MarketQuote, QuoteFeed } from "../lib/ports/MarketData";
+import { StrategyHost } from "../lib/engine/StrategyHost";
+import type { ExecutionReport } from "../lib/ports/Exchange";
+import type { MarketQuote } from "../lib/ports/MarketData";
 import type { BusBridge } from "./bridge/BusBridge";
 import { Dispatcher } from "./Dispatcher";
+import { QuoterMarket } from "./market";
 import { Reconciler } from "./Reconciler";
+import { QuoterRouter } from "./router";
 import { type QuoterSlot, StrategyRegistry } from "./strategies";
+import { QuoterStreams } from "./streams";
 import {
   newCounters,
   type QuoterCounters,
@@ -51,12 +51,10 @@ export type {
 /** One order this process placed and has not seen closed (the engine's tracked order). */
 export type LiveOrder = TrackedOrder;
 
-const OPEN_ORDER_CAP: Refusal = { kind: "DENIED", rule: "max-open-orders", reason: "max open orders" };
-
 export class Quoter {
+  readonly market: QuoterMarket;
   readonly portfolio: Portfolio;
   readonly risk: RiskEngine;
-  readonly venueList: readonly Venue[];
   readonly accountId: string;
   readonly quoterId: string;
   /** Every client order id this process creates starts with it (executions are matched by it). */
@@ -76,34 +74,18 @@ export class Quoter {
   private readonly opts: QuoterOptions;
   private readonly log: QuoterLogger;
   private readonly now: () => number;
-  private readonly instruments = new Map<string, Instrument>();
-  private readonly venues = new Map<string, Venue>();
-  private readonly takerFees = new Map<string, number>();
-  private readonly quotesByVenue = new Map<string, Map<string, FastL1Quote>>();
-  private readonly lastMarkAt = new Map<string, number>();
   private readonly tracker = new OrderTracker();
   private readonly registry: StrategyRegistry;
   private readonly host: StrategyHost<QuoterSlot>;
   private readonly dispatcher: Dispatcher;
   private readonly applier: ExecutionApplier;
   private readonly reconciler: Reconciler | undefined;
-  private readonly riskCtx: RiskContext = newRiskContext();
-  private readonly riskOpts: { mid?: number; feeRate?: number } = {};
-  private orderSeq = 0;
-  private lastPlaced: string | undefined;
+  private readonly router: QuoterRouter;
   private started = false;
   private quoting = false;
-  private mdStream: QuoteFeed | undefined;
-  private execStream: ExecutionFeed | undefined;
-  private mdLoop: Promise<void> | undefined;
-  private execLoop: Promise<void> | undefined;
+  private readonly streams: QuoterStreams;
   private timer: NodeJS.Timeout | undefined;
   private reconcileTimer: NodeJS.Timeout | undefined;
-  private lastMdAt = 0;
-  private gapLoggedAt = Number.NEGATIVE_INFINITY;
-  private gapsAtLastLog = 0;
-  private execConnectsAtDrop = 0;
-  private execDropped = true;
   private readonly stateListeners: ((c: TradingStateChange) => void)[] = [];
 
   constructor(opts: QuoterOptions) {
@@ -118,18 +100,9 @@ export class Quoter {
     if (!/^[A-Za-z0-9_-]{1,40}$/.test(this.quoterId))
       throw new InvalidFieldError("quoterId", this.quoterId, "must be 1-40 letters, digits, _ or -");
     this.sessionPrefix = `${this.quoterId}-${this.now().toString(36)}-`;
-    for (const i of opts.instruments ?? DEFAULT_INSTRUMENTS) this.instruments.set(i.symbol, i);
-    for (const v of opts.venueInfo ?? DEFAULT_VENUES) this.venues.set(v.id, v);
-    this.venueList = [...this.venues.values()];
-    for (const v of this.venueList) this.takerFees.set(v.id, v.takerFee.toNumber());
-    for (const s of opts.symbols)
-      if (!this.instruments.has(s)) throw new InvalidFieldError("symbols", s, "unknown instrument");
-    for (const v of opts.venues) if (!this.venues.has(v)) throw new InvalidFieldError("venues", v, "unknown venue");
+    this.market = new QuoterMarket(opts);
+    this.portfolio = this.market.portfolio;
     this.maxOpenOrders = opts.maxOpenOrders ?? 200;
-    this.portfolio = new Portfolio({
-      instruments: [...this.instruments.values()],
-      initialCash: opts.initialCash ?? { USD: "1000000" },
-    });
     this.risk = new RiskEngine({
       limits: opts.riskLimits ?? { maxOrdersPerSecond: 200 },
       onStateChange: (c) => this.onTradingStateChange(c),
@@ -138,7 +111,7 @@ export class Quoter {
       symbols: opts.symbols,
       venues: opts.venues,
       allowChaosStrategies: opts.allowChaosStrategies === true,
-      market: this,
+      market: this.market,
       now: this.now,
       openOf: (id) => this.tracker.openOf(id),
     });
@@ -150,6 +123,15 @@ export class Quoter {
       accountId: this.accountId,
       now: this.now,
       onClosed: (o, kind, reason) => this.onOrderClosed(o, kind, reason),
+    });
+    this.router = new QuoterRouter({
+      tracker: this.tracker,
+      dispatcher: this.dispatcher,
+      market: this.market,
+      counters: this.counters,
+      sessionPrefix: this.sessionPrefix,
+      maxOpenOrders: () => this.maxOpenOrders,
+      active: (slot) => this.quoting && slot.state === "RUNNING",
     });
     this.host = new StrategyHost<QuoterSlot>({
       risk: this.risk,
@@ -172,43 +154,30 @@ export class Quoter {
           now: this.now,
         })
       : undefined;
+    this.streams = new QuoterStreams({
+      exchange: opts.exchange,
+      marketData: opts.marketData,
+      accountId: this.accountId,
+      symbols: opts.symbols,
+      venues: opts.venues,
+      marketDataIntervalMs: opts.marketDataIntervalMs ?? 100,
+      executionsFromSequence: opts.executionsFromSequence ?? 1,
+      reconnect: {
+        initialDelayMs: opts.reconnect?.initialDelayMs ?? 100,
+        maxDelayMs: opts.reconnect?.maxDelayMs ?? 2_000,
+      },
+      counters: this.counters,
+      log: this.log,
+      now: this.now,
+      onQuote: (q) => this.onQuote(q),
+      onExecution: (e) => this.applyExecution(e),
+      lastApplied: () => this.applier.lastSequence,
+      running: () => this.started,
+    });
     for (const s of opts.strategies ?? []) this.addStrategy(s);
   }
 
-  /** What the strategy host's intents mean here: orders on the venue, through the tracker and the dispatcher. */
-  private readonly router: IntentRouter<QuoterSlot> = {
-    cancel: (_slot, orderId) => {
-      const o = this.tracker.get(orderId);
-      if (o) this.dispatcher.queueCancel(o);
-    },
-    precheck: () => {
-      if (this.tracker.size < this.maxOpenOrders) return undefined;
-      this.counters.openOrderCapDenials++;
-      return OPEN_ORDER_CAP;
-    },
-    riskContext: (_slot, intent, mid) => {
-      const ro = this.riskOpts;
-      ro.mid = mid;
-      ro.feeRate = this.takerFees.get(intent.venue);
-      return riskContextFromPortfolio(this.portfolio, intent.strategyId, intent.symbol, ro, this.riskCtx);
-    },
-    place: (_slot, intent, now) => {
-      const id = this.sessionPrefix + (++this.orderSeq).toString(36);
-      this.dispatcher.queuePlace(this.tracker.open(intent, id, now));
-      this.counters.quotes++;
-      this.lastPlaced = id;
-    },
-    active: (slot) => this.quoting && slot.state === "RUNNING",
-    refused: (_slot, _intent, _now, r) => {
-      if (r !== OPEN_ORDER_CAP) this.counters.riskDenials++;
-    },
-  };
-
-  private readonly midOf = (venue: string, symbol: string): number => {
-    const q = this.quotesByVenue.get(venue)?.get(symbol);
-    if (q?.n) return (q.n.bid + q.n.ask) / 2;
-    return this.portfolio.markNumber(symbol);
-  };
+  private readonly midOf = (venue: string, symbol: string): number => this.market.midOf(venue, symbol);
 
   /** Executions applied (tests assert exactly-once against the exchange). */
   get appliedExecutionIds(): ReadonlySet<string> {
@@ -231,57 +200,7 @@ export class Quoter {
     } catch (err) {
       this.log.warn("orphan sweep failed", { error: String(err) });
     }
-    const reconnect = {
-      initialDelayMs: this.opts.reconnect?.initialDelayMs ?? 100,
-      maxDelayMs: this.opts.reconnect?.maxDelayMs ?? 2_000,
-    };
-    this.execStream = this.opts.exchange.streamExecutions({
-      ...reconnect,
-      fromSequence: this.opts.executionsFromSequence ?? 1,
-      accountId: this.accountId,
-      onDisconnect: (err) => {
-        this.execDropped = true;
-        this.execConnectsAtDrop = this.execStream?.connects ?? 0;
-        this.counters.executionReconnects++;
-        this.log.warn("execution stream dropped; resuming from the last applied sequence", {
-          lastApplied: this.applier.lastSequence,
-          error: err?.message,
-        });
-      },
-    });
-    this.execDropped = false;
-    this.execLoop = this.runExecutions(this.execStream);
-    this.mdStream = this.opts.marketData.streamQuotes({
-      ...reconnect,
-      symbols: this.opts.symbols,
-      venues: this.opts.venues,
-      updateIntervalMs: this.opts.marketDataIntervalMs ?? 100,
-      onGap: (g) => {
-        this.counters.marketDataGaps++;
-        this.counters.marketDataMissed += g.missed;
-        // A feed conflated to the subscription interval skips sequences on most ticks: the metric counts every
-        // gap, the log says so at most every 10 s with the totals since its last line.
-        const now = this.now();
-        if (now - this.gapLoggedAt >= 10_000) {
-          this.log.warn("market-data sequence gaps", {
-            ...g,
-            gapsSinceLastLog: this.counters.marketDataGaps - this.gapsAtLastLog,
-            totalGaps: this.counters.marketDataGaps,
-            totalMissed: this.counters.marketDataMissed,
-          });
-          this.gapLoggedAt = now;
-          this.gapsAtLastLog = this.counters.marketDataGaps;
-        }
-      },
-      onDisconnect: (err) => {
-        this.counters.marketDataReconnects++;
-        // A restarted feed starts its sequences again: forget the old baseline so its quotes are not "stale".
-        this.mdStream?.resetSequences();
-        this.lastMdAt = 0;
-        this.log.warn("market-data stream dropped; reconnecting", { error: err?.message });
-      },
-    });
-    this.mdLoop = this.runMarketData(this.mdStream);
+    this.streams.open();
     this.quoting = true;
     this.timer = setInterval(() => this.onTimer(), this.opts.timerIntervalMs ?? 250);
     const rec = this.opts.reconcileIntervalMs ?? 30_000;
@@ -304,15 +223,14 @@ export class Quoter {
     this.quoting = false;
     if (this.timer) clearInterval(this.timer);
     if (this.reconcileTimer) clearInterval(this.reconcileTimer);
-    this.mdStream?.close();
+    this.streams.closeMarketData();
     const before = this.tracker.size;
     await this.dispatcher.cancelAllAndWait(Math.max(100, (deadline - this.now()) * 0.6));
     // Executions for fills that raced the cancels still arrive on the stream: give it a moment before closing.
     await sleep(Math.min(200, Math.max(0, deadline - this.now() - 1_000)));
     let bridgeFlushed = true;
     if (this.opts.bridge) bridgeFlushed = await this.opts.bridge.close(Math.max(100, deadline - this.now() - 100));
-    this.execStream?.close();
-    await Promise.race([Promise.allSettled([this.mdLoop, this.execLoop]), sleep(500)]);
+    await this.streams.close(500);
     for (const id of this.registry.ids()) {
       const rt = this.registry.get(id)!;
       if (rt.state === "RUNNING") this.registry.setState(rt, "STOPPED", "quoter stopped");
@@ -351,18 +269,10 @@ export class Quoter {
     return this.started && this.marketDataLive() && this.executionsLive();
   }
   marketDataLive(): boolean {
-    return (
-      this.lastMdAt > 0 && this.now() - this.lastMdAt < Math.max(2_000, (this.opts.marketDataIntervalMs ?? 100) * 5)
-    );
+    return this.streams.marketDataLive();
   }
   executionsLive(): boolean {
-    const s = this.execStream;
-    if (!s || s.isClosed) return false;
-    if (this.execDropped) {
-      if (s.connects > this.execConnectsAtDrop) this.execDropped = false;
-      else return false;
-    }
-    return s.connects > 0;
+    return this.streams.executionsLive();
   }
   get lastAppliedSequence(): number {
     return this.applier.lastSequence;
@@ -444,8 +354,9 @@ export class Quoter {
     const slot = this.registry.get(strategyId) ?? this.registry.detached(strategyId);
     if (!this.registry.get(strategyId) && this.portfolio.positions(strategyId).length === 0)
       throw new InvalidFieldError("strategy_id", strategyId, "unknown strategy");
-    if (symbol && !this.instruments.has(symbol)) throw new InvalidFieldError("symbol", symbol, "unknown instrument");
-    if (venue && !this.venues.has(venue)) throw new InvalidFieldError("venue", venue, "unknown venue");
+    if (symbol && !this.market.instrumentOf(symbol))
+      throw new InvalidFieldError("symbol", symbol, "unknown instrument");
+    if (venue && !this.market.venueOf(venue)) throw new InvalidFieldError("venue", venue, "unknown venue");
     const placed: string[] = [];
     const closed: Position[] = [];
     const now = this.now();
@@ -462,9 +373,9 @@ export class Quoter {
         quantity: p.quantity.abs(),
         tag: "force-close",
       };
-      this.lastPlaced = undefined;
-      if (this.host.routeOne(slot, intent, now, this.midOf(intent.venue, intent.symbol)) && this.lastPlaced) {
-        placed.push(this.lastPlaced);
+      this.router.lastPlaced = undefined;
+      if (this.host.routeOne(slot, intent, now, this.midOf(intent.venue, intent.symbol)) && this.router.lastPlaced) {
+        placed.push(this.router.lastPlaced);
         closed.push(p);
       }
     }
@@ -475,17 +386,6 @@ export class Quoter {
 
   // ---------- market data (hot path) ----------
 
-  private async runMarketData(stream: QuoteFeed): Promise<void> {
-    try {
-      for await (const q of stream) {
-        this.lastMdAt = this.now();
-        this.onQuote(q);
-      }
-    } catch (err) {
-      if (this.quoting) this.log.error("market-data loop ended", { error: String(err) });
-    }
-  }
-
   /** One tick. Public so an embedding (the local session, the bench, tests) can feed quotes directly. */
   onQuote(q: MarketQuote): void {
     const t0 = process.hrtime.bigint();
@@ -493,13 +393,8 @@ export class Quoter {
     const bid = +q.bid;
     const ask = +q.ask;
     if (!(bid > 0) || !(ask > bid)) return;
-    let byVenue = this.quotesByVenue.get(q.venue);
-    if (!byVenue) {
-      byVenue = new Map();
-      this.quotesByVenue.set(q.venue, byVenue);
-    }
     const dq = new WireL1Quote(q, bid, ask);
-    byVenue.set(q.symbol, dq);
+    this.market.store(dq);
     if (this.quoting) {
       const now = this.now();
       const mid = (bid + ask) / 2;
@@ -536,18 +431,6 @@ export class Quoter {
 
   // ---------- executions ----------
 
-  private async runExecutions(stream: ExecutionFeed): Promise<void> {
-    try {
-      for await (const ex of stream) {
-        this.execDropped = false;
-        const bridged = this.applyExecution(ex);
-        if (bridged) await bridged; // back-pressure from the bus bridge slows reading the stream
-      }
-    } catch (err) {
-      if (this.started) this.log.error("execution loop ended", { error: String(err) });
-    }
-  }
-
   /** Applies one execution exactly once (by sequence, and by execution id as a second guard). */
   applyExecution(ex: ExecutionReport): Promise<void> | undefined {
     this.counters.executionsSeen++;
@@ -560,7 +443,7 @@ export class Quoter {
     this.counters.fills++;
     const now = this.now();
     const remaining = ex.orderStatus === "filled" ? ZERO : new Decimal(ex.remainingQuantity || "0");
-    if (o) this.tracker.fill(o, ex.quantity, ex.price, ex.fee, remaining, now);
+    if (o) this.tracker.fill(o, remaining, now);
     const rt = this.registry.get(strategyId);
     if (rt) {
       const fill: FillView = {
@@ -598,16 +481,8 @@ export class Quoter {
     this.dispatcher.dispatch();
   }
 
-  /** Portfolio marks from the latest mids (throttled per symbol unless forced; off the tick path). */
   private refreshMarks(force: boolean): void {
-    const now = this.now();
-    for (const byVenue of this.quotesByVenue.values()) {
-      for (const [symbol, q] of byVenue) {
-        if (!force && now - (this.lastMarkAt.get(symbol) ?? 0) < 200) continue;
-        this.portfolio.setMark(symbol, q.bid.plus(q.ask).div(2));
-        this.lastMarkAt.set(symbol, now);
-      }
-    }
+    this.market.refreshMarks(force, this.now());
   }
 
   /** Local inventory vs the state store (quoter/Reconciler.ts); off without a position repository. */
@@ -615,19 +490,16 @@ export class Quoter {
     return this.reconciler ? this.reconciler.reconcile() : { drifts: 0, corrected: 0 };
   }
 
-  // ---------- lookups for the strategies' contexts ----------
+  // ---------- lookups (the control API, tests) ----------
 
   latestQuote(venue: string, symbol: string): L1Quote | undefined {
-    return this.quotesByVenue.get(venue)?.get(symbol);
-  }
-  *allQuotes(): Iterable<L1Quote> {
-    for (const m of this.quotesByVenue.values()) yield* m.values();
+    return this.market.latestQuote(venue, symbol);
   }
   instrumentOf(symbol: string): Instrument | undefined {
-    return this.instruments.get(symbol);
+    return this.market.instrumentOf(symbol);
   }
-  venueOf(id: string): Venue | undefined {
-    return this.venues.get(id);
+  get venueList(): readonly Venue[] {
+    return this.market.venueList;
   }
 
   /** This shard's symbols. */

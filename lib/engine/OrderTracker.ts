@@ -1,10 +1,12 @@
 // The life of each order this process placed, on the domain order state machine (lib/domain/orders):
 // pending-new (decided) → submitted (sent) → accepted / partially-filled → filled | canceled | rejected | expired,
-// with pending-cancel once a cancel is wanted. Besides the order, the tracker keeps the one request outstanding at
-// the venue for it (a place or a cancel awaiting its answer): a cancel goes out only once the place is answered
-// (a cancel by client order id that overtakes its place would find nothing and the order would then rest).
+// with pending-cancel once a cancel is wanted. Every move is checked against the domain's transition table; the
+// tracked order is mutated in place (the decision path moves several orders per tick and must not allocate for
+// it). Besides the status, the tracker keeps the one request outstanding at the venue for each order (a place or
+// a cancel awaiting its answer): a cancel goes out only once the place is answered (a cancel by client order id
+// that overtakes its place would find nothing, and the order would then rest).
 import type { Decimal } from "../domain/decimal";
-import { applyFill, createOrder, FillError, IllegalTransitionError, type Order, transition } from "../domain/orders";
+import { IllegalTransitionError } from "../domain/orders";
 import { canTransition, type OrderStatus } from "../domain/orders/orderStatus";
 import type { OpenOrderView } from "../domain/strategies/Strategy";
 import type { OrderIntent, Side } from "../domain/types";
@@ -12,12 +14,16 @@ import type { ExchangePort } from "../ports/Exchange";
 
 export type Outstanding = "none" | "place" | "cancel";
 
-/** One live order; also the strategy's view of it (getters read the current domain order). */
+/** One live order; also the strategy's view of it. */
 export class TrackedOrder implements OpenOrderView {
-  order: Order;
+  status: OrderStatus = "pending-new";
   outstanding: Outstanding = "none";
+  remainingQuantity: Decimal;
+  exchangeOrderId: string | undefined = undefined;
+  /** Why it ended, when the venue said. */
+  errorMessage: string | undefined = undefined;
+  updatedAt: number;
   readonly orderId: string;
-  readonly clientOrderId: string;
   readonly strategyId: string;
   readonly venue: string;
   readonly symbol: string;
@@ -25,40 +31,35 @@ export class TrackedOrder implements OpenOrderView {
   readonly quantity: Decimal;
   readonly limitPrice: Decimal | undefined;
   readonly tag: string | undefined;
-  readonly createdAt: number;
 
   constructor(
     readonly intent: OrderIntent,
-    clientOrderId: string,
-    now: number,
+    readonly clientOrderId: string,
+    readonly createdAt: number,
   ) {
-    this.order = createOrder(intent, { clientOrderId }, now);
     this.orderId = clientOrderId;
-    this.clientOrderId = clientOrderId;
     this.strategyId = intent.strategyId;
     this.venue = intent.venue;
     this.symbol = intent.symbol;
     this.side = intent.side;
-    this.quantity = this.order.quantity;
+    this.quantity = intent.quantity;
+    this.remainingQuantity = intent.quantity;
     this.limitPrice = intent.limitPrice;
     this.tag = intent.tag;
-    this.createdAt = now;
-  }
-  get status(): OrderStatus {
-    return this.order.status;
-  }
-  get remainingQuantity(): Decimal {
-    return this.order.remainingQuantity;
+    this.updatedAt = createdAt;
   }
   get pendingCancel(): boolean {
-    return this.order.status === "pending-cancel";
-  }
-  get exchangeOrderId(): string | undefined {
-    return this.order.exchangeOrderId;
+    return this.status === "pending-cancel";
   }
   /** The venue answered the place (or its outcome is unknown and a cancel must find out). */
   get acked(): boolean {
-    return this.order.status !== "pending-new" && this.outstanding !== "place";
+    return this.status !== "pending-new" && this.outstanding !== "place";
+  }
+  /** A move on the domain state machine (IllegalTransitionError if it is not one). */
+  moveTo(to: OrderStatus, now: number): void {
+    if (!canTransition(this.status, to)) throw new IllegalTransitionError(this.status, to, this.orderId);
+    this.status = to;
+    this.updatedAt = now;
   }
 }
 
@@ -103,7 +104,7 @@ export class OrderTracker {
 
   /** The place request is on its way. */
   sent(o: TrackedOrder, now: number): void {
-    o.order = transition(o.order, "submitted", now);
+    o.moveTo("submitted", now);
     o.outstanding = "place";
   }
 
@@ -113,13 +114,13 @@ export class OrderTracker {
    */
   placeAnswered(o: TrackedOrder, status: OrderStatus | undefined, exchangeOrderId: string, now: number): PlaceOutcome {
     o.outstanding = "none";
-    if (exchangeOrderId) o.order = { ...o.order, exchangeOrderId };
+    if (exchangeOrderId) o.exchangeOrderId = exchangeOrderId;
     if (status === "rejected" || status === "canceled" || status === "expired") {
       this.close(o, status, now);
       return "closed";
     }
-    if (o.order.status === "submitted") o.order = transition(o.order, "accepted", now);
-    return o.order.status === "pending-cancel" ? "cancel" : "open";
+    if (o.status === "submitted") o.moveTo("accepted", now);
+    return o.status === "pending-cancel" ? "cancel" : "open";
   }
 
   /** The place failed with an unknown outcome (deadline, peer down): it may rest, so cancel it to find out. */
@@ -131,7 +132,7 @@ export class OrderTracker {
   /** A cancel is wanted. true when it may be sent now (the place is answered and no cancel is in flight). */
   requestCancel(o: TrackedOrder, now: number): boolean {
     if (!this.has(o)) return false;
-    const st = o.order.status;
+    const st = o.status;
     if (st !== "pending-cancel") {
       if (st === "pending-new") {
         // Decided but never sent: nothing rests on the venue.
@@ -139,14 +140,14 @@ export class OrderTracker {
         return false;
       }
       if (!canTransition(st, "pending-cancel")) return false;
-      o.order = transition(o.order, "pending-cancel", now);
+      o.moveTo("pending-cancel", now);
     }
     return o.outstanding === "none";
   }
 
   /** Orders whose cancel is wanted, whose place is answered and with nothing in flight (the timer retries). */
   *cancelsDue(): Iterable<TrackedOrder> {
-    for (const o of this.orders.values()) if (o.order.status === "pending-cancel" && o.outstanding === "none") yield o;
+    for (const o of this.orders.values()) if (o.status === "pending-cancel" && o.outstanding === "none") yield o;
   }
 
   cancelSent(o: TrackedOrder): void {
@@ -157,19 +158,18 @@ export class OrderTracker {
   }
 
   /**
-   * An execution of this order. The venue's remaining quantity is the truth: when the domain order disagrees
-   * (an execution it cannot take), the order is closed once the venue says nothing remains.
+   * An execution of this order: the venue's remaining quantity is the truth. The status moves to partially-filled
+   * (kept pending-cancel while a cancel is pending) or, once nothing remains, filled and the order closes.
    * Returns true when the order is done.
    */
-  fill(o: TrackedOrder, quantity: string, price: string, fee: string, remaining: Decimal, now: number): boolean {
-    try {
-      o.order = applyFill(o.order, { quantity, price, fee }, now);
-    } catch (e) {
-      if (!(e instanceof FillError) && !(e instanceof IllegalTransitionError)) throw e;
+  fill(o: TrackedOrder, remaining: Decimal, now: number): boolean {
+    o.remainingQuantity = remaining;
+    if (remaining.isZero()) {
+      this.close(o, "filled", now);
+      return true;
     }
-    const done = remaining.isZero() || o.order.status === "filled";
-    if (done) this.close(o, "filled", now);
-    return done;
+    if (o.status !== "pending-cancel" && canTransition(o.status, "partially-filled")) o.moveTo("partially-filled", now);
+    return false;
   }
 
   /** Stop tracking; the order moves to `to` when that is still legal (a venue's late word never breaks it). */
@@ -180,9 +180,9 @@ export class OrderTracker {
     const i = list ? list.indexOf(o) : -1;
     if (i >= 0) list!.splice(i, 1);
     // "filled" on the venue's word while fills are still on their way: the order stays as its fills left it.
-    const legal = canTransition(o.order.status, to) && (to !== "filled" || o.order.remainingQuantity.isZero());
-    if (o.order.status !== to && legal)
-      o.order = transition(o.order, to, now, errorMessage ? { errorMessage } : undefined);
+    const legal = canTransition(o.status, to) && (to !== "filled" || o.remainingQuantity.isZero());
+    if (o.status !== to && legal) o.moveTo(to, now);
+    if (errorMessage) o.errorMessage = errorMessage;
     return true;
   }
 
