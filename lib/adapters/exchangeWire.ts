@@ -46,24 +46,51 @@ export const sideOf = (s: WireSide): Side | undefined =>
  */
 export const liquidityOf = (l: Liquidity): "MAKER" | "TAKER" => (l === Liquidity.MAKER ? "MAKER" : "TAKER");
 
-export function venueOrderOf(o: WireOrder): VenueOrder {
-  const venueStatus = venueStatusOf(o.status);
-  return {
-    orderId: o.orderId,
-    clientOrderId: o.clientOrderId,
-    strategyId: o.strategyId,
-    venue: o.venue,
-    symbol: o.symbol,
-    side: sideOf(o.side),
-    quantity: o.quantity,
-    price: o.price,
-    filledQuantity: o.filledQuantity,
-    remainingQuantity: o.remainingQuantity,
-    venueStatus,
-    status: o.status === WireStatus.UNSPECIFIED ? undefined : domainStatusOf(venueStatus),
-    rejectReason: o.rejectReason,
-  };
+/** The venue's order in domain words; fields are read from the wire message on demand (no copy per answer). */
+class WireVenueOrder implements VenueOrder {
+  constructor(private readonly w: WireOrder) {}
+  get orderId() {
+    return this.w.orderId;
+  }
+  get clientOrderId() {
+    return this.w.clientOrderId;
+  }
+  get strategyId() {
+    return this.w.strategyId;
+  }
+  get venue() {
+    return this.w.venue;
+  }
+  get symbol() {
+    return this.w.symbol;
+  }
+  get side() {
+    return sideOf(this.w.side);
+  }
+  get quantity() {
+    return this.w.quantity;
+  }
+  get price() {
+    return this.w.price;
+  }
+  get filledQuantity() {
+    return this.w.filledQuantity;
+  }
+  get remainingQuantity() {
+    return this.w.remainingQuantity;
+  }
+  get venueStatus() {
+    return venueStatusOf(this.w.status);
+  }
+  get status() {
+    return this.w.status === WireStatus.UNSPECIFIED ? undefined : domainStatusOf(venueStatusOf(this.w.status));
+  }
+  get rejectReason() {
+    return this.w.rejectReason;
+  }
 }
+
+export const venueOrderOf = (o: WireOrder): VenueOrder => new WireVenueOrder(o);
 
 export function executionReportOf(e: Execution): ExecutionReport {
   return {

@@ -140,7 +140,8 @@ export class OrderTracker {
         return false;
       }
       if (!canTransition(st, "pending-cancel")) return false;
-      o.moveTo("pending-cancel", now);
+      o.status = "pending-cancel";
+      o.updatedAt = now;
     }
     return o.outstanding === "none";
   }
