@@ -9,11 +9,13 @@
 //                              (the NodejsFunction default), to show what bundling the SDK buys
 //   functions.fill_handling.ddb_requests_per_fill  DynamoDB requests per ExecutionReported handled by the
 //                              fill-handling function end to end (LocalStack, SDK request-counting middleware)
+
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build } from "esbuild";
+import { GrpcExchange } from "../lib/adapters/GrpcExchange";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const FUNCTIONS = ["signal", "order-placement", "fill-handling", "reporting"] as const;
@@ -97,7 +99,7 @@ async function requestsPerFill(progress: (m: string) => void): Promise<Record<st
       store,
       bus,
       settings: new StaticSettingsSource(),
-      exchange: peers.exchange,
+      exchange: new GrpcExchange(peers.exchange),
       riskMonitor: peers.risk,
       instruments: new InstrumentRegistry(),
       clock: Date.now,

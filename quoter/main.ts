@@ -4,18 +4,17 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
-import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
-import { RiskStateSync } from "../lib/app/RiskStateSync";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../lib/grpc/MarketDataClient";
 import { BusBridge } from "./bridge/BusBridge";
+import { buildQuoter } from "./build";
 import { loadControlAuthFromSecretsManager, readControlCredentialsDir } from "./control/credentials";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "./control/EngineControlServer";
 import { parseHardCaps } from "./control/hardCaps";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "./control/httpServer";
-import { Quoter, type QuoterStrategySpec } from "./Quoter";
+import type { QuoterStrategySpec } from "./types";
 
 const list = (v: string) =>
   v
@@ -178,20 +177,6 @@ async function main(): Promise<void> {
   const discovery = new Discovery({ registry });
   const manager = new ClientManager({ discovery, logger: plogger });
   const store = o.table ? new DynamoDbStateStore({ tableName: o.table }) : undefined;
-  // With a state store, every quoter order is journaled before it is placed: fill-handling books executions
-  // only against known orders, so an unjournaled quoter order's fills would be dead-lettered.
-  const exchange = store
-    ? new JournalingExchangeClient(
-        manager,
-        store,
-        (m, e) => logger.error(m, { error: e instanceof Error ? e.message : String(e) }),
-        Date.now,
-        (strategyId) => {
-          const state = strategyId ? quoter.risk.effectiveState(strategyId) : quoter.risk.tradingState;
-          return state === "HALTED" ? "trading is HALTED" : true;
-        },
-      )
-    : new ExchangeClient(manager);
   const marketData = new MarketDataClient(manager);
   const ebBus = o.eventBus ? new EventBridgeEventBus({ eventBusName: o.eventBus }) : undefined;
   const bridge = ebBus
@@ -210,37 +195,29 @@ async function main(): Promise<void> {
   const riskLimits = parseJson<Record<string, unknown>>("--risk-limits", o.riskLimits) ?? {
     maxOrdersPerSecond: o.maxOrdersPerSecond,
   };
-  const quoter = new Quoter({
-    exchange,
-    marketData,
+  const { quoter, riskSync } = buildQuoter({
     manager,
-    symbols,
-    venues,
-    accountId: o.account,
-    quoterId: o.quoterId,
-    strategies,
-    // Plug-ins bundled into the image (CDK context strategyModules) run when the operator names them.
-    pluginStrategyTypes: strategies.map((s) => s.type),
-    riskLimits,
-    marketDataIntervalMs: o.mdIntervalMs,
-    reconcileIntervalMs: o.reconcileMs,
-    maxOpenOrders: o.maxOpenOrders,
-    allowChaosStrategies: o.chaosStrategies === true, // guard
+    exchange: new ExchangeClient(manager),
+    marketData,
+    ...(store ? { store } : {}),
     ...(bridge ? { bridge } : {}),
-    ...(store ? { positions: store } : {}),
-    logger,
+    onError: (m, e) => logger.error(m, e === undefined ? {} : { error: e instanceof Error ? e.message : String(e) }),
+    options: {
+      symbols,
+      venues,
+      accountId: o.account,
+      quoterId: o.quoterId,
+      strategies,
+      // Plug-ins bundled into the image (CDK context strategyModules) run when the operator names them.
+      pluginStrategyTypes: strategies.map((s) => s.type),
+      riskLimits,
+      marketDataIntervalMs: o.mdIntervalMs,
+      reconcileIntervalMs: o.reconcileMs,
+      maxOpenOrders: o.maxOpenOrders,
+      allowChaosStrategies: o.chaosStrategies === true,
+      logger,
+    },
   });
-  // One risk state for every path: the quoter's engine takes the stored one, writes its kill switch and breaker
-  // trips, and honours a HALTED set elsewhere (the serverless breakers, an operator).
-  const riskSync = store
-    ? new RiskStateSync({
-        store,
-        engine: quoter.risk,
-        subscribe: (l) => quoter.onStateChange(l),
-        ownStrategies: () => quoter.listStrategies().map((s) => s.id),
-        onError: (m) => logger.error(m),
-      })
-    : undefined;
   await riskSync?.start();
   // guard: TLS + bearer token on the control API and /metrics; hard caps and the chaos switch from configuration.
   if (!o.controlSecret && !o.controlDir)

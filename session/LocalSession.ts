@@ -19,29 +19,23 @@ import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../lib/adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../lib/adapters/embedded/InProcessEventBus";
-import { JournalingExchangeClient } from "../lib/adapters/JournalingExchangeClient";
+import { executionEvent, executionReportOf } from "../lib/adapters/exchangeWire";
+import { GrpcExchange } from "../lib/adapters/GrpcExchange";
 import { CustodianBuyingPower } from "../lib/app/buyingPower";
 import type { EngineDependencies, ExchangePort } from "../lib/app/dependencies";
 import { buildFunction, type LambdaHandler } from "../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName, registerFunctions } from "../lib/app/handlers";
-import { RiskStateSync } from "../lib/app/RiskStateSync";
 import { ConfigServiceSettingsSource } from "../lib/app/settings";
 import { settlementFunction } from "../lib/app/specs/settlement";
-import { ExecutionForwarder, executionToEvent } from "../lib/bridges/ExecutionForwarder";
+import { ExecutionForwarder } from "../lib/bridges/ExecutionForwarder";
 import { strategyConfigFromSeed, strategySeedKey } from "../lib/config/engineConfig";
 import { Decimal } from "../lib/domain/decimal";
 import { DEFAULT_INSTRUMENTS, InstrumentRegistry } from "../lib/domain/instruments";
 import { unrealizedPnl } from "../lib/domain/portfolio/position";
 import type { RiskLimitsInput } from "../lib/domain/risk/limits";
 import type { TradingState } from "../lib/domain/types";
-import {
-  createPeerClients,
-  Discovery,
-  type PeerClients,
-  QuoteMirror,
-  RejectedError,
-  StaticRegistry,
-} from "../lib/grpc";
+import { haltGated, haltReason } from "../lib/engine/haltGate";
+import { createPeerClients, Discovery, type PeerClients, QuoteMirror, StaticRegistry } from "../lib/grpc";
 import { ConfigurationServiceClient } from "../lib/grpc/ConfigurationServiceClient";
 import { engineChannelCredentials } from "../lib/grpc/EngineClient";
 import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
@@ -50,11 +44,12 @@ import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
 import { BusBridge } from "../quoter/bridge/BusBridge";
+import { buildQuoter } from "../quoter/build";
 import { generateLocalControlCredentials, type LocalControlCredentials } from "../quoter/control/credentials";
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "../quoter/control/EngineControlServer";
 import { type ControlPolicy, parseHardCaps } from "../quoter/control/hardCaps";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "../quoter/control/httpServer";
-import { Quoter, type QuoterLogger, type QuoterStrategySpec } from "../quoter/Quoter";
+import type { Quoter, QuoterLogger, QuoterStrategySpec } from "../quoter/Quoter";
 import type { TestCoordinatorSimulator } from "../sim/coordinator/TestCoordinatorSimulator";
 import { DEFAULT_CUSTODY_BALANCES } from "../sim/custodian/CustodianLedger";
 import type { CustodianSimulator } from "../sim/custodian/CustodianSimulator";
@@ -402,16 +397,6 @@ export class LocalSession {
     const engineLimits = await this.peers.config
       .getJson<Record<string, unknown>>("risk.engine_limits", undefined, {})
       .catch(() => ({}) as Record<string, unknown>);
-    const journal = new JournalingExchangeClient(
-      this.peers.manager,
-      this.store,
-      (m, e) => this.fileLog(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
-      Date.now,
-      (strategyId) => {
-        const state = strategyId ? this.quoter.risk.effectiveState(strategyId) : this.quoter.risk.tradingState;
-        return state === "HALTED" ? "trading is HALTED" : true;
-      },
-    );
     const bridge = new BusBridge({
       bus: this.bus,
       // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
@@ -424,34 +409,36 @@ export class LocalSession {
         error: (m, at) => log(`bridge error: ${m} ${JSON.stringify(at ?? {})}`),
       },
     });
-    this.quoter = new Quoter({
-      exchange: journal,
-      marketData: this.peers.marketData,
+    // The shared risk state: trading-state changes reach order placement, and a HALTED set there reaches the quoter.
+    const built = buildQuoter({
       manager: this.peers.manager,
-      symbols: SYMBOLS,
-      venues: VENUES,
-      quoterId: QUOTER_ID,
-      strategies: strategySpecs,
-      positions: this.store,
-      bridge,
-      marketDataIntervalMs: 100,
-      reconcileIntervalMs: 10_000,
-      allowChaosStrategies: true,
-      // The strategies the user named (plug-ins included); the quoter still refuses what is not registered.
-      pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
-      riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
-      logger: quoterLogger(this.fileLog),
-    });
-    // One risk state for every path: the quoter's engine and the functions share the stored one (HALTED either way).
-    const riskSync = new RiskStateSync({
+      exchange: this.peers.exchange,
+      marketData: this.peers.marketData,
       store: this.store,
-      engine: this.quoter.risk,
-      subscribe: (l) => this.quoter.onStateChange(l),
-      ownStrategies: () => this.quoter.listStrategies().map((s) => s.id),
-      onError: log,
+      bridge,
+      onError: (m, e) =>
+        this.fileLog(`quoter: ${m}${e === undefined ? "" : `: ${e instanceof Error ? e.message : String(e)}`}`),
+      options: {
+        symbols: SYMBOLS,
+        venues: VENUES,
+        quoterId: QUOTER_ID,
+        strategies: strategySpecs,
+        marketDataIntervalMs: 100,
+        reconcileIntervalMs: 10_000,
+        allowChaosStrategies: true,
+        // The strategies the user named (plug-ins included); the quoter still refuses what is not registered.
+        pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
+        riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
+        logger: quoterLogger(this.fileLog),
+      },
     });
-    await riskSync.start();
-    this.cleanups.push({ name: "risk state sync", fn: () => riskSync.stop() });
+    this.quoter = built.quoter;
+    // One risk state for every path: the quoter's engine and the functions share the stored one (HALTED either way).
+    if (built.riskSync) {
+      const riskSync = built.riskSync;
+      await riskSync.start();
+      this.cleanups.push({ name: "risk state sync", fn: () => riskSync.stop() });
+    }
     this.quoter.onStateChange((c) => {
       this.riskEvents.push({
         ts: c.at,
@@ -491,7 +478,7 @@ export class LocalSession {
     // 5. Executions of the functions' orders (arbitrage legs, hedges) → ExecutionReported. The quoter's own
     //    executions go through its bridge.
     this.forwarder = new ExecutionForwarder({
-      exchange: this.peers.exchange,
+      exchange: new GrpcExchange(this.peers.exchange),
       bus: this.bus,
       accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
       onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
@@ -631,28 +618,12 @@ export class LocalSession {
   }
 
   /** Why an order of `strategyId` may not go out now (the engine's kill switch), or undefined. */
-  private haltReason(strategyId: string | undefined): string | undefined {
-    const risk = this.quoter?.risk;
-    if (!risk) return undefined;
-    const state = strategyId ? risk.effectiveState(strategyId) : risk.tradingState;
-    return state === "HALTED" ? "trading is HALTED (engine kill switch)" : undefined;
-  }
-
   /** The functions' exchange port: the engine's kill switch stops the serverless order path too. */
   private haltGatedExchange(): ExchangePort {
-    const ex = this.peers.exchange;
-    return {
-      placeOrder: (args, opts) => {
-        const halted = this.haltReason(args.strategyId);
-        if (halted)
-          return Promise.reject(
-            new RejectedError(`not placed: ${halted}`, "exchange", "PlaceOrder", undefined, halted),
-          );
-        return ex.placeOrder(args, opts);
-      },
-      cancelOrder: (ref, opts) => ex.cancelOrder(ref, opts),
-      getOrder: (...a: Parameters<ExchangePort["getOrder"]>) => ex.getOrder(...a),
-    };
+    return haltGated(new GrpcExchange(this.peers.exchange), (strategyId) => {
+      const why = haltReason(this.quoter?.risk, strategyId);
+      return why && `${why} (engine kill switch)`;
+    });
   }
 
   private async quoterStrategies(): Promise<QuoterStrategySpec[]> {
@@ -952,7 +923,7 @@ export class LocalSession {
           this.log(
             `settle: replaying ${missing.length} execution(s) from the exchange log (${this.replayedBeforeStop} before the quoter stopped)`,
           );
-          await this.bus.publish(missing.map((e) => executionToEvent(e)));
+          await this.bus.publish(missing.map((e) => executionEvent(executionReportOf(e))));
         }
         continue;
       }

@@ -7,6 +7,7 @@ import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
+import { GrpcExchange } from "../adapters/GrpcExchange";
 import { InvalidFieldError } from "../domain/errors";
 import { InstrumentRegistry } from "../domain/instruments";
 import { ClientManager } from "../grpc/ClientManager";
@@ -14,8 +15,11 @@ import { ConfigurationServiceClient } from "../grpc/ConfigurationServiceClient";
 import { CustodianClient } from "../grpc/CustodianClient";
 import { ExchangeClient } from "../grpc/ExchangeClient";
 import { RiskMonitorClient } from "../grpc/RiskMonitorClient";
+import type { Clock } from "../ports/Clock";
 import type { CustodianPort } from "../ports/Custodian";
 import type { EventBus } from "../ports/EventBus";
+import type { ExchangePort } from "../ports/Exchange";
+import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { StateStore } from "../ports/StateStore";
 import { type BuyingPowerPort, CustodianBuyingPower } from "./buyingPower";
 import {
@@ -25,10 +29,8 @@ import {
   type SettingsSource,
 } from "./settings";
 
-/** What order placement needs from the exchange (ExchangeClient satisfies it). */
-export type ExchangePort = Pick<ExchangeClient, "placeOrder" | "cancelOrder" | "getOrder">;
-/** What the functions need from the risk monitor (RiskMonitorClient satisfies it). */
-export type RiskMonitorPort = Pick<RiskMonitorClient, "checkOrderFailClosed" | "reportPosition">;
+export type { ExchangePort } from "../ports/Exchange";
+export type { RiskMonitorPort } from "../ports/RiskMonitor";
 
 export interface EngineDependencies {
   store: StateStore;
@@ -42,7 +44,7 @@ export interface EngineDependencies {
   /** The balance rule's available quote when settings.settlement.balanceSource is "custodian" (fail-closed). */
   buyingPower?: BuyingPowerPort;
   /** Wall clock (epoch ms): expiry, staleness at decision time, report time. State writes use event time. */
-  clock: () => number;
+  clock: Clock;
 }
 
 export type DependenciesProvider = EngineDependencies | (() => Promise<EngineDependencies>);
@@ -122,7 +124,7 @@ export function createEngineDependencies(
           ? async () => ({ ...(await loadSettingsParameter(env.TSE_SETTINGS_PARAMETER!)), ...options.settings })
           : (options.settings ?? {}),
       ),
-    exchange: o.exchange ?? peers!.exchange,
+    exchange: o.exchange ?? new GrpcExchange(peers!.exchange),
     riskMonitor: o.riskMonitor ?? peers!.risk,
     instruments: o.instruments ?? new InstrumentRegistry(),
     custodian: o.custodian ?? peers!.custodian,

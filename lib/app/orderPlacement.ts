@@ -6,7 +6,6 @@
 // OrderRejected / OrderDenied, then leg risk as the domain decides (cancel resting siblings, hedge the difference).
 
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
-import { type Order as ExchangeOrder, OrderStatus as ExStatus } from "../../gen/proto/tse/exchange/exchange";
 import { Decimal, dec } from "../domain/decimal";
 import { InvalidFieldError } from "../domain/errors";
 import { clientOrderIdFor, createOrder, type Order } from "../domain/orders";
@@ -16,18 +15,14 @@ import { riskContextFromPortfolio } from "../domain/risk/context";
 import { sizeOrder } from "../domain/sizing";
 import { type LegOutcome, resolveLegRisk } from "../domain/strategies/arbitrageLegs";
 import type { L1Quote, OrderIntent } from "../domain/types";
+import { OrderJournal, OrderNotPlacedError } from "../engine/OrderJournal";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
 import type { EventMeta } from "../events/registry";
 import { GrpcClientError, NotFoundError } from "../grpc/errors";
 import { assertPublished, type BusEvent } from "../ports/EventBus";
-import {
-  type RiskStateInput,
-  type RiskStateRecord,
-  type SignalRecord,
-  VersionConflictError,
-  type VersionedOrder,
-} from "../ports/StateStore";
+import type { VenueOrder, VenueStatus } from "../ports/Exchange";
+import type { RiskStateInput, RiskStateRecord, SignalRecord, VersionedOrder } from "../ports/StateStore";
 import { buyingPowerContext } from "./buyingPower";
 import type { EngineDependencies } from "./dependencies";
 import { portfolioFromPositions, riskEngineFrom, riskStateInput } from "./riskState";
@@ -45,7 +40,7 @@ export interface LegResult {
   status: OrderStatus;
   /** This invocation sent it to the exchange (false: another delivery owns it, or it was already done). */
   placed: boolean;
-  exchangeStatus?: keyof typeof ExStatus;
+  exchangeStatus?: VenueStatus;
   filled?: string;
   error?: string;
 }
@@ -61,12 +56,6 @@ export interface PlacementOutcome {
   canceled: string[];
   hedge?: LegResult;
 }
-
-const EX_NAME: Record<number, keyof typeof ExStatus> = Object.fromEntries(
-  Object.entries(ExStatus)
-    .filter(([, v]) => typeof v === "number")
-    .map(([k, v]) => [v as number, k as keyof typeof ExStatus]),
-);
 
 function midsFrom(data: SignalData): Map<string, number> {
   const sums = new Map<string, { s: number; n: number }>();
@@ -303,31 +292,9 @@ const planLegs = (data: SignalData, quantity: Decimal): PlannedLeg[] =>
     },
   }));
 
-/** Move an order to `to` from whatever it is now (re-reading on a version conflict); no-op if no longer legal. */
-async function moveOrder(
-  deps: EngineDependencies,
-  clientOrderId: string,
-  to: OrderStatus,
-  at: number,
-  extra: { exchangeOrderId?: string; errorMessage?: string } = {},
-): Promise<Order | undefined> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const cur = await deps.store.getOrder(clientOrderId);
-    if (!cur) return undefined;
-    if (cur.order.status === to) return cur.order;
-    try {
-      return (await deps.store.updateOrderStatus(clientOrderId, cur.version, { status: to, at, ...extra })).order;
-    } catch (e) {
-      if (e instanceof VersionConflictError) continue;
-      if (e instanceof Error && e.name === "IllegalTransitionError") return cur.order;
-      throw e;
-    }
-  }
-  return (await deps.store.getOrder(clientOrderId))?.order;
-}
-
 interface PlaceContext {
   deps: EngineDependencies;
+  journal: OrderJournal;
   data: SignalData;
   meta: EventMeta;
   now: number;
@@ -335,7 +302,7 @@ interface PlaceContext {
   events: BusEvent[];
 }
 
-function orderEventData(o: Order, exStatus: keyof typeof ExStatus, legIndex: number, reason?: string) {
+function orderEventData(o: Order, exStatus: VenueStatus, legIndex: number, reason?: string) {
   return {
     orderId: o.orderId,
     clientOrderId: o.clientOrderId,
@@ -366,19 +333,11 @@ async function placeLeg(
   version: number,
   legIndex: number,
 ): Promise<{ result: LegResult; outcome?: LegOutcome }> {
-  const { deps, now } = pc;
+  const { deps, journal, now } = pc;
   const coid = order.clientOrderId;
-  let owner = false;
-  if (order.status === "pending-new") {
-    try {
-      // `order` is the record at `version` (just created or read): no second read.
-      await deps.store.updateOrderStatus(coid, version, { status: "submitted", at: now }, order);
-      owner = true;
-    } catch (e) {
-      if (!(e instanceof VersionConflictError)) throw e;
-    }
-  }
-  let ex: ExchangeOrder | undefined;
+  // `order` is the record at `version` (just created or read): no second read.
+  const owner = order.status === "pending-new" && (await journal.claim(order, version, now));
+  let ex: VenueOrder | undefined;
   if (!owner) {
     const cur = await deps.store.getOrder(coid);
     // Another delivery owns it and got an answer, or it already moved on: nothing to send.
@@ -411,17 +370,21 @@ async function placeLeg(
       ex = res.order;
     } catch (e) {
       // Business refusals are final; a peer failure is left for the retry (the order stays submitted).
-      if (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open") error = e.message;
+      if (
+        e instanceof OrderNotPlacedError ||
+        (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open")
+      )
+        error = e.message;
       else throw e;
     }
   }
-  const exStatus: keyof typeof ExStatus = ex ? (EX_NAME[ex.status] ?? "UNRECOGNIZED") : "REJECTED";
+  const exStatus: VenueStatus = ex ? ex.venueStatus : "REJECTED";
   const filled = ex?.filledQuantity ? dec(ex.filledQuantity) : new Decimal(0);
   let stored: Order | undefined;
   switch (exStatus) {
     case "NEW":
     case "PARTIALLY_FILLED":
-      stored = await moveOrder(deps, coid, "accepted", now, { exchangeOrderId: ex!.orderId });
+      stored = await journal.moveOrder(coid, "accepted", now, { exchangeOrderId: ex!.orderId });
       break;
     case "FILLED":
       // Nothing to write: the fills (fill-handling) take it to filled. Writing here would race them.
@@ -430,13 +393,13 @@ async function placeLeg(
     case "EXPIRED":
     case "CANCELED":
       // IOC remainder. Fills still in flight are booked as late fills on the terminal order.
-      stored = await moveOrder(deps, coid, exStatus === "EXPIRED" ? "expired" : "canceled", now, {
+      stored = await journal.moveOrder(coid, exStatus === "EXPIRED" ? "expired" : "canceled", now, {
         exchangeOrderId: ex!.orderId,
       });
       break;
     default:
       error ??= ex?.rejectReason || `exchange status ${exStatus}`;
-      stored = await moveOrder(deps, coid, "rejected", now, {
+      stored = await journal.moveOrder(coid, "rejected", now, {
         errorMessage: error,
         ...(ex?.orderId ? { exchangeOrderId: ex.orderId } : {}),
       });
@@ -599,16 +562,19 @@ export async function handleSignalGenerated(
   }
   legs = legsFromRecord(record, data);
 
-  const pc: PlaceContext = { deps, data, meta, now, riskCheckIds, events };
+  const journal = new OrderJournal(deps.exchange, { store: deps.store, clock: deps.clock });
+  const pc: PlaceContext = { deps, journal, data, meta, now, riskCheckIds, events };
   const created =
-    committed ??
+    committed?.map((v) => journal.remember(v)) ??
     (await Promise.all(
-      legs.map(async (l) => {
-        const r = await deps.store.createPendingOrder(
-          createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
-        );
-        return r.created ? r.order : r.existing;
-      }),
+      legs.map(
+        async (l) =>
+          (
+            await journal.record(
+              createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
+            )
+          ).order,
+      ),
     ));
   // Legs go out one after the other, in leg order: exchange ids and execution sequences are then the same on
   // every run, and the second leg is sent once the first one has its answer.
@@ -635,15 +601,13 @@ export async function handleSignalGenerated(
     );
     for (const coid of lr.cancel) {
       const res = await deps.exchange.cancelOrder({ clientOrderId: coid });
-      if (res.canceled) await moveOrder(deps, coid, "canceled", now);
+      if (res.canceled) await journal.moveOrder(coid, "canceled", now);
       outcome.canceled.push(coid);
     }
     if (lr.hedge) {
       const coid = clientOrderIdFor(data.signalId, legs.length);
-      const r = await deps.store.createPendingOrder(
-        createOrder(lr.hedge, { clientOrderId: coid, signalId: data.signalId }, now),
-      );
-      const v = r.created ? r.order : r.existing;
+      const v = (await journal.record(createOrder(lr.hedge, { clientOrderId: coid, signalId: data.signalId }, now)))
+        .order;
       // A hedge only reduces risk: it needs no monitor approval (and must go out when the monitor is down).
       outcome.hedge = (await placeLeg({ ...pc, riskCheckIds: [] }, v.order, v.version, legs.length)).result;
     }

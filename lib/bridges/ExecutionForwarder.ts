@@ -1,14 +1,12 @@
 // Bridge: the exchange's execution stream → ExecutionReported events on the bus (what the quoter does for its
 // own orders, here for the functions' orders). The stream resumes after reconnects without gaps or repeats;
-// each event id is derived from the execution id, so a re-forwarded execution is the same event.
-import { type Execution, Liquidity } from "../../gen/proto/tse/exchange/exchange";
-import { buildBusEvent } from "../events/build";
-import type { ExchangeClient, ExecutionStream } from "../grpc/ExchangeClient";
-import { toDomainSide } from "../grpc/ExchangeClient";
+// each event id is derived from the venue and execution id, so a re-forwarded execution is the same event.
+import { executionEvent } from "../adapters/exchangeWire";
 import type { BusEvent, EventBus } from "../ports/EventBus";
+import type { ExchangePort, ExecutionReport as Execution, ExecutionFeed } from "../ports/Exchange";
 
 export interface ExecutionForwarderOptions {
-  exchange: Pick<ExchangeClient, "streamExecutions">;
+  exchange: Pick<ExchangePort, "streamExecutions">;
   bus: EventBus;
   /** First sequence to forward (inclusive). Default 1. */
   fromSequence?: number;
@@ -21,37 +19,8 @@ export interface ExecutionForwarderOptions {
   onError?: (err: unknown, execution?: Execution) => void;
 }
 
-/** The ExecutionReported event of one execution (validated by the event schema: bad data throws). */
-export function executionToEvent(e: Execution): BusEvent<"ExecutionReported"> {
-  const side = toDomainSide(e.side);
-  const ts = Number(e.timestampMs);
-  return buildBusEvent(
-    "tse.exchange",
-    "ExecutionReported",
-    {
-      executionId: e.executionId,
-      sequence: Number(e.sequence),
-      clientOrderId: e.clientOrderId,
-      exchangeOrderId: e.orderId,
-      venue: e.venue,
-      symbol: e.symbol,
-      side: side ?? (String(e.side) as "BUY"),
-      quantity: e.quantity,
-      price: e.price,
-      fee: e.fee || "0",
-      feeAsset: e.feeAsset || "USD",
-      liquidity: e.liquidity === Liquidity.MAKER ? "MAKER" : "TAKER",
-      ...(e.strategyId ? { strategyId: e.strategyId } : {}),
-      ...(e.cumulativeQuantity ? { cumulativeQuantity: e.cumulativeQuantity } : {}),
-      ...(e.remainingQuantity ? { leavesQuantity: e.remainingQuantity } : {}),
-      ts: new Date(ts).toISOString(),
-    },
-    { now: ts, eventId: `exec-${e.executionId}` },
-  );
-}
-
 export class ExecutionForwarder {
-  private stream: ExecutionStream | undefined;
+  private stream: ExecutionFeed | undefined;
   private loop: Promise<void> | undefined;
   private buffer: BusEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -75,7 +44,7 @@ export class ExecutionForwarder {
       for await (const e of stream) {
         if (!accept(e)) continue;
         try {
-          this.buffer.push(executionToEvent(e));
+          this.buffer.push(executionEvent(e));
         } catch (err) {
           this.failed++;
           this.opts.onError?.(err, e);

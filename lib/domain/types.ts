@@ -34,8 +34,8 @@ export interface L1Quote {
   askSize: Decimal;
 }
 
-/** What a strategy wants; the risk engine and sizing turn it into an order (or deny it). */
-export interface OrderIntent {
+/** What is asked of an order: the terms an intent and the order made from it share. */
+export interface OrderTerms {
   strategyId: string;
   venue: string;
   symbol: string;
@@ -47,6 +47,10 @@ export interface OrderIntent {
   limitPrice?: Decimal;
   /** Optional tag so strategies can recognise their own orders (e.g. "mm:bid:0", "arb:leg1"). */
   tag?: string;
+}
+
+/** What a strategy wants; the risk engine and sizing turn it into an order (or deny it). */
+export interface OrderIntent extends OrderTerms {
   /** Cancel instead of place: the id of the order to cancel. */
   cancelOrderId?: string;
 }

@@ -46,23 +46,9 @@ export const EXCHANGE_SPEC: ServiceSpec<typeof ExchangeServiceService> = {
   },
 };
 
-export interface PlaceOrderArgs {
-  /** Idempotency key: required, deterministic per signal. */
-  clientOrderId: string;
-  venue: string;
-  symbol: string;
-  side: DomainSide;
-  type: DomainOrderType;
-  quantity: Decimal | string;
-  /** Required for LIMIT. */
-  price?: Decimal | string;
-  timeInForce?: DomainTif;
-  postOnly?: boolean;
-  strategyId?: string;
-  accountId?: string;
-  riskChecked?: boolean;
-  riskCheckId?: string;
-}
+export type { PlaceOrderArgs } from "../ports/Exchange";
+
+import type { PlaceOrderArgs } from "../ports/Exchange";
 
 const SIDE: Record<DomainSide, Side> = { BUY: Side.BUY, SELL: Side.SELL };
 const TYPE: Record<DomainOrderType, OrderType> = { MARKET: OrderType.MARKET, LIMIT: OrderType.LIMIT };

@@ -17,7 +17,7 @@ import {
   Side,
   StreamAlertsRequest,
 } from "../../gen/proto/tse/risk/risk";
-import type { Side as DomainSide } from "../domain/types";
+import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { CallOptions, ClientManager, ServiceSpec } from "./ClientManager";
 import { GrpcClientError } from "./errors";
 import { ResumableStream, type ResumableStreamOptions } from "./ResumableStream";
@@ -39,15 +39,9 @@ export const RISK_MONITOR_SPEC: ServiceSpec<typeof RiskMonitorServiceService> = 
   },
 };
 
-export interface CheckOrderArgs {
-  strategyId: string;
-  venue: string;
-  symbol: string;
-  side: DomainSide;
-  quantity: Decimal | string;
-  price?: Decimal | string;
-  clientOrderId?: string;
-}
+export type { RiskCheckArgs as CheckOrderArgs } from "../ports/RiskMonitor";
+
+import type { RiskCheckArgs as CheckOrderArgs } from "../ports/RiskMonitor";
 
 const dec = (v: Decimal | string | undefined): string =>
   v === undefined ? "" : Decimal.isDecimal(v) ? v.toFixed() : v;
@@ -59,7 +53,8 @@ export interface AlertStreamOptions extends ResumableStreamOptions {
   includeActive?: boolean;
 }
 
-export class RiskMonitorClient {
+/** The gRPC adapter of the risk-monitor port. */
+export class RiskMonitorClient implements RiskMonitorPort {
   constructor(private readonly manager: ClientManager) {}
 
   checkOrder(args: CheckOrderArgs, opts?: CallOptions): Promise<CheckOrderResponse> {

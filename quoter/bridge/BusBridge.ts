@@ -6,11 +6,11 @@
 // - back-pressure: executions are never dropped; when the queue is full, `publishExecution` waits for room
 //   (the execution stream consumer awaits it, so gRPC flow control slows the producer); snapshots are shed.
 
-import type { Execution } from "../../gen/proto/tse/exchange/exchange";
-import { Liquidity, Side } from "../../gen/proto/tse/exchange/exchange";
-import type { L1Quote } from "../../gen/proto/tse/marketdata/quotes";
+import { executionEvent } from "../../lib/adapters/exchangeWire";
 import { buildBusEvent } from "../../lib/events/build";
 import type { BusEvent, EventBus } from "../../lib/ports/EventBus";
+import type { ExecutionReport as Execution } from "../../lib/ports/Exchange";
+import type { MarketQuote as L1Quote } from "../../lib/ports/MarketData";
 
 export interface SnapshotConflation {
   /** At most one snapshot per venue+symbol per this many ms (unless a move crosses a threshold). Default 1000. */
@@ -62,8 +62,6 @@ interface Last {
   spreadBps: number;
   at: number;
 }
-
-const SIDE_NAME: Record<number, "BUY" | "SELL" | undefined> = { [Side.BUY]: "BUY", [Side.SELL]: "SELL" };
 
 export class BusBridge {
   private readonly bus: EventBus;
@@ -268,34 +266,6 @@ export class BusBridge {
       if (!all && this.queue.length < 10) return;
     }
   }
-}
-
-export function executionEvent(ex: Execution): BusEvent<"ExecutionReported"> {
-  const side = SIDE_NAME[ex.side];
-  return buildBusEvent(
-    "tse.exchange",
-    "ExecutionReported",
-    {
-      executionId: ex.executionId,
-      sequence: ex.sequence,
-      clientOrderId: ex.clientOrderId,
-      exchangeOrderId: ex.orderId,
-      venue: ex.venue,
-      symbol: ex.symbol,
-      side: side as "BUY" | "SELL",
-      quantity: ex.quantity,
-      price: ex.price,
-      fee: ex.fee || "0",
-      feeAsset: ex.feeAsset || "USD",
-      liquidity: ex.liquidity === Liquidity.TAKER ? "TAKER" : "MAKER",
-      ...(ex.strategyId ? { strategyId: ex.strategyId } : {}),
-      ...(ex.cumulativeQuantity ? { cumulativeQuantity: ex.cumulativeQuantity } : {}),
-      ...(ex.remainingQuantity ? { leavesQuantity: ex.remainingQuantity } : {}),
-      ts: new Date(ex.timestampMs).toISOString(),
-    },
-    // Deterministic id: re-publishing the same execution is idempotent downstream.
-    { now: ex.timestampMs, eventId: `exec-${ex.venue}-${ex.executionId}` },
-  );
 }
 
 export function snapshotEvent(q: L1Quote): BusEvent<"MarketSnapshot"> {

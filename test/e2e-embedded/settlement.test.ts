@@ -4,6 +4,7 @@
 //             RiskAlert names the account, the currency and the amount; no fill is lost or settled twice.
 //   Scenario: Custodian down: no risk-increasing order passes the balance rule.
 //   Scenario: Buying power: the custodian's available balance sizes the buy.
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import "../support/quietPowertools";
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateStore";
@@ -83,7 +84,7 @@ async function given(opts: { balances?: typeof OPENING; settlement?: EngineSetti
     store,
     bus,
     settings: rig.settings,
-    exchange: rig.peers.exchange,
+    exchange: new GrpcExchange(rig.peers.exchange),
     riskMonitor: rig.peers.risk,
     instruments: new InstrumentRegistry(),
     custodian: client,
@@ -92,7 +93,7 @@ async function given(opts: { balances?: typeof OPENING; settlement?: EngineSetti
   };
   const handlers = createFunctionHandlers(deps);
   registerFunctions(bus, handlers);
-  const forwarder = new ExecutionForwarder({ exchange: rig.peers.exchange, bus });
+  const forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(rig.peers.exchange), bus });
   forwarder.start();
   w = { rig, custodian, manager, forwarder, store, bus, published, handlers };
   return w;

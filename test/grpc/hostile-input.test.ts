@@ -1,6 +1,7 @@
 // A generated corpus of oversized and deeply nested inputs against every entry: the engine's control API (with a
 // valid token), the dashboard API, the simulators' gRPC APIs and the four functions. Every answer must be a typed
 // error that names the field, within 100 ms; nothing hangs, nothing crashes, nothing is written or published.
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import "../support/silentPowertools";
 import "../support/quietPowertools";
 import { request } from "node:http";
@@ -326,7 +327,7 @@ describe("hostile input corpus: every entry answers with a typed error naming th
       store,
       bus,
       settings: engineRig.settings,
-      exchange: engineRig.peers.exchange,
+      exchange: new GrpcExchange(engineRig.peers.exchange),
       riskMonitor: engineRig.peers.risk,
       instruments: new InstrumentRegistry(),
       clock: () => T0,

@@ -219,7 +219,6 @@ describe("quoter quoting loop", () => {
         askSize: "1",
         sequence: ++seq,
         timestamp: Date.now(),
-        lastPrice: mid.toFixed(2),
       });
       const c = r.quoter.counters;
       await waitFor(`replacement at +${bps} bps`, async () =>

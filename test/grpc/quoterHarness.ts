@@ -8,6 +8,8 @@ import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import type { Order } from "../../gen/proto/tse/exchange/exchange";
 import { ScenarioType } from "../../gen/proto/tse/marketdata/quotes";
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
+import { GrpcMarketData } from "../../lib/adapters/GrpcMarketData";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
@@ -98,8 +100,8 @@ export function makeQuoter(
   });
   const exchange = new ExchangeClient(manager);
   const quoter = new Quoter({
-    exchange,
-    marketData: new MarketDataClient(manager),
+    exchange: new GrpcExchange(exchange),
+    marketData: new GrpcMarketData(new MarketDataClient(manager)),
     manager,
     symbols: ["BTC-USD"],
     venues: ["venue-a"],

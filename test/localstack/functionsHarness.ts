@@ -1,5 +1,6 @@
 // LocalStack rig for the functions: a fresh table, a private bus, the FunctionHost (rules → SQS taps → the
 // real handlers), EventBridge + DynamoDB adapters, the execution forwarder, and the simulators on loopback.
+
 import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
@@ -7,6 +8,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aw
 import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import type { EngineDependencies } from "../../lib/app/dependencies";
 import type { LambdaHandler } from "../../lib/app/functionRuntime";
 import { createFunctionHandlers, type FunctionName } from "../../lib/app/handlers";
@@ -103,7 +105,7 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
     store,
     bus,
     settings: sims.settings,
-    exchange: sims.peers.exchange,
+    exchange: new GrpcExchange(sims.peers.exchange),
     riskMonitor: sims.peers.risk,
     instruments: new InstrumentRegistry(),
     clock: Date.now,
@@ -148,7 +150,7 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
     deleteResourcesOnStop: true,
   });
   await host.start();
-  const forwarder = new ExecutionForwarder({ exchange: sims.peers.exchange, bus });
+  const forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(sims.peers.exchange), bus });
   forwarder.start();
   const rig: FunctionsRig = {
     run,

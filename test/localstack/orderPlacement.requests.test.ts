@@ -2,6 +2,7 @@
 // decision reads the signal and the shared risk state in one BatchGetItem beside one Query of the positions, and
 // writes the decision, both pending orders and the new risk state in one TransactWriteItems; then each leg's
 // placement writes (the order journal). Pinned here so the budget of issue 13 stays in sight.
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import "../support/quietPowertools";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, it } from "vitest";
@@ -9,10 +10,10 @@ import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
 import { attachRequestCounter } from "../../lib/adapters/aws/requestCounter";
 import { InProcessEventBus } from "../../lib/adapters/embedded/InProcessEventBus";
-import type { ExchangePort } from "../../lib/app/dependencies";
 import { createFunctionHandlers, localContext } from "../../lib/app/handlers";
 import { InstrumentRegistry } from "../../lib/domain/instruments";
 import { buildBusEvent, toEventBridgeEvent } from "../../lib/events";
+import type { ExchangePort } from "../../lib/ports/Exchange";
 import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
 
 const ddb = new DynamoDBClient({
@@ -36,14 +37,16 @@ describe("order-placement DynamoDB requests (LocalStack)", () => {
     const counter = attachRequestCounter(ddb);
     const store = new DynamoDbStateStore({ client: ddb, tableName: table });
     let atFirstPlace: Record<string, number> | undefined;
-    const ex = rig.peers.exchange;
+    const ex = new GrpcExchange(rig.peers.exchange);
     const exchange: ExchangePort = {
-      placeOrder: (args, opts) => {
+      placeOrder: (args) => {
         atFirstPlace ??= counter.byCommand();
-        return ex.placeOrder(args, opts);
+        return ex.placeOrder(args);
       },
-      cancelOrder: (ref, opts) => ex.cancelOrder(ref, opts),
+      cancelOrder: (ref) => ex.cancelOrder(ref),
       getOrder: (...a: Parameters<ExchangePort["getOrder"]>) => ex.getOrder(...a),
+      listOpenOrders: (f) => ex.listOpenOrders(f),
+      streamExecutions: (o) => ex.streamExecutions(o),
     };
     const handlers = createFunctionHandlers({
       store,

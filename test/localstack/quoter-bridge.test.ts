@@ -4,12 +4,13 @@
 import { randomUUID } from "node:crypto";
 import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Execution } from "../../gen/proto/tse/exchange/exchange";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { executionReportOf } from "../../lib/adapters/exchangeWire";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../../lib/grpc/MarketDataClient";
+import type { ExecutionReport } from "../../lib/ports/Exchange";
 import { BusBridge } from "../../quoter/bridge/BusBridge";
 import { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
 import { MarketDataSimulator } from "../../sim/market-data/MarketDataSimulator";
@@ -55,7 +56,7 @@ async function newBus(): Promise<string> {
 }
 
 /** `n` real executions: resting sells from a maker account, crossed by market buys from a taker account. */
-async function realExecutions(n: number): Promise<Execution[]> {
+async function realExecutions(n: number): Promise<ExecutionReport[]> {
   const tag = randomUUID().slice(0, 6);
   const from = exchangeSim.engine.lastSequence + 1;
   for (let i = 0; i < n / 2; i++) {
@@ -80,10 +81,10 @@ async function realExecutions(n: number): Promise<Execution[]> {
     });
   }
   // Read them back through the real execution stream.
-  const out: Execution[] = [];
+  const out: ExecutionReport[] = [];
   const stream = exchange.streamExecutions({ fromSequence: from });
   for await (const ex of stream) {
-    out.push(ex);
+    out.push(executionReportOf(ex));
     if (out.length >= n) break;
   }
   stream.close();

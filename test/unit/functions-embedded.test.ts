@@ -1,6 +1,7 @@
 // The four functions' handlers on the in-process adapters (InMemoryStateStore + InProcessEventBus), with the
 // exchange, risk-monitor and configuration simulators on loopback gRPC: the arbitrage flow end to end, the
 // risk monitor down (fail closed), bad input (typed errors, nothing written) and a report with domain metrics.
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import "../support/quietPowertools";
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateStore";
@@ -57,14 +58,14 @@ async function setup(settings?: EngineSettingsInput) {
     store,
     bus,
     settings: rig.settings,
-    exchange: rig.peers.exchange,
+    exchange: new GrpcExchange(rig.peers.exchange),
     riskMonitor: rig.peers.risk,
     instruments: new InstrumentRegistry(),
     clock: Date.now,
   };
   const handlers = createFunctionHandlers(deps);
   registerFunctions(bus, handlers);
-  forwarder = new ExecutionForwarder({ exchange: rig.peers.exchange, bus });
+  forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(rig.peers.exchange), bus });
   forwarder.start();
   return { store, bus, deps, handlers, published, rig };
 }

@@ -1,5 +1,6 @@
 // Every risk rule on the serverless path through the embedded bus (in-process adapters, simulators on loopback):
 // order-placement denies with the rule's name from the risk state shared with fill-handling (and the quoter).
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import "../support/quietPowertools";
 import { afterEach, describe, it } from "vitest";
 import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateStore";
@@ -33,7 +34,7 @@ describe("every risk rule, serverless path (embedded bus)", () => {
         store,
         bus,
         settings: rig.settings,
-        exchange: rig.peers.exchange,
+        exchange: new GrpcExchange(rig.peers.exchange),
         riskMonitor: rig.peers.risk,
         instruments: new InstrumentRegistry(),
         clock: Date.now,
@@ -48,7 +49,7 @@ describe("every risk rule, serverless path (embedded bus)", () => {
         }
       };
       registerFunctions(bus, handlers);
-      forwarder = new ExecutionForwarder({ exchange: rig.peers.exchange, bus });
+      forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(rig.peers.exchange), bus });
       forwarder.start();
       const sims = rig;
       await scenario.run(

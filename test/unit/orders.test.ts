@@ -142,6 +142,12 @@ describe("applyFill", () => {
     const done = applyFill(accepted(), { quantity: "1", price: "1" }, T0);
     expect(() => applyFill(done, { quantity: "0.1", price: "1" }, T0)).toThrow(/status="filled"/);
   });
+  it("a cancel requested before the place's answer: the venue may still reject the order itself", () => {
+    const sent = transition(createOrder(intent(), { clientOrderId: "c-pc" }, T0), "submitted", T0);
+    const pc = transition(sent, "pending-cancel", T0 + 1);
+    expect(transition(pc, "rejected", T0 + 2, { errorMessage: "post-only would cross" }).status).toBe("rejected");
+    expect(canTransition("pending-cancel", "denied")).toBe(false);
+  });
   it("a fill can arrive before the ack, and during pending-cancel", () => {
     const sub = transition(newOrder(), "submitted", T0);
     expect(applyFill(sub, { quantity: "1", price: "50000" }, T0).status).toBe("filled");

@@ -4,6 +4,13 @@
 // orders, fills and accounting (exact), which happen far less often than ticks.
 
 import { IntentThrottle } from "../../engine/IntentThrottle";
+import {
+  type StrategySlot as HostedSlot,
+  type IntentRouter,
+  newRiskContext,
+  type Refusal,
+  StrategyHost,
+} from "../../engine/StrategyHost";
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
 import { InvalidFieldError } from "../errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, roundQty, validateOrderShape } from "../instruments";
@@ -16,7 +23,6 @@ import {
   RiskEngine,
   type RiskLimits,
   type RiskLimitsInput,
-  type RiskOrder,
   riskContextFromPortfolio,
   type TradingStateChange,
 } from "../risk";
@@ -139,8 +145,9 @@ interface Book {
   sells: Resting[];
 }
 
-class StrategySlot implements StrategyContext {
+class StrategySlot implements StrategyContext, HostedSlot {
   now = 0;
+  readonly ctx = this;
   readonly open = new Map<string, Resting>();
   /** With latency: the position as the acks seen so far tell it. */
   readonly seenPos = new Map<string, Decimal>();
@@ -213,7 +220,6 @@ export class BacktestEngine {
   private readonly seen = new Map<string, Map<string, L1Quote>>();
   private lastFeed = Number.NEGATIVE_INFINITY;
   private readonly throttle: IntentThrottle | undefined;
-  private throttled = 0;
   private prints = 0;
   private readonly tradeFills: [Resting, number][] = [];
 
@@ -226,7 +232,6 @@ export class BacktestEngine {
   private readonly trades: BacktestTrade[] = [];
   private readonly equity: EquitySample[] = [];
   private readonly positions: BacktestResult["positionCurve"] = [];
-  private readonly denials: Record<string, number> = {};
   private readonly events: RiskEventRecord[] = [];
   private readonly halted = new Set<string>();
   private haltAll = false;
@@ -234,14 +239,14 @@ export class BacktestEngine {
   private denied = 0;
   private rejected = 0;
   private readonly cashNumber = new DecimalNumberCache();
-  private readonly riskOrder: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
-  private readonly riskCtx: RiskContext = {
-    mid: 0,
-    position: 0,
-    strategyNotional: 0,
-    portfolioNotional: 0,
-    availableQuote: 0,
-  };
+  private readonly host: StrategyHost<StrategySlot>;
+  /** The intent being routed: its order id, book and mid (set by the precheck, read by risk and place). */
+  private curId = "";
+  private curBook: Book | undefined;
+  private curMid = 0;
+  /** False while routing a callback that asked for more placements than the whole budget (see handleIntents). */
+  private paced = true;
+  private readonly riskCtx: RiskContext = newRiskContext();
 
   constructor(opts: BacktestOptions) {
     if (opts.strategies.length === 0) throw new InvalidFieldError("strategies", [], "at least one strategy");
@@ -274,6 +279,16 @@ export class BacktestEngine {
     this.delayed = this.latency.zero ? undefined : new DelayQueue();
     if (opts.throttle ?? true)
       this.throttle = new IntentThrottle({ maxPerWindow: this.risk.limits.maxOrdersPerSecond });
+    const throttle = this.throttle;
+    this.host = new StrategyHost<StrategySlot>({
+      risk: this.risk,
+      router: this.router,
+      ...(throttle
+        ? { throttle: { admit: (id: string, now: number) => !this.paced || throttle.tryAcquire(id, now) } }
+        : {}),
+      throttledReason: throttle ? `throttled: over ${throttle.maxPerWindow} orders/s` : undefined,
+      onRefusalIntents: (s, out, ts) => this.handleIntents(s, out, ts),
+    });
     this.sampleMs = opts.equitySampleMs ?? 1000;
     if (!(this.sampleMs > 0)) throw new InvalidFieldError("equitySampleMs", this.sampleMs, "must be > 0");
     this.timerMs = opts.timerMs ?? 1000;
@@ -510,31 +525,50 @@ export class BacktestEngine {
   private handleIntents(s: StrategySlot, intents: readonly OrderIntent[], ts: number): void {
     // One call asking for more placements than the whole per-second budget is a misbehaving strategy,
     // not a fast feed: it goes to the risk engine unthrottled, whose rate-limit breaker halts it.
-    let paced = this.throttle !== undefined;
-    if (paced) {
+    const outer = this.paced;
+    if (this.throttle) {
       let n = 0;
       for (let i = 0; i < intents.length; i++) if (intents[i]!.cancelOrderId === undefined) n++;
-      paced = n <= this.throttle!.maxPerWindow;
+      this.paced = n <= this.throttle.maxPerWindow;
     }
     for (let i = 0; i < intents.length; i++) {
       const it = intents[i]!;
       if (it.strategyId !== s.id)
         throw new InvalidFieldError("intent.strategyId", it.strategyId, `strategy ${s.id} emitted a foreign intent`);
       if (it.cancelOrderId !== undefined) this.requestCancel(s, it.cancelOrderId, ts);
-      else if (paced && !this.throttle!.tryAcquire(s.id, ts)) this.holdBack(s, it, ts);
-      else this.place(s, it, ts);
+      else this.host.routeOne(s, it, ts, 0);
     }
+    this.paced = outer;
   }
 
-  /** A placement over the order-rate budget: never sent; the strategy hears DENIED (throttled). */
-  private holdBack(s: StrategySlot, it: OrderIntent, ts: number): void {
-    this.throttled++;
-    const reason = `throttled: over ${this.throttle!.maxPerWindow} orders/s`;
-    const o = transition(createOrder(it, { clientOrderId: `bt-${++this.seq}` }, ts), "denied", ts, {
-      errorMessage: reason,
-    });
-    this.orderEvent(s, o, "DENIED", ts, reason);
-  }
+  /** What the strategy host's checks and orders mean in the simulation. */
+  private readonly router: IntentRouter<StrategySlot> = {
+    cancel: (s, orderId, ts) => this.requestCancel(s, orderId, ts),
+    precheck: (_s, it) => {
+      this.curId = `bt-${++this.seq}`;
+      const b = this.book(it.venue, it.symbol);
+      // With latency the strategy acts on the quote it could have seen.
+      const seen = this.delayed ? this.seenQuote(it.venue, it.symbol) : b?.quote;
+      if (!b || !seen) return NO_MARKET;
+      const sn = quoteNums(seen);
+      const mid = (sn.bid + sn.ask) / 2;
+      this.curBook = b;
+      this.curMid = mid;
+      if (this.checkShape && !this.shapeOk(b.instrument, it)) {
+        const bad = validateOrderShape(b.instrument, it, mid)[0];
+        if (bad) return { kind: "DENIED", rule: `shape:${bad.rule}`, reason: bad.message };
+      }
+      return undefined;
+    },
+    riskContext: (s) => this.riskContext(s.id, this.curBook!, this.curMid),
+    place: (s, it, ts) => this.place(s, it, ts, this.curId, this.curBook!),
+    refused: (_s, _it, _ts, r) => {
+      // Throttled placements never reached the risk engine: counted apart (ordersThrottled).
+      if (r.rule === "throttle") return;
+      if (r.kind === "DENIED") this.denied++;
+      else this.rejected++;
+    },
+  };
 
   /** A strategy's cancel: at once, or after the order latency (the order shows pendingCancel meanwhile). */
   private requestCancel(s: StrategySlot, orderId: string, ts: number): void {
@@ -609,51 +643,11 @@ export class BacktestEngine {
     if (out.length) this.handleIntents(s, out, ts);
   }
 
-  private refuse(s: StrategySlot, o: Order, kind: "DENIED" | "REJECTED", reason: string, ts: number): void {
-    if (kind === "DENIED") this.denied++;
-    else this.rejected++;
-    this.orderEvent(s, o, kind, ts, reason);
-  }
-
-  /** Local side of a placement: market known to the strategy, order shape, risk. Then it travels. */
-  private place(s: StrategySlot, it: OrderIntent, ts: number): void {
-    const id = `bt-${++this.seq}`;
+  /** An intent the strategy host approved: it travels to the simulated venue. */
+  private place(s: StrategySlot, it: OrderIntent, ts: number, id: string, b: Book): void {
     let order = createOrder(it, { clientOrderId: id }, ts);
-    const b = this.book(it.venue, it.symbol);
-    const seen = this.delayed ? this.seenQuote(it.venue, it.symbol) : b?.quote;
-    if (!b || !seen) {
-      order = transition(order, "rejected", ts, { errorMessage: "no market for venue/symbol" });
-      this.refuse(s, order, "REJECTED", "no market", ts);
-      return;
-    }
-    const sn = quoteNums(seen);
-    const mid = (sn.bid + sn.ask) / 2;
-    if (this.checkShape && !this.shapeOk(b.instrument, it)) {
-      const bad = validateOrderShape(b.instrument, it, mid)[0];
-      if (bad) {
-        order = transition(order, "denied", ts, { errorMessage: bad.message });
-        this.countDenial(`shape:${bad.rule}`);
-        this.refuse(s, order, "DENIED", bad.message, ts);
-        return;
-      }
-    }
     const qtyNum = decimalToNumber(it.quantity);
     const px = it.limitPrice === undefined ? Number.NaN : decimalToNumber(it.limitPrice);
-    const ro = this.riskOrder;
-    ro.strategyId = s.id;
-    ro.symbol = it.symbol;
-    ro.side = it.side;
-    ro.type = it.type;
-    ro.quantity = qtyNum;
-    ro.limitPrice = it.type === "LIMIT" ? px : undefined;
-    const decision = this.risk.checkOrder(ro, this.riskContext(s.id, b, mid), ts);
-    if (!decision.approved) {
-      const d = decision.denial;
-      order = transition(order, "denied", ts, { errorMessage: `${d.rule}: limit ${d.limit}, value ${d.value}` });
-      this.countDenial(d.rule);
-      this.refuse(s, order, "DENIED", order.errorMessage!, ts);
-      return;
-    }
     this.placed++;
     order = transition(order, "submitted", ts);
     const r: Resting = {
@@ -777,10 +771,6 @@ export class BacktestEngine {
       this.tickOk.set(px, instr);
     }
     return decimalToNumber(q) * decimalToNumber(px) >= this.numCache(instr.minNotional) * (1 + 1e-9);
-  }
-
-  private countDenial(rule: string): void {
-    this.denials[rule] = (this.denials[rule] ?? 0) + 1;
   }
 
   /**
@@ -993,11 +983,11 @@ export class BacktestEngine {
       positionCurve: this.positions,
       drawdownCurve: drawdowns(this.equity).curve,
       metrics,
-      risk: { finalState, denials: { ...this.denials }, events: this.events },
+      risk: { finalState, denials: Object.fromEntries(this.host.denialsByRule), events: this.events },
       ordersPlaced: this.placed,
       ordersDenied: this.denied,
       ordersRejected: this.rejected,
-      ordersThrottled: this.throttled,
+      ordersThrottled: this.host.throttled,
       tradePrints: this.prints,
       fillModel: this.fillModel,
       latency: this.latency.config,
@@ -1039,3 +1029,5 @@ export function runBacktest(events: Iterable<L1Quote | TradePrint>, opts: Backte
   }
   return e.finish();
 }
+
+const NO_MARKET: Refusal = { kind: "REJECTED", rule: "no-market", reason: "no market" };

@@ -1,27 +1,17 @@
 // Order record and its pure lifecycle operations. Every operation returns a new Order.
 import { type Decimal, type DecimalLike, dec, ZERO } from "../decimal";
 import { DomainError, InvalidFieldError } from "../errors";
-import type { OrderIntent, OrderType, Side, TimeInForce } from "../types";
+import type { OrderIntent, OrderTerms } from "../types";
 import { canTransition, isOpen, type OrderStatus } from "./orderStatus";
 
-export interface Order {
+/** An order: what was asked (its terms), its ids, and its progress. */
+export interface Order extends OrderTerms {
   // ids
   orderId: string;
   clientOrderId: string;
-  strategyId: string;
   exchangeOrderId?: string;
   /** Signal that produced this order, when known. */
   signalId?: string;
-  // what was asked
-  symbol: string;
-  venue: string;
-  side: Side;
-  type: OrderType;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  quantity: Decimal;
-  limitPrice?: Decimal;
-  tag?: string;
   // progress
   status: OrderStatus;
   filledQuantity: Decimal;

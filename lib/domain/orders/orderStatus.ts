@@ -32,7 +32,8 @@ export const ORDER_TRANSITIONS: Readonly<Record<OrderStatus, readonly OrderStatu
   submitted: ["accepted", "rejected", "partially-filled", "filled", "pending-cancel", "canceled", "expired"],
   accepted: ["partially-filled", "filled", "pending-cancel", "canceled", "expired"],
   "partially-filled": ["partially-filled", "filled", "pending-cancel", "canceled", "expired"],
-  "pending-cancel": ["canceled", "partially-filled", "filled", "accepted", "expired"],
+  // rejected: the venue refused the order itself while a cancel requested before its answer was pending.
+  "pending-cancel": ["canceled", "partially-filled", "filled", "accepted", "expired", "rejected"],
   filled: [],
   canceled: [],
   rejected: [],

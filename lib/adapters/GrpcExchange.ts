@@ -1,0 +1,57 @@
+// ExchangePort over the gRPC ExchangeClient: requests pass through (the client already takes domain words),
+// answers and executions are mapped by the wire module.
+import type { ExchangeClient } from "../grpc/ExchangeClient";
+import type {
+  CancelOrderResult,
+  ExchangePort,
+  ExecutionFeed,
+  ExecutionFeedOptions,
+  ExecutionReport,
+  OrderRef,
+  PlaceOrderArgs,
+  PlaceOrderResult,
+  VenueOrder,
+} from "../ports/Exchange";
+import { executionReportOf, venueOrderOf } from "./exchangeWire";
+
+export class GrpcExchange implements ExchangePort {
+  constructor(readonly client: ExchangeClient) {}
+
+  async placeOrder(args: PlaceOrderArgs): Promise<PlaceOrderResult> {
+    const res = await this.client.placeOrder(args);
+    return { order: res.order ? venueOrderOf(res.order) : undefined, duplicate: res.duplicate };
+  }
+
+  async cancelOrder(ref: OrderRef): Promise<CancelOrderResult> {
+    const res = await this.client.cancelOrder(ref);
+    return { canceled: res.canceled, order: res.order ? venueOrderOf(res.order) : undefined };
+  }
+
+  async getOrder(ref: OrderRef): Promise<VenueOrder | undefined> {
+    const o = await this.client.getOrder(ref);
+    return o ? venueOrderOf(o) : undefined;
+  }
+
+  async listOpenOrders(filter: { accountId?: string; venue?: string; symbol?: string; strategyId?: string } = {}) {
+    return (await this.client.listOpenOrders(filter)).map(venueOrderOf);
+  }
+
+  streamExecutions(opts: ExecutionFeedOptions = {}): ExecutionFeed {
+    const stream = this.client.streamExecutions(opts);
+    return {
+      get lastSequence() {
+        return stream.lastSequence;
+      },
+      get isClosed() {
+        return stream.isClosed;
+      },
+      get connects() {
+        return stream.stats.connects;
+      },
+      close: () => stream.close(),
+      async *[Symbol.asyncIterator](): AsyncIterator<ExecutionReport> {
+        for await (const e of stream) yield executionReportOf(e);
+      },
+    };
+  }
+}
