@@ -32,6 +32,7 @@ import type { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";
 import { createTable, deleteTable } from "../adapters/aws/createTable";
 import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
+import { asPrincipal } from "../adapters/aws/requestRecorder";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import { JournalingExchangeClient } from "../adapters/JournalingExchangeClient";
@@ -361,9 +362,12 @@ export class LocalSession {
     const engineLimits = await this.peers.config
       .getJson<Record<string, unknown>>("risk.engine_limits", undefined, {})
       .catch(() => ({}) as Record<string, unknown>);
+    // The quoter's AWS requests are its own (IAM evaluation), though it shares this process's clients.
+    const quoterStore = asPrincipal("quoter", this.store);
+    const quoterBus = asPrincipal("quoter", this.bus);
     const journal = new JournalingExchangeClient(
       this.peers.manager,
-      this.store,
+      quoterStore,
       (m, e) => this.fileLog(`journal: ${m}: ${e instanceof Error ? e.message : String(e)}`),
       Date.now,
       (strategyId) => {
@@ -372,7 +376,7 @@ export class LocalSession {
       },
     );
     const bridge = new BusBridge({
-      bus: this.bus,
+      bus: quoterBus,
       // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
       snapshots:
         cfg.mode === "embedded"
@@ -391,7 +395,7 @@ export class LocalSession {
       venues: VENUES,
       quoterId: QUOTER_ID,
       strategies: strategySpecs,
-      positions: this.store,
+      positions: quoterStore,
       bridge,
       marketDataIntervalMs: 100,
       reconcileIntervalMs: 10_000,
@@ -400,7 +404,7 @@ export class LocalSession {
       logger: quoterLogger(this.fileLog),
     });
     // Persist every change where every process reads it: order placement denies by the stored trading state.
-    persistTradingStateChanges((l) => this.quoter.onStateChange(l), this.store, log);
+    persistTradingStateChanges((l) => this.quoter.onStateChange(l), quoterStore, log);
     this.quoter.onStateChange((c) => {
       this.riskEvents.push({
         ts: c.at,
@@ -436,7 +440,7 @@ export class LocalSession {
     //    executions go through its bridge.
     this.forwarder = new ExecutionForwarder({
       exchange: this.peers.exchange,
-      bus: this.bus,
+      bus: quoterBus,
       accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
       onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
     });

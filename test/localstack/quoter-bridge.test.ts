@@ -6,6 +6,7 @@ import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient } from 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Execution } from "../../gen/proto/tse/exchange/exchange";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
 import { ExchangeClient } from "../../lib/grpc/ExchangeClient";
@@ -90,9 +91,9 @@ async function realExecutions(n: number): Promise<Execution[]> {
   return out;
 }
 
-/** A client whose PutEvents calls are recorded (entry event ids per call). */
+/** A client whose PutEvents calls are recorded (entry event ids per call); the quoter's own (IAM evaluation). */
 function countingClient(calls: string[][]): EventBridgeClient {
-  const eb = new EventBridgeClient(cfg);
+  const eb = instrumentAwsClient(new EventBridgeClient(cfg), { principal: "quoter" });
   eb.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === "PutEventsCommand") {
