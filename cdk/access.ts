@@ -30,27 +30,27 @@ export interface ResourceAccess {
 }
 
 export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
-  // Records the signal (conditional put; a repeated snapshot reads the one recorded), latest snapshots by index.
+  // Snapshots (conditional put; a stale one reads the stored) and their listing by index, idempotency claims.
   signal: {
     table: ["dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1],
     putEvents: true,
     readSettings: true,
   },
-  // Trading state and the signal's orders (get, conditional put), open orders by index.
+  // Trading state, signals and orders (get, conditional put), positions by index.
   "order-placement": {
     table: ["dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1],
     putEvents: true,
     readSettings: true,
   },
-  // Order + position + fill in one transaction (puts), read together; a duplicate execution reads the fill.
-  // Reads no settings.
+  // Order + position + fill read together and written in one transaction (puts); a duplicate reads the
+  // position. Reads no settings.
   "fill-handling": {
     table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
   },
-  // Fills, positions and equity by key and by index; reports and equity points written in batches.
+  // Positions, fills, snapshots and equity points by key and by index; the report, equity points in a batch.
   reporting: {
     table: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
     queryIndexes: [GSI1, GSI2],

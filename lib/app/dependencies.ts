@@ -4,8 +4,8 @@
 
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
-import { instrumentAwsClient } from "../adapters/aws/requestRecorder";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../adapters/aws/requestRecorder";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import { InvalidFieldError } from "../domain/errors";

@@ -75,6 +75,8 @@ export async function deniedRequests(stack: StackPolicies, requests: readonly No
       denials.push({ ...q, role: "(none: not a deployed principal)", verdict: "ImplicitlyDenied" });
       continue;
     }
+    if (stack.roles[q.principal].length === 0)
+      denials.push({ ...q, role: "(none: the stack has no role for it)", verdict: "ImplicitlyDenied" });
     for (const role of stack.roles[q.principal]) {
       const r = await evaluate(role.arn, role.policies, q.action, stack.arnOf(q.resource));
       if (r.verdict !== "Allowed") denials.push({ ...q, role: role.logicalId, verdict: r.verdict, detail: r.detail });

@@ -36,7 +36,7 @@ export interface PolicyDocument {
 
 export interface StackPolicies {
   template: Cfn;
-  /** Per deployed principal: its role(s) (one per quoter shard) with their resolved policy documents. */
+  /** Per deployed principal: its role(s) (one per quoter shard; none for a function the stack lacks). */
   roles: Record<DeployedPrincipal, { logicalId: string; arn: string; policies: PolicyDocument[] }[]>;
   /** Every other role in the template (execution roles, CDK helpers). */
   otherRoles: string[];
@@ -133,7 +133,7 @@ function resolvedDocument(doc: Cfn, resolve: (v: unknown) => string): PolicyDocu
 
 /** The deployed principals' roles and resolved policies in a synthesized template. */
 export function stackPolicies(
-  synth: ReturnType<typeof synthDeployedApp>,
+  synth: { stack: TradingEngineStack; quoter: QuoterServiceConstruct; template: Cfn },
   template: Cfn = synth.template,
 ): StackPolicies {
   const { stack, quoter } = synth;
@@ -144,8 +144,7 @@ export function stackPolicies(
     ...(Object.fromEntries(
       FUNCTION_NAMES.map((f) => {
         const fn = stack.routes[f]?.fn;
-        if (!fn) throw new Error(`the stack has no ${f} function`);
-        return [f, [idOf(fn.role as never)]];
+        return [f, fn ? [idOf(fn.role as never)] : []];
       }),
     ) as Record<(typeof FUNCTION_NAMES)[number], string[]>),
     quoter: quoter.taskRoles.map(idOf),
@@ -173,15 +172,17 @@ export function stackPolicies(
   const tableId = idOf(stack.table);
   const busArn = resolve({ "Fn::GetAtt": [idOf(stack.bus), "Arn"] });
   const parameters = Object.entries(resources).filter(([, r]) => (r as Cfn).Type === "AWS::SSM::Parameter");
-  if (parameters.length !== 1) throw new Error(`expected the one settings parameter, found ${parameters.length}`);
-  const parameterArn = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${resolve({ Ref: parameters[0]![0] }).replace(/^\//, "")}`;
+  const parameterArn = () => {
+    if (parameters.length !== 1) throw new Error(`expected the one settings parameter, found ${parameters.length}`);
+    return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${resolve({ Ref: parameters[0]![0] }).replace(/^\//, "")}`;
+  };
   const arnOf = (symbolic: string): string => {
     if (symbolic === "table/state") return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableId}`;
     const index = /^table\/state\/index\/(.+)$/.exec(symbolic);
     if (index) return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableId}/index/${index[1]}`;
     if (symbolic === "event-bus/engine") return busArn;
     if (symbolic === "event-bus/default") return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
-    if (symbolic === "parameter/settings") return parameterArn;
+    if (symbolic === "parameter/settings") return parameterArn();
     return symbolic;
   };
   return { template, roles, otherRoles, arnOf };
