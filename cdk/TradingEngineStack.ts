@@ -240,7 +240,6 @@ export class TradingEngineStack extends Stack {
       tracing: lambda.Tracing.ACTIVE,
       description: route.description.slice(0, 256),
       environment: {
-        TSE_ENV: config.envName,
         TSE_TABLE_NAME: this.table.tableName,
         TSE_EVENT_BUS_NAME: this.bus.eventBusName,
         POWERTOOLS_SERVICE_NAME: `tse-${route.functionName}`,
