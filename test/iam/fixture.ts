@@ -31,6 +31,12 @@ export function writeFixture(requests: readonly NormalizedRequest[]): void {
 
 const key = (r: NormalizedRequest) => `${r.principal} ${r.action} ${r.resource}`;
 
+/** Both sets as one, sorted like normalize(). */
+export function union(a: readonly NormalizedRequest[], b: readonly NormalizedRequest[]): NormalizedRequest[] {
+  const all = new Map([...a, ...b].map((r) => [key(r), r]));
+  return [...all.keys()].sort().map((k) => all.get(k)!);
+}
+
 /** What `next` has that `prev` lacks, and the reverse. */
 export function diff(prev: readonly NormalizedRequest[], next: readonly NormalizedRequest[]) {
   const a = new Set(prev.map(key));
