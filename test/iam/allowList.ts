@@ -41,3 +41,12 @@ export const OTHER_ROLES: readonly { logicalId: RegExp; reason: string }[] = [
     reason: "VPC flow logs delivery role, used by the EC2 service",
   },
 ];
+
+/** Hosted functions of test/localstack/functionHost.test.ts: test code, not deployed, so not evaluated. */
+export const TEST_ONLY_PRINCIPALS: Record<string, string> = {
+  "snapshot-recorder": "functionHost.test.ts's recording handler (tests the host, is deployed nowhere)",
+  "always-fails": "functionHost.test.ts's failing handler",
+  "fails-thrice": "functionHost.test.ts's flaky handler",
+  slow: "functionHost.test.ts's slow handler",
+  orphan: "functionHost.test.ts's handler without a route",
+};

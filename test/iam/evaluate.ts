@@ -19,15 +19,6 @@ export interface UnusedAllowance {
   reason: string;
 }
 
-/** Hosted functions of test/localstack/functionHost.test.ts: test code, not deployed, so not evaluated. */
-export const TEST_ONLY_PRINCIPALS: Record<string, string> = {
-  "snapshot-recorder": "functionHost.test.ts's recording handler (tests the host, is deployed nowhere)",
-  "always-fails": "functionHost.test.ts's failing handler",
-  "fails-thrice": "functionHost.test.ts's flaky handler",
-  slow: "functionHost.test.ts's slow handler",
-  orphan: "functionHost.test.ts's handler without a route",
-};
-
 export type Verdict = "Allowed" | "ImplicitlyDenied" | "ExplicitlyDenied" | "Error";
 
 /** The evaluator's verdict on one request by a role with these identity policies (no resource policy). */
@@ -70,7 +61,6 @@ const isDeployed = (p: string): p is DeployedPrincipal => (DEPLOYED_PRINCIPALS a
 export async function deniedRequests(stack: StackPolicies, requests: readonly NormalizedRequest[]): Promise<Denial[]> {
   const denials: Denial[] = [];
   for (const q of requests) {
-    if (TEST_ONLY_PRINCIPALS[q.principal]) continue;
     if (!isDeployed(q.principal)) {
       denials.push({ ...q, role: "(none: not a deployed principal)", verdict: "ImplicitlyDenied" });
       continue;

@@ -5,8 +5,8 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { OTHER_ROLES, UNUSED_ALLOWANCES } from "./allowList";
-import { deniedRequests, describeAllowance, describeDenial, TEST_ONLY_PRINCIPALS, unusedAllowances } from "./evaluate";
+import { OTHER_ROLES, TEST_ONLY_PRINCIPALS, UNUSED_ALLOWANCES } from "./allowList";
+import { deniedRequests, describeAllowance, describeDenial, unusedAllowances } from "./evaluate";
 import { diff, FIXTURE, readFixture, union, writeFixture } from "./fixture";
 import { REPO, type Recording, readRecording } from "./recording";
 import {

@@ -35,6 +35,10 @@ const jsonl = <T>(p: string): T[] =>
         .map((l) => JSON.parse(l) as T)
     : [];
 
+/** The recording; only requests made by a LocalStack test file (or a process it spawned) count. */
 export function readRecording(): Recording {
-  return { requests: jsonl<RecordedRequest>(REQUESTS), files: jsonl<{ file: string; ok: boolean }>(FILES) };
+  return {
+    requests: jsonl<RecordedRequest>(REQUESTS).filter((r) => r.source?.startsWith("test/localstack/")),
+    files: jsonl<{ file: string; ok: boolean }>(FILES),
+  };
 }

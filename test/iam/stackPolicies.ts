@@ -14,6 +14,7 @@ import { QuoterServiceConstruct, quoterPropsFromContext } from "../../cdk/Quoter
 import { TradingEngineStack } from "../../cdk/TradingEngineStack";
 import type { RecordedRequest } from "../../lib/adapters/aws/requestRecorder";
 import { FUNCTION_NAMES } from "../../lib/app/handlers";
+import { TEST_ONLY_PRINCIPALS } from "./allowList";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "us-east-1";
@@ -209,11 +210,11 @@ export interface NormalizedRequest {
   resource: string;
 }
 
-/** Unique (principal, action, symbolic resource), sorted; the test harness's own requests left out. */
+/** Unique (principal, action, symbolic resource), sorted; the test harness and test-only functions left out. */
 export function normalize(requests: readonly RecordedRequest[]): NormalizedRequest[] {
   const seen = new Map<string, NormalizedRequest>();
   for (const r of requests) {
-    if (r.principal === "test-harness") continue;
+    if (r.principal === "test-harness" || TEST_ONLY_PRINCIPALS[r.principal]) continue;
     const n = { principal: r.principal, action: r.action, resource: symbolicResource(r.resource) };
     seen.set(`${n.principal} ${n.action} ${n.resource}`, n);
   }
