@@ -72,7 +72,10 @@ export interface AccessTargets {
   settings?: ssm.IStringParameter;
 }
 
-/** Grant `grantee` exactly `access` (table-level and per-index statements; no wildcard resource). */
+/**
+ * Grant `grantee` exactly `access`: table actions on the table ARN, Query on the named indexes (`table.grant()`
+ * would add `index/*` to every action), PutEvents through the bus's own grant. No wildcard resource.
+ */
 export function grantAccess(grantee: iam.IGrantable, access: ResourceAccess, targets: AccessTargets): void {
   const { table, bus, settings } = targets;
   if (access.table?.length)

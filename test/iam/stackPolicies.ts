@@ -66,7 +66,10 @@ export function synthDeployedApp(context: Record<string, unknown> = {}) {
   return { app, stack, quoter, template: Template.fromStack(stack).toJSON() as Cfn };
 }
 
-/** Resolve CloudFormation intrinsics to strings with canonical names (throws on one it does not know). */
+/**
+ * Resolve CloudFormation intrinsics to strings with canonical names. An intrinsic it does not know throws; an
+ * attribute of a resource type it does not know becomes an ARN no request can match.
+ */
 export function resolver(template: Cfn): (v: unknown) => string {
   const resources = template.Resources as Cfn;
   const pseudo: Record<string, string> = {
