@@ -4,7 +4,7 @@
 // else the function running now (runAsPrincipal, set by the local function host), else
 // TSE_AWS_REQUEST_PRINCIPAL (a spawned quoter process), else "test-harness" (excluded from evaluation).
 import { AsyncLocalStorage } from "node:async_hooks";
-import { appendFileSync } from "node:fs";
+import { openSync, writeSync } from "node:fs";
 
 export const TEST_HARNESS_PRINCIPAL = "test-harness";
 /** LocalStack's account: recorded ARNs carry it; the evaluator maps them onto the stack's resources. */
@@ -51,6 +51,17 @@ export function asPrincipal<T extends object>(principal: string, target: T): T {
 
 export function currentPrincipal(): string | undefined {
   return principalScope.getStore();
+}
+
+const descriptors = new Map<string, number>();
+/** One append descriptor per file for the process (closed by the OS at exit). */
+function descriptor(file: string): number {
+  let fd = descriptors.get(file);
+  if (fd === undefined) {
+    fd = openSync(file, "a");
+    descriptors.set(file, fd);
+  }
+  return fd;
 }
 
 /** Where records go (TSE_AWS_REQUEST_LOG); undefined = recording off. */
@@ -183,8 +194,8 @@ export function instrumentAwsClient<C extends object>(client: C, options: { prin
         const lines = iamRequestsOf(service, operation, args.input ?? {}, region).map(
           (q) => `${JSON.stringify({ principal, ...q, operation, ...(source ? { source } : {}) })}\n`,
         );
-        // One append per request: lines stay whole when several processes share the file (O_APPEND).
-        if (lines.length) appendFileSync(file, lines.join(""));
+        // One write per request on an O_APPEND descriptor: lines stay whole when processes share the file.
+        if (lines.length) writeSync(descriptor(file), lines.join(""));
         return next(args);
       },
     // initialize: once per call (not per retry), before the DocumentClient marshals the input.
