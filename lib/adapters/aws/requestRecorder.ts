@@ -107,7 +107,8 @@ const TRANSACT_WRITE_ACTIONS: Record<string, string> = {
 
 /**
  * The IAM (action, resource) pairs one SDK call is authorized as. DynamoDB transactions have no IAM action of
- * their own: each item needs its own action on its table (AWS DynamoDB developer guide, "IAM with transactions").
+ * their own: each item needs its own action on its table (DynamoDB developer guide, "Using IAM with DynamoDB
+ * transactions").
  */
 export function iamRequestsOf(
   service: string,
