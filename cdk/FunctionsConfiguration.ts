@@ -1,6 +1,6 @@
 // Configuration of the deployed functions: the engine-settings defaults as an SSM parameter (JSON, the
-// functions' base settings under the configuration service's live values), read access for each function
-// (ssm:GetParameter* on that one parameter — no wildcard), and the environment that points them at it.
+// functions' base settings under the configuration service's live values) and the environment that points them
+// at it. Read access (ssm:GetParameter on that one parameter) is granted with the rest in cdk/access.ts.
 
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as ssm from "aws-cdk-lib/aws-ssm";
@@ -49,7 +49,6 @@ export class FunctionsConfiguration extends Construct {
       tier: ssm.ParameterTier.STANDARD,
     });
     for (const fn of props.functions) {
-      this.settingsParameter.grantRead(fn);
       fn.addEnvironment("TSE_SETTINGS_PARAMETER", this.settingsParameter.parameterName);
       fn.addEnvironment("TSE_CONFIG_ENVIRONMENT", props.configEnvironment ?? props.envName);
     }

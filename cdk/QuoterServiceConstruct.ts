@@ -2,10 +2,12 @@
 // Image: quoter/Dockerfile as a Docker image asset (staged at synth, built only at deploy — synth needs no Docker),
 // or a prebuilt image URI from context `quoterImage`. Each task: its own log group, a container health check on
 // /health, SIGTERM-friendly stop timeout, Cloud Map registration (the engine endpoint for discovery) and a task role
-// that can only PutEvents on the engine bus and Query the positions index of the state table.
+// with exactly what the quoter does (cdk/access.ts: journal and trading state, positions index, PutEvents). The
+// control ports admit only a control-client security group: context `quoterControlSecurityGroup`, else one created
+// here for operators to attach (output `QuoterControlClientSecurityGroupId`).
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { CfnOutput, Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import { Platform } from "aws-cdk-lib/aws-ecr-assets";
@@ -15,13 +17,13 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
-import { GSI1 } from "../lib/adapters/aws/tableDefinition";
+import { grantAccess, QUOTER_ACCESS } from "./access";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const NAG = "AwsSolutions::AwsSolutions";
 export const QUOTER_GRPC_PORT = 50057;
 export const QUOTER_HTTP_PORT = 8087;
-/** CIDR of the VPC this construct creates (a literal, so ingress rules are checkable at synth). */
+/** CIDR of the VPC this construct creates. */
 export const QUOTER_VPC_CIDR = "10.40.0.0/16";
 
 export interface QuoterShard {
@@ -49,6 +51,8 @@ export interface QuoterServiceProps {
    * Default: a new secret with a generated token; the operator puts the certificate in (docs/deployment.md).
    */
   controlSecret?: secretsmanager.ISecret;
+  /** The only security group admitted to the control ports (e.g. sg-0123456789abcdef0). Default: one created here. */
+  controlClientSecurityGroupId?: string;
 }
 
 /** Context `strategyModules`: a JSON array (or comma list) of plug-in files, relative to the repository root. */
@@ -65,7 +69,10 @@ export function strategyModulesFromContext(node: Construct["node"]): string[] {
 /** Shards and settings from CDK context: `-c quoterShards='[["BTC-USD"],["ETH-USD"]]'` etc. */
 export function quoterPropsFromContext(
   node: Construct["node"],
-): Pick<QuoterServiceProps, "shards" | "venues" | "peerEndpoints" | "imageUri" | "strategyModules"> {
+): Pick<
+  QuoterServiceProps,
+  "shards" | "venues" | "peerEndpoints" | "imageUri" | "strategyModules" | "controlClientSecurityGroupId"
+> {
   const parse = (key: string, v: unknown): unknown => {
     if (typeof v !== "string") return v;
     try {
@@ -92,8 +99,14 @@ export function quoterPropsFromContext(
     | undefined;
   const imageUri = node.tryGetContext("quoterImage") as string | undefined;
   const modules = strategyModulesFromContext(node);
+  const controlSg = node.tryGetContext("quoterControlSecurityGroup") as unknown;
+  if (controlSg !== undefined && (typeof controlSg !== "string" || !/^sg-[0-9a-f]{8,17}$/.test(controlSg)))
+    throw new Error(
+      `context 'quoterControlSecurityGroup' must be a security group id (sg-…); got ${JSON.stringify(controlSg).slice(0, 64)}`,
+    );
   return {
     ...(modules.length > 0 ? { strategyModules: modules } : {}),
+    ...(controlSg ? { controlClientSecurityGroupId: controlSg as string } : {}),
     shards: (shardsRaw as string[][]).map((symbols) => ({ symbols })),
     ...(venues ? { venues } : {}),
     ...(peers ? { peerEndpoints: peers } : {}),
@@ -109,6 +122,8 @@ export class QuoterServiceConstruct extends Construct {
   readonly logGroups: logs.LogGroup[] = [];
   readonly securityGroup: ec2.SecurityGroup;
   readonly controlSecret: secretsmanager.ISecret;
+  /** The security group admitted to the control ports (given by context, or created here). */
+  readonly controlClientSecurityGroup: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: QuoterServiceProps) {
     super(scope, id);
@@ -132,17 +147,33 @@ export class QuoterServiceConstruct extends Construct {
     });
     this.securityGroup = new ec2.SecurityGroup(this, "TaskSecurityGroup", {
       vpc: this.vpc,
-      description: "Quoter tasks: control API and health/metrics from inside the VPC; egress to peers and AWS APIs",
+      description: "Quoter tasks: control API and metrics from the control-client group only; egress to peers and AWS",
       allowAllOutbound: true,
     });
-    const inside = ec2.Peer.ipv4(props.vpc ? this.vpc.vpcCidrBlock : QUOTER_VPC_CIDR);
-    this.securityGroup.addIngressRule(inside, ec2.Port.tcp(QUOTER_GRPC_PORT), "engine control API");
-    this.securityGroup.addIngressRule(inside, ec2.Port.tcp(QUOTER_HTTP_PORT), "health and metrics");
-    if (props.vpc)
-      Validations.of(this.securityGroup).acknowledge({
-        id: `${NAG}-EC23`,
-        reason: "Ingress only from the given VPC's own CIDR (a token at synth, so the rule cannot resolve it).",
+    this.controlClientSecurityGroup = props.controlClientSecurityGroupId
+      ? ec2.SecurityGroup.fromSecurityGroupId(this, "ControlClients", props.controlClientSecurityGroupId, {
+          mutable: false,
+        })
+      : new ec2.SecurityGroup(this, "ControlClientSecurityGroup", {
+          vpc: this.vpc,
+          description: "Attach to what may reach the quoter control API and metrics (operator bastion or VPN)",
+          allowAllOutbound: true,
+        });
+    if (!props.controlClientSecurityGroupId)
+      new CfnOutput(this, "ControlClientSecurityGroupId", {
+        value: this.controlClientSecurityGroup.securityGroupId,
+        description: "Attach this security group to reach the quoters' control API (50057) and metrics (8087)",
       });
+    this.securityGroup.addIngressRule(
+      this.controlClientSecurityGroup,
+      ec2.Port.tcp(QUOTER_GRPC_PORT),
+      "engine control API, from the control-client group only",
+    );
+    this.securityGroup.addIngressRule(
+      this.controlClientSecurityGroup,
+      ec2.Port.tcp(QUOTER_HTTP_PORT),
+      "health and metrics, from the control-client group only",
+    );
 
     const modules = (props.strategyModules ?? []).map((m) => {
       const rel = path.relative(REPO_ROOT, path.resolve(m)).split(path.sep).join("/");
@@ -197,23 +228,10 @@ export class QuoterServiceConstruct extends Construct {
       const name = `shard-${i}`;
       const taskRole = new iam.Role(this, `TaskRole${i}`, {
         assumedBy: new iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
-        description: `Quoter ${name} (${shard.symbols.join(",")}): PutEvents on the engine bus, Query positions, the risk state`,
+        description: `Quoter ${name} (${shard.symbols.join(",")}): order journal, risk state, positions, bus, control secret`,
       });
-      taskRole.addToPolicy(
-        new iam.PolicyStatement({ actions: ["events:PutEvents"], resources: [props.bus.eventBusArn] }),
-      );
-      taskRole.addToPolicy(
-        new iam.PolicyStatement({ actions: ["dynamodb:Query"], resources: [`${props.table.tableArn}/index/${GSI1}`] }),
-      );
-      // The shared risk state (RiskStateSync): read and version-checked put of the RISKSTATE item only.
-      taskRole.addToPolicy(
-        new iam.PolicyStatement({
-          actions: ["dynamodb:GetItem", "dynamodb:PutItem"],
-          resources: [props.table.tableArn],
-          conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["RISKSTATE"] } },
-        }),
-      );
-      this.controlSecret.grantRead(taskRole); // guard
+      grantAccess(taskRole, QUOTER_ACCESS, { table: props.table, bus: props.bus });
+      this.controlSecret.grantRead(taskRole);
       this.taskRoles.push(taskRole);
       const logGroup = new logs.LogGroup(this, `Logs${i}`, {
         logGroupName: `/tse/${props.envName}/quoter/${name}`,

@@ -17,6 +17,7 @@ import { Severity } from "../gen/proto/tse/risk/risk";
 import { createTable, deleteTable } from "../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
+import { asPrincipal } from "../lib/adapters/aws/requestRecorder";
 import { InMemoryStateStore } from "../lib/adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../lib/adapters/embedded/InProcessEventBus";
 import { executionEvent, executionReportOf } from "../lib/adapters/exchangeWire";
@@ -397,8 +398,11 @@ export class LocalSession {
     const engineLimits = await this.peers.config
       .getJson<Record<string, unknown>>("risk.engine_limits", undefined, {})
       .catch(() => ({}) as Record<string, unknown>);
+    // The quoter's AWS requests are its own (IAM evaluation), though it shares this process's clients.
+    const quoterStore = asPrincipal("quoter", this.store);
+    const quoterBus = asPrincipal("quoter", this.bus);
     const bridge = new BusBridge({
-      bus: this.bus,
+      bus: quoterBus,
       // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
       snapshots:
         cfg.mode === "embedded"
@@ -414,7 +418,7 @@ export class LocalSession {
       manager: this.peers.manager,
       exchange: this.peers.exchange,
       marketData: this.peers.marketData,
-      store: this.store,
+      store: quoterStore,
       bridge,
       onError: (m, e) =>
         this.fileLog(`quoter: ${m}${e === undefined ? "" : `: ${e instanceof Error ? e.message : String(e)}`}`),
@@ -479,7 +483,7 @@ export class LocalSession {
     //    executions go through its bridge.
     this.forwarder = new ExecutionForwarder({
       exchange: new GrpcExchange(this.peers.exchange),
-      bus: this.bus,
+      bus: quoterBus,
       accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
       onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
     });

@@ -5,6 +5,7 @@
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../adapters/aws/requestRecorder";
 import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
 import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import { GrpcExchange } from "../adapters/GrpcExchange";
@@ -152,7 +153,7 @@ export function memoizeDependencies(provider: DependenciesProvider): () => Promi
 
 /** The settings defaults stored as JSON in an SSM parameter (validated; a bad value names the parameter). */
 export async function loadSettingsParameter(name: string, client = new SSMClient({})): Promise<EngineSettingsInput> {
-  const res = await client.send(new GetParameterCommand({ Name: name }));
+  const res = await instrumentAwsClient(client).send(new GetParameterCommand({ Name: name }));
   const text = res.Parameter?.Value ?? "";
   let json: unknown;
   try {

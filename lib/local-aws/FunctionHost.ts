@@ -23,6 +23,7 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { Context, EventBridgeEvent } from "aws-lambda";
+import { runAsPrincipal } from "../adapters/aws/requestRecorder";
 
 /** The part of a routing-table entry the host needs (lib/routing/routes.ts `Route` satisfies it). */
 export interface HostedRoute {
@@ -276,7 +277,8 @@ export class FunctionHost {
     try {
       // EventBridge delivers the full event envelope as the SQS message body.
       const event = JSON.parse(m.Body ?? "") as EventBridgeEvent<string, unknown>;
-      await handler(event, context);
+      // Every AWS request the handler makes is recorded as this function's (IAM evaluation).
+      await runAsPrincipal(f.functionName, () => handler(event, context));
       stats.successes++;
       await sqs.send(new DeleteMessageCommand({ QueueUrl: f.queueUrl, ReceiptHandle: m.ReceiptHandle }));
     } catch (err) {

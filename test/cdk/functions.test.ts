@@ -13,6 +13,7 @@ import { SETTINGS_BY_ENV } from "../../cdk/FunctionsConfiguration";
 import { TradingEngineStack } from "../../cdk/TradingEngineStack";
 import { parseEngineSettings } from "../../lib/app/settings";
 import { ROUTES } from "../../lib/routing/routes";
+import { readFixture } from "../iam/fixture";
 
 const { AwsSolutionsChecks } = cdkNag;
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -61,7 +62,7 @@ describe("the four real functions in the stack", () => {
     }
   });
 
-  it("the settings defaults are an SSM parameter every function reads (GetParameter on that parameter only)", () => {
+  it("the settings defaults are an SSM parameter; GetParameter on it only, for the functions that read it", () => {
     template.hasResourceProperties("AWS::SSM::Parameter", {
       Name: "/tse/dev/functions/settings",
       Type: "String",
@@ -83,7 +84,14 @@ describe("the four real functions in the stack", () => {
     const ssmStatements = policies.flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("ssm:"))),
     );
-    expect(ssmStatements).toHaveLength(5);
+    // Only the functions whose recorded requests read it (test/fixtures); fill-handling reads no settings.
+    const readers = new Set(
+      readFixture()
+        .filter((r) => r.action === "ssm:GetParameter")
+        .map((r) => r.principal),
+    );
+    expect(readers.has("fill-handling")).toBe(false);
+    expect(ssmStatements).toHaveLength(readers.size);
     for (const s of ssmStatements) {
       expect([s.Action].flat().every((a) => !a.includes("*"))).toBe(true);
       expect(JSON.stringify(s.Resource)).toContain(paramId);

@@ -1,5 +1,6 @@
 // CDK assertions on the quoter's Fargate service: one service per shard from context, log group, health check,
-// non-root read-only container, SIGTERM-friendly deployment, least-privilege task role; cdk-nag stays clean.
+// non-root read-only container, SIGTERM-friendly deployment, a task role with exactly the quoter's recorded
+// requests (test/fixtures/iam-recorded-requests.json), control ports closed but to one security group; cdk-nag clean.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import path from "node:path";
 import { App, Validations } from "aws-cdk-lib";
@@ -9,6 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { envConfig } from "../../cdk/config";
 import { QuoterServiceConstruct, quoterPropsFromContext } from "../../cdk/QuoterServiceConstruct";
 import { TradingEngineStack } from "../../cdk/TradingEngineStack";
+import { readFixture } from "../iam/fixture";
+import { stackPolicies } from "../iam/stackPolicies";
 
 const { AwsSolutionsChecks } = cdkNag;
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -93,38 +96,60 @@ describe("quoter Fargate service", () => {
     expect(() => synth({ quoterShards: "not json" })).toThrow(/quoterShards/);
   });
 
-  it("gives each task role only PutEvents on the engine bus, Query on the positions index, the RISKSTATE item and a read of the control secret", () => {
+  it("gives each task role exactly the quoter's recorded requests (test/fixtures), no wildcard", () => {
     const { template, stack, quoter } = synth();
-    const roleIds = quoter.taskRoles.map((r) => stack.getLogicalId(r.node.defaultChild as never));
-    const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
-      Properties: {
-        Roles: { Ref: string }[];
-        PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] };
-      };
-    }[];
-    for (const roleId of roleIds) {
-      const attached = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId));
-      const statements = attached.flatMap((p) => p.Properties.PolicyDocument.Statement);
-      expect(statements.flatMap((s) => s.Action).sort()).toEqual([
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "events:PutEvents",
+    const policies = stackPolicies({ stack, quoter, template: template.toJSON() });
+    const expected = readFixture()
+      .filter((r) => r.principal === "quoter")
+      .map((r) => `${r.action} ${policies.arnOf(r.resource)}`)
+      .sort();
+    expect(expected.length).toBeGreaterThanOrEqual(4);
+    expect(policies.roles.quoter).toHaveLength(2);
+    for (const role of policies.roles.quoter) {
+      const all = role.policies
+        .flatMap((d) => d.Statement)
+        .flatMap((s) => [s.Action].flat().flatMap((a) => [s.Resource].flat().map((r) => `${a} ${r}`)))
+        .sort();
+      // The control secret is read at start-up in AWS only (--control-secret); its grant is asserted apart.
+      const granted = all.filter((g) => !g.startsWith("secretsmanager:"));
+      expect(granted, role.logicalId).toEqual(expected);
+      expect(all.filter((g) => g.startsWith("secretsmanager:")).map((g) => g.split(" ")[0])).toEqual([
         "secretsmanager:DescribeSecret",
         "secretsmanager:GetSecretValue",
       ]);
-      // secret.grantRead: GetSecretValue + DescribeSecret on the control secret only.
-      const secretRead = statements.find((s) => JSON.stringify(s.Action).includes("secretsmanager:"))!;
-      expect(JSON.stringify(secretRead.Resource)).toMatch(/ControlSecret/);
-      const query = statements.find((s) => s.Action === "dynamodb:Query")!;
-      expect(JSON.stringify(query.Resource)).toMatch(/\/index\/gsi1/);
-      // The risk state: only the one item, by its partition key.
-      const item = statements.find((s) => Array.isArray(s.Action) && s.Action.includes("dynamodb:PutItem")) as {
-        Condition?: unknown;
-      };
-      expect(item.Condition).toEqual({ "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["RISKSTATE"] } });
-      expect(JSON.stringify(statements)).not.toMatch(/"\*"/);
+      expect(granted.some((g) => g.includes("*"))).toBe(false);
     }
+  });
+
+  it("admits the control ports only from the control-client security group (context, else created), no CIDR", () => {
+    const ingressOf = (t: Template) =>
+      Object.values(t.findResources("AWS::EC2::SecurityGroupIngress")).map(
+        (r) => (r as { Properties: Record<string, unknown> }).Properties,
+      );
+    const inlineCidr = (t: Template) =>
+      Object.values(t.findResources("AWS::EC2::SecurityGroup")).flatMap(
+        (r) =>
+          ((r as { Properties: { SecurityGroupIngress?: unknown[] } }).Properties.SecurityGroupIngress ??
+            []) as object[],
+      );
+    const created = synth();
+    const clientsId = created.stack.getLogicalId(created.quoter.controlClientSecurityGroup.node.defaultChild as never);
+    const ingress = ingressOf(created.template);
+    expect(ingress.map((i) => i.FromPort).sort()).toEqual([50057, 8087]);
+    for (const i of ingress) {
+      expect(i.SourceSecurityGroupId).toEqual({ "Fn::GetAtt": [clientsId, "GroupId"] });
+      expect(i.CidrIp).toBeUndefined();
+    }
+    expect(inlineCidr(created.template)).toEqual([]);
+    created.template.hasOutput("*", { Value: { "Fn::GetAtt": [clientsId, "GroupId"] } });
+
+    const named = synth({ quoterControlSecurityGroup: "sg-0123456789abcdef0" });
+    const namedIngress = ingressOf(named.template);
+    expect(namedIngress).toHaveLength(2);
+    for (const i of namedIngress) expect(i.SourceSecurityGroupId).toBe("sg-0123456789abcdef0");
+    expect(() => synth({ quoterControlSecurityGroup: "10.0.0.0/8" })).toThrow(
+      /context 'quoterControlSecurityGroup' must be a security group id/,
+    );
   });
 
   it("stages the image from quoter/Dockerfile without Docker, or uses an image from context", () => {

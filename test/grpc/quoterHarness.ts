@@ -192,6 +192,8 @@ export async function spawnQuoterProcess(
       TSE_EVENT_BUS_NAME: "",
       TSE_TABLE_NAME: "",
       TSE_QUOTER_CONTROL_DIR: controlDir,
+      // Its AWS requests (if TSE_AWS_REQUEST_LOG is set) are recorded as the quoter's (IAM evaluation).
+      TSE_AWS_REQUEST_PRINCIPAL: "quoter",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

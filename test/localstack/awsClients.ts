@@ -2,6 +2,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
 
 function endpoint(): string {
   const e = process.env.AWS_ENDPOINT_URL;
@@ -15,10 +16,11 @@ const common = () => ({
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
 });
 
+/** The tests' own clients: their requests are recorded as "test-harness" unless a function or quoter sends them. */
 export const localClients = () => ({
-  ddb: new DynamoDBClient(common()),
-  eventBridge: new EventBridgeClient(common()),
-  sqs: new SQSClient(common()),
+  ddb: instrumentAwsClient(new DynamoDBClient(common())),
+  eventBridge: instrumentAwsClient(new EventBridgeClient(common())),
+  sqs: instrumentAwsClient(new SQSClient(common())),
 });
 
 /** Polls `probe` until it returns a value, or throws after `timeoutMs`. */

@@ -8,6 +8,7 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aw
 import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
 import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import type { EngineDependencies } from "../../lib/app/dependencies";
 import type { LambdaHandler } from "../../lib/app/functionRuntime";
@@ -89,9 +90,9 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
   const run = `fn-${randomUUID().slice(0, 8)}`;
   const tableName = `${run}-state`;
   const busName = `${run}-bus`;
-  const ddb = new DynamoDBClient({ ...cfg(), maxAttempts: 5 });
-  const eventBridge = new EventBridgeClient(cfg());
-  const sqs = new SQSClient(cfg());
+  const ddb = instrumentAwsClient(new DynamoDBClient({ ...cfg(), maxAttempts: 5 }));
+  const eventBridge = instrumentAwsClient(new EventBridgeClient(cfg()));
+  const sqs = instrumentAwsClient(new SQSClient(cfg()));
   await createTable(ddb, tableName);
   const store = new DynamoDbStateStore({ client: ddb, tableName });
   const real = new EventBridgeEventBus({ eventBusName: busName, client: eventBridge });
@@ -150,7 +151,15 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
     deleteResourcesOnStop: true,
   });
   await host.start();
-  const forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(sims.peers.exchange), bus });
+  // The forwarder stands in for the quoter's bridge: its own client, recorded as the quoter's requests.
+  const quoterBus = new EventBridgeEventBus({
+    eventBusName: busName,
+    client: instrumentAwsClient(new EventBridgeClient(cfg()), { principal: "quoter" }),
+  });
+  const forwarder = new ExecutionForwarder({
+    exchange: new GrpcExchange(sims.peers.exchange),
+    bus: opts.duplicateEverything ? new DuplicatingEventBus(quoterBus) : quoterBus,
+  });
   forwarder.start();
   const rig: FunctionsRig = {
     run,
@@ -203,6 +212,7 @@ export async function startFunctionsRig(opts: FunctionsRigOptions): Promise<Func
     },
     async stop() {
       await forwarder.stop().catch(() => {});
+      quoterBus.client.destroy();
       await host.stop();
       await host.deleteBus();
       await sims.stop();

@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { CreateEventBusCommand, DeleteEventBusCommand, EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
 import { executionReportOf } from "../../lib/adapters/exchangeWire";
 import { ClientManager } from "../../lib/grpc/ClientManager";
 import { Discovery } from "../../lib/grpc/discovery";
@@ -91,9 +92,9 @@ async function realExecutions(n: number): Promise<ExecutionReport[]> {
   return out;
 }
 
-/** A client whose PutEvents calls are recorded (entry event ids per call). */
+/** A client whose PutEvents calls are recorded (entry event ids per call); the quoter's own (IAM evaluation). */
 function countingClient(calls: string[][]): EventBridgeClient {
-  const eb = new EventBridgeClient(cfg);
+  const eb = instrumentAwsClient(new EventBridgeClient(cfg), { principal: "quoter" });
   eb.middlewareStack.add(
     (next, context) => async (args) => {
       if (context.commandName === "PutEventsCommand") {

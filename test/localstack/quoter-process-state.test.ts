@@ -34,6 +34,8 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
       TSE_QUOTER_ACCOUNT: account,
       TSE_QUOTER_MD_INTERVAL_MS: "50",
       TSE_TABLE_NAME: table,
+      // Reconcile positions (a Query on the positions index) within the test, as the deployed quoter does.
+      TSE_QUOTER_RECONCILE_MS: "500",
     });
     cleanup.push(async () => {
       if (q.child.exitCode === null) q.child.kill("SIGKILL");

@@ -3,6 +3,7 @@
 // failure throws here, so the LocalStack tests fail; they never skip.
 import type { TestProject } from "vitest/node";
 import { ensureLocalAws } from "../../lib/local-aws";
+import { startRecording } from "../iam/recording";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +19,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     AWS_DEFAULT_REGION: "us-east-1",
     AWS_ACCESS_KEY_ID: "test",
     AWS_SECRET_ACCESS_KEY: "test",
+    // Every AWS request of this run, as (principal, action, resource), for the IAM evaluation (test/iam).
+    TSE_AWS_REQUEST_LOG: startRecording(),
   };
   // Verified with vitest 4 (forks pool): workers start after global setup and inherit process.env.
   // The same values are also provided for tests that prefer inject("localAwsEnv").

@@ -29,6 +29,7 @@ import {
   TransactionCancelledError,
   type WriteCondition,
 } from "../state/itemBackend";
+import { instrumentAwsClient } from "./requestRecorder";
 import { TABLE_ATTRIBUTES, TABLE_DEFINITION } from "./tableDefinition";
 
 interface Expression {
@@ -78,7 +79,7 @@ export class DynamoDbItemBackend implements ItemBackend {
     client: DynamoDBClient,
     readonly tableName: string,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, {
+    this.doc = DynamoDBDocumentClient.from(instrumentAwsClient(client), {
       marshallOptions: { removeUndefinedValues: true },
     });
   }

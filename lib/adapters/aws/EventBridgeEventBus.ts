@@ -10,6 +10,7 @@ import {
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import type { BusEvent, EventBus, PublishFailure, PublishResult } from "../../ports/EventBus";
 import { entryProblem, entrySize, MAX_ENTRIES_PER_CALL, MAX_ENTRY_BYTES } from "../eventEntry";
+import { instrumentAwsClient } from "./requestRecorder";
 
 export interface EventBridgeEventBusOptions {
   eventBusName: string;
@@ -79,7 +80,7 @@ export class EventBridgeEventBus implements EventBus {
     if (!options.eventBusName) throw new Error("EventBridgeEventBus: eventBusName is required");
     this.eventBusName = options.eventBusName;
     this.ownsClient = options.client === undefined;
-    this.client = options.client ?? new EventBridgeClient({});
+    this.client = instrumentAwsClient(options.client ?? new EventBridgeClient({}));
     this.maxAttempts = options.maxAttempts ?? 4;
     this.concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1)

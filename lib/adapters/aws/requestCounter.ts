@@ -1,5 +1,6 @@
 // Counts DynamoDB HTTP requests (every attempt, SDK retries included) per command name.
-// Used by the bench (`ddb.requests_per_fill`) and by tests that pin the request budget of a fill.
+// Used by the bench (`ddb.requests_per_fill`) and by tests that pin the request budget of a fill. Recording each
+// request's principal, IAM action and resource (for the IAM evaluation) is requestRecorder.ts.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 
 export interface RequestCounter {

@@ -1,0 +1,94 @@
+// What each deployed principal does with the engine's resources, and the CDK grants that allow exactly that.
+// The declarations are checked, not trusted: test/iam evaluates every AWS request the LocalStack tests record
+// against the synthesized policies (nothing denied), and every allowance against those requests (nothing unused
+// without a reason); test/cdk derives the expected grants from the recorded set (test/fixtures).
+import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
+import type * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as ssm from "aws-cdk-lib/aws-ssm";
+import { GSI1, GSI2 } from "../lib/adapters/aws/tableDefinition";
+
+type TableAction =
+  | "dynamodb:GetItem"
+  | "dynamodb:BatchGetItem"
+  | "dynamodb:Query"
+  | "dynamodb:PutItem"
+  | "dynamodb:UpdateItem"
+  | "dynamodb:DeleteItem"
+  | "dynamodb:ConditionCheckItem"
+  | "dynamodb:BatchWriteItem";
+
+export interface ResourceAccess {
+  /** Item actions on the state table itself (a transaction needs each item's action). */
+  table?: TableAction[];
+  /** Query per GSI, by index name. */
+  queryIndexes?: (typeof GSI1 | typeof GSI2)[];
+  /** events:PutEvents on the engine bus. */
+  putEvents?: boolean;
+  /** ssm:GetParameter on the settings defaults (read at cold start when the function loads its settings). */
+  readSettings?: boolean;
+}
+
+export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
+  // Snapshots (conditional put; a stale one reads the stored) and their listing by index, idempotency claims.
+  signal: {
+    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    queryIndexes: [GSI1],
+    putEvents: true,
+    readSettings: true,
+  },
+  // Trading state, signals and orders (get, conditional put), positions by index.
+  "order-placement": {
+    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    queryIndexes: [GSI1],
+    putEvents: true,
+    readSettings: true,
+  },
+  // Order + position + fill read together and written in one transaction (puts); a duplicate reads the
+  // position. Reads no settings.
+  "fill-handling": {
+    table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+    putEvents: true,
+  },
+  // Positions, fills, snapshots and equity points by key and by index; the report, equity points in a batch.
+  reporting: {
+    table: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+    queryIndexes: [GSI1, GSI2],
+    putEvents: true,
+    readSettings: true,
+  },
+};
+
+/** The quoter: its order journal and trading state (get, conditional put), position reconciliation, the bridge. */
+export const QUOTER_ACCESS: ResourceAccess = {
+  table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+  queryIndexes: [GSI1],
+  putEvents: true,
+};
+
+export interface AccessTargets {
+  table: dynamodb.ITable;
+  bus: events.IEventBus;
+  settings?: ssm.IStringParameter;
+}
+
+/**
+ * Grant `grantee` exactly `access`: table actions on the table ARN, Query on the named indexes (`table.grant()`
+ * would add `index/*` to every action), PutEvents through the bus's own grant. No wildcard resource.
+ */
+export function grantAccess(grantee: iam.IGrantable, access: ResourceAccess, targets: AccessTargets): void {
+  const { table, bus, settings } = targets;
+  if (access.table?.length)
+    iam.Grant.addToPrincipal({ grantee, actions: access.table, resourceArns: [table.tableArn] });
+  if (access.queryIndexes?.length)
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ["dynamodb:Query"],
+      resourceArns: access.queryIndexes.map((i) => `${table.tableArn}/index/${i}`),
+    });
+  if (access.putEvents) bus.grantPutEventsTo(grantee);
+  if (access.readSettings) {
+    if (!settings) throw new Error("readSettings needs the settings parameter");
+    iam.Grant.addToPrincipal({ grantee, actions: ["ssm:GetParameter"], resourceArns: [settings.parameterArn] });
+  }
+}

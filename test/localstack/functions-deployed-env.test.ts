@@ -1,0 +1,194 @@
+// The four functions as the stack deploys them: each builds its adapters the way Lambda does
+// (createEngineDependencies over its environment), with that environment taken from the synthesized template —
+// the stack's table, bus and settings parameter mapped onto this test's LocalStack ones — and one set of
+// dependencies per function (one process each in AWS), so each one's AWS requests (settings from SSM included)
+// are its own for the IAM evaluation (test/iam). The arbitrage scenario runs through them end to end.
+import "../support/quietPowertools";
+import { randomUUID } from "node:crypto";
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHandler as fillHandling } from "../../functions/fill-handling/handler";
+import { createHandler as orderPlacement } from "../../functions/order-placement/handler";
+import { createHandler as reporting } from "../../functions/reporting/handler";
+import { createHandler as settlement } from "../../functions/settlement/handler";
+import { createHandler as signal } from "../../functions/signal/handler";
+import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
+import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
+import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
+import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
+import { type CreatedDependencies, createEngineDependencies } from "../../lib/app/dependencies";
+import type { LambdaHandler } from "../../lib/app/functionRuntime";
+import type { FunctionName } from "../../lib/app/handlers";
+import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
+import { buildBusEvent, toPutEventsEntry } from "../../lib/events";
+import { envVarFor } from "../../lib/grpc/discovery";
+import { FunctionHost } from "../../lib/local-aws";
+import { ROUTES } from "../../lib/routing/routes";
+import { type Cfn, synthDeployedApp } from "../iam/stackPolicies";
+import { localstackClientConfig } from "../support/aws";
+import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
+import { localClients } from "./awsClients";
+import { until } from "./functionsHarness";
+
+const CREATE: Record<FunctionName, (d: () => Promise<CreatedDependencies>) => LambdaHandler> = {
+  signal,
+  "order-placement": orderPlacement,
+  "fill-handling": fillHandling,
+  reporting,
+  settlement,
+};
+const T0 = Date.now();
+const run = `dep-${randomUUID().slice(0, 8)}`;
+const tableName = `${run}-state`;
+const busName = `${run}-bus`;
+const parameterName = `/tse-test/${run}/settings`;
+const { ddb, eventBridge, sqs } = localClients();
+const ssm = instrumentAwsClient(new SSMClient(localstackClientConfig()));
+const created: CreatedDependencies[] = [];
+let sims: EngineRig;
+let host: FunctionHost;
+let forwarder: ExecutionForwarder;
+let envOf: Record<string, Record<string, string>>;
+
+/** Each function's environment from the template, the stack's resources replaced by this test's. */
+function deployedEnvironments(
+  template: Cfn,
+  ids: { table: string; bus: string },
+): Record<string, Record<string, string>> {
+  const resources = template.Resources as Cfn;
+  const map = (name: string, v: unknown): string => {
+    if (typeof v === "string") return v;
+    const ref = (v as { Ref?: string }).Ref;
+    if (ref === ids.table) return tableName;
+    if (ref === ids.bus) return busName;
+    if (ref && resources[ref]?.Type === "AWS::SSM::Parameter") return parameterName;
+    throw new Error(`${name}: the test cannot map ${JSON.stringify(v).slice(0, 64)} onto LocalStack`);
+  };
+  const out: Record<string, Record<string, string>> = {};
+  for (const r of Object.values(resources) as Cfn[]) {
+    if (r.Type !== "AWS::Lambda::Function") continue;
+    const vars = r.Properties.Environment.Variables as Record<string, unknown>;
+    const fn = String(vars.POWERTOOLS_SERVICE_NAME).replace(/^tse-/, "");
+    out[fn] = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, map(k, v)]));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  const { stack, template } = synthDeployedApp();
+  const idOf = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
+  envOf = deployedEnvironments(template, { table: idOf(stack.table), bus: idOf(stack.bus) });
+  const param = Object.values(template.Resources as Cfn).find((r: Cfn) => r.Type === "AWS::SSM::Parameter") as Cfn;
+  // The stack's settings defaults, with the LocalStack allowances the other function tests use (this host's
+  // LocalStack takes seconds per hop, while the simulated exchange's clock stands still).
+  const settings = JSON.parse(param.Properties.Value as string);
+  settings.arbitrage.signalTtlMs = 600_000;
+  settings.reporting.debounceMs = 100;
+  await ssm.send(
+    new PutParameterCommand({ Name: parameterName, Type: "String", Value: JSON.stringify(settings), Overwrite: true }),
+  );
+  await createTable(ddb, tableName);
+  sims = await startEngineRig({ now: T0 });
+  // Peers by discovery from the environment, as in AWS (TSE_<SERVICE>_ENDPOINT).
+  process.env[envVarFor("exchange")] = sims.exchange.address;
+  process.env[envVarFor("risk-monitor")] = sims.risk.address;
+  process.env[envVarFor("configuration")] = sims.config.address;
+  const handlers = Object.fromEntries(
+    (Object.keys(CREATE) as FunctionName[]).map((name) => {
+      const env = envOf[name];
+      if (!env) throw new Error(`the template has no ${name} function`);
+      return [
+        name,
+        CREATE[name](async () => {
+          const d = createEngineDependencies(env);
+          created.push(d);
+          return d;
+        }),
+      ];
+    }),
+  );
+  host = new FunctionHost({
+    routes: ROUTES,
+    handlers,
+    eventBridge,
+    sqs,
+    eventBusName: busName,
+    resourcePrefix: run,
+    visibilityTimeoutSeconds: 30,
+    retryDelaySeconds: 0,
+    waitTimeSeconds: 1,
+    deleteResourcesOnStop: true,
+  });
+  await host.start();
+  // The quoter's bridge forwards the executions of the functions' orders; its own client (its own role).
+  const quoterBus = new EventBridgeEventBus({
+    eventBusName: busName,
+    client: instrumentAwsClient(new EventBridgeClient(localstackClientConfig()), { principal: "quoter" }),
+  });
+  forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(sims.peers.exchange), bus: quoterBus });
+  forwarder.start();
+}, 120_000);
+
+afterAll(async () => {
+  await forwarder?.stop().catch(() => {});
+  await host?.stop();
+  await host?.deleteBus().catch(() => {});
+  for (const d of created) await d.close().catch(() => {});
+  await sims?.stop();
+  await deleteTable(ddb, tableName).catch(() => {});
+  await ssm.send(new DeleteParameterCommand({ Name: parameterName })).catch(() => {});
+  for (const k of ["exchange", "risk-monitor", "configuration"]) delete process.env[envVarFor(k)];
+}, 60_000);
+
+describe("the functions with the environment the stack deploys", () => {
+  it("each function's environment names the stack's table, bus and settings parameter", () => {
+    for (const name of Object.keys(CREATE)) {
+      expect(envOf[name], name).toMatchObject({
+        TSE_TABLE_NAME: tableName,
+        TSE_EVENT_BUS_NAME: busName,
+        TSE_SETTINGS_PARAMETER: parameterName,
+        TSE_CONFIG_ENVIRONMENT: "dev",
+      });
+    }
+  });
+
+  it("a 25 bps divergence becomes two orders, two fills, a flat position with 8 realized, and a report", async () => {
+    const entries = WIDE_BOOKS.map((b, i) =>
+      toPutEventsEntry(
+        buildBusEvent(
+          "tse.market",
+          "MarketSnapshot",
+          { ...b, sequence: 1, ts: new Date(T0).toISOString() },
+          { now: T0 + i },
+        ),
+        busName,
+      ),
+    );
+    const put = await eventBridge.send(new PutEventsCommand({ Entries: entries }));
+    expect(put.FailedEntryCount ?? 0).toBe(0);
+    const store = new DynamoDbStateStore({ client: ddb, tableName });
+    const position = await until(
+      async () => {
+        const p = await store.getPosition("arb-1", "BTC-USD");
+        return p && p.fillCount === 2 ? p : undefined;
+      },
+      "both fills on the position",
+      60_000,
+    );
+    expect(position.quantity.toFixed()).toBe("0");
+    expect(position.realizedPnl.toFixed()).toBe("8");
+    const report = await until(
+      async () => {
+        const r = await store.getLatestReport("arb-1");
+        return r?.metrics.tradeCount === 2 ? r : undefined;
+      },
+      "the report after the fills",
+      60_000,
+    );
+    expect(report.trigger).toBe("POSITION_CHANGED");
+    expect(report.metrics).toMatchObject({ realizedPnl: "8", fees: "3.204" });
+    expect(created.length).toBe(4); // one set of dependencies per function
+  }, 150_000);
+});
