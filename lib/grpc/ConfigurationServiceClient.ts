@@ -73,6 +73,10 @@ export interface ConfigClientStats {
   /** True while the last read of any key had to be served stale. */
   degraded: boolean;
   cachedKeys: number;
+  /** Keys known to be absent (NOT_FOUND cached for the TTL, so a missing key costs one call per TTL). */
+  absentKeys: number;
+  /** GetValue requests actually sent to the service. */
+  getValueCalls: number;
   lastError: string | undefined;
 }
 
@@ -84,6 +88,7 @@ const booleanText = z.enum(["true", "false"]);
 
 export class ConfigurationServiceClient {
   private readonly cache: LRUCache<string, ConfigValue>;
+  private readonly absent: LRUCache<string, NotFoundError>;
   private readonly inflight = new Map<string, Promise<ConfigValue>>();
   private readonly listeners = new Set<ConfigChangeListener>();
   private readonly environment: string;
@@ -96,6 +101,7 @@ export class ConfigurationServiceClient {
     defaultsServed: 0,
     fetchErrors: 0,
     watchUpdates: 0,
+    getValueCalls: 0,
     degraded: false,
     lastError: undefined as string | undefined,
   };
@@ -113,6 +119,7 @@ export class ConfigurationServiceClient {
       noDeleteOnStaleGet: true,
       updateAgeOnGet: false,
     });
+    this.absent = new LRUCache<string, NotFoundError>({ max: opts.maxEntries ?? 10_000, ttl: opts.ttlMs ?? 30_000 });
   }
 
   /** The raw value: fresh cache → service → last-known-good (if the service is unreachable). */
@@ -122,6 +129,11 @@ export class ConfigurationServiceClient {
     if (fresh) {
       this.counters.hits++;
       return fresh;
+    }
+    const absent = this.absent.get(key);
+    if (absent) {
+      this.counters.hits++;
+      throw absent;
     }
     this.counters.misses++;
     try {
@@ -133,6 +145,7 @@ export class ConfigurationServiceClient {
       this.counters.lastError = e instanceof Error ? e.message : String(e);
       if (e instanceof NotFoundError) {
         this.cache.delete(key);
+        this.absent.set(key, e);
         throw e;
       }
       const reachable = !(e instanceof GrpcClientError) || !(e.transient || e.kind === "circuit-open");
@@ -208,7 +221,10 @@ export class ConfigurationServiceClient {
       { prefix, environment: this.environment },
       this.opts.callOptions,
     );
-    for (const v of res.values) this.cache.set(v.key, v);
+    for (const v of res.values) {
+      this.cache.set(v.key, v);
+      this.absent.delete(v.key);
+    }
     return res.values;
   }
 
@@ -229,6 +245,7 @@ export class ConfigurationServiceClient {
         const v = change.value;
         if (!v) continue;
         this.counters.watchUpdates++;
+        this.absent.delete(v.key);
         if (change.changeType === ChangeType.DELETED) {
           this.cache.delete(v.key);
           this.emit({ type: "deleted", key: v.key });
@@ -262,6 +279,8 @@ export class ConfigurationServiceClient {
       watchReconnects: this.watchStream?.stats.reconnects ?? 0,
       degraded: this.counters.degraded,
       cachedKeys: this.cache.size,
+      absentKeys: this.absent.size,
+      getValueCalls: this.counters.getValueCalls,
       lastError: this.counters.lastError,
     };
   }
@@ -281,6 +300,7 @@ export class ConfigurationServiceClient {
   private fetch(key: string): Promise<ConfigValue> {
     let p = this.inflight.get(key);
     if (!p) {
+      this.counters.getValueCalls++;
       p = this.manager
         .unary(CONFIGURATION_SPEC, "getValue", { key, environment: this.environment }, this.opts.callOptions)
         .then((res) => {

@@ -116,4 +116,20 @@ describe("ConfigurationServiceClient", () => {
     await expect(config.getString("trading.missing")).rejects.toBeInstanceOf(NotFoundError);
     expect(await config.getNumber("trading.missing", 7)).toBe(7);
   });
+
+  it("caches NOT_FOUND for the TTL: a missing key costs one GetValue per TTL, and a watch set clears it", async () => {
+    const { sim, config } = await setup(150);
+    for (let i = 0; i < 20; i++) expect(await config.getNumber("trading.absent", 3)).toBe(3);
+    expect(config.stats()).toMatchObject({ getValueCalls: 1, absentKeys: 1, defaultsServed: 20 });
+    await expect(config.getString("trading.absent")).rejects.toBeInstanceOf(NotFoundError);
+    expect(config.stats().getValueCalls).toBe(1);
+    await sleep(200);
+    await config.getNumber("trading.absent", 3);
+    expect(config.stats().getValueCalls).toBe(2);
+    config.watch(["trading."]);
+    await eventually(() => config.stats().watchConnected, "watch connected");
+    sim.store.set("trading.absent", "default", ValueType.NUMBER, "9");
+    await eventually(async () => (await config.getNumber("trading.absent", 3)) === 9, "watch clears the absent entry");
+    expect(config.stats().absentKeys).toBe(0);
+  });
 });
