@@ -61,13 +61,11 @@ export function causedBy(parent: EventMeta, now: Date | number): EventOptions {
 function assertSource(source: string, detailType: DetailType): void {
   const sources: readonly string[] = DETAIL_TYPES[detailType].sources;
   if (!sources.includes(source)) {
-    const reason = `${detailType} may only come from ${sources.join(" or ")}`;
-    throw new EventValidationError(
+    throw EventValidationError.of(
       "source",
       source,
       detailType,
-      [{ field: "source", value: source, message: reason }],
-      reason,
+      `${detailType} may only come from ${sources.join(" or ")}`,
     );
   }
 }

@@ -137,13 +137,8 @@ export const OrderDeniedData = z.object({
   reason: z.string().min(1).max(MAX_REASON_CHARS),
 });
 
-export const ExecutionReportedData = z.object({
-  /** Unique per venue; the fill record's key, so a repeated execution is a no-op. */
-  executionId: Identifier,
-  /** Per-venue execution stream sequence. */
-  sequence: Sequence,
-  clientOrderId: Identifier,
-  exchangeOrderId: Identifier,
+/** What a fill is, as the execution and the booked fill both carry it. */
+const FILL_TERMS = {
   venue: VenueId,
   symbol: SymbolId,
   side: SideSchema,
@@ -152,6 +147,16 @@ export const ExecutionReportedData = z.object({
   /** Fee charged for this fill; negative = rebate. */
   fee: DecimalString,
   feeAsset: z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like "USD"' }),
+};
+
+export const ExecutionReportedData = z.object({
+  /** Unique per venue; the fill record's key, so a repeated execution is a no-op. */
+  executionId: Identifier,
+  /** Per-venue execution stream sequence. */
+  sequence: Sequence,
+  clientOrderId: Identifier,
+  exchangeOrderId: Identifier,
+  ...FILL_TERMS,
   liquidity: LiquiditySchema,
   strategyId: Identifier.optional(),
   /** Order totals after this fill, as the venue reports them. */
@@ -229,14 +234,7 @@ export const FillBookedData = z.object({
   executionId: Identifier,
   clientOrderId: Identifier,
   strategyId: Identifier,
-  venue: VenueId,
-  symbol: SymbolId,
-  side: SideSchema,
-  quantity: PositiveDecimalString,
-  price: PositiveDecimalString,
-  /** Negative = rebate. */
-  fee: DecimalString,
-  feeAsset: z.string().regex(/^[A-Z0-9]{1,20}$/, { error: 'must be an asset code like "USD"' }),
+  ...FILL_TERMS,
   ts: IsoTimestamp,
 });
 

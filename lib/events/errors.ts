@@ -13,6 +13,11 @@ export class EventValidationError extends Error {
   ) {
     super(`invalid ${detailType ?? "event"}: ${field} = ${describeValue(value)}: ${reason}`);
   }
+
+  /** The error of a single bad field. */
+  static of(field: string, value: unknown, detailType: string | undefined, reason: string): EventValidationError {
+    return new EventValidationError(field, value, detailType, [{ field, value, message: reason }], reason);
+  }
 }
 
 export function describeValue(value: unknown): string {

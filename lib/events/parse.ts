@@ -63,13 +63,11 @@ function jsonOrThrow(text: string, field: string, detailType: string | undefined
 /** Validate `detail` (object or JSON string) as the given detail-type. Field paths are relative to the detail. */
 export function parseDetail<T extends DetailType>(detailType: T, detail: unknown): EventDetail<T> {
   if (!isDetailType(detailType)) {
-    const reason = `unknown detail-type; expected one of ${DETAIL_TYPE_NAMES.join(", ")}`;
-    throw new EventValidationError(
+    throw EventValidationError.of(
       "detail-type",
       detailType,
       undefined,
-      [{ field: "detail-type", value: detailType, message: reason }],
-      reason,
+      `unknown detail-type; expected one of ${DETAIL_TYPE_NAMES.join(", ")}`,
     );
   }
   const input = typeof detail === "string" ? jsonOrThrow(detail, "detail", detailType) : detail;

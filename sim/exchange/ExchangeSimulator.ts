@@ -1,5 +1,6 @@
 // gRPC exchange simulator: tse.exchange.ExchangeService (+ ExchangeAdminService for chaos and test controls)
 // over ExchangeEngine, with background liquidity fed by a MarketSimulation's L1 quotes.
+
 import { type ClientReadableStream, credentials, type ServerWritableStream, status } from "@grpc/grpc-js";
 import {
   type CancelOrderRequest,
@@ -30,6 +31,7 @@ import {
 import { type L1Quote, QuoteServiceClient } from "../../gen/proto/tse/marketdata/quotes";
 import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
+import { closeRemote } from "../common/remoteStream";
 import { SeededRandom } from "../common/rng";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
 import type { WireLatencyRecorder } from "../common/WireLatencyRecorder";
@@ -176,12 +178,7 @@ export class ExchangeSimulator extends SimServer {
   protected override onStop(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.unsubscribeFeed?.();
-    if (this.remote) {
-      if (this.remote.retry) clearTimeout(this.remote.retry);
-      this.remote.stream?.cancel();
-      this.remote.client.close();
-      this.remote = undefined;
-    }
+    this.remote = closeRemote(this.remote);
     this.streams.endAll();
   }
 

@@ -1,5 +1,6 @@
 // gRPC risk-monitor simulator: limits from configuration (or defaults), pre-trade checks, positions,
 // strategy statuses, and alerts by utilisation (LOW 0.5, MEDIUM 0.75, HIGH 0.9, CRITICAL 1.0).
+
 import { type ClientReadableStream, credentials } from "@grpc/grpc-js";
 import Decimal from "decimal.js";
 import {
@@ -33,6 +34,7 @@ import { InvalidFieldError } from "../../lib/domain/errors";
 import { tradingDay, utcTimeOfDayMs } from "../../lib/domain/risk/riskMemory";
 import { invalidArgument } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
+import { closeRemote } from "../common/remoteStream";
 import { type ServiceEntry, SimServer, type SimServerOptions } from "../common/SimServer";
 
 export const RISK_SERVICE_NAME = "tse.risk.RiskMonitorService";
@@ -156,12 +158,7 @@ export class RiskMonitorSimulator extends SimServer {
   }
 
   protected override onStop(): void {
-    if (this.remote) {
-      if (this.remote.retry) clearTimeout(this.remote.retry);
-      this.remote.stream?.cancel();
-      this.remote.client.close();
-      this.remote = undefined;
-    }
+    this.remote = closeRemote(this.remote);
     this.streams.endAll();
   }
 

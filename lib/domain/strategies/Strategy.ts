@@ -77,6 +77,28 @@ export interface Strategy {
 }
 
 /** Helper for cancel intents: the engine only reads cancelOrderId, the rest identifies the order. */
+/** A market IOC order (hedges, liquidations, chaos tests). */
+export function marketIocIntent(
+  strategyId: string,
+  venue: string,
+  symbol: string,
+  side: Side,
+  quantity: Decimal,
+  tag?: string,
+): OrderIntent {
+  return {
+    strategyId,
+    venue,
+    symbol,
+    side,
+    type: "MARKET",
+    timeInForce: "IOC",
+    postOnly: false,
+    quantity,
+    ...(tag !== undefined ? { tag } : {}),
+  };
+}
+
 export function cancelIntent(strategyId: string, order: OpenOrderView): OrderIntent {
   return {
     strategyId,

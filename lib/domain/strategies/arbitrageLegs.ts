@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { Decimal } from "../decimal";
 import type { L1Quote, OrderIntent, Side, Venue } from "../types";
 import { type ArbitrageSignal, type DetectArbitrageConfig, detectArbitrage } from "./arbitrage";
+import { marketIocIntent } from "./Strategy";
 
 export interface SequencedQuote {
   quote: L1Quote;
@@ -120,16 +121,6 @@ export function resolveLegRisk(
   }
   return {
     cancel,
-    hedge: {
-      strategyId,
-      venue,
-      symbol,
-      side,
-      type: "MARKET",
-      timeInForce: "IOC",
-      postOnly: false,
-      quantity: diff.abs(),
-      ...(tag !== undefined ? { tag } : {}),
-    },
+    hedge: marketIocIntent(strategyId, venue, symbol, side, diff.abs(), tag),
   };
 }

@@ -7,6 +7,7 @@ import { PositiveDecimal, ScopeList } from "./config";
 import { askTicks, bidTicks, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";
 import {
   type FillView,
+  marketIocIntent,
   type OrderEventView,
   type Rng,
   type Strategy,
@@ -33,20 +34,6 @@ function limit(
     postOnly: false,
     quantity: qty,
     limitPrice: price,
-    tag,
-  };
-}
-
-function market(id: string, venue: string, symbol: string, side: Side, qty: Decimal, tag: string): OrderIntent {
-  return {
-    strategyId: id,
-    venue,
-    symbol,
-    side,
-    type: "MARKET",
-    timeInForce: "IOC",
-    postOnly: false,
-    quantity: qty,
     tag,
   };
 }
@@ -122,7 +109,14 @@ export class ChaosRiskIgnorantStrategy implements Strategy {
   ) {}
   private order(venue: string): OrderIntent {
     const c = this.config;
-    return market(this.id, venue, c.symbol, c.side, c.orderQuantity.times(this.multiplier), `chaos-ri:${++this.n}`);
+    return marketIocIntent(
+      this.id,
+      venue,
+      c.symbol,
+      c.side,
+      c.orderQuantity.times(this.multiplier),
+      `chaos-ri:${++this.n}`,
+    );
   }
   onMarket(q: L1Quote, _ctx: StrategyContext): OrderIntent[] {
     if (q.symbol !== this.config.symbol) return [];
@@ -177,7 +171,7 @@ export class ChaosVolatilityAmplifierStrategy implements Strategy {
     // Chase the move: buy rallies, sell drops; 2x when the move is large.
     const qty = amplified ? this.config.orderQuantity.times(this.config.multiplier) : this.config.orderQuantity;
     return [
-      market(
+      marketIocIntent(
         this.id,
         q.venue,
         q.symbol,
@@ -223,7 +217,7 @@ export class ChaosCorrelationBreakerStrategy implements Strategy {
     this.triggered = true;
     const qty = ctx.position(c.targetSymbol).plus(c.fullShortQuantity);
     if (!qty.gt(ZERO)) return [];
-    return [market(this.id, venue, c.targetSymbol, "SELL", qty, "chaos-cb:short")];
+    return [marketIocIntent(this.id, venue, c.targetSymbol, "SELL", qty, "chaos-cb:short")];
   }
   onFill = noop;
   onTimer = noop;
