@@ -37,9 +37,10 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
     putEvents: true,
     readSettings: true,
   },
-  // Trading state, signals and orders (get, conditional put), positions by index.
+  // The signal and the risk state read together (one BatchGetItem), positions by index, then decision + orders +
+  // risk state in one transaction (puts); order status moves (get, conditional put).
   "order-placement": {
-    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1],
     putEvents: true,
     readSettings: true,
@@ -54,6 +55,14 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
   reporting: {
     table: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
     queryIndexes: [GSI1, GSI2],
+    putEvents: true,
+    readSettings: true,
+  },
+  // Fill-booked events → custodian instructions; reconciliation reads positions and fills by index and the
+  // trading state, and publishes ReconciliationCompleted / RiskAlert.
+  settlement: {
+    table: ["dynamodb:GetItem", "dynamodb:Query"],
+    queryIndexes: [GSI1],
     putEvents: true,
     readSettings: true,
   },

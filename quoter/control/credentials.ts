@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { generate } from "selfsigned";
 import * as z from "zod";
+import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
 import { type ControlAuth, ControlAuthError, validateControlAuth } from "./auth";
 
 export const CERT_FILE = "cert.pem";
@@ -114,7 +115,7 @@ export async function loadControlAuthFromSecretsManager(
   client: SecretsManagerClient = new SecretsManagerClient({}),
 ): Promise<ControlAuth> {
   try {
-    const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    const out = await instrumentAwsClient(client).send(new GetSecretValueCommand({ SecretId: secretId }));
     return controlAuthFromSecret(out.SecretString);
   } finally {
     client.destroy();

@@ -38,6 +38,9 @@ const OPTIONAL: Record<string, string> = {
   TSE_QUOTER_SNAPSHOT_SPREAD_BPS: "bridge snapshot on a spread change, default 2",
   TSE_QUOTER_BRIDGE_QUEUE: "bridge queue bound, default 10000",
   TSE_LOG_LEVEL: "quoter log level, default INFO",
+  TSE_QUOTER_CONTROL_DIR: "local runs only: TLS pair and token from a directory; the stack passes the secret's ARN",
+  TSE_QUOTER_HARD_CAPS: "SetRiskLimits hard caps JSON, default the declared caps (quoter/control/hardCaps.ts)",
+  TSE_QUOTER_CHAOS_STRATEGIES: "allow chaos-* strategies, default off (never set in a deployment)",
 };
 
 /** Set by the stack but read by no source file of ours: read by the runtime or a library. */

@@ -28,6 +28,13 @@ export const UNUSED_ALLOWANCES: readonly UnusedAllowance[] = [
     resource: /^\*$/,
     reason: "active tracing: Lambda's X-Ray daemon sends its telemetry with the function's role",
   },
+  {
+    principals: ["quoter"],
+    action: "secretsmanager:DescribeSecret",
+    resource: /^arn:aws:secretsmanager:.*:secret:.*/,
+    reason:
+      "secret.grantRead (the CDK grant for reading a secret) always pairs DescribeSecret with GetSecretValue; the quoter only calls GetSecretValue",
+  },
 ];
 
 /** Roles in the template that belong to no deployed principal of ours, and why they are not evaluated. */

@@ -5,6 +5,7 @@
 //   stack's too; the table has no fixed physical name, so its logical id stands for it), index names verbatim;
 // - any event bus but "default" -> the engine bus (tse-<env>); "default" stays the default bus;
 // - any SSM parameter -> the stack's one settings parameter;
+// - any Secrets Manager secret -> the stack's one control secret (the quoter's TLS pair and token);
 // - anything else stays as recorded (and so is allowed by no role).
 import path from "node:path";
 import { App } from "aws-cdk-lib";
@@ -95,6 +96,8 @@ export function resolver(template: Cfn): (v: unknown) => string {
         return `arn:aws:events:${at}:event-bus/${resolve(p.Name)}`;
       case "AWS::SSM::Parameter.Ref":
         return resolve(p.Name);
+      case "AWS::SecretsManager::Secret.Ref":
+        return `arn:aws:secretsmanager:${at}:secret:${id}`;
       case "AWS::Logs::LogGroup.Ref":
         return p.LogGroupName ? resolve(p.LogGroupName) : id;
       case "AWS::Logs::LogGroup.Arn":
@@ -180,6 +183,11 @@ export function stackPolicies(
     if (parameters.length !== 1) throw new Error(`expected the one settings parameter, found ${parameters.length}`);
     return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${resolve({ Ref: parameters[0]![0] }).replace(/^\//, "")}`;
   };
+  const secrets = Object.entries(resources).filter(([, r]) => (r as Cfn).Type === "AWS::SecretsManager::Secret");
+  const secretArn = () => {
+    if (secrets.length !== 1) throw new Error(`expected the one control secret, found ${secrets.length}`);
+    return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${secrets[0]![0]}`;
+  };
   const arnOf = (symbolic: string): string => {
     if (symbolic === "table/state") return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${tableId}`;
     const index = /^table\/state\/index\/(.+)$/.exec(symbolic);
@@ -187,6 +195,7 @@ export function stackPolicies(
     if (symbolic === "event-bus/engine") return busArn;
     if (symbolic === "event-bus/default") return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`;
     if (symbolic === "parameter/settings") return parameterArn();
+    if (symbolic === "secret/control") return secretArn();
     return symbolic;
   };
   return { template, roles, otherRoles, arnOf };
@@ -204,6 +213,7 @@ export function symbolicResource(arn: string): string {
   if (service === "events" && rest.startsWith("event-bus/"))
     return rest === "event-bus/default" ? "event-bus/default" : "event-bus/engine";
   if (service === "ssm" && rest.startsWith("parameter/")) return "parameter/settings";
+  if (service === "secretsmanager" && rest.startsWith("secret:")) return "secret/control";
   return arn;
 }
 

@@ -78,6 +78,7 @@ const SERVICE_OF_CLIENT: Record<string, string> = {
   DynamoDBClient: "dynamodb",
   EventBridgeClient: "events",
   SSMClient: "ssm",
+  SecretsManagerClient: "secretsmanager",
   SQSClient: "sqs",
   STSClient: "sts",
   CloudFormationClient: "cloudformation",
@@ -159,6 +160,15 @@ export function iamRequestsOf(
       if (Array.isArray(input.Names))
         return input.Names.map((n: string) => ({ action: `ssm:${operation}`, resource: parameterArn(region, n) }));
       if (typeof input.Path === "string") return one(parameterArn(region, input.Path));
+      return one("*");
+    case "secretsmanager":
+      // SecretId is the ARN the stack passes (or a name): recorded as a secret ARN either way.
+      if (typeof input.SecretId === "string")
+        return one(
+          input.SecretId.startsWith("arn:")
+            ? input.SecretId
+            : arn("secretsmanager", region, `secret:${input.SecretId}`),
+        );
       return one("*");
     case "sqs":
       if (typeof input.QueueUrl === "string")
