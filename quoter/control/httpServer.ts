@@ -30,6 +30,9 @@ export function renderMetrics(q: Quoter): string {
     ['{outcome="placed"}', c.ordersPlaced],
     ['{outcome="acked"}', c.ordersAcked],
     ['{outcome="rejected"}', c.ordersRejected],
+    ['{outcome="rejected_self_cross"}', c.ordersRejectedSelfCross],
+    ['{outcome="rejected_other"}', c.ordersRejectedOther],
+    ['{outcome="held"}', c.placesHeld],
     ['{outcome="error"}', c.placeErrors],
   ]);
   metric("quoter_cancels_total", "counter", "Cancel requests by outcome.", [
