@@ -30,7 +30,8 @@ export interface DispatcherOptions {
  * The order of a tick's calls:
  * 1. the lead: the first place that cannot cross any order of ours that may rest, sent in the tick's own turn, alone
  *    (its HTTP/2 frame is flushed before anything else is built);
- * 2. in the next turn, the cancels, then the other places (in the same turn when the tick cancels nothing);
+ * 2. in the next turn (the same one when the tick cancels nothing), the other places that cannot cross, then the
+ *    cancels;
  * 3. a post-only place that would cross an order of ours that may still rest is held until that order is gone
  *    (its cancel confirmed, or filled), never for a timer: the exchange does not always serve concurrent calls in
  *    the order they were sent, so a place sent behind its cancel can still overtake it and be rejected post-only.
@@ -81,12 +82,22 @@ export class Dispatcher {
     }
   }
 
-  /** Everything queued, now: cancels, then places (held when they would cross an own order that may rest). */
+  /**
+   * Everything queued, now: the other places that cannot cross our orders, the cancels, and the places that
+   * would cross an order of ours that may rest, held until it is gone.
+   */
   flush(): void {
+    const places = this.places;
+    let crossing = 0;
+    for (let i = 0; i < places.length; i++) {
+      const o = places[i]!;
+      if (this.crossesOwn(o)) places[crossing++] = o;
+      else this.sendPlace(o);
+    }
+    places.length = crossing;
     const cancels = this.cancels;
     for (let i = 0; i < cancels.length; i++) this.sendCancel(cancels[i]!);
     cancels.length = 0;
-    const places = this.places;
     for (let i = 0; i < places.length; i++) {
       const o = places[i]!;
       if (this.crossesOwn(o)) {
