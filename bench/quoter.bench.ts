@@ -8,13 +8,17 @@
 // Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
 import * as hdr from "hdr-histogram-js";
-import type { PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
+import { OrderStatus, type PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceService, type StreamQuotesRequest } from "../gen/proto/tse/marketdata/quotes";
+import { generateLocalControlCredentials } from "../quoter/control/credentials";
 import { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -25,6 +29,12 @@ const ECHO_TICKS_PER_ROUND = Number(process.env.QUOTER_BENCH_ECHO_TICKS ?? Math.
 const ROUNDS = Number(process.env.QUOTER_BENCH_ROUNDS ?? 4);
 const WARMUP = Number(process.env.QUOTER_BENCH_WARMUP ?? 1_000);
 const TICK_INTERVAL_MS = Number(process.env.QUOTER_BENCH_INTERVAL_MS ?? 5);
+// Under load: the same figures at these rates (ticks/s), each round of RATE_SECONDS, quoter and echo alike.
+const RATES = (process.env.QUOTER_BENCH_RATES ?? "200,1000,5000")
+  .split(",")
+  .map(Number)
+  .filter((r) => r > 0);
+const RATE_SECONDS = Number(process.env.QUOTER_BENCH_RATE_SECONDS ?? 2);
 // Mid levels: BASE_MID + LEVEL_STEP × level, level on a triangle wave 0..7..0; a 50 USD step (≈ 7.7 bps) is beyond the
 // 2 bps refresh tolerance but inside the 10 bps quoted spread, so a replacement never crosses the old opposite quote.
 const BASE_MID = 65_000;
@@ -88,6 +98,31 @@ function spawnChild(script: string, env: Record<string, string>, readyEvent: str
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The quoter's /metrics over its TLS control plane (bearer token). */
+function fetchMetrics(port: number, ca: string, token: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/metrics",
+        ca,
+        servername: "localhost",
+        headers: { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += String(d)));
+        res.on("end", () => resolve(body));
+      },
+    );
+    req.on("error", reject);
+    req.end();
+  });
+}
+const metricOf = (text: string, name: string) =>
+  Number(new RegExp(`^${name} ([\\d.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -110,6 +145,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   let measuredAccount = "";
   let current: hdr.Histogram | undefined;
   let answered = 0;
+  let selfCrossAtExchange = 0;
   const engine = exchange.engine;
   const place = engine.placeOrder.bind(engine);
   engine.placeOrder = ((req: PlaceOrderRequest, opts?: { chaosReject?: boolean }) => {
@@ -132,11 +168,24 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         answered++;
       }
     }
-    return place(req, opts);
+    const res = place(req, opts);
+    // The book holds only the quoter's own orders (the echo's IOC buys at 1 000 never rest nor cross): every
+    // post-only rejection of a quoter order is a crossing of its own resting order.
+    if (
+      req.accountId === "bench-quoter" &&
+      res.order.status === OrderStatus.REJECTED &&
+      /post-only/i.test(res.order.rejectReason ?? "")
+    )
+      selfCrossAtExchange++;
+    return res;
   }) as typeof engine.placeOrder;
 
   const children: ChildProcess[] = [];
+  const controlDir = mkdtempSync(join(tmpdir(), "tse-quoter-bench-"));
   try {
+    const creds = await generateLocalControlCredentials(join(controlDir, "control"));
+    const ca = readFileSync(creds.certFile, "utf8");
+    const token = creds.auth.tokens[0]!;
     progress("starting the quoter and the echo client processes");
     const quoterHttp = 18_000 + Math.floor(Math.random() * 20_000);
     children.push(
@@ -163,6 +212,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
             circuitBreakers: { rateLimitBreachesToHalt: 1_000 },
           }),
           TSE_QUOTER_RECONCILE_MS: "0",
+          TSE_QUOTER_CONTROL_DIR: creds.dir,
+          TSE_QUOTER_RUNTIME_STATS: "1",
           TSE_EVENT_BUS_NAME: "",
           TSE_TABLE_NAME: "",
           TSE_LOG_LEVEL: "ERROR",
@@ -184,7 +235,13 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     for (let i = 0; i < 200 && (feeds.quoter.subscribers === 0 || feeds.echo.subscribers === 0); i++) await sleep(25);
 
     let seq = 0;
-    const drive = async (feed: Feed, account: string, ticks: number, h: hdr.Histogram | undefined) => {
+    const drive = async (
+      feed: Feed,
+      account: string,
+      ticks: number,
+      h: hdr.Histogram | undefined,
+      intervalMs = TICK_INTERVAL_MS,
+    ) => {
       current = h;
       measuredAccount = account;
       answered = 0;
@@ -209,10 +266,10 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         if (account === "bench-quoter") pendingByLevel.set(level, seq);
         writeAt.set(seq, process.hrtime.bigint());
         feed.write(q);
-        // Steady rate: one tick every TICK_INTERVAL_MS.
-        next += TICK_INTERVAL_MS;
+        // Steady rate: one tick every intervalMs (below 1 ms, the ticks due are written together at each wake-up).
+        next += intervalMs;
         const wait = next - performance.now();
-        await sleep(Math.max(wait, 0));
+        if (wait >= 1 || intervalMs >= 1) await sleep(Math.max(wait, 0));
         if (wait < -50) next = performance.now();
       }
       await sleep(200); // late answers still count for their own tick
@@ -230,6 +287,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     await drive(feeds.quoter, "bench-quoter", WARMUP, undefined);
     await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
 
+    const m0 = await fetchMetrics(quoterHttp, ca, token);
     const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const q = newHist();
@@ -243,7 +301,40 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     }
     const pick = (k: "q" | "e", p: number) => median(rounds.map((r) => r[k].getValueAtPercentile(p) / 1000));
     // The decision path as the quoter measured it (its own HDR histogram, exported on /metrics).
-    const metrics = await (await fetch(`http://127.0.0.1:${quoterHttp}/metrics`)).text();
+    const metrics = await fetchMetrics(quoterHttp, ca, token);
+    const ticksDone = metricOf(metrics, "quoter_ticks_total") - metricOf(m0, "quoter_ticks_total");
+    const allocPerTick =
+      (metricOf(metrics, "quoter_runtime_allocated_bytes_total") -
+        metricOf(m0, "quoter_runtime_allocated_bytes_total")) /
+      ticksDone;
+    const gcPauseUs = metricOf(metrics, "quoter_gc_pause_us_total") - metricOf(m0, "quoter_gc_pause_us_total");
+    const gcs = metricOf(metrics, "quoter_gc_total") - metricOf(m0, "quoter_gc_total");
+    const loopDelay99 = Number(/quoter_event_loop_delay_us\{quantile="0.99"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
+    const selfCrossMeasured = selfCrossAtExchange;
+    // Under load: each rate, quoter then echo at the same rate.
+    const byRate: Record<string, number> = {};
+    let under2ms = 0;
+    for (const rate of RATES) {
+      const n = Math.max(100, Math.round(rate * RATE_SECONDS));
+      const q = newHist();
+      const e = newHist();
+      const qa = await drive(feeds.quoter, "bench-quoter", n, q, 1000 / rate);
+      const ea = await drive(feeds.echo, "bench-echo", n, e, 1000 / rate);
+      const qp50 = q.getValueAtPercentile(50) / 1000;
+      const qp99 = q.getValueAtPercentile(99) / 1000;
+      const ep50 = e.getValueAtPercentile(50) / 1000;
+      const ep99 = e.getValueAtPercentile(99) / 1000;
+      byRate[`quoter.rate_${rate}.wire_p50_us`] = round1(qp50);
+      byRate[`quoter.rate_${rate}.wire_p99_us`] = round1(qp99);
+      byRate[`quoter.rate_${rate}.echo_p50_us`] = round1(ep50);
+      byRate[`quoter.rate_${rate}.echo_p99_us`] = round1(ep99);
+      byRate[`quoter.rate_${rate}.answered_share`] = Math.round((qa / n) * 1000) / 1000;
+      byRate[`quoter.rate_${rate}.echo_answered_share`] = Math.round((ea / n) * 1000) / 1000;
+      if (qp99 < 2_000 && rate > under2ms) under2ms = rate;
+      progress(
+        `${rate}/s: quoter p50 ${round1(qp50)} µs p99 ${round1(qp99)} µs (${qa}/${n}); echo p50 ${round1(ep50)} µs p99 ${round1(ep99)} µs (${ea}/${n})`,
+      );
+    }
     if (process.env.QUOTER_BENCH_DEBUG)
       progress(
         metrics
@@ -257,7 +348,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     const decision50 = Number(
       /quoter_decision_latency_us\{quantile="0.5"\} ([\d.e+-]+)/.exec(metrics)?.[1] ?? Number.NaN,
     );
-    const rejected = Number(/quoter_orders_total\{outcome="rejected"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
+    const outcome = (o: string) =>
+      Number(new RegExp(`quoter_orders_total\\{outcome="${o}"\\} (\\d+)`).exec(metrics)?.[1] ?? Number.NaN);
+    const rejected = outcome("rejected");
     const wire50 = pick("q", 50);
     const wire99 = pick("q", 99);
     const echo50 = pick("e", 50);
@@ -281,6 +374,19 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.ticks_answered": answeredQ,
       "quoter.echo_ticks_answered": answeredE,
       "quoter.orders_rejected": rejected,
+      // At the exchange (post-only rejections of the quoter's orders on a book holding only its own), and the
+      // quoter's own split; both over the default-rate rounds and the warm-up.
+      "quoter.orders_rejected_self_cross": selfCrossMeasured,
+      "quoter.orders_rejected_self_cross_quoter_view": outcome("rejected_self_cross"),
+      "quoter.orders_rejected_other": outcome("rejected_other"),
+      "quoter.places_held": outcome("held"),
+      "quoter.alloc_bytes_per_tick": Math.round(allocPerTick),
+      "quoter.gc_count": gcs,
+      "quoter.gc_pause_us_total": gcPauseUs,
+      "quoter.event_loop_delay_p99_us": loopDelay99,
+      ...byRate,
+      "quoter.max_rate_p99_under_2ms": under2ms,
+      "quoter.load_average_1m": Math.round(loadavg()[0]! * 100) / 100,
     };
   } finally {
     for (const c of children) {
@@ -293,5 +399,6 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     feeds.quoter.stop();
     feeds.echo.stop();
     await exchange.stop();
+    rmSync(controlDir, { recursive: true, force: true });
   }
 }

@@ -8,11 +8,10 @@ import { InvalidArgumentError, NotFoundError, RejectedError } from "../lib/grpc/
 import type { ExchangePort } from "../lib/ports/Exchange";
 import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 
-type Outbound = { kind: "place"; order: TrackedOrder; sent: boolean } | { kind: "cancel"; order: TrackedOrder };
-
 /** Refusals that are final (the order never rests): no cancel needed to find out. */
 const isRefusal = (err: unknown) =>
   err instanceof InvalidArgumentError || err instanceof RejectedError || err instanceof OrderNotPlacedError;
+const POST_ONLY = /post.?only/i;
 
 export interface DispatcherOptions {
   exchange: ExchangePort;
@@ -23,67 +22,135 @@ export interface DispatcherOptions {
   now: () => number;
   /** An order closed without filling (the strategy hears of it). */
   onClosed: (o: TrackedOrder, kind: OrderEventView["kind"] | undefined, reason?: string) => void;
+  /** Defers the rest of a tick's calls (default setImmediate: the lead's frame is flushed on its own first). */
+  defer?: (fn: () => void) => void;
 }
 
+/**
+ * The order of a tick's calls:
+ * 1. the lead: the first place that cannot cross any order of ours that may rest, sent in the tick's own turn, alone
+ *    (its HTTP/2 frame is flushed before anything else is built);
+ * 2. in the next turn (the same one when the tick cancels nothing), the other places that cannot cross, then the
+ *    cancels;
+ * 3. a post-only place that would cross an order of ours that may still rest is held until that order is gone
+ *    (its cancel confirmed, or filled), never for a timer: the exchange does not always serve concurrent calls in
+ *    the order they were sent, so a place sent behind its cancel can still overtake it and be rejected post-only.
+ */
 export class Dispatcher {
-  private readonly outbound: Outbound[] = [];
+  private readonly places: TrackedOrder[] = [];
+  private readonly cancels: TrackedOrder[] = [];
+  private readonly held: TrackedOrder[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
+  private flushScheduled = false;
+  private readonly defer: (fn: () => void) => void;
+  private readonly flushRest = () => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
-  constructor(private readonly o: DispatcherOptions) {}
-
-  queuePlace(order: TrackedOrder): void {
-    this.outbound.push({ kind: "place", order, sent: false });
+  constructor(private readonly o: DispatcherOptions) {
+    this.defer = o.defer ?? setImmediate;
   }
 
-  /** A cancel intent: queued once per order (sent after the tick's safe places, before the others). */
+  queuePlace(order: TrackedOrder): void {
+    this.places.push(order);
+  }
+
+  /** A cancel intent: queued once per order (sent after the tick's lead place, before the others). */
   queueCancel(order: TrackedOrder): void {
     if (order.pendingCancel) return;
     // A cancel for an order not sent yet just drops it (requestCancel closes it).
-    if (this.o.tracker.requestCancel(order, this.o.now())) this.outbound.push({ kind: "cancel", order });
+    if (this.o.tracker.requestCancel(order, this.o.now())) this.cancels.push(order);
+  }
+
+  /** Sends the lead now; the rest goes in the next turn (see the class comment). */
+  dispatch(): void {
+    const places = this.places;
+    if (places.length === 0 && this.cancels.length === 0) return;
+    for (let i = 0; i < places.length; i++) {
+      const o = places[i]!;
+      if (this.crossesOwn(o)) continue;
+      places.splice(i, 1);
+      this.sendPlace(o);
+      break;
+    }
+    if (this.cancels.length === 0)
+      this.flush(); // nothing to replace: no call worth deferring behind the lead
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.defer(this.flushRest);
+    }
   }
 
   /**
-   * Sends what the decision produced. A post-only place that cannot cross any order of ours still on the book
-   * goes out first, ahead of the cancels (the first order of a tick then does not queue behind a cancel on the
-   * wire and at the exchange). A replaced quote only crosses our OPPOSITE side, never the old quote it replaces,
-   * so this is safe whatever the cancels' fate. Every other place is sent after all the cancels (the exchange
-   * may still serve concurrent calls out of order, so this narrows, but does not close, the window for a
-   * post-only rejection).
+   * Everything queued, now: the other places that cannot cross our orders, the cancels, and the places that
+   * would cross an order of ours that may rest, held until it is gone.
    */
-  dispatch(): void {
-    const out = this.outbound;
-    if (out.length === 0) return;
-    for (let i = 0; i < out.length; i++) {
-      const x = out[i]!;
-      if (x.kind === "place" && this.cannotCrossOwn(x.order)) {
-        x.sent = true;
-        this.sendPlace(x.order);
-      }
+  flush(): void {
+    const places = this.places;
+    let crossing = 0;
+    for (let i = 0; i < places.length; i++) {
+      const o = places[i]!;
+      if (this.crossesOwn(o)) places[crossing++] = o;
+      else this.sendPlace(o);
     }
-    for (let i = 0; i < out.length; i++) {
-      const x = out[i]!;
-      if (x.kind === "cancel") this.sendCancel(x.order);
+    places.length = crossing;
+    const cancels = this.cancels;
+    for (let i = 0; i < cancels.length; i++) this.sendCancel(cancels[i]!);
+    cancels.length = 0;
+    for (let i = 0; i < places.length; i++) {
+      const o = places[i]!;
+      if (this.crossesOwn(o)) {
+        this.held.push(o);
+        this.o.counters.placesHeld++;
+      } else this.sendPlace(o);
     }
-    for (let i = 0; i < out.length; i++) {
-      const x = out[i]!;
-      if (x.kind === "place" && !x.sent) this.sendPlace(x.order);
-    }
-    out.length = 0;
+    places.length = 0;
   }
 
-  /** True when a post-only limit order is strictly inside every opposite-side order of ours on its book. */
-  private cannotCrossOwn(o: TrackedOrder): boolean {
+  /** Places held (waiting for an own crossing order to go). */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** An order of ours has closed (or a cancel been confirmed): held places that no longer cross go out. */
+  releaseHeld(): void {
+    const held = this.held;
+    if (held.length === 0) return;
+    let keep = 0;
+    for (let i = 0; i < held.length; i++) {
+      const o = held[i]!;
+      if (!this.o.tracker.has(o) || o.status !== "pending-new") continue; // canceled while held
+      if (this.crossesOwn(o)) held[keep++] = o;
+      else this.sendPlace(o);
+    }
+    held.length = keep;
+  }
+
+  /**
+   * True when a post-only limit order would cross an opposite-side order of ours on its book that may rest
+   * (sent and not closed; a decided order not yet sent is not on the book).
+   */
+  private crossesOwn(o: TrackedOrder): boolean {
     const intent = o.intent;
     if (!intent.postOnly || intent.type !== "LIMIT" || intent.limitPrice === undefined) return false;
     const px = decimalToNumber(intent.limitPrice);
     const buy = o.side === "BUY";
     for (const other of this.o.tracker.values()) {
       if (other.side === o.side || other.venue !== o.venue || other.symbol !== o.symbol) continue;
-      if (other.limitPrice === undefined) return false; // a resting market order: unknown, keep the safe order
+      if (other.status === "pending-new" || other.limitPrice === undefined) continue; // a market order never rests
       const opx = decimalToNumber(other.limitPrice);
-      if (buy ? px >= opx : px <= opx) return false;
+      if (buy ? px >= opx : px <= opx) return true;
     }
-    return true;
+    return false;
+  }
+
+  /** A post-only rejection while an own order it crosses still lives is our own ordering's doing. */
+  private countRejection(o: TrackedOrder, reason: string | undefined): void {
+    const c = this.o.counters;
+    c.ordersRejected++;
+    if (reason !== undefined && POST_ONLY.test(reason) && this.crossesOwn(o)) c.ordersRejectedSelfCross++;
+    else c.ordersRejectedOther++;
   }
 
   private track<T>(p: Promise<T>): void {
@@ -118,7 +185,7 @@ export class Dispatcher {
           const v = res.order;
           const st = v?.status;
           if (st === "rejected" || st === "canceled" || st === "expired") {
-            if (st === "rejected") counters.ordersRejected++;
+            if (st === "rejected") this.countRejection(o, v?.rejectReason);
             o.outstanding = "none";
             if (tracker.close(o, st, this.o.now(), v?.rejectReason))
               this.o.onClosed(
@@ -126,6 +193,7 @@ export class Dispatcher {
                 st === "rejected" ? "REJECTED" : st === "expired" ? "EXPIRED" : "CANCELED",
                 v?.rejectReason,
               );
+            this.releaseHeld();
             return;
           }
           counters.ordersAcked++;
@@ -139,6 +207,7 @@ export class Dispatcher {
           if (isRefusal(err)) {
             o.outstanding = "none";
             if (tracker.close(o, "rejected", this.o.now(), String(err))) this.o.onClosed(o, "REJECTED", String(err));
+            this.releaseHeld();
             return;
           }
           // Unknown outcome (deadline, peer down): the order may rest on the book. Cancel by client order id
@@ -163,11 +232,13 @@ export class Dispatcher {
         if (res.canceled || st === undefined || st === "canceled" || st === "rejected" || st === "expired") {
           if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
         } else if (st === "filled") tracker.close(o, "filled", this.o.now());
+        this.releaseHeld();
       },
       (err: unknown) => {
         if (err instanceof NotFoundError) {
           o.outstanding = "none";
           if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
+          this.releaseHeld();
           return;
         }
         counters.cancelErrors++;

@@ -444,7 +444,7 @@ export class Quoter {
     this.counters.fills++;
     const now = this.now();
     const remaining = ex.orderStatus === "filled" ? ZERO : new Decimal(ex.remainingQuantity || "0");
-    if (o) this.tracker.fill(o, remaining, now);
+    if (o && this.tracker.fill(o, remaining, now)) this.dispatcher.releaseHeld(); // a filled order no longer blocks
     const rt = this.registry.get(strategyId);
     if (rt) {
       const fill: FillView = {

@@ -1,5 +1,6 @@
 // Quoter process entry: flags/env → clients, bridge, state store → Quoter + control API (gRPC) + HTTP ops.
 // SIGTERM/SIGINT: stop quoting, cancel every open order, flush the bridge, exit 0 (forced exit 1 after 10 s).
+
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { DynamoDbStateStore } from "../lib/adapters/aws/DynamoDbStateStore";
@@ -14,6 +15,7 @@ import { loadControlAuthFromSecretsManager, readControlCredentialsDir } from "./
 import { DEFAULT_ENGINE_PORT, EngineControlServer } from "./control/EngineControlServer";
 import { parseHardCaps } from "./control/hardCaps";
 import { DEFAULT_HTTP_PORT, QuoterHttpServer } from "./control/httpServer";
+import { startRuntimeStats } from "./runtimeStats";
 import type { QuoterStrategySpec } from "./types";
 
 const list = (v: string) =>
@@ -235,6 +237,7 @@ async function main(): Promise<void> {
   const httpPort = await http.start(o.httpPort, o.host);
   const advertised = `${o.advertiseHost ?? (o.host === "0.0.0.0" ? "127.0.0.1" : o.host)}:${grpcPort}`;
   discovery.register("engine", advertised);
+  if (process.env.TSE_QUOTER_RUNTIME_STATS === "1") startRuntimeStats(); // GC, loop delay, allocations on /metrics
   await quoter.start();
   logger.info("quoter ready to serve", { grpcPort, httpPort, engineEndpoint: advertised, symbols, venues });
   // One machine-readable line for parents that spawned us with port 0.

@@ -113,12 +113,15 @@ export class QuoterStreams {
     return s.connects > 0;
   }
 
+  private readonly tick = (q: MarketQuote): void => {
+    this.lastMdAt = this.o.now();
+    this.o.onQuote(q);
+  };
+
   private async runMarketData(stream: QuoteFeed): Promise<void> {
     try {
-      for await (const q of stream) {
-        this.lastMdAt = this.o.now();
-        this.o.onQuote(q);
-      }
+      if (stream.run) await stream.run(this.tick);
+      else for await (const q of stream) this.tick(q);
     } catch (err) {
       if (this.o.running()) this.o.log.error("market-data loop ended", { error: String(err) });
     }

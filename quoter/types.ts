@@ -110,6 +110,12 @@ export interface QuoterCounters {
   ordersPlaced: number;
   ordersAcked: number;
   ordersRejected: number;
+  /** Post-only rejections of a place sent while an order of ours that it crosses could still rest. */
+  ordersRejectedSelfCross: number;
+  /** Every other rejection (the venue's reasons). */
+  ordersRejectedOther: number;
+  /** Places held until the cancel of an own order they would cross is confirmed. */
+  placesHeld: number;
   placeErrors: number;
   cancelsSent: number;
   cancelsConfirmed: number;
@@ -137,6 +143,9 @@ export function newCounters(): QuoterCounters {
     ordersPlaced: 0,
     ordersAcked: 0,
     ordersRejected: 0,
+    ordersRejectedSelfCross: 0,
+    ordersRejectedOther: 0,
+    placesHeld: 0,
     placeErrors: 0,
     cancelsSent: 0,
     cancelsConfirmed: 0,

@@ -11,6 +11,7 @@ export class GrpcMarketData implements MarketDataPort {
     return {
       close: () => stream.close(),
       resetSequences: () => stream.lastSequence.clear(),
+      run: (onQuote) => stream.run(onQuote),
       [Symbol.asyncIterator]: () => stream[Symbol.asyncIterator](),
     };
   }

@@ -9,6 +9,7 @@ import {
   defaultTextMapGetter,
   context as otelContext,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -22,9 +23,11 @@ import {
   circuitBreaker,
   ExponentialBackoff,
   handleWhen,
+  type RetryPolicy,
   retry,
 } from "cockatiel";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { tracing } from "../telemetry/tracing";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
 
@@ -179,6 +182,24 @@ class Answered {
   constructor(readonly error: unknown) {}
 }
 
+/** A peer failure not to retry (the deadline budget is spent). */
+class Final {
+  constructor(readonly error: unknown) {}
+}
+
+interface MethodEntry {
+  def: AnyMethodDefinition;
+  rpc: string;
+  /** "service.Method", the stats key. */
+  key: string;
+  idempotent: boolean;
+  deadlineMs: number;
+  state: ServiceState;
+  cell: StatCell | undefined;
+}
+
+const NO_CALL_OPTIONS: CallOptions = {};
+
 const rpcNameOf = (def: AnyMethodDefinition): string => def.path.slice(def.path.lastIndexOf("/") + 1);
 const fullServiceOf = (def: AnyMethodDefinition): string => def.path.slice(1, def.path.lastIndexOf("/"));
 
@@ -199,6 +220,13 @@ export class ClientManager {
   private closed = false;
   private inflight = 0;
   private onDrained: (() => void) | undefined;
+  private readonly tracerGiven: boolean;
+  private readonly methodCache = new WeakMap<ServiceSpec, Map<string, MethodEntry>>();
+  /** Built once: the retry policy of idempotent calls (undefined when retries are off). */
+  private readonly retryPolicy: RetryPolicy | undefined;
+  /** Shared, never mutated (grpc-js clones a call's metadata when it starts). */
+  private readonly emptyMetadata = new grpc.Metadata();
+  private readonly readyMetadata = new grpc.Metadata({ waitForReady: true });
 
   constructor(opts: ClientManagerOptions = {}) {
     this.discovery = opts.discovery ?? new Discovery();
@@ -218,37 +246,55 @@ export class ClientManager {
     this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
     this.tracer = opts.tracer ?? trace.getTracer("tse-grpc-client");
+    this.tracerGiven = opts.tracer !== undefined;
+    this.retryPolicy =
+      this.retrySettings.maxAttempts > 1
+        ? retry(handleWhen(isPeerFailure), {
+            maxAttempts: this.retrySettings.maxAttempts - 1, // cockatiel counts retries, not attempts
+            backoff: new ExponentialBackoff({
+              initialDelay: this.retrySettings.initialDelayMs,
+              maxDelay: this.retrySettings.maxDelayMs,
+            }),
+          })
+        : undefined;
   }
 
-  /** Unary call with deadline, breaker, retries (idempotent only), stats and a client span. Throws GrpcClientError subclasses. */
-  async unary<D extends AnyServiceDefinition, K extends keyof D & string>(
+  /**
+   * Unary call with deadline, breaker, retries (idempotent only), stats and a client span. Rejects with
+   * GrpcClientError subclasses. When the channel is ready, makeUnaryRequest runs in the caller's turn (the breaker
+   * and the retry policy call their function synchronously); a span is made only when tracing is on or the caller
+   * hands a parent (`context`, `traceparent`) or its own metadata.
+   */
+  unary<D extends AnyServiceDefinition, K extends keyof D & string>(
     spec: ServiceSpec<D>,
     method: K,
     request: RequestOf<D[K]>,
-    opts: CallOptions = {},
+    opts: CallOptions = NO_CALL_OPTIONS,
   ): Promise<ResponseOf<D[K]>> {
-    const def = spec.definition[method];
-    if (!def || def.requestStream || def.responseStream) {
-      throw new TypeError(`${spec.name}: "${method}" is not a unary method of the service definition`);
+    let m: MethodEntry;
+    let deadlineMs: number;
+    try {
+      m = this.methodOf(spec, method);
+      deadlineMs = opts.deadlineMs === undefined ? m.deadlineMs : positive(opts.deadlineMs, "deadlineMs");
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const rpc = rpcNameOf(def);
-    const policy = spec.methods?.[method] ?? {};
-    const idempotent = opts.idempotent ?? policy.idempotent ?? false;
-    const deadlineMs = positive(
-      opts.deadlineMs ?? policy.deadlineMs ?? spec.defaultDeadlineMs ?? this.defaultDeadlineMs,
-      "deadlineMs",
-    );
-    const state = this.stateFor(spec.name);
+    const { state, def, rpc } = m;
     if (this.closed) {
-      throw new ClientClosedError(`client manager closed`, spec.name, rpc, grpc.status.CANCELLED, "closed");
+      return Promise.reject(
+        new ClientClosedError(`client manager closed`, spec.name, rpc, grpc.status.CANCELLED, "closed"),
+      );
     }
+    const idempotent = opts.idempotent ?? m.idempotent;
     this.inflight++;
     const started = performance.now();
     const deadlineAt = Date.now() + deadlineMs;
-    const { span, metadata } = this.startSpan(spec.name, def, opts);
+    let span: Span | undefined;
+    let metadata: grpc.Metadata;
+    if (this.traced(opts)) ({ span, metadata } = this.startSpan(spec.name, def, opts));
+    else metadata = opts.waitForReady ? this.readyMetadata : this.emptyMetadata; // grpc-js clones what it sends
 
-    const attempt = async (): Promise<ResponseOf<D[K]>> => {
-      const client = await this.clientFor(state);
+    const send = (client: grpc.Client): Promise<ResponseOf<D[K]>> => {
       const attemptDeadline =
         opts.attemptTimeoutMs !== undefined ? Math.min(deadlineAt, Date.now() + opts.attemptTimeoutMs) : deadlineAt;
       return new Promise<ResponseOf<D[K]>>((resolve, reject) => {
@@ -263,58 +309,103 @@ export class ClientManager {
         );
       });
     };
+    const attempt = (): Promise<ResponseOf<D[K]>> => {
+      const ready = state.client;
+      if (ready && !state.stale && !this.closed) return send(ready);
+      return Promise.resolve(this.clientFor(state)).then(send);
+    };
     // Only peer failures reach the breaker as failures; an answered business error is a sign of life.
     const throughBreaker = () =>
       state.breaker.execute(() =>
-        attempt().then(
-          (v) => v,
-          (e: unknown) => {
-            this.noteOutcome(state, e);
-            if (isPeerFailure(e)) throw e;
-            return new Answered(e);
-          },
-        ),
+        attempt().then(undefined, (e: unknown) => {
+          this.noteOutcome(state, e);
+          if (isPeerFailure(e)) throw e;
+          return new Answered(e);
+        }),
       );
-    let attempts = 0;
-    try {
-      let result: ResponseOf<D[K]> | Answered;
-      if (idempotent && this.retrySettings.maxAttempts > 1) {
-        const policy = retry(
-          handleWhen((e) => isPeerFailure(e) && deadlineAt - Date.now() > this.retrySettings.initialDelayMs),
-          {
-            maxAttempts: this.retrySettings.maxAttempts - 1, // cockatiel counts retries, not attempts
-            backoff: new ExponentialBackoff({
-              initialDelay: this.retrySettings.initialDelayMs,
-              maxDelay: this.retrySettings.maxDelayMs,
-            }),
-          },
-        );
-        result = await policy.execute(() => {
-          attempts++;
-          return throughBreaker();
-        });
-      } else {
-        attempts++;
-        result = await throughBreaker();
-      }
-      if (result instanceof Answered) throw result.error;
-      this.noteOutcome(state, undefined);
-      this.record(spec.name, rpc, started, false);
-      span.setAttribute("rpc.grpc.status_code", 0);
-      span.setAttribute("tse.rpc.attempts", attempts);
-      return result;
-    } catch (e) {
-      const err = toClientError(e, spec.name, rpc);
-      this.record(spec.name, rpc, started, true);
+    let attempts = 1;
+    const retryPolicy = idempotent ? this.retryPolicy : undefined;
+    const run: Promise<ResponseOf<D[K]> | Answered> = retryPolicy
+      ? retryPolicy.execute((ctx) => {
+          attempts = ctx.attempt + 1;
+          // No retry once the budget left is under one backoff step.
+          return throughBreaker().catch((e: unknown) => {
+            throw isPeerFailure(e) && deadlineAt - Date.now() <= this.retrySettings.initialDelayMs ? new Final(e) : e;
+          });
+        })
+      : throughBreaker();
+    return run.then(
+      (result) => {
+        if (result instanceof Answered) return this.failed(m, started, span, attempts, result.error);
+        this.noteOutcome(state, undefined);
+        this.record(m, started, false);
+        if (span) {
+          span.setAttribute("rpc.grpc.status_code", 0);
+          span.setAttribute("tse.rpc.attempts", attempts);
+          span.end();
+        }
+        if (--this.inflight === 0) this.onDrained?.();
+        return result;
+      },
+      (e: unknown) => this.failed(m, started, span, attempts, e instanceof Final ? e.error : e),
+    );
+  }
+
+  private failed(m: MethodEntry, started: number, span: Span | undefined, attempts: number, e: unknown): never {
+    const err = toClientError(e, m.state.name, m.rpc);
+    this.record(m, started, true);
+    if (span) {
       span.setAttribute("tse.rpc.attempts", attempts);
       if (err.code !== undefined) span.setAttribute("rpc.grpc.status_code", err.code);
       span.recordException(err);
       span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
-      throw err;
-    } finally {
       span.end();
-      if (--this.inflight === 0) this.onDrained?.();
     }
+    if (--this.inflight === 0) this.onDrained?.();
+    throw err;
+  }
+
+  /**
+   * Whether a call gets a client span and propagated context: tracing on (an SDK started, or a tracer given), or the
+   * caller passed a parent or its own metadata. The seam for callers that trace the hot path.
+   */
+  private traced(opts: CallOptions): boolean {
+    return (
+      this.tracerGiven ||
+      tracing().enabled ||
+      opts.context !== undefined ||
+      opts.traceparent !== undefined ||
+      opts.metadata !== undefined
+    );
+  }
+
+  /** The method's definition and policy, resolved once per spec and method. */
+  private methodOf(spec: ServiceSpec, method: string): MethodEntry {
+    let byName = this.methodCache.get(spec);
+    if (!byName) {
+      byName = new Map();
+      this.methodCache.set(spec, byName);
+    }
+    let m = byName.get(method);
+    if (!m) {
+      const def = spec.definition[method];
+      if (!def || def.requestStream || def.responseStream) {
+        throw new TypeError(`${spec.name}: "${method}" is not a unary method of the service definition`);
+      }
+      const policy = spec.methods?.[method] ?? {};
+      const rpc = rpcNameOf(def);
+      m = {
+        def,
+        rpc,
+        key: `${spec.name}.${rpc}`,
+        idempotent: policy.idempotent ?? false,
+        deadlineMs: positive(policy.deadlineMs ?? spec.defaultDeadlineMs ?? this.defaultDeadlineMs, "deadlineMs"),
+        state: this.stateFor(spec.name),
+        cell: undefined,
+      };
+      byName.set(method, m);
+    }
+    return m;
   }
 
   /**
@@ -558,20 +649,23 @@ export class ClientManager {
     }
   }
 
-  private record(service: string, rpc: string, startedMs: number, error: boolean): void {
-    const key = `${service}.${rpc}`;
-    let cell = this.statCells.get(key);
-    if (!cell) {
-      cell = {
-        count: 0,
-        errors: 0,
-        hist: buildHistogram({
-          lowestDiscernibleValue: 1,
-          highestTrackableValue: 600_000_000,
-          numberOfSignificantValueDigits: 3,
-        }),
-      };
-      this.statCells.set(key, cell);
+  private record(m: MethodEntry, startedMs: number, error: boolean): void {
+    let cell = m.cell;
+    if (!cell || this.statCells.get(m.key) !== cell) {
+      cell = this.statCells.get(m.key);
+      if (!cell) {
+        cell = {
+          count: 0,
+          errors: 0,
+          hist: buildHistogram({
+            lowestDiscernibleValue: 1,
+            highestTrackableValue: 600_000_000,
+            numberOfSignificantValueDigits: 3,
+          }),
+        };
+        this.statCells.set(m.key, cell);
+      }
+      m.cell = cell;
     }
     cell.count++;
     if (error) cell.errors++;

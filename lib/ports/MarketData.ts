@@ -39,6 +39,11 @@ export interface QuoteFeed extends AsyncIterable<MarketQuote> {
   close(): void;
   /** Forget the sequence baselines (a restarted source numbers its quotes again). */
   resetSequences(): void;
+  /**
+   * Optional push form of the same feed: each quote to `onQuote` as it arrives, no promise per quote. Resolves
+   * when the feed is closed; rejects as the iterator would throw (or with what `onQuote` threw).
+   */
+  run?(onQuote: (q: MarketQuote) => void): Promise<void>;
 }
 
 export interface MarketDataPort {

@@ -1,9 +1,11 @@
 // Operations HTTPS endpoint of the quoter: /health (process up) and /ready (both streams live) answer anyone;
 // /metrics (Prometheus text) needs the control bearer token.
+
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Quoter } from "../Quoter";
+import { runtimeStats } from "../runtimeStats";
 import { AuthAudit, type AuthLog, bearerMatches, type ControlAuth, stderrAuthLog, validateControlAuth } from "./auth";
 
 export const DEFAULT_HTTP_PORT = 8087;
@@ -30,6 +32,9 @@ export function renderMetrics(q: Quoter): string {
     ['{outcome="placed"}', c.ordersPlaced],
     ['{outcome="acked"}', c.ordersAcked],
     ['{outcome="rejected"}', c.ordersRejected],
+    ['{outcome="rejected_self_cross"}', c.ordersRejectedSelfCross],
+    ['{outcome="rejected_other"}', c.ordersRejectedOther],
+    ['{outcome="held"}', c.placesHeld],
     ['{outcome="error"}', c.placeErrors],
   ]);
   metric("quoter_cancels_total", "counter", "Cancel requests by outcome.", [
@@ -78,6 +83,20 @@ export function renderMetrics(q: Quoter): string {
       [`{method="${esc(m)}",quantile="0.99"}`, s.p99Us] as [string, number],
     ]),
   );
+  const rt = runtimeStats()?.snapshot();
+  if (rt) {
+    metric("quoter_runtime_allocated_bytes_total", "counter", "Heap bytes allocated since start (GC-freed + growth).", [
+      ["", rt.allocatedBytes],
+    ]);
+    metric("quoter_gc_total", "counter", "Garbage collections.", [["", rt.gcCount]]);
+    metric("quoter_gc_pause_us_total", "counter", "Time in GC pauses, microseconds.", [["", rt.gcPauseUsTotal]]);
+    metric("quoter_gc_pause_max_us", "gauge", "Longest GC pause, microseconds.", [["", rt.gcPauseUsMax]]);
+    metric("quoter_event_loop_delay_us", "gauge", "Event-loop delay quantiles, microseconds.", [
+      ['{quantile="0.5"}', rt.loopDelayUs.p50],
+      ['{quantile="0.99"}', rt.loopDelayUs.p99],
+      ['{quantile="1"}', rt.loopDelayUs.max],
+    ]);
+  }
   metric("quoter_trading_state", "gauge", "Global trading state (0 ACTIVE, 1 REDUCING, 2 HALTED).", [
     ["", STATE_VALUE[st.tradingState]],
   ]);

@@ -281,4 +281,37 @@ describe("ClientManager", () => {
     await server(port);
     await expect(waiting).resolves.toEqual({ status: "SERVING" });
   });
+
+  it("reaches makeUnaryRequest in the caller's turn once the channel is ready, with no span while tracing is off", async () => {
+    const s = await server();
+    const m = manager(s.port);
+    await m.unary(spec(true), "Check", { service: "warm" }); // channel built
+    // biome-ignore lint/suspicious/noExplicitAny: reaching the private channel and span seam to observe them
+    const inner = m as any;
+    const client: grpc.Client = inner.services.get("health-test").client;
+    const made: string[] = [];
+    const real = client.makeUnaryRequest.bind(client);
+    client.makeUnaryRequest = ((...args: Parameters<typeof real>) => {
+      made.push(String(args[0]));
+      return real(...args);
+    }) as typeof client.makeUnaryRequest;
+    let spans = 0;
+    const startSpan = inner.startSpan.bind(inner);
+    inner.startSpan = (...a: unknown[]) => {
+      spans++;
+      return startSpan(...a);
+    };
+    const retried = m.unary(spec(true), "Check", { service: "same-turn" });
+    expect(made).toEqual(["/grpc.health.v1.Health/Check"]); // no await in between
+    const plain = m.unary(spec(false), "Check", { service: "same-turn-2" });
+    expect(made).toHaveLength(2);
+    await expect(Promise.all([retried, plain])).resolves.toHaveLength(2);
+    expect(spans).toBe(0);
+    // A parent handed in still gets its span and propagation.
+    const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    await m.unary(spec(false), "Check", { service: "parent" }, { traceparent: parent });
+    expect(spans).toBe(1);
+    expect(s.calls.at(-1)?.md.get("traceparent")[0]).toBe(parent);
+    expect(m.stats()["health-test.Check"]?.count).toBe(4);
+  });
 });

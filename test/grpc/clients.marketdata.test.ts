@@ -80,4 +80,57 @@ describe("MarketDataClient", () => {
       for (let i = 1; i < list.length; i++) expect(list[i]).toBeGreaterThan(list[i - 1] ?? 0);
     }
   });
+
+  it("run(callback): the same stream pushed to a callback reconnects after a restart and reports the gap", async () => {
+    const { sim, port, md } = await setup();
+    const gaps: SequenceGap[] = [];
+    const stream = md.streamQuotes({
+      symbols: ["BTC-USD"],
+      updateIntervalMs: 5,
+      initialDelayMs: 50,
+      maxDelayMs: 200,
+      onGap: (g) => gaps.push(g),
+    });
+    cleanup.push(() => stream.close());
+    const seen = new Map<string, number[]>();
+    let total = 0;
+    let restart: Promise<void> | undefined;
+    const ran = stream.run((q) => {
+      const list = seen.get(`${q.venue}|${q.symbol}`) ?? [];
+      list.push(q.sequence);
+      seen.set(`${q.venue}|${q.symbol}`, list);
+      total++;
+      if (!restart && total >= 20)
+        restart = (async () => {
+          await sim.stop();
+          for (let i = 1; i <= 5; i++) sim.simulation.advanceTo(Date.now() + i * 5);
+          await sim.start(port);
+        })();
+      if (restart && stream.stats.reconnects >= 1 && gaps.length > 0 && total >= 60) stream.close();
+    });
+    const deadline = setTimeout(() => stream.close(), 15_000);
+    await ran;
+    clearTimeout(deadline);
+    expect(stream.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps[0]?.missed).toBeGreaterThan(0);
+    expect(stream.stats.delivered).toBe(total);
+    expect(seen.size).toBeGreaterThanOrEqual(2);
+    for (const list of seen.values()) {
+      for (let i = 1; i < list.length; i++) expect(list[i]).toBeGreaterThan(list[i - 1] ?? 0);
+    }
+  });
+
+  it("run(callback): what the callback throws ends the run with that error and cancels the stream", async () => {
+    const { md } = await setup();
+    const stream = md.streamQuotes({ symbols: ["BTC-USD"], updateIntervalMs: 5 });
+    cleanup.push(() => stream.close());
+    const boom = new Error("consumer bug");
+    await expect(
+      stream.run(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(stream.isClosed).toBe(true);
+  });
 });

@@ -81,6 +81,9 @@ export class FakeVenue implements ExchangePort, MarketDataPort {
     duplicate: false,
   });
   readonly heldPlaces = new Map<string, Held<PlaceOrderResult> & { args: PlaceOrderArgs }>();
+  /** Hold cancel answers until `answerCancel` (default: answer at once). */
+  holdCancels = false;
+  readonly heldCancels = new Map<string, () => void>();
   /** Orders the venue holds open (client order id → order). */
   readonly open = new Map<string, VenueOrder>();
   readonly executions = new Channel<ExecutionReport>();
@@ -111,9 +114,18 @@ export class FakeVenue implements ExchangePort, MarketDataPort {
     }
   }
 
+  /** Release a held cancel (answered from the venue's book as it then is). */
+  answerCancel(clientOrderId: string): void {
+    const r = this.heldCancels.get(clientOrderId);
+    if (!r) throw new Error(`no held cancel ${clientOrderId}`);
+    this.heldCancels.delete(clientOrderId);
+    r();
+  }
+
   async cancelOrder(ref: OrderRef): Promise<CancelOrderResult> {
     const key = ref.clientOrderId ?? [...this.open.values()].find((o) => o.orderId === ref.orderId)?.clientOrderId;
     this.calls.push(`cancel:${key}`);
+    if (this.holdCancels && key) await new Promise<void>((r) => this.heldCancels.set(key, r));
     const o = key ? this.open.get(key) : undefined;
     if (!o) return { canceled: false, order: undefined };
     this.open.delete(key!);
