@@ -1,7 +1,7 @@
 // reporting: a schedule, PositionChanged (debounced per strategy) or a direct invocation → the domain's
 // performance metrics per strategy from the ledger (fills, positions, equity curve) → a report item, an
 // equity-curve point, and ReportGenerated.
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal, dec } from "../domain/decimal";
 import { computeMetrics, type PerformanceMetrics } from "../domain/metrics";
 import { type Position, unrealizedPnl } from "../domain/portfolio/position";

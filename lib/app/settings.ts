@@ -1,6 +1,6 @@
 // Engine settings the functions read: defaults here, overridden by the configuration service (cached by the
 // config client: TTL + last-known-good) and, for a few deployment knobs, by environment variables.
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidFieldError } from "../domain/errors";
 import { zodToFieldError } from "../domain/instruments";
 import type { RiskLimitsInput } from "../domain/risk/limits";

@@ -3,7 +3,7 @@
 // on demand): the custodian's balances against the engine's books (opening balances + every booked fill) per
 // account and currency → ReconciliationCompleted with its breaks; a break beyond tolerance → RiskAlert (and,
 // when configured, REDUCING).
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal, dec } from "../domain/decimal";
 import type { InstrumentRegistry } from "../domain/instruments";
 import { buildBusEvent } from "../events/build";

@@ -3,12 +3,11 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
 import { type FillOutcome, handleExecutionReported } from "../fillHandling";
-import { eventBridgeParser, eventBridgeSchema, type FunctionSpec } from "../functionRuntime";
+import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 
 export const fillHandlingFunction: FunctionSpec<ParsedEvent<"ExecutionReported">, FillOutcome> = {
   functionName: "fill-handling",
   parse: eventBridgeParser("ExecutionReported"),
-  schema: eventBridgeSchema("ExecutionReported"),
   correlationIdOf: (e) => e.detail.meta.correlationId,
   async handle(event, d, tools) {
     const out = await handleExecutionReported(event, d, tools);
