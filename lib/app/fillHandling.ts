@@ -10,6 +10,11 @@ import type { BusEvent } from "../ports/EventBus";
 import { assertPublished } from "../ports/EventBus";
 import type { FillRecord } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
+
+/** What fill-handling calls: the base wiring and the risk monitor. */
+export type FillHandlingDependencies = BaseDependencies & Pick<EngineDependencies, "riskMonitor">;
+
 import type { FunctionTools } from "./functionRuntime";
 import { riskEngineFrom, riskStateInput } from "./riskState";
 
@@ -74,7 +79,7 @@ function fillBooked(f: FillRecord, meta: EventMeta, ts: number): BusEvent<"FillB
 
 export async function handleExecutionReported(
   event: ParsedEvent<"ExecutionReported">,
-  deps: EngineDependencies,
+  deps: FillHandlingDependencies,
   tools?: Pick<FunctionTools, "logger">,
 ): Promise<FillOutcome> {
   const { data, meta } = event.detail;

@@ -13,7 +13,8 @@ import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
 import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import type { DetailType } from "../events/registry";
-import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
+import type { EngineDependencies } from "./dependencies";
+import { memoizeDependencies, type Provider } from "./wiring/base";
 
 export interface FunctionTools {
   logger: Logger;
@@ -32,10 +33,14 @@ export function createTools(functionName: string): FunctionTools {
 
 /**
  * The Powertools tracer (X-Ray SDK, ~100 KB and ~16 ms of init) only when POWERTOOLS_TRACE_ENABLED is "true":
- * loaded on the first invocation, so a function without it neither evaluates nor pays for it at init.
+ * loaded on the first invocation. The function bundler defines POWERTOOLS_TRACE_ENABLED as the same constant
+ * it sets in the function's environment, so a bundle without the tracer does not even contain it.
  */
 function lazyTracer(serviceName: string): MiddlewareObj<unknown, unknown, Error, Context> | undefined {
-  if (process.env.POWERTOOLS_TRACE_ENABLED !== "true") return undefined;
+  return process.env.POWERTOOLS_TRACE_ENABLED === "true" ? tracerMiddleware(serviceName) : undefined;
+}
+
+function tracerMiddleware(serviceName: string): MiddlewareObj<unknown, unknown, Error, Context> {
   let loaded: Promise<MiddlewareObj<unknown, unknown, Error, Context>> | undefined;
   const mw = () =>
     (loaded ??= Promise.all([
@@ -54,19 +59,20 @@ function lazyTracer(serviceName: string): MiddlewareObj<unknown, unknown, Error,
 /** The Lambda-shaped handler every function exports (the function host and the embedded bus call it). */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export interface FunctionSpec<I, R> {
+/** `D`: the dependencies the function calls (its wiring builds only those). */
+export interface FunctionSpec<I, R, D = EngineDependencies> {
   functionName: string;
   /** Turn the raw invocation into the typed input; throw EventValidationError naming the field and the value. */
   parse(event: unknown): I;
   /** Correlation id for the logs, from the parsed input. */
   correlationIdOf(input: I): string | undefined;
-  handle(input: I, deps: EngineDependencies, tools: FunctionTools, context: Context): Promise<R>;
+  handle(input: I, deps: D, tools: FunctionTools, context: Context): Promise<R>;
 }
 
 /** Middy-wrapped handler with injected dependencies (a value, or a lazy provider resolved once). */
-export function buildFunction<I, R>(
-  spec: FunctionSpec<I, R>,
-  deps: DependenciesProvider,
+export function buildFunction<I, R, D = EngineDependencies>(
+  spec: FunctionSpec<I, R, D>,
+  deps: Provider<D>,
   tools = createTools(spec.functionName),
 ): LambdaHandler {
   const resolve = memoizeDependencies(deps);

@@ -93,6 +93,20 @@ export class StaticSettingsSource implements SettingsSource {
   }
 }
 
+/** Settings loaded once (from a value or a loader, e.g. the environment and SSM); a failed load is retried. */
+export class LoadedSettingsSource implements SettingsSource {
+  private value: Promise<EngineSettings> | undefined;
+  constructor(private readonly input: EngineSettingsInput | (() => Promise<EngineSettingsInput>)) {}
+  get(): Promise<EngineSettings> {
+    const i = this.input;
+    this.value ??= (typeof i === "function" ? i() : Promise.resolve(i)).then(parseEngineSettings).catch((e) => {
+      this.value = undefined;
+      throw e;
+    });
+    return this.value;
+  }
+}
+
 /** The subset of ConfigurationServiceClient used here (so tests may pass the real client or a static map). */
 export interface ConfigReader {
   getJson<T = unknown>(key: string, schema?: z.ZodType<T>, fallback?: T): Promise<T>;

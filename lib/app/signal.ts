@@ -7,7 +7,7 @@ import type { L1Quote } from "../domain/types";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
 import { assertPublished } from "../ports/EventBus";
-import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
 
 export interface SignalOutcome {
   /** The snapshot was newer than the stored one (or an exact redelivery of it). */
@@ -23,7 +23,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function handleMarketSnapshot(
   event: ParsedEvent<"MarketSnapshot">,
-  deps: EngineDependencies,
+  deps: BaseDependencies,
 ): Promise<SignalOutcome> {
   const { data, meta } = event.detail;
   // Input the schema cannot know about: unknown symbol / venue are bad input, rejected before any write.

@@ -2,10 +2,14 @@
 // is the Lambda entry point; hosts (embedded bus, function host, tests) build it with their own dependencies.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
-import { type FillOutcome, handleExecutionReported } from "../fillHandling";
+import { type FillHandlingDependencies, type FillOutcome, handleExecutionReported } from "../fillHandling";
 import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 
-export const fillHandlingFunction: FunctionSpec<ParsedEvent<"ExecutionReported">, FillOutcome> = {
+export const fillHandlingFunction: FunctionSpec<
+  ParsedEvent<"ExecutionReported">,
+  FillOutcome,
+  FillHandlingDependencies
+> = {
   functionName: "fill-handling",
   parse: eventBridgeParser("ExecutionReported"),
   correlationIdOf: (e) => e.detail.meta.correlationId,

@@ -4,8 +4,9 @@ import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
 import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 import { handleMarketSnapshot, type SignalOutcome } from "../signal";
+import type { BaseDependencies } from "../wiring/base";
 
-export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome> = {
+export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome, BaseDependencies> = {
   functionName: "signal",
   parse: eventBridgeParser("MarketSnapshot"),
   correlationIdOf: (e) => e.detail.meta.correlationId,
