@@ -30,16 +30,16 @@ export interface ResourceAccess {
 }
 
 export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
-  // Snapshots (conditional put; a stale one reads the stored) and their listing by index, idempotency claims.
+  // Snapshots (conditional put; the other venues read by key in one BatchGetItem; a stale one reads the stored),
+  // idempotency claims.
   signal: {
-    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
-    queryIndexes: [GSI1],
+    table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
     readSettings: true,
   },
-  // Trading state, signals and orders (get, conditional put), positions by index.
+  // Signal + risk state in one BatchGetItem, signals and orders (get, conditional put), positions by index.
   "order-placement": {
-    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1],
     putEvents: true,
     readSettings: true,
