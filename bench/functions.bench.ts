@@ -9,8 +9,10 @@
 //   bundle.empty.init_ms / .init_first_ms / .bytes  baseline: an empty handler bundled and measured the same way
 //   bundle.<function>.sdk_external.init_ms / .bytes  the same with @aws-sdk/* left to the runtime's copy
 //                              (the NodejsFunction default), to show what bundling the SDK buys
-//   functions.fill_handling.ddb_requests_per_fill  DynamoDB requests per ExecutionReported handled by the
-//                              fill-handling function end to end (LocalStack, SDK request-counting middleware)
+//   ddb.requests_per_fill (also functions.fill_handling.ddb_requests_per_fill)  DynamoDB requests per
+//                              ExecutionReported handled by fill-handling end to end (LocalStack, SDK counting middleware)
+//   ddb.requests_per_order_placement / ddb.rounds_per_order_placement  median over 5 two-leg arbitrage signals
+//                              (LocalStack, the same middleware; a round = requests in flight together)
 // Artifact: reports/bundles.json, each function's 10 largest packages in the bundle (esbuild metafile).
 
 import { execFileSync } from "node:child_process";
@@ -210,6 +212,7 @@ async function requestsPerFill(progress: (m: string) => void): Promise<Record<st
     counter.detach();
     progress(`fill-handling: ${perFill} DynamoDB requests per fill, ${perDuplicate} per duplicate`);
     return {
+      "ddb.requests_per_fill": perFill,
       "functions.fill_handling.ddb_requests_per_fill": perFill,
       "functions.fill_handling.ddb_requests_per_duplicate": perDuplicate,
     };
@@ -217,6 +220,99 @@ async function requestsPerFill(progress: (m: string) => void): Promise<Record<st
     await deleteTable(client, table).catch(() => {});
     await peers.close();
     await risk.stop();
+    await local.stop();
+  }
+}
+
+/** DynamoDB requests and rounds of one two-leg arbitrage placement (LocalStack, the SDK counting middleware). */
+async function requestsPerOrderPlacement(progress: (m: string) => void): Promise<Record<string, number>> {
+  const { ensureLocalAws } = await import("../lib/local-aws/ensureLocalAws");
+  const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
+  const { createTable, deleteTable } = await import("../lib/adapters/aws/createTable");
+  const { DynamoDbStateStore } = await import("../lib/adapters/aws/DynamoDbStateStore");
+  const { attachRequestCounter } = await import("../lib/adapters/aws/requestCounter");
+  const { InProcessEventBus } = await import("../lib/adapters/embedded/InProcessEventBus");
+  const { GrpcExchange } = await import("../lib/adapters/GrpcExchange");
+  const { InstrumentRegistry } = await import("../lib/domain/instruments");
+  const { createFunctionHandlers, localContext } = await import("../lib/app/handlers");
+  const { startEngineRig, WIDE_BOOKS } = await import("../test/support/engineRig");
+  const local = await ensureLocalAws({ log: progress });
+  const client = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "test", secretAccessKey: "test" },
+  });
+  const t0 = Date.now();
+  const rig = await startEngineRig({ now: t0 });
+  const table = `bench-op-${process.pid}-${Date.now().toString(36)}`;
+  await createTable(client, table);
+  try {
+    const handlers = createFunctionHandlers({
+      store: new DynamoDbStateStore({ client, tableName: table }),
+      bus: new InProcessEventBus({ routes: [] }),
+      settings: rig.settings,
+      exchange: new GrpcExchange(rig.peers.exchange),
+      riskMonitor: rig.peers.risk,
+      instruments: new InstrumentRegistry(),
+      clock: Date.now,
+    });
+    const [a, b] = WIDE_BOOKS;
+    const leg = (x: typeof a, side: "BUY" | "SELL") => ({
+      venue: x!.venue,
+      symbol: x!.symbol,
+      side,
+      quantity: "0.01",
+      limitPrice: side === "BUY" ? x!.ask : x!.bid,
+      type: "LIMIT" as const,
+      timeInForce: "IOC" as const,
+    });
+    const requests: number[] = [];
+    const rounds: number[] = [];
+    const counter = attachRequestCounter(client);
+    for (let i = 0; i < 5; i++) {
+      const signalId = `bench-op-${i}`;
+      const signal = buildBusEvent(
+        "tse.engine",
+        "SignalGenerated",
+        {
+          signalId,
+          strategyId: "arb-1",
+          kind: "arbitrage",
+          legs: [leg(a, "BUY"), leg(b, "SELL")],
+          reason: "bench",
+          inputs: {
+            snapshots: [a!, b!].map((x) => ({
+              venue: x.venue,
+              symbol: x.symbol,
+              bid: x.bid,
+              ask: x.ask,
+              sequence: 1,
+              ts: new Date(t0).toISOString(),
+            })),
+            figures: {},
+          },
+        },
+        { now: t0, eventId: signalId },
+      );
+      counter.reset();
+      const out = (await handlers["order-placement"](toEventBridgeEvent(signal), localContext("order-placement"))) as {
+        decision: string;
+        legs: unknown[];
+      };
+      if (out.decision !== "approved" || out.legs.length !== 2)
+        throw new Error(`bench signal ${signalId}: ${JSON.stringify(out).slice(0, 200)}`);
+      requests.push(counter.total());
+      rounds.push(counter.rounds());
+    }
+    counter.detach();
+    progress(`order-placement: ${median(requests)} DynamoDB requests in ${median(rounds)} rounds per placement`);
+    return {
+      "ddb.requests_per_order_placement": median(requests),
+      "ddb.rounds_per_order_placement": median(rounds),
+    };
+  } finally {
+    await deleteTable(client, table).catch(() => {});
+    await rig.stop();
     await local.stop();
   }
 }
@@ -259,6 +355,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   }
   mkdirSync(path.join(REPO, "reports"), { recursive: true });
   writeFileSync(path.join(REPO, "reports", "bundles.json"), `${JSON.stringify(artifact, null, 2)}\n`);
-  if (process.env.TSE_BENCH_SKIP_LOCALSTACK !== "1") Object.assign(figures, await requestsPerFill(progress));
+  if (process.env.TSE_BENCH_SKIP_LOCALSTACK !== "1") {
+    Object.assign(figures, await requestsPerFill(progress));
+    Object.assign(figures, await requestsPerOrderPlacement(progress));
+  }
   return figures;
 }
