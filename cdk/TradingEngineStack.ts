@@ -22,6 +22,7 @@ import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import { FUNCTION_ACCESS, grantAccess } from "./access";
 import type { EnvConfig } from "./config";
 import { FunctionsConfiguration } from "./FunctionsConfiguration";
+import { FUNCTION_BUNDLING } from "./functionBundling";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -272,21 +273,23 @@ export class TradingEngineStack extends Stack {
         TSE_EVENT_BUS_NAME: this.bus.eventBusName,
         POWERTOOLS_SERVICE_NAME: `tse-${route.functionName}`,
         POWERTOOLS_METRICS_NAMESPACE: "TradingSystemEngine",
+        // The same constant the bundle is built with (FUNCTION_BUNDLING.define).
+        POWERTOOLS_TRACE_ENABLED: JSON.parse(FUNCTION_BUNDLING.define["process.env.POWERTOOLS_TRACE_ENABLED"]),
         NODE_OPTIONS: "--enable-source-maps",
       },
       bundling: {
         forceDockerBundling: false,
         minify: true,
         sourceMap: true,
-        target: "node22",
+        target: FUNCTION_BUNDLING.target,
         format: OutputFormat.ESM,
-        mainFields: ["module", "main"],
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        externalModules: [...FUNCTION_BUNDLING.externalModules],
+        define: { ...FUNCTION_BUNDLING.define },
         // Bundled (tree-shaken, minified ESM) rather than the runtime's CommonJS copy: about half the import
         // time of the handler (bench/functions.bench.ts measures both).
         bundleAwsSDK: true,
-        // Some dependencies are CommonJS and call require(); give the ESM bundle one.
-        banner:
-          "import { createRequire as __tseCreateRequire } from 'node:module'; const require = __tseCreateRequire(import.meta.url);",
+        banner: FUNCTION_BUNDLING.banner,
         // Strategy plug-ins: esbuild evaluates each injected file first, so it registers itself.
         ...(this.strategyModules.length > 0 ? { inject: [...this.strategyModules] } : {}),
       },

@@ -30,10 +30,10 @@ export interface ResourceAccess {
 }
 
 export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
-  // Snapshots (conditional put; a stale one reads the stored) and their listing by index, idempotency claims.
+  // Snapshots (conditional put; the other venues read by key in one BatchGetItem; a stale one reads the stored),
+  // idempotency claims.
   signal: {
-    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
-    queryIndexes: [GSI1],
+    table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
     readSettings: true,
   },

@@ -2,15 +2,8 @@
 // TSE_TABLE_NAME / TSE_EVENT_BUS_NAME are set (Lambda, LocalStack), in-process adapters otherwise; gRPC peers
 // through the client layer's discovery (TSE_<SERVICE>_ENDPOINT, registry, default ports).
 
-import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { DynamoDbStateStore } from "../adapters/aws/DynamoDbStateStore";
-import { EventBridgeEventBus } from "../adapters/aws/EventBridgeEventBus";
-import { instrumentAwsClient } from "../adapters/aws/requestRecorder";
-import { InMemoryStateStore } from "../adapters/embedded/InMemoryStateStore";
-import { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import { GrpcExchange } from "../adapters/GrpcExchange";
-import { InvalidFieldError } from "../domain/errors";
-import { InstrumentRegistry } from "../domain/instruments";
+import type { InstrumentRegistry } from "../domain/instruments";
 import { ClientManager } from "../grpc/ClientManager";
 import { ConfigurationServiceClient } from "../grpc/ConfigurationServiceClient";
 import { CustodianClient } from "../grpc/CustodianClient";
@@ -23,15 +16,13 @@ import type { ExchangePort } from "../ports/Exchange";
 import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { StateStore } from "../ports/StateStore";
 import { type BuyingPowerPort, CustodianBuyingPower } from "./buyingPower";
-import {
-  ConfigServiceSettingsSource,
-  type EngineSettingsInput,
-  parseEngineSettings,
-  type SettingsSource,
-} from "./settings";
+import { ConfigServiceSettingsSource, type EngineSettingsInput, type SettingsSource } from "./settings";
+import { createBaseDependencies, type Provider, settingsDefaults } from "./wiring/base";
 
 export type { ExchangePort } from "../ports/Exchange";
 export type { RiskMonitorPort } from "../ports/RiskMonitor";
+export { memoizeDependencies } from "./wiring/base";
+export { loadSettingsParameter } from "./wiring/ssmSettings";
 
 export interface EngineDependencies {
   store: StateStore;
@@ -48,7 +39,7 @@ export interface EngineDependencies {
   clock: Clock;
 }
 
-export type DependenciesProvider = EngineDependencies | (() => Promise<EngineDependencies>);
+export type DependenciesProvider = Provider<EngineDependencies>;
 
 export interface CreateEngineDependenciesOptions {
   /** Override any dependency (tests, the embedded runner). */
@@ -90,77 +81,38 @@ export interface CreatedDependencies extends EngineDependencies {
 }
 
 /**
- * Build the adapters from the environment:
+ * Every adapter from the environment, for hosts and tests that run all the functions in one process (each
+ * deployed function builds only its own: lib/app/wiring/*):
  * - `TSE_TABLE_NAME` → DynamoDbStateStore (else InMemoryStateStore);
  * - `TSE_EVENT_BUS_NAME` → EventBridgeEventBus (else an InProcessEventBus over the routing table);
  * - `TSE_CONFIG_ENVIRONMENT` (default "default"), `TSE_CONFIG_TTL_MS` (default 30000) for the config client;
- * - `TSE_SETTINGS_PARAMETER`: SSM parameter (JSON) with the settings defaults under the config service's values.
+ * - settings defaults (under the config service's values): `TSE_SETTINGS` (JSON), then the SSM parameter named by
+ *   `TSE_SETTINGS_PARAMETER` (read only when set), then `options.settings`.
  */
 export function createEngineDependencies(
   env: NodeJS.ProcessEnv = process.env,
   options: CreateEngineDependenciesOptions = {},
 ): CreatedDependencies {
   const o = options.overrides ?? {};
-  const store =
-    o.store ??
-    (env.TSE_TABLE_NAME ? new DynamoDbStateStore({ tableName: env.TSE_TABLE_NAME }) : new InMemoryStateStore());
-  const bus =
-    o.bus ??
-    (env.TSE_EVENT_BUS_NAME
-      ? new EventBridgeEventBus({ eventBusName: env.TSE_EVENT_BUS_NAME })
-      : new InProcessEventBus());
   const needPeers = !o.exchange || !o.riskMonitor || !o.settings || !o.custodian;
   const ttl = Number(env.TSE_CONFIG_TTL_MS ?? 30_000);
   const peers = needPeers
     ? createFunctionPeers(env.TSE_CONFIG_ENVIRONMENT ?? "default", Number.isFinite(ttl) && ttl > 0 ? ttl : 30_000)
     : undefined;
+  const base = createBaseDependencies(env, {
+    ...o,
+    settings: o.settings ?? new ConfigServiceSettingsSource(peers!.config, settingsDefaults(env, options.settings)),
+  });
+  const custodian = o.custodian ?? peers!.custodian;
   return {
-    store,
-    bus,
-    settings:
-      o.settings ??
-      new ConfigServiceSettingsSource(
-        peers!.config,
-        env.TSE_SETTINGS_PARAMETER
-          ? async () => ({ ...(await loadSettingsParameter(env.TSE_SETTINGS_PARAMETER!)), ...options.settings })
-          : (options.settings ?? {}),
-      ),
+    ...base,
     exchange: o.exchange ?? new GrpcExchange(peers!.exchange),
     riskMonitor: o.riskMonitor ?? peers!.risk,
-    instruments: o.instruments ?? new InstrumentRegistry(),
-    custodian: o.custodian ?? peers!.custodian,
-    buyingPower: o.buyingPower ?? new CustodianBuyingPower(o.custodian ?? peers!.custodian),
-    clock: o.clock ?? Date.now,
+    custodian,
+    buyingPower: o.buyingPower ?? new CustodianBuyingPower(custodian),
     peers,
     async close() {
       await peers?.close();
     },
   };
-}
-
-/** Resolve a provider once (Lambda reuses it across warm invocations). */
-export function memoizeDependencies(provider: DependenciesProvider): () => Promise<EngineDependencies> {
-  if (typeof provider !== "function") return async () => provider;
-  let p: Promise<EngineDependencies> | undefined;
-  return () => {
-    p ??= provider().catch((e) => {
-      p = undefined;
-      throw e;
-    });
-    return p;
-  };
-}
-
-/** The settings defaults stored as JSON in an SSM parameter (validated; a bad value names the parameter). */
-export async function loadSettingsParameter(name: string, client = new SSMClient({})): Promise<EngineSettingsInput> {
-  const res = await instrumentAwsClient(client).send(new GetParameterCommand({ Name: name }));
-  const text = res.Parameter?.Value ?? "";
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new InvalidFieldError(name, text, "must be a JSON object of engine settings");
-  }
-  parseEngineSettings(json); // validate now, with the parameter's own error
-  return json as EngineSettingsInput;
 }

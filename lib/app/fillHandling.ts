@@ -10,6 +10,11 @@ import type { BusEvent } from "../ports/EventBus";
 import { assertPublished } from "../ports/EventBus";
 import type { FillRecord } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
+
+/** What fill-handling calls: the base wiring and the risk monitor. */
+export type FillHandlingDependencies = BaseDependencies & Pick<EngineDependencies, "riskMonitor">;
+
 import type { FunctionTools } from "./functionRuntime";
 import { riskEngineFrom, riskStateInput } from "./riskState";
 
@@ -74,7 +79,7 @@ function fillBooked(f: FillRecord, meta: EventMeta, ts: number): BusEvent<"FillB
 
 export async function handleExecutionReported(
   event: ParsedEvent<"ExecutionReported">,
-  deps: EngineDependencies,
+  deps: FillHandlingDependencies,
   tools?: Pick<FunctionTools, "logger">,
 ): Promise<FillOutcome> {
   const { data, meta } = event.detail;
@@ -110,50 +115,54 @@ export async function handleExecutionReported(
     },
   );
   let position: Position | undefined;
+  let events: BusEvent[];
   if (r.applied) {
     position = r.position;
-    assertPublished(
-      await deps.bus.publish([
-        positionChanged(position, meta, ts, {
-          executionId: data.executionId,
-          clientOrderId: data.clientOrderId,
-          previousQuantity: r.previousPosition?.quantity.toFixed() ?? "0",
-        }),
-        fillBooked(r.fill, meta, ts),
-      ]),
-    );
+    events = [
+      positionChanged(position, meta, ts, {
+        executionId: data.executionId,
+        clientOrderId: data.clientOrderId,
+        previousQuantity: r.previousPosition?.quantity.toFixed() ?? "0",
+      }),
+      fillBooked(r.fill, meta, ts),
+    ];
   } else {
     // Duplicate: re-announce the current position (same event id per version), in case the first delivery
     // booked the fill but died before publishing.
     const strategyId = r.fill?.strategyId ?? data.strategyId;
     position = strategyId ? await deps.store.getPosition(strategyId, data.symbol) : undefined;
     // The fill too: settlement keys on the execution id, so a re-announce never settles twice.
-    const events: BusEvent[] = position ? [positionChanged(position, meta, position.updatedAt, {})] : [];
+    events = position ? [positionChanged(position, meta, position.updatedAt, {})] : [];
     if (r.fill) events.push(fillBooked(r.fill, meta, r.fill.ts));
-    if (events.length > 0) assertPublished(await deps.bus.publish(events));
   }
-  let riskReported = false;
-  if (position) {
+  const report = async (p: Position): Promise<boolean> => {
     try {
       await deps.riskMonitor.reportPosition({
-        strategyId: position.strategyId,
-        venue: position.venue,
-        symbol: position.symbol,
-        quantity: position.quantity.toFixed(),
-        averagePrice: position.averageEntryPrice.toFixed(),
+        strategyId: p.strategyId,
+        venue: p.venue,
+        symbol: p.symbol,
+        quantity: p.quantity.toFixed(),
+        averagePrice: p.averageEntryPrice.toFixed(),
         markPrice: data.price,
-        realizedPnl: position.realizedPnl.toFixed(),
-        updatedAtMs: position.updatedAt,
+        realizedPnl: p.realizedPnl.toFixed(),
+        updatedAtMs: p.updatedAt,
       });
-      riskReported = true;
+      return true;
     } catch (e) {
       // The fill is booked; the next fill (or the monitor's own reconciliation) brings it up to date.
       tools?.logger.warn("position report to the risk monitor failed", {
         error: e as Error,
         executionId: data.executionId,
       });
+      return false;
     }
-  }
+  };
+  // The events and the monitor's report are independent: both at once (a publish failure still fails the
+  // invocation, and the retry re-announces; a position report is idempotent).
+  const [, riskReported] = await Promise.all([
+    events.length > 0 ? deps.bus.publish(events).then(assertPublished) : Promise.resolve(),
+    position ? report(position) : Promise.resolve(false),
+  ]);
   return {
     executionId: data.executionId,
     applied: r.applied,

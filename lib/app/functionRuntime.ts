@@ -1,28 +1,24 @@
 // The shared shell of every function: middy with Powertools logger (correlation id from the envelope meta),
-// metrics (EMF) and tracer, plus the event parser. Bad input throws a typed EventValidationError naming the
-// field and the value BEFORE the handler body runs, so nothing is written and the event goes to the DLQ.
+// metrics (EMF), the tracer only when enabled, plus our event parser. Bad input throws a typed
+// EventValidationError naming the field and the value BEFORE the handler body runs, so nothing is written and the
+// event goes to the DLQ.
 import { Logger } from "@aws-lambda-powertools/logger";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
-import { parser } from "@aws-lambda-powertools/parser/middleware";
-import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbridge";
-import { Tracer } from "@aws-lambda-powertools/tracer";
-import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
 import type { Context } from "aws-lambda";
-import { z } from "zod";
 import { clip, preview } from "../domain/bounds";
 import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
 import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
-import { DETAIL_TYPES, DetailSchemas, type DetailType } from "../events/registry";
-import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
+import type { DetailType } from "../events/registry";
+import type { EngineDependencies } from "./dependencies";
+import { memoizeDependencies, type Provider } from "./wiring/base";
 
 export interface FunctionTools {
   logger: Logger;
   metrics: Metrics;
-  tracer: Tracer;
 }
 
 export const METRICS_NAMESPACE = "TradingSystemEngine";
@@ -32,35 +28,55 @@ export function createTools(functionName: string): FunctionTools {
   return {
     logger: new Logger({ serviceName, logLevel: (process.env.POWERTOOLS_LOG_LEVEL as "INFO" | undefined) ?? "INFO" }),
     metrics: new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE, serviceName }),
-    tracer: new Tracer({ serviceName }),
+  };
+}
+
+/**
+ * The Powertools tracer (X-Ray SDK, ~100 KB and ~16 ms of init) only when POWERTOOLS_TRACE_ENABLED is "true":
+ * loaded on the first invocation. The function bundler defines POWERTOOLS_TRACE_ENABLED as the same constant
+ * it sets in the function's environment, so a bundle without the tracer does not even contain it.
+ */
+function lazyTracer(serviceName: string): MiddlewareObj<unknown, unknown, Error, Context> | undefined {
+  return process.env.POWERTOOLS_TRACE_ENABLED === "true" ? tracerMiddleware(serviceName) : undefined;
+}
+
+function tracerMiddleware(serviceName: string): MiddlewareObj<unknown, unknown, Error, Context> {
+  let loaded: Promise<MiddlewareObj<unknown, unknown, Error, Context>> | undefined;
+  const mw = () =>
+    (loaded ??= Promise.all([
+      import("@aws-lambda-powertools/tracer"),
+      import("@aws-lambda-powertools/tracer/middleware"),
+    ]).then(([{ Tracer }, { captureLambdaHandler }]) =>
+      captureLambdaHandler(new Tracer({ serviceName }), { captureResponse: false }),
+    ) as Promise<MiddlewareObj<unknown, unknown, Error, Context>>);
+  return {
+    before: async (request) => (await mw()).before?.(request),
+    after: async (request) => (await mw()).after?.(request),
+    onError: async (request) => (await mw()).onError?.(request),
   };
 }
 
 /** The Lambda-shaped handler every function exports (the function host and the embedded bus call it). */
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export interface FunctionSpec<I, R> {
+/** `D`: the dependencies the function calls (its wiring builds only those). */
+export interface FunctionSpec<I, R, D = EngineDependencies> {
   functionName: string;
-  /**
-   * Turn the raw invocation into the typed input; throw EventValidationError on bad input. With `schema`, it
-   * runs only when Powertools' parse failed: it names the field and the value (or accepts a JSON-string event).
-   */
+  /** Turn the raw invocation into the typed input; throw EventValidationError naming the field and the value. */
   parse(event: unknown): I;
-  /** Powertools parser schema (our zod schemas inside the EventBridge schema); the main path when given. */
-  schema?: z.ZodType;
   /** Correlation id for the logs, from the parsed input. */
   correlationIdOf(input: I): string | undefined;
-  handle(input: I, deps: EngineDependencies, tools: FunctionTools, context: Context): Promise<R>;
+  handle(input: I, deps: D, tools: FunctionTools, context: Context): Promise<R>;
 }
 
 /** Middy-wrapped handler with injected dependencies (a value, or a lazy provider resolved once). */
-export function buildFunction<I, R>(
-  spec: FunctionSpec<I, R>,
-  deps: DependenciesProvider,
+export function buildFunction<I, R, D = EngineDependencies>(
+  spec: FunctionSpec<I, R, D>,
+  deps: Provider<D>,
   tools = createTools(spec.functionName),
 ): LambdaHandler {
   const resolve = memoizeDependencies(deps);
-  const { logger, metrics, tracer } = tools;
+  const { logger, metrics } = tools;
   const rejectedAtParse = new WeakSet<Error>();
   /** Runs a parse step; a typed rejection is counted and logged once, with bounded previews only. */
   const rejecting = (step: () => void): void => {
@@ -89,13 +105,7 @@ export function buildFunction<I, R>(
   const parse: MiddlewareObj<unknown, unknown, Error, Context> = {
     before: (request) =>
       rejecting(() => {
-        let input: I;
-        if (spec.schema) {
-          // Powertools' parser ran first (safeParse): success is the typed event; a failure is re-parsed by
-          // ours only to build the typed error that names the field and the value.
-          const r = request.event as { success: true; data: I } | { success: false; originalEvent: unknown };
-          input = r.success ? r.data : spec.parse(r.originalEvent);
-        } else input = spec.parse(request.event);
+        const input = spec.parse(request.event);
         request.event = input;
         const correlationId = spec.correlationIdOf(input);
         if (correlationId) logger.setCorrelationId(correlationId);
@@ -126,23 +136,14 @@ export function buildFunction<I, R>(
   };
   const body = async (event: unknown, context: Context): Promise<unknown> =>
     spec.handle(event as I, await resolve(), tools, context);
-  return middy(body)
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  const tracer = lazyTracer(process.env.POWERTOOLS_SERVICE_NAME ?? `tse-${spec.functionName}`);
+  const m = middy(body);
+  if (tracer) m.use(tracer);
+  return m
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
     .use(nesting)
-    .use(spec.schema ? parser({ schema: spec.schema, safeParse: true }) : { before: () => undefined })
     .use(parse) as unknown as LambdaHandler;
-}
-
-/** Powertools' EventBridge schema with our detail-type, allowed sources and zod detail schema. */
-export function eventBridgeSchema<T extends DetailType>(detailType: T): z.ZodType {
-  const sources = DETAIL_TYPES[detailType].sources as readonly string[] as [string, ...string[]];
-  return EventBridgeSchema.extend({
-    "detail-type": z.literal(detailType),
-    source: z.enum(sources),
-    detail: DetailSchemas[detailType],
-  });
 }
 
 /** Parser for EventBridge-triggered functions: our zod schemas via parseEventBridgeEvent. */

@@ -322,90 +322,112 @@ function orderEventData(o: Order, exStatus: VenueStatus, legIndex: number, reaso
   };
 }
 
+interface SentLeg {
+  ex?: VenueOrder;
+  error?: string;
+  /** Not sent by this delivery: another one owns it or it already moved on. */
+  skipped?: LegResult;
+}
+
 /**
- * Place one pending order. Whoever moves it pending-new → submitted (a version-checked write) sends it, so two
- * deliveries of one signal never both send; a leg left `submitted` by a crashed delivery is reconciled with
- * the exchange (GetOrder by client order id, then PlaceOrder, which the exchange deduplicates) on the retry.
+ * Send one order. The delivery whose transaction created it (as `submitted`) owns sending it; a pending-new
+ * order (a hedge) is claimed first by a version-checked write, so two deliveries never both own one. A leg left
+ * `submitted` with no exchange answer (an owner in flight, or crashed) is reconciled with the exchange: GetOrder
+ * by client order id, then PlaceOrder, which the exchange deduplicates by that id.
  */
-async function placeLeg(
-  pc: PlaceContext,
-  order: Order,
-  version: number,
-  legIndex: number,
-): Promise<{ result: LegResult; outcome?: LegOutcome }> {
+async function sendLeg(pc: PlaceContext, order: Order, version: number, legIndex: number, owned: boolean) {
   const { deps, journal, now } = pc;
   const coid = order.clientOrderId;
-  // `order` is the record at `version` (just created or read): no second read.
-  const owner = order.status === "pending-new" && (await journal.claim(order, version, now));
-  let ex: VenueOrder | undefined;
+  const owner = order.status === "pending-new" ? await journal.claim(order, version, now) : owned;
+  const sent: SentLeg = {};
   if (!owner) {
-    const cur = await deps.store.getOrder(coid);
-    // Another delivery owns it and got an answer, or it already moved on: nothing to send.
+    const cur = order.status === "submitted" && !order.exchangeOrderId ? { order } : await deps.store.getOrder(coid);
     if (cur?.order.status !== "submitted" || cur.order.exchangeOrderId)
-      return { result: { clientOrderId: coid, status: cur?.order.status ?? order.status, placed: false } };
-    // Submitted but no answer recorded (owner in flight, or it crashed): ask the exchange before sending.
+      return { skipped: { clientOrderId: coid, status: cur?.order.status ?? order.status, placed: false } };
     try {
-      ex = await deps.exchange.getOrder({ clientOrderId: coid });
+      sent.ex = await deps.exchange.getOrder({ clientOrderId: coid });
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
     }
   }
-  let error: string | undefined;
-  if (!ex) {
-    try {
-      const res = await deps.exchange.placeOrder({
-        clientOrderId: coid,
-        venue: order.venue,
-        symbol: order.symbol,
-        side: order.side,
-        type: order.type,
-        quantity: order.quantity,
-        ...(order.limitPrice ? { price: order.limitPrice } : {}),
-        timeInForce: order.timeInForce,
-        postOnly: order.postOnly,
-        strategyId: order.strategyId,
-        riskChecked: true,
-        riskCheckId: pc.riskCheckIds[legIndex] ?? "",
-      });
-      ex = res.order;
-    } catch (e) {
-      // Business refusals are final; a peer failure is left for the retry (the order stays submitted).
-      if (
-        e instanceof OrderNotPlacedError ||
-        (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open")
-      )
-        error = e.message;
-      else throw e;
-    }
+  if (sent.ex) return sent;
+  try {
+    const res = await deps.exchange.placeOrder({
+      clientOrderId: coid,
+      venue: order.venue,
+      symbol: order.symbol,
+      side: order.side,
+      type: order.type,
+      quantity: order.quantity,
+      ...(order.limitPrice ? { price: order.limitPrice } : {}),
+      timeInForce: order.timeInForce,
+      postOnly: order.postOnly,
+      strategyId: order.strategyId,
+      riskChecked: true,
+      riskCheckId: pc.riskCheckIds[legIndex] ?? "",
+    });
+    sent.ex = res.order;
+  } catch (e) {
+    // Business refusals are final; a peer failure is left for the retry (the order stays submitted).
+    if (e instanceof OrderNotPlacedError || (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open"))
+      sent.error = e.message;
+    else throw e;
   }
+  return sent;
+}
+
+/**
+ * Record what the exchange answered: one versioned status write from the local copy (a re-read only on a
+ * conflict), the exchange id stored for every leg. A FILLED leg moves to `accepted` with its id: if a fill got
+ * there first, the version check fails and the re-read sees the fill's status, which is kept.
+ */
+async function recordLeg(pc: PlaceContext, order: Order, sent: SentLeg): Promise<Order | undefined> {
+  if (sent.skipped) return undefined;
+  const { journal, now } = pc;
+  const { ex, error } = sent;
+  const coid = order.clientOrderId;
   const exStatus: VenueStatus = ex ? ex.venueStatus : "REJECTED";
-  const filled = ex?.filledQuantity ? dec(ex.filledQuantity) : new Decimal(0);
-  let stored: Order | undefined;
   switch (exStatus) {
     case "NEW":
     case "PARTIALLY_FILLED":
-      stored = await journal.moveOrder(coid, "accepted", now, { exchangeOrderId: ex!.orderId });
-      break;
     case "FILLED":
-      // Nothing to write: the fills (fill-handling) take it to filled. Writing here would race them.
-      stored = (await deps.store.getOrder(coid))?.order;
-      break;
+      return journal.moveOrder(coid, "accepted", now, { exchangeOrderId: ex!.orderId });
     case "EXPIRED":
     case "CANCELED":
       // IOC remainder. Fills still in flight are booked as late fills on the terminal order.
-      stored = await journal.moveOrder(coid, exStatus === "EXPIRED" ? "expired" : "canceled", now, {
+      return journal.moveOrder(coid, exStatus === "EXPIRED" ? "expired" : "canceled", now, {
         exchangeOrderId: ex!.orderId,
       });
-      break;
     default:
-      error ??= ex?.rejectReason || `exchange status ${exStatus}`;
-      stored = await journal.moveOrder(coid, "rejected", now, {
-        errorMessage: error,
+      return journal.moveOrder(coid, "rejected", now, {
+        errorMessage: error ?? (ex?.rejectReason || `exchange status ${exStatus}`),
         ...(ex?.orderId ? { exchangeOrderId: ex.orderId } : {}),
       });
   }
+}
+
+/** The leg's event (in leg order) and its result. */
+function legResult(
+  pc: PlaceContext,
+  order: Order,
+  sent: SentLeg,
+  stored: Order | undefined,
+  legIndex: number,
+): { result: LegResult; outcome?: LegOutcome } {
+  if (sent.skipped) return { result: sent.skipped };
+  const { ex } = sent;
+  const coid = order.clientOrderId;
+  const exStatus: VenueStatus = ex ? ex.venueStatus : "REJECTED";
+  const answered =
+    exStatus === "NEW" ||
+    exStatus === "PARTIALLY_FILLED" ||
+    exStatus === "FILLED" ||
+    exStatus === "EXPIRED" ||
+    exStatus === "CANCELED";
+  const error = sent.error ?? (answered ? undefined : ex?.rejectReason || `exchange status ${exStatus}`);
+  const filled = ex?.filledQuantity ? dec(ex.filledQuantity) : new Decimal(0);
   const o = stored ?? order;
-  const causal = { ...causedBy(pc.meta, now) };
+  const causal = { ...causedBy(pc.meta, pc.now) };
   if (exStatus === "REJECTED" || error) {
     pc.events.push(
       buildBusEvent(
@@ -453,6 +475,17 @@ async function placeLeg(
       failed: exStatus === "REJECTED" || error !== undefined,
     },
   };
+}
+
+/**
+ * Place the legs: sent one after the other, in leg order (exchange ids and execution sequences are then the same
+ * on every run, and a leg is sent once the one before has its answer); their status writes then go in parallel.
+ */
+async function placeLegs(pc: PlaceContext, orders: VersionedOrder[], owned: boolean, firstIndex = 0) {
+  const sent: SentLeg[] = [];
+  for (const [i, v] of orders.entries()) sent.push(await sendLeg(pc, v.order, v.version, firstIndex + i, owned));
+  const stored = await Promise.all(orders.map((v, i) => recordLeg(pc, v.order, sent[i]!)));
+  return orders.map((v, i) => legResult(pc, v.order, sent[i]!, stored[i], firstIndex + i));
 }
 
 export async function handleSignalGenerated(
@@ -513,8 +546,12 @@ export async function handleSignalGenerated(
         if (view.signal) return view.signal;
         const d = await decide(data, deps, settings, now, view, monitorAnswers);
         const rec = toRecord(d);
-        const orders = d.approved
-          ? d.legs.map((l) => createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now))
+        // Created directly as submitted: the transaction that records the signal makes this delivery the owner.
+        const orders: Order[] = d.approved
+          ? d.legs.map((l) => ({
+              ...createOrder(l.intent, { clientOrderId: l.clientOrderId, signalId: data.signalId }, now),
+              status: "submitted" as const,
+            }))
           : [];
         const r = await deps.store.commitPlacement({
           signal: rec,
@@ -576,10 +613,7 @@ export async function handleSignalGenerated(
           ).order,
       ),
     ));
-  // Legs go out one after the other, in leg order: exchange ids and execution sequences are then the same on
-  // every run, and the second leg is sent once the first one has its answer.
-  const placed: Awaited<ReturnType<typeof placeLeg>>[] = [];
-  for (const [i, v] of created.entries()) placed.push(await placeLeg(pc, v.order, v.version, i));
+  const placed = await placeLegs(pc, created, committed !== undefined);
   const outcome: PlacementOutcome = {
     signalId: data.signalId,
     decision: "approved",
@@ -609,7 +643,7 @@ export async function handleSignalGenerated(
       const v = (await journal.record(createOrder(lr.hedge, { clientOrderId: coid, signalId: data.signalId }, now)))
         .order;
       // A hedge only reduces risk: it needs no monitor approval (and must go out when the monitor is down).
-      outcome.hedge = (await placeLeg({ ...pc, riskCheckIds: [] }, v.order, v.version, legs.length)).result;
+      outcome.hedge = (await placeLegs({ ...pc, riskCheckIds: [] }, [v], false, legs.length))[0]!.result;
     }
   }
   assertPublished(await deps.bus.publish(events));

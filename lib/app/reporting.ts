@@ -1,7 +1,7 @@
 // reporting: a schedule, PositionChanged (debounced per strategy) or a direct invocation → the domain's
 // performance metrics per strategy from the ledger (fills, positions, equity curve) → a report item, an
 // equity-curve point, and ReportGenerated.
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal, dec } from "../domain/decimal";
 import { computeMetrics, type PerformanceMetrics } from "../domain/metrics";
 import { type Position, unrealizedPnl } from "../domain/portfolio/position";
@@ -12,7 +12,7 @@ import { Identifier } from "../events/primitives";
 import { assertPublished } from "../ports/EventBus";
 import type { ReportRecord } from "../ports/StateStore";
 import { metricsFillFromRecord } from "../report/metricsReport";
-import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
 
 export type ReportTrigger = "SCHEDULE" | "POSITION_CHANGED" | "DIRECT";
 
@@ -80,7 +80,7 @@ export function serializeMetrics(m: PerformanceMetrics): Record<string, unknown>
   };
 }
 
-async function markOf(deps: EngineDependencies, symbol: string, now: number): Promise<Decimal | undefined> {
+async function markOf(deps: BaseDependencies, symbol: string, now: number): Promise<Decimal | undefined> {
   const snaps = await deps.store.listSnapshots(symbol, { now, maxAgeMs: Number.MAX_SAFE_INTEGER });
   const latest = snaps.reduce<(typeof snaps)[number] | undefined>(
     (b, s) => (!b || s.quote.ts > b.quote.ts ? s : b),
@@ -90,7 +90,7 @@ async function markOf(deps: EngineDependencies, symbol: string, now: number): Pr
 }
 
 export async function reportStrategy(
-  deps: EngineDependencies,
+  deps: BaseDependencies,
   strategyId: string,
   trigger: ReportTrigger,
   now: number,
@@ -158,7 +158,7 @@ export async function reportStrategy(
   return report;
 }
 
-export async function handleReporting(input: ReportingInput, deps: EngineDependencies): Promise<ReportingOutcome> {
+export async function handleReporting(input: ReportingInput, deps: BaseDependencies): Promise<ReportingOutcome> {
   const settings = await deps.settings.get();
   const now = deps.clock();
   const ids = input.strategyIds ?? [...new Set((await deps.store.listPositions()).map((p) => p.strategyId))].sort();

@@ -1,6 +1,6 @@
 // Engine settings the functions read: defaults here, overridden by the configuration service (cached by the
 // config client: TTL + last-known-good) and, for a few deployment knobs, by environment variables.
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidFieldError } from "../domain/errors";
 import { zodToFieldError } from "../domain/instruments";
 import type { RiskLimitsInput } from "../domain/risk/limits";
@@ -90,6 +90,20 @@ export class StaticSettingsSource implements SettingsSource {
   }
   async get(): Promise<EngineSettings> {
     return this.settings;
+  }
+}
+
+/** Settings loaded once (from a value or a loader, e.g. the environment and SSM); a failed load is retried. */
+export class LoadedSettingsSource implements SettingsSource {
+  private value: Promise<EngineSettings> | undefined;
+  constructor(private readonly input: EngineSettingsInput | (() => Promise<EngineSettingsInput>)) {}
+  get(): Promise<EngineSettings> {
+    const i = this.input;
+    this.value ??= (typeof i === "function" ? i() : Promise.resolve(i)).then(parseEngineSettings).catch((e) => {
+      this.value = undefined;
+      throw e;
+    });
+    return this.value;
   }
 }
 

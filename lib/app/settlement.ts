@@ -3,7 +3,7 @@
 // on demand): the custodian's balances against the engine's books (opening balances + every booked fill) per
 // account and currency → ReconciliationCompleted with its breaks; a break beyond tolerance → RiskAlert (and,
 // when configured, REDUCING).
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal, dec } from "../domain/decimal";
 import type { InstrumentRegistry } from "../domain/instruments";
 import { buildBusEvent } from "../events/build";
@@ -14,6 +14,11 @@ import type { SettlementLegInput, SettlementView } from "../ports/Custodian";
 import { assertPublished, type BusEvent } from "../ports/EventBus";
 import type { FillRecord } from "../ports/StateStore";
 import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
+
+/** What settlement calls: the base wiring and the custodian. */
+export type SettlementDependencies = BaseDependencies & Pick<EngineDependencies, "custodian">;
+
 import type { EngineSettings } from "./settings";
 import { setEngineTradingState } from "./tradingState";
 
@@ -69,7 +74,7 @@ export interface SettlementOutcome {
 
 export async function handleFillBooked(
   event: ParsedEvent<"FillBooked">,
-  deps: EngineDependencies,
+  deps: SettlementDependencies,
 ): Promise<SettlementOutcome> {
   const f = event.detail.data;
   const legs = settlementLegs(f, deps.instruments); // unknown symbol: bad input, nothing sent
@@ -112,7 +117,7 @@ export interface ReconciliationOutcome {
 }
 
 /** Every fill in the books (all strategies with a position), oldest first, up to `to` (inclusive). */
-async function bookedFills(deps: EngineDependencies, to: number): Promise<FillRecord[]> {
+async function bookedFills(deps: SettlementDependencies, to: number): Promise<FillRecord[]> {
   const ids = [...new Set((await deps.store.listPositions()).map((p) => p.strategyId))];
   const lists = await Promise.all(ids.map((id) => deps.store.listFillsByStrategy(id, { to })));
   return lists.flat();
@@ -132,7 +137,7 @@ function tolerance(settings: EngineSettings, currency: string): Decimal {
 
 export async function reconcile(
   trigger: "SCHEDULE" | "DIRECT",
-  deps: EngineDependencies,
+  deps: SettlementDependencies,
   graceMs?: number,
 ): Promise<ReconciliationOutcome> {
   if (!deps.custodian) throw new Error("reconciliation: no custodian configured");

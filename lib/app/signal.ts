@@ -7,7 +7,7 @@ import type { L1Quote } from "../domain/types";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
 import { assertPublished } from "../ports/EventBus";
-import type { EngineDependencies } from "./dependencies";
+import type { BaseDependencies } from "./wiring/base";
 
 export interface SignalOutcome {
   /** The snapshot was newer than the stored one (or an exact redelivery of it). */
@@ -23,7 +23,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function handleMarketSnapshot(
   event: ParsedEvent<"MarketSnapshot">,
-  deps: EngineDependencies,
+  deps: BaseDependencies,
 ): Promise<SignalOutcome> {
   const { data, meta } = event.detail;
   // Input the schema cannot know about: unknown symbol / venue are bad input, rejected before any write.
@@ -39,7 +39,19 @@ export async function handleMarketSnapshot(
     bidSize: dec(data.bidSize, "bidSize"),
     askSize: dec(data.askSize, "askSize"),
   };
-  const { stored } = await deps.store.putSnapshot(quote, data.sequence);
+  const arb = settings.arbitrage;
+  const inScope =
+    settings.signalStrategies.includes("arbitrage") &&
+    arb.symbols.includes(data.symbol) &&
+    arb.venues.includes(data.venue);
+  // Freshness is judged at the triggering snapshot's time: replays decide exactly as the first delivery did.
+  const freshness = { now: quote.ts, maxAgeMs: settings.snapshotMaxAgeMs };
+  // The other venues' snapshots by key (strongly consistent: one written a moment ago is seen), beside our write.
+  const others = arb.venues.filter((v) => v !== data.venue);
+  const [{ stored }, otherViews] = await Promise.all([
+    deps.store.putSnapshot(quote, data.sequence),
+    inScope ? deps.store.getSnapshots(others, data.symbol, freshness) : Promise.resolve([]),
+  ]);
   let duplicate = false;
   if (!stored) {
     // Older than what we hold: ignore. The same sequence again is a redelivery: evaluate again (a retry after a
@@ -51,16 +63,16 @@ export async function handleMarketSnapshot(
     if (cur?.sequence !== data.sequence) return { stored, duplicate, signalIds: [], skipped: "older snapshot" };
     duplicate = true;
   }
-  const arb = settings.arbitrage;
   if (!settings.signalStrategies.includes("arbitrage"))
     return { stored, duplicate, signalIds: [], skipped: "no strategy" };
   if (!arb.symbols.includes(data.symbol) || !arb.venues.includes(data.venue))
     return { stored, duplicate, signalIds: [], skipped: "not in the arbitrage scope" };
 
-  // Freshness is judged at the triggering snapshot's time: replays decide exactly as the first delivery did.
-  const views = await deps.store.listSnapshots(data.symbol, { now: quote.ts, maxAgeMs: settings.snapshotMaxAgeMs });
-  const fresh: SequencedQuote[] = views
-    .filter((v) => !v.stale && arb.venues.includes(v.quote.venue))
+  // Ours is the snapshot just written (or, on a redelivery, the stored one of the same sequence).
+  const own = { quote, sequence: data.sequence, ageMs: 0, stale: false };
+  const fresh: SequencedQuote[] = [own, ...otherViews]
+    .filter((v) => !v.stale)
+    .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0))
     .map((v) => ({ quote: v.quote, sequence: v.sequence ?? 0 }));
   if (fresh.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
   const opp = bestArbitrage(fresh, deps.instruments.listVenues(), {

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { BacktestEngine } from "../domain/backtest/BacktestEngine";
 import { FillModelConfigSchema } from "../domain/backtest/fills/fillModel";
 import { LatencyConfigSchema } from "../domain/backtest/latency";

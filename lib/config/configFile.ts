@@ -4,7 +4,7 @@
 // (other services read their own keys from the same store). Errors name the field path and the value.
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import { InstrumentConfigSchema, VenueConfigSchema } from "../domain/instruments";
 import { ConfigStore } from "./ConfigStore";
 

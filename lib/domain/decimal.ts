@@ -1,7 +1,7 @@
 // The domain's one Decimal: a decimal.js clone with enough precision that sums of
 // qty×price products over long runs stay exact (see docs/domain.md, "Accounting").
 import DecimalJs from "decimal.js";
-import { z } from "zod";
+import * as z from "zod";
 import { InvalidFieldError } from "./errors";
 
 /** Decimal constructor used everywhere in the domain (precision 50, banker's rounding, no exponent notation). */

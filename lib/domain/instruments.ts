@@ -1,5 +1,5 @@
 // Instruments and venues: configuration, direction-aware rounding and order-shape validation.
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal, type DecimalLike, dec, zDecimal, zNonNegativeDecimal, zPositiveDecimal } from "./decimal";
 import { InvalidFieldError, UnknownInstrumentError, UnknownVenueError } from "./errors";
 import type { Instrument, OrderType, Side, Venue } from "./types";

@@ -1,7 +1,7 @@
 // The `data` part of every event's detail, one schema per detail-type.
 
 import Decimal from "decimal.js";
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_REASON_CHARS } from "../domain/bounds";
 import {
   DecimalString,

@@ -1,7 +1,7 @@
 // Consumers' entry points: validate a detail (or a whole EventBridge event) and get typed data back,
 // or an EventValidationError naming the field and the offending value.
 import type { EventBridgeEvent } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { checkDepth, jsonTextDepthExceeds, MAX_NESTING_DEPTH, NestingTooDeepError } from "../domain/bounds";
 import { EventValidationError, fromZodError } from "./errors";
 import {

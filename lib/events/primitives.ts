@@ -1,6 +1,6 @@
 // Building blocks shared by every event schema. Money, prices and quantities travel as exact
 // decimal strings: no JSON numbers (floats), no NaN/Infinity, no exponent notation.
-import { z } from "zod";
+import * as z from "zod";
 
 const DECIMAL_RE = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
 const MAX_DECIMAL_LENGTH = 64;

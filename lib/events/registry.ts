@@ -1,5 +1,5 @@
 // Detail-type registry: which sources may publish each detail-type, and its schemas.
-import { z } from "zod";
+import * as z from "zod";
 import {
   ExecutionReportedData,
   FillBookedData,

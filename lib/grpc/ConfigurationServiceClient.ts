@@ -2,7 +2,7 @@
 // configuration service is down, and a watch stream (auto-reconnect) that keeps the cache current.
 import Decimal from "decimal.js";
 import { LRUCache } from "lru-cache";
-import { z } from "zod";
+import * as z from "zod";
 import {
   ChangeType,
   ConfigurationServiceService,

@@ -164,6 +164,15 @@ export interface SnapshotRepository {
     symbol: string,
     freshness: { now: number; maxAgeMs: number },
   ): Promise<SnapshotView | undefined>;
+  /**
+   * The latest snapshots of these venues for a symbol, by key, strongly consistent (one request): a snapshot
+   * written a moment earlier is always seen. Venues with none are left out; in the order of `venues`.
+   */
+  getSnapshots(
+    venues: readonly string[],
+    symbol: string,
+    freshness: { now: number; maxAgeMs: number },
+  ): Promise<SnapshotView[]>;
   /** Latest snapshot of every venue for a symbol (stale ones included, flagged), ordered by venue. */
   listSnapshots(symbol: string, freshness: { now: number; maxAgeMs: number }): Promise<SnapshotView[]>;
 }
@@ -313,7 +322,7 @@ export interface RiskStateRepository {
   /** The signal's recorded decision and the risk state in ONE read (BatchGetItem). */
   getSignalAndRiskState(signalId: string): Promise<{ signal?: SignalRecord; risk?: RiskStateRecord }>;
   /**
-   * Record a placement decision in ONE transaction: the signal (must not exist), its pending orders (must not
+   * Record a placement decision in ONE transaction: the signal (must not exist), its orders as given (must not
    * exist) and the risk state (version check; 0 = must not exist). All or nothing.
    */
   commitPlacement(placement: {

@@ -2,7 +2,7 @@
 // One schema for both, so the HTML renderer and `tse report` read either. Keep it stable: add optional
 // fields only. Money/prices/quantities are exact decimal strings; ratios are plain numbers (null when
 // undefined, e.g. Sharpe of a flat equity curve — JSON has no Infinity/NaN).
-import { z } from "zod";
+import * as z from "zod";
 import { FillModelConfigSchema } from "../domain/backtest/fills/fillModel";
 import { LatencyDistSchema } from "../domain/backtest/latency";
 

@@ -2,7 +2,7 @@
 // DashboardSource (or feeds a DashboardState); the HTTP server only reads snapshots and forwards
 // the kill switch. Timestamps are epoch milliseconds like the domain's L1Quote; money, prices and
 // quantities are exact decimal strings.
-import { z } from "zod";
+import * as z from "zod";
 import type { TradingState } from "../../lib/domain/types";
 
 const Dec = z.string().regex(/^-?\d+(\.\d+)?$/, { message: "expected a decimal string like -12.50" });

@@ -483,6 +483,19 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         expect(await store.getSnapshot("venue-c", "BTC-USD", { now: T0, maxAgeMs: 1 })).toBeUndefined();
         await expect(store.putSnapshot(quote("venue-a", T0 + 9000, "30002", "30001"))).rejects.toThrow(/quote\.ask/);
       });
+
+      it("getSnapshots reads other venues by key: one written a moment earlier is always seen, in venue order", async () => {
+        const store = await factory();
+        await store.putSnapshot(quote("venue-b", T0 + 10, "30000", "30001"), 3);
+        // Right after the other venue's write, as the signal function does it (its own write in parallel).
+        const [, seen] = await Promise.all([
+          store.putSnapshot(quote("venue-a", T0 + 20, "29990", "29995"), 9),
+          store.getSnapshots(["venue-c", "venue-b"], "BTC-USD", { now: T0 + 20, maxAgeMs: 5 }),
+        ]);
+        expect(seen.map((v) => [v.quote.venue, v.sequence, v.ageMs, v.stale])).toEqual([["venue-b", 3, 10, true]]);
+        expect(seen[0]?.quote.bid.toFixed()).toBe("30000");
+        expect(await store.getSnapshots([], "BTC-USD", { now: T0, maxAgeMs: 1 })).toEqual([]);
+      });
     });
 
     describe("engine trading state (kill switch)", () => {

@@ -1,10 +1,10 @@
-// The functions' shell: Powertools' parser (our zod schemas inside its EventBridge schema) is the main parse
-// path; our own parser runs only on a failure, to raise the typed error naming the field and the value.
+// The functions' shell: our own parser (parseEventBridgeEvent) is the one parse path; a bad event raises the
+// typed error naming the field and the value before the body runs.
 import "../support/quietPowertools";
 import type { Context } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
 import type { EngineDependencies } from "../../lib/app/dependencies";
-import { buildFunction, createTools, eventBridgeParser, eventBridgeSchema } from "../../lib/app/functionRuntime";
+import { buildFunction, createTools, eventBridgeParser } from "../../lib/app/functionRuntime";
 import { buildBusEvent, EventValidationError, toEventBridgeEvent } from "../../lib/events";
 import type { ParsedEvent } from "../../lib/events/parse";
 
@@ -28,14 +28,13 @@ const good = toEventBridgeEvent(
 );
 
 function harness() {
-  const calls = { fallback: 0, handled: [] as ParsedEvent<"MarketSnapshot">[] };
+  const calls = { parsed: 0, handled: [] as ParsedEvent<"MarketSnapshot">[] };
   const ours = eventBridgeParser("MarketSnapshot");
   const handler = buildFunction<ParsedEvent<"MarketSnapshot">, string>(
     {
       functionName: "parser-test",
-      schema: eventBridgeSchema("MarketSnapshot"),
       parse: (e) => {
-        calls.fallback++;
+        calls.parsed++;
         return ours(e);
       },
       correlationIdOf: (e) => e.detail.meta.correlationId,
@@ -50,15 +49,15 @@ function harness() {
   return { calls, invoke: (e: unknown) => handler(e, ctx) };
 }
 
-describe("function runtime: Powertools parser with our zod schemas", () => {
-  it("a valid event is parsed by Powertools alone (our parser is not called)", async () => {
+describe("function runtime: one parser (ours) before the body", () => {
+  it("a valid event is parsed once and reaches the body typed", async () => {
     const { calls, invoke } = harness();
     expect(await invoke(structuredClone(good))).toBe("63990");
-    expect(calls.fallback).toBe(0);
+    expect(calls.parsed).toBe(1);
     expect(calls.handled[0]?.detail.data.symbol).toBe("BTC-USD");
   });
 
-  it("an invalid event fails Powertools' parse, then ours names the field and the value; the body never runs", async () => {
+  it("an invalid event is refused naming the field and the value; the body never runs", async () => {
     const { calls, invoke } = harness();
     const bad = structuredClone(good) as unknown as { detail: { data: Record<string, unknown> } };
     bad.detail.data.bid = "NaN";
@@ -66,15 +65,19 @@ describe("function runtime: Powertools parser with our zod schemas", () => {
     expect(err).toBeInstanceOf(EventValidationError);
     expect((err as EventValidationError).field).toBe("data.bid");
     expect((err as EventValidationError).value).toBe("NaN");
-    expect(calls.fallback).toBe(1);
+    expect(calls.parsed).toBe(1);
     expect(calls.handled).toEqual([]);
   });
 
-  it("the schema also pins the detail-type and the sources allowed to publish it", () => {
-    const schema = eventBridgeSchema("MarketSnapshot");
-    expect(schema.safeParse(good).success).toBe(true);
-    expect(schema.safeParse({ ...good, source: "tse.engine" }).success).toBe(false);
-    expect(schema.safeParse({ ...good, "detail-type": "SignalGenerated" }).success).toBe(false);
+  it("the parser also pins the detail-type and the sources allowed to publish it", async () => {
+    const { calls, invoke } = harness();
+    const wrongSource = await invoke({ ...structuredClone(good), source: "tse.engine" }).catch((e: unknown) => e);
+    expect((wrongSource as EventValidationError).field).toBe("source");
+    const wrongType = await invoke({ ...structuredClone(good), "detail-type": "SignalGenerated" }).catch(
+      (e: unknown) => e,
+    );
+    expect((wrongType as EventValidationError).field).toBe("detail-type");
+    expect(calls.handled).toEqual([]);
   });
 
   it("onError logs and counts every error type, an internal EventValidationError (a builder failure) included", async () => {
@@ -91,7 +94,6 @@ describe("function runtime: Powertools parser with our zod schemas", () => {
     const handler = buildFunction<ParsedEvent<"MarketSnapshot">, string>(
       {
         functionName: "on-error-test",
-        schema: eventBridgeSchema("MarketSnapshot"),
         parse: ours,
         correlationIdOf: (e) => e.detail.meta.correlationId,
         async handle() {

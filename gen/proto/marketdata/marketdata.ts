@@ -42,48 +42,6 @@ export enum SimulationType {
   UNRECOGNIZED = -1,
 }
 
-export function simulationTypeFromJSON(object: any): SimulationType {
-  switch (object) {
-    case 0:
-    case "STATISTICAL_SIMILARITY":
-      return SimulationType.STATISTICAL_SIMILARITY;
-    case 1:
-    case "MONTE_CARLO":
-      return SimulationType.MONTE_CARLO;
-    case 2:
-    case "BROWNIAN_MOTION":
-      return SimulationType.BROWNIAN_MOTION;
-    case 3:
-    case "MEAN_REVERSION":
-      return SimulationType.MEAN_REVERSION;
-    case 4:
-    case "TREND_FOLLOWING":
-      return SimulationType.TREND_FOLLOWING;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SimulationType.UNRECOGNIZED;
-  }
-}
-
-export function simulationTypeToJSON(object: SimulationType): string {
-  switch (object) {
-    case SimulationType.STATISTICAL_SIMILARITY:
-      return "STATISTICAL_SIMILARITY";
-    case SimulationType.MONTE_CARLO:
-      return "MONTE_CARLO";
-    case SimulationType.BROWNIAN_MOTION:
-      return "BROWNIAN_MOTION";
-    case SimulationType.MEAN_REVERSION:
-      return "MEAN_REVERSION";
-    case SimulationType.TREND_FOLLOWING:
-      return "TREND_FOLLOWING";
-    case SimulationType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** No "unspecified" value: a request without a scenario means RALLY. */
 export enum ScenarioType {
   RALLY = 0,
@@ -95,96 +53,12 @@ export enum ScenarioType {
   UNRECOGNIZED = -1,
 }
 
-export function scenarioTypeFromJSON(object: any): ScenarioType {
-  switch (object) {
-    case 0:
-    case "RALLY":
-      return ScenarioType.RALLY;
-    case 1:
-    case "CRASH":
-      return ScenarioType.CRASH;
-    case 2:
-    case "DIVERGENCE":
-      return ScenarioType.DIVERGENCE;
-    case 3:
-    case "MEAN_REVERTING":
-      return ScenarioType.MEAN_REVERTING;
-    case 4:
-    case "VOLATILITY_SPIKE":
-      return ScenarioType.VOLATILITY_SPIKE;
-    case 5:
-    case "CONSOLIDATION":
-      return ScenarioType.CONSOLIDATION;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ScenarioType.UNRECOGNIZED;
-  }
-}
-
-export function scenarioTypeToJSON(object: ScenarioType): string {
-  switch (object) {
-    case ScenarioType.RALLY:
-      return "RALLY";
-    case ScenarioType.CRASH:
-      return "CRASH";
-    case ScenarioType.DIVERGENCE:
-      return "DIVERGENCE";
-    case ScenarioType.MEAN_REVERTING:
-      return "MEAN_REVERTING";
-    case ScenarioType.VOLATILITY_SPIKE:
-      return "VOLATILITY_SPIKE";
-    case ScenarioType.CONSOLIDATION:
-      return "CONSOLIDATION";
-    case ScenarioType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum HealthStatus {
   UNKNOWN = 0,
   SERVING = 1,
   NOT_SERVING = 2,
   SERVICE_UNKNOWN = 3,
   UNRECOGNIZED = -1,
-}
-
-export function healthStatusFromJSON(object: any): HealthStatus {
-  switch (object) {
-    case 0:
-    case "UNKNOWN":
-      return HealthStatus.UNKNOWN;
-    case 1:
-    case "SERVING":
-      return HealthStatus.SERVING;
-    case 2:
-    case "NOT_SERVING":
-      return HealthStatus.NOT_SERVING;
-    case 3:
-    case "SERVICE_UNKNOWN":
-      return HealthStatus.SERVICE_UNKNOWN;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return HealthStatus.UNRECOGNIZED;
-  }
-}
-
-export function healthStatusToJSON(object: HealthStatus): string {
-  switch (object) {
-    case HealthStatus.UNKNOWN:
-      return "UNKNOWN";
-    case HealthStatus.SERVING:
-      return "SERVING";
-    case HealthStatus.NOT_SERVING:
-      return "NOT_SERVING";
-    case HealthStatus.SERVICE_UNKNOWN:
-      return "SERVICE_UNKNOWN";
-    case HealthStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface GetPriceRequest {
@@ -338,18 +212,6 @@ export const GetPriceRequest: MessageFns<GetPriceRequest> = {
     }
   },
 
-  fromJSON(object: any): GetPriceRequest {
-    return { symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "" };
-  },
-
-  toJSON(message: GetPriceRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetPriceRequest>): GetPriceRequest {
     return GetPriceRequest.fromPartial(base ?? {});
   },
@@ -438,32 +300,6 @@ export const GetPriceResponse: MessageFns<GetPriceResponse> = {
     }
   },
 
-  fromJSON(object: any): GetPriceResponse {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      price: isSet(object.price) ? globalThis.Number(object.price) : 0,
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-    };
-  },
-
-  toJSON(message: GetPriceResponse): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.price !== 0) {
-      obj.price = floatToJson(message.price);
-    }
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetPriceResponse>): GetPriceResponse {
     return GetPriceResponse.fromPartial(base ?? {});
   },
@@ -533,28 +369,6 @@ export const StreamPricesRequest: MessageFns<StreamPricesRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPricesRequest {
-    return {
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      updateIntervalMs: isSet(object.updateIntervalMs)
-        ? globalThis.Number(object.updateIntervalMs)
-        : isSet(object.update_interval_ms)
-        ? globalThis.Number(object.update_interval_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: StreamPricesRequest): unknown {
-    const obj: any = {};
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.updateIntervalMs !== 0) {
-      obj.updateIntervalMs = Math.round(message.updateIntervalMs);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StreamPricesRequest>): StreamPricesRequest {
@@ -668,44 +482,6 @@ export const PriceUpdate: MessageFns<PriceUpdate> = {
     }
   },
 
-  fromJSON(object: any): PriceUpdate {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      price: isSet(object.price) ? globalThis.Number(object.price) : 0,
-      volume: isSet(object.volume) ? globalThis.Number(object.volume) : 0,
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-      changeInfo: isSet(object.changeInfo)
-        ? PriceChangeInfo.fromJSON(object.changeInfo)
-        : isSet(object.change_info)
-        ? PriceChangeInfo.fromJSON(object.change_info)
-        : undefined,
-    };
-  },
-
-  toJSON(message: PriceUpdate): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.price !== 0) {
-      obj.price = floatToJson(message.price);
-    }
-    if (message.volume !== 0) {
-      obj.volume = floatToJson(message.volume);
-    }
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    if (message.changeInfo !== undefined) {
-      obj.changeInfo = PriceChangeInfo.toJSON(message.changeInfo);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PriceUpdate>): PriceUpdate {
     return PriceUpdate.fromPartial(base ?? {});
   },
@@ -814,56 +590,6 @@ export const PriceChangeInfo: MessageFns<PriceChangeInfo> = {
     }
   },
 
-  fromJSON(object: any): PriceChangeInfo {
-    return {
-      changeAmount: isSet(object.changeAmount)
-        ? globalThis.Number(object.changeAmount)
-        : isSet(object.change_amount)
-        ? globalThis.Number(object.change_amount)
-        : 0,
-      changePercentage: isSet(object.changePercentage)
-        ? globalThis.Number(object.changePercentage)
-        : isSet(object.change_percentage)
-        ? globalThis.Number(object.change_percentage)
-        : 0,
-      dailyHigh: isSet(object.dailyHigh)
-        ? globalThis.Number(object.dailyHigh)
-        : isSet(object.daily_high)
-        ? globalThis.Number(object.daily_high)
-        : 0,
-      dailyLow: isSet(object.dailyLow)
-        ? globalThis.Number(object.dailyLow)
-        : isSet(object.daily_low)
-        ? globalThis.Number(object.daily_low)
-        : 0,
-      dailyVolume: isSet(object.dailyVolume)
-        ? globalThis.Number(object.dailyVolume)
-        : isSet(object.daily_volume)
-        ? globalThis.Number(object.daily_volume)
-        : 0,
-    };
-  },
-
-  toJSON(message: PriceChangeInfo): unknown {
-    const obj: any = {};
-    if (message.changeAmount !== 0) {
-      obj.changeAmount = floatToJson(message.changeAmount);
-    }
-    if (message.changePercentage !== 0) {
-      obj.changePercentage = floatToJson(message.changePercentage);
-    }
-    if (message.dailyHigh !== 0) {
-      obj.dailyHigh = floatToJson(message.dailyHigh);
-    }
-    if (message.dailyLow !== 0) {
-      obj.dailyLow = floatToJson(message.dailyLow);
-    }
-    if (message.dailyVolume !== 0) {
-      obj.dailyVolume = floatToJson(message.dailyVolume);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PriceChangeInfo>): PriceChangeInfo {
     return PriceChangeInfo.fromPartial(base ?? {});
   },
@@ -965,48 +691,6 @@ export const SimulationRequest: MessageFns<SimulationRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SimulationRequest {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      startTime: isSet(object.startTime)
-        ? fromJsonTimestamp(object.startTime)
-        : isSet(object.start_time)
-        ? fromJsonTimestamp(object.start_time)
-        : undefined,
-      endTime: isSet(object.endTime)
-        ? fromJsonTimestamp(object.endTime)
-        : isSet(object.end_time)
-        ? fromJsonTimestamp(object.end_time)
-        : undefined,
-      simulationType: isSet(object.simulationType)
-        ? simulationTypeFromJSON(object.simulationType)
-        : isSet(object.simulation_type)
-        ? simulationTypeFromJSON(object.simulation_type)
-        : 0,
-      parameters: isSet(object.parameters) ? SimulationParameters.fromJSON(object.parameters) : undefined,
-    };
-  },
-
-  toJSON(message: SimulationRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.startTime !== undefined) {
-      obj.startTime = fromTimestamp(message.startTime).toISOString();
-    }
-    if (message.endTime !== undefined) {
-      obj.endTime = fromTimestamp(message.endTime).toISOString();
-    }
-    if (message.simulationType !== 0) {
-      obj.simulationType = simulationTypeToJSON(message.simulationType);
-    }
-    if (message.parameters !== undefined) {
-      obj.parameters = SimulationParameters.toJSON(message.parameters);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SimulationRequest>): SimulationRequest {
@@ -1118,52 +802,6 @@ export const SimulationResponse: MessageFns<SimulationResponse> = {
     }
   },
 
-  fromJSON(object: any): SimulationResponse {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      historicalData: globalThis.Array.isArray(object?.historicalData)
-        ? object.historicalData.map((e: any) => PricePoint.fromJSON(e))
-        : globalThis.Array.isArray(object?.historical_data)
-        ? object.historical_data.map((e: any) => PricePoint.fromJSON(e))
-        : [],
-      simulatedData: globalThis.Array.isArray(object?.simulatedData)
-        ? object.simulatedData.map((e: any) => PricePoint.fromJSON(e))
-        : globalThis.Array.isArray(object?.simulated_data)
-        ? object.simulated_data.map((e: any) => PricePoint.fromJSON(e))
-        : [],
-      similarityMetrics: isSet(object.similarityMetrics)
-        ? StatisticalMetrics.fromJSON(object.similarityMetrics)
-        : isSet(object.similarity_metrics)
-        ? StatisticalMetrics.fromJSON(object.similarity_metrics)
-        : undefined,
-      simulationId: isSet(object.simulationId)
-        ? globalThis.String(object.simulationId)
-        : isSet(object.simulation_id)
-        ? globalThis.String(object.simulation_id)
-        : "",
-    };
-  },
-
-  toJSON(message: SimulationResponse): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.historicalData?.length) {
-      obj.historicalData = message.historicalData.map((e) => PricePoint.toJSON(e));
-    }
-    if (message.simulatedData?.length) {
-      obj.simulatedData = message.simulatedData.map((e) => PricePoint.toJSON(e));
-    }
-    if (message.similarityMetrics !== undefined) {
-      obj.similarityMetrics = StatisticalMetrics.toJSON(message.similarityMetrics);
-    }
-    if (message.simulationId !== "") {
-      obj.simulationId = message.simulationId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SimulationResponse>): SimulationResponse {
     return SimulationResponse.fromPartial(base ?? {});
   },
@@ -1267,48 +905,6 @@ export const ScenarioRequest: MessageFns<ScenarioRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ScenarioRequest {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      scenarioType: isSet(object.scenarioType)
-        ? scenarioTypeFromJSON(object.scenarioType)
-        : isSet(object.scenario_type)
-        ? scenarioTypeFromJSON(object.scenario_type)
-        : 0,
-      parameters: isSet(object.parameters) ? ScenarioParameters.fromJSON(object.parameters) : undefined,
-      startTime: isSet(object.startTime)
-        ? fromJsonTimestamp(object.startTime)
-        : isSet(object.start_time)
-        ? fromJsonTimestamp(object.start_time)
-        : undefined,
-      durationMinutes: isSet(object.durationMinutes)
-        ? globalThis.Number(object.durationMinutes)
-        : isSet(object.duration_minutes)
-        ? globalThis.Number(object.duration_minutes)
-        : 0,
-    };
-  },
-
-  toJSON(message: ScenarioRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.scenarioType !== 0) {
-      obj.scenarioType = scenarioTypeToJSON(message.scenarioType);
-    }
-    if (message.parameters !== undefined) {
-      obj.parameters = ScenarioParameters.toJSON(message.parameters);
-    }
-    if (message.startTime !== undefined) {
-      obj.startTime = fromTimestamp(message.startTime).toISOString();
-    }
-    if (message.durationMinutes !== 0) {
-      obj.durationMinutes = Math.round(message.durationMinutes);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ScenarioRequest>): ScenarioRequest {
@@ -1429,40 +1025,6 @@ export const PricePoint: MessageFns<PricePoint> = {
     }
   },
 
-  fromJSON(object: any): PricePoint {
-    return {
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      open: isSet(object.open) ? globalThis.Number(object.open) : 0,
-      high: isSet(object.high) ? globalThis.Number(object.high) : 0,
-      low: isSet(object.low) ? globalThis.Number(object.low) : 0,
-      close: isSet(object.close) ? globalThis.Number(object.close) : 0,
-      volume: isSet(object.volume) ? globalThis.Number(object.volume) : 0,
-    };
-  },
-
-  toJSON(message: PricePoint): unknown {
-    const obj: any = {};
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.open !== 0) {
-      obj.open = floatToJson(message.open);
-    }
-    if (message.high !== 0) {
-      obj.high = floatToJson(message.high);
-    }
-    if (message.low !== 0) {
-      obj.low = floatToJson(message.low);
-    }
-    if (message.close !== 0) {
-      obj.close = floatToJson(message.close);
-    }
-    if (message.volume !== 0) {
-      obj.volume = floatToJson(message.volume);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PricePoint>): PricePoint {
     return PricePoint.fromPartial(base ?? {});
   },
@@ -1575,56 +1137,6 @@ export const StatisticalMetrics: MessageFns<StatisticalMetrics> = {
     }
   },
 
-  fromJSON(object: any): StatisticalMetrics {
-    return {
-      correlationCoefficient: isSet(object.correlationCoefficient)
-        ? globalThis.Number(object.correlationCoefficient)
-        : isSet(object.correlation_coefficient)
-        ? globalThis.Number(object.correlation_coefficient)
-        : 0,
-      volatilitySimilarity: isSet(object.volatilitySimilarity)
-        ? globalThis.Number(object.volatilitySimilarity)
-        : isSet(object.volatility_similarity)
-        ? globalThis.Number(object.volatility_similarity)
-        : 0,
-      returnDistributionSimilarity: isSet(object.returnDistributionSimilarity)
-        ? globalThis.Number(object.returnDistributionSimilarity)
-        : isSet(object.return_distribution_similarity)
-        ? globalThis.Number(object.return_distribution_similarity)
-        : 0,
-      trendSimilarity: isSet(object.trendSimilarity)
-        ? globalThis.Number(object.trendSimilarity)
-        : isSet(object.trend_similarity)
-        ? globalThis.Number(object.trend_similarity)
-        : 0,
-      confidenceScore: isSet(object.confidenceScore)
-        ? globalThis.Number(object.confidenceScore)
-        : isSet(object.confidence_score)
-        ? globalThis.Number(object.confidence_score)
-        : 0,
-    };
-  },
-
-  toJSON(message: StatisticalMetrics): unknown {
-    const obj: any = {};
-    if (message.correlationCoefficient !== 0) {
-      obj.correlationCoefficient = floatToJson(message.correlationCoefficient);
-    }
-    if (message.volatilitySimilarity !== 0) {
-      obj.volatilitySimilarity = floatToJson(message.volatilitySimilarity);
-    }
-    if (message.returnDistributionSimilarity !== 0) {
-      obj.returnDistributionSimilarity = floatToJson(message.returnDistributionSimilarity);
-    }
-    if (message.trendSimilarity !== 0) {
-      obj.trendSimilarity = floatToJson(message.trendSimilarity);
-    }
-    if (message.confidenceScore !== 0) {
-      obj.confidenceScore = floatToJson(message.confidenceScore);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StatisticalMetrics>): StatisticalMetrics {
     return StatisticalMetrics.fromPartial(base ?? {});
   },
@@ -1728,56 +1240,6 @@ export const SimulationParameters: MessageFns<SimulationParameters> = {
     }
   },
 
-  fromJSON(object: any): SimulationParameters {
-    return {
-      volatilityFactor: isSet(object.volatilityFactor)
-        ? globalThis.Number(object.volatilityFactor)
-        : isSet(object.volatility_factor)
-        ? globalThis.Number(object.volatility_factor)
-        : 0,
-      trendFactor: isSet(object.trendFactor)
-        ? globalThis.Number(object.trendFactor)
-        : isSet(object.trend_factor)
-        ? globalThis.Number(object.trend_factor)
-        : 0,
-      dataPoints: isSet(object.dataPoints)
-        ? globalThis.Number(object.dataPoints)
-        : isSet(object.data_points)
-        ? globalThis.Number(object.data_points)
-        : 0,
-      includeNoise: isSet(object.includeNoise)
-        ? globalThis.Boolean(object.includeNoise)
-        : isSet(object.include_noise)
-        ? globalThis.Boolean(object.include_noise)
-        : false,
-      noiseLevel: isSet(object.noiseLevel)
-        ? globalThis.Number(object.noiseLevel)
-        : isSet(object.noise_level)
-        ? globalThis.Number(object.noise_level)
-        : 0,
-    };
-  },
-
-  toJSON(message: SimulationParameters): unknown {
-    const obj: any = {};
-    if (message.volatilityFactor !== 0) {
-      obj.volatilityFactor = floatToJson(message.volatilityFactor);
-    }
-    if (message.trendFactor !== 0) {
-      obj.trendFactor = floatToJson(message.trendFactor);
-    }
-    if (message.dataPoints !== 0) {
-      obj.dataPoints = Math.round(message.dataPoints);
-    }
-    if (message.includeNoise !== false) {
-      obj.includeNoise = message.includeNoise;
-    }
-    if (message.noiseLevel !== 0) {
-      obj.noiseLevel = floatToJson(message.noiseLevel);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SimulationParameters>): SimulationParameters {
     return SimulationParameters.fromPartial(base ?? {});
   },
@@ -1870,44 +1332,6 @@ export const ScenarioParameters: MessageFns<ScenarioParameters> = {
     }
   },
 
-  fromJSON(object: any): ScenarioParameters {
-    return {
-      intensity: isSet(object.intensity) ? globalThis.Number(object.intensity) : 0,
-      durationFactor: isSet(object.durationFactor)
-        ? globalThis.Number(object.durationFactor)
-        : isSet(object.duration_factor)
-        ? globalThis.Number(object.duration_factor)
-        : 0,
-      recoveryFactor: isSet(object.recoveryFactor)
-        ? globalThis.Number(object.recoveryFactor)
-        : isSet(object.recovery_factor)
-        ? globalThis.Number(object.recovery_factor)
-        : 0,
-      gradualTransition: isSet(object.gradualTransition)
-        ? globalThis.Boolean(object.gradualTransition)
-        : isSet(object.gradual_transition)
-        ? globalThis.Boolean(object.gradual_transition)
-        : false,
-    };
-  },
-
-  toJSON(message: ScenarioParameters): unknown {
-    const obj: any = {};
-    if (message.intensity !== 0) {
-      obj.intensity = floatToJson(message.intensity);
-    }
-    if (message.durationFactor !== 0) {
-      obj.durationFactor = floatToJson(message.durationFactor);
-    }
-    if (message.recoveryFactor !== 0) {
-      obj.recoveryFactor = floatToJson(message.recoveryFactor);
-    }
-    if (message.gradualTransition !== false) {
-      obj.gradualTransition = message.gradualTransition;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ScenarioParameters>): ScenarioParameters {
     return ScenarioParameters.fromPartial(base ?? {});
   },
@@ -1964,18 +1388,6 @@ export const HealthCheckRequest: MessageFns<HealthCheckRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HealthCheckRequest {
-    return { service: isSet(object.service) ? globalThis.String(object.service) : "" };
-  },
-
-  toJSON(message: HealthCheckRequest): unknown {
-    const obj: any = {};
-    if (message.service !== "") {
-      obj.service = message.service;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<HealthCheckRequest>): HealthCheckRequest {
@@ -2069,51 +1481,6 @@ export const HealthCheckResponse: MessageFns<HealthCheckResponse> = {
     }
   },
 
-  fromJSON(object: any): HealthCheckResponse {
-    return {
-      status: isSet(object.status) ? healthStatusFromJSON(object.status) : 0,
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      timestamp: isSet(object.timestamp) ? fromJsonTimestamp(object.timestamp) : undefined,
-      details: isObject(object.details)
-        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: HealthCheckResponse): unknown {
-    const obj: any = {};
-    if (message.status !== 0) {
-      obj.status = healthStatusToJSON(message.status);
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.timestamp !== undefined) {
-      obj.timestamp = fromTimestamp(message.timestamp).toISOString();
-    }
-    if (message.details) {
-      const entries = globalThis.Object.entries(message.details) as [string, string][];
-      if (entries.length > 0) {
-        obj.details = {};
-        entries.forEach(([k, v]) => {
-          obj.details[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<HealthCheckResponse>): HealthCheckResponse {
     return HealthCheckResponse.fromPartial(base ?? {});
   },
@@ -2191,24 +1558,6 @@ export const HealthCheckResponse_DetailsEntry: MessageFns<HealthCheckResponse_De
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): HealthCheckResponse_DetailsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: HealthCheckResponse_DetailsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<HealthCheckResponse_DetailsEntry>): HealthCheckResponse_DetailsEntry {
@@ -2348,10 +1697,6 @@ export const MarketDataServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -2361,52 +1706,9 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
 
-function toTimestamp(date: Date): Timestamp {
-  const seconds = Math.trunc(date.getTime() / 1_000);
-  const nanos = (date.getTime() % 1_000) * 1_000_000;
-  return { seconds, nanos };
-}
-
-function fromTimestamp(t: Timestamp): Date {
-  let millis = (t.seconds || 0) * 1_000;
-  millis += (t.nanos || 0) / 1_000_000;
-  return new globalThis.Date(millis);
-}
-
-const timestampFractionRegex = /:\d{2}\.\d+/;
-
-function fromJsonTimestamp(o: any): Timestamp {
-  if (o instanceof globalThis.Date) {
-    return toTimestamp(o);
-  } else if (typeof o === "string") {
-    // Date only keeps milliseconds, and parses longer fractions in an engine-specific way,
-    // so parse the fractional seconds ourselves and give Date only the whole seconds
-    const fraction = timestampFractionRegex.exec(o);
-    if (fraction === null) {
-      return toTimestamp(new globalThis.Date(o));
-    }
-    const fractionNanos = Number(fraction[0].slice(4, 13).padEnd(9, "0"));
-    const wholeSeconds = new globalThis.Date(o.replace(fraction[0], fraction[0].slice(0, 3)));
-    const timestamp = toTimestamp(new globalThis.Date(wholeSeconds.getTime() + Math.trunc(fractionNanos / 1_000_000)));
-    return { ...timestamp, nanos: (timestamp.nanos ?? 0) + (fractionNanos % 1_000_000) };
-  } else {
-    return Timestamp.fromJSON(o);
-  }
-}
-
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -8,6 +8,8 @@ export interface RequestCounter {
   total(): number;
   /** Requests per command, e.g. { BatchGetItemCommand: 1, TransactWriteItemsCommand: 1 }. */
   byCommand(): Record<string, number>;
+  /** Sequential rounds: a round starts when a request is sent while none is in flight (parallel ones share it). */
+  rounds(): number;
   reset(): void;
   /** Remove the middleware from the client. */
   detach(): void;
@@ -22,19 +24,30 @@ let nextId = 0;
  */
 export function attachRequestCounter(client: DynamoDBClient): RequestCounter {
   const counts = new Map<string, number>();
+  let inFlight = 0;
+  let rounds = 0;
   const name = `tseRequestCounter${nextId++}`;
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? "unknown";
       counts.set(command, (counts.get(command) ?? 0) + 1);
-      return next(args);
+      if (inFlight++ === 0) rounds++;
+      try {
+        return await next(args);
+      } finally {
+        inFlight--;
+      }
     },
     { step: "deserialize", name, priority: "low" },
   );
   return {
     total: () => [...counts.values()].reduce((a, b) => a + b, 0),
     byCommand: () => Object.fromEntries(counts),
-    reset: () => counts.clear(),
+    rounds: () => rounds,
+    reset: () => {
+      counts.clear();
+      rounds = 0;
+    },
     detach: () => {
       client.middlewareStack.remove(name);
     },

@@ -402,6 +402,16 @@ export class ItemStateStore implements StateStore {
     return item ? view(snapshotFromItem(item), freshness) : undefined;
   }
 
+  async getSnapshots(
+    venues: readonly string[],
+    symbol: string,
+    freshness: { now: number; maxAgeMs: number },
+  ): Promise<SnapshotView[]> {
+    if (venues.length === 0) return [];
+    const items = await this.backend.getMany(venues.map((v) => keys.snapshot(v, symbol)));
+    return items.filter((i) => i !== undefined).map((i) => view(snapshotFromItem(i), freshness));
+  }
+
   async listSnapshots(symbol: string, freshness: { now: number; maxAgeMs: number }): Promise<SnapshotView[]> {
     const items = await this.backend.query({ index: GSI1, partitionValue: indexKeys.snapshotsBySymbol(symbol) });
     return items.map((i) => view(snapshotFromItem(i), freshness));

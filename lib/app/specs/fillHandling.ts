@@ -2,13 +2,16 @@
 // is the Lambda entry point; hosts (embedded bus, function host, tests) build it with their own dependencies.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
-import { type FillOutcome, handleExecutionReported } from "../fillHandling";
-import { eventBridgeParser, eventBridgeSchema, type FunctionSpec } from "../functionRuntime";
+import { type FillHandlingDependencies, type FillOutcome, handleExecutionReported } from "../fillHandling";
+import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 
-export const fillHandlingFunction: FunctionSpec<ParsedEvent<"ExecutionReported">, FillOutcome> = {
+export const fillHandlingFunction: FunctionSpec<
+  ParsedEvent<"ExecutionReported">,
+  FillOutcome,
+  FillHandlingDependencies
+> = {
   functionName: "fill-handling",
   parse: eventBridgeParser("ExecutionReported"),
-  schema: eventBridgeSchema("ExecutionReported"),
   correlationIdOf: (e) => e.detail.meta.correlationId,
   async handle(event, d, tools) {
     const out = await handleExecutionReported(event, d, tools);

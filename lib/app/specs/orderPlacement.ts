@@ -2,13 +2,12 @@
 // is the Lambda entry point; hosts (embedded bus, function host, tests) build it with their own dependencies.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
-import { eventBridgeParser, eventBridgeSchema, type FunctionSpec } from "../functionRuntime";
+import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 import { handleSignalGenerated, type PlacementOutcome } from "../orderPlacement";
 
 export const orderPlacementFunction: FunctionSpec<ParsedEvent<"SignalGenerated">, PlacementOutcome> = {
   functionName: "order-placement",
   parse: eventBridgeParser("SignalGenerated"),
-  schema: eventBridgeSchema("SignalGenerated"),
   correlationIdOf: (e) => e.detail.meta.correlationId,
   async handle(event, d, { logger, metrics }) {
     const out = await handleSignalGenerated(event, d);

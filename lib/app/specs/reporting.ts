@@ -3,8 +3,9 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { FunctionSpec } from "../functionRuntime";
 import { handleReporting, parseReportingInput, type ReportingInput, type ReportingOutcome } from "../reporting";
+import type { BaseDependencies } from "../wiring/base";
 
-export const reportingFunction: FunctionSpec<ReportingInput, ReportingOutcome> = {
+export const reportingFunction: FunctionSpec<ReportingInput, ReportingOutcome, BaseDependencies> = {
   functionName: "reporting",
   parse: parseReportingInput,
   correlationIdOf: (i) => (i.trigger === "POSITION_CHANGED" ? i.event.detail.meta.correlationId : undefined),

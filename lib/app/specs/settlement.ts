@@ -7,11 +7,16 @@ import {
   parseSettlementInput,
   type ReconciliationOutcome,
   reconcile,
+  type SettlementDependencies,
   type SettlementInput,
   type SettlementOutcome,
 } from "../settlement";
 
-export const settlementFunction: FunctionSpec<SettlementInput, SettlementOutcome | ReconciliationOutcome> = {
+export const settlementFunction: FunctionSpec<
+  SettlementInput,
+  SettlementOutcome | ReconciliationOutcome,
+  SettlementDependencies
+> = {
   functionName: "settlement",
   parse: parseSettlementInput,
   correlationIdOf: (i) => (i.kind === "fill" ? i.event.detail.meta.correlationId : undefined),

@@ -2,13 +2,13 @@
 // is the Lambda entry point; hosts (embedded bus, function host, tests) build it with their own dependencies.
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
-import { eventBridgeParser, eventBridgeSchema, type FunctionSpec } from "../functionRuntime";
+import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
 import { handleMarketSnapshot, type SignalOutcome } from "../signal";
+import type { BaseDependencies } from "../wiring/base";
 
-export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome> = {
+export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome, BaseDependencies> = {
   functionName: "signal",
   parse: eventBridgeParser("MarketSnapshot"),
-  schema: eventBridgeSchema("MarketSnapshot"),
   correlationIdOf: (e) => e.detail.meta.correlationId,
   async handle(event, d, { logger, metrics }) {
     const out = await handleMarketSnapshot(event, d);

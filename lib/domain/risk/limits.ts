@@ -1,6 +1,6 @@
 // Risk limits: all configuration, validated with zod, with the defaults of the trading desk.
 // Limits are numbers: the risk engine only compares; exact decimals stay in accounting.
-import { z } from "zod";
+import * as z from "zod";
 import { zodToFieldError } from "../instruments";
 
 /** Accepts a finite number or a decimal string (configuration often arrives as strings). */

@@ -3,7 +3,7 @@
 // Leg risk: when both legs are done and their filled quantities differ, a market IOC hedge
 // flattens the difference on the venue with the best price.
 
-import { z } from "zod";
+import * as z from "zod";
 import { Decimal } from "../decimal";
 import { UnknownVenueError } from "../errors";
 import type { L1Quote, OrderIntent, Side, Venue } from "../types";

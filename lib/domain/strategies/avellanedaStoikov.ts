@@ -14,7 +14,7 @@
 //   σ² is an online EWMA of (Δmid)²/Δt (price² per second).
 //   κ is configured, or estimated as 1/EWMA(depth of our fills from mid) — the MLE of κ for fill
 //   intensity A·e^(−κδ) — once `kappaMinFills` fills were seen (the configured κ is used until then).
-import { z } from "zod";
+import * as z from "zod";
 import type { L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";
 import { askTicks, bidTicks, DecimalNumberCache, priceFromTicks, quoteNums, tickInfo } from "./quoteMath";

@@ -1,6 +1,6 @@
 // CHAOS strategies — for testing the risk layer ONLY. They misbehave on purpose. None runs unless it is
 // named explicitly (they are never in a default strategy list) and listStrategies() marks them chaos.
-import { z } from "zod";
+import * as z from "zod";
 import { type Decimal, ZERO } from "../decimal";
 import type { L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";

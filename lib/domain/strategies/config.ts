@@ -1,7 +1,7 @@
 // Shared zod pieces for strategy configs: decimals accept "0.1" or 0.1 and become Decimal. Config schemas are
 // strict (z.strictObject): an unknown parameter is refused, naming it, rather than silently defaulted.
 import type { z } from "zod";
-import { z as zod } from "zod";
+import * as zod from "zod";
 import { clip } from "../bounds";
 import { zDecimal, zNonNegativeDecimal, zPositiveDecimal } from "../decimal";
 import { InvalidFieldError } from "../errors";

@@ -1,7 +1,7 @@
 // Market making: post-only limit quotes on both sides of mid, several levels, skewed against inventory.
 // Quotes are only cancelled/replaced when the desired price moved more than the refresh tolerance.
 
-import { z } from "zod";
+import * as z from "zod";
 import type { Instrument, L1Quote, OrderIntent, Side } from "../types";
 import { PositiveDecimal, ScopeList } from "./config";
 import {

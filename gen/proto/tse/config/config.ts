@@ -39,91 +39,12 @@ export enum ValueType {
   UNRECOGNIZED = -1,
 }
 
-export function valueTypeFromJSON(object: any): ValueType {
-  switch (object) {
-    case 0:
-    case "VALUE_TYPE_UNSPECIFIED":
-      return ValueType.UNSPECIFIED;
-    case 1:
-    case "VALUE_TYPE_STRING":
-      return ValueType.STRING;
-    case 2:
-    case "VALUE_TYPE_NUMBER":
-      return ValueType.NUMBER;
-    case 3:
-    case "VALUE_TYPE_BOOLEAN":
-      return ValueType.BOOLEAN;
-    case 4:
-    case "VALUE_TYPE_JSON":
-      return ValueType.JSON;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ValueType.UNRECOGNIZED;
-  }
-}
-
-export function valueTypeToJSON(object: ValueType): string {
-  switch (object) {
-    case ValueType.UNSPECIFIED:
-      return "VALUE_TYPE_UNSPECIFIED";
-    case ValueType.STRING:
-      return "VALUE_TYPE_STRING";
-    case ValueType.NUMBER:
-      return "VALUE_TYPE_NUMBER";
-    case ValueType.BOOLEAN:
-      return "VALUE_TYPE_BOOLEAN";
-    case ValueType.JSON:
-      return "VALUE_TYPE_JSON";
-    case ValueType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum ChangeType {
   UNSPECIFIED = 0,
   INITIAL = 1,
   SET = 2,
   DELETED = 3,
   UNRECOGNIZED = -1,
-}
-
-export function changeTypeFromJSON(object: any): ChangeType {
-  switch (object) {
-    case 0:
-    case "CHANGE_TYPE_UNSPECIFIED":
-      return ChangeType.UNSPECIFIED;
-    case 1:
-    case "CHANGE_TYPE_INITIAL":
-      return ChangeType.INITIAL;
-    case 2:
-    case "CHANGE_TYPE_SET":
-      return ChangeType.SET;
-    case 3:
-    case "CHANGE_TYPE_DELETED":
-      return ChangeType.DELETED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ChangeType.UNRECOGNIZED;
-  }
-}
-
-export function changeTypeToJSON(object: ChangeType): string {
-  switch (object) {
-    case ChangeType.UNSPECIFIED:
-      return "CHANGE_TYPE_UNSPECIFIED";
-    case ChangeType.INITIAL:
-      return "CHANGE_TYPE_INITIAL";
-    case ChangeType.SET:
-      return "CHANGE_TYPE_SET";
-    case ChangeType.DELETED:
-      return "CHANGE_TYPE_DELETED";
-    case ChangeType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface ConfigValue {
@@ -287,44 +208,6 @@ export const ConfigValue: MessageFns<ConfigValue> = {
     }
   },
 
-  fromJSON(object: any): ConfigValue {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-      type: isSet(object.type) ? valueTypeFromJSON(object.type) : 0,
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: ConfigValue): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    if (message.type !== 0) {
-      obj.type = valueTypeToJSON(message.type);
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    if (message.version !== 0) {
-      obj.version = Math.round(message.version);
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ConfigValue>): ConfigValue {
     return ConfigValue.fromPartial(base ?? {});
   },
@@ -396,24 +279,6 @@ export const GetValueRequest: MessageFns<GetValueRequest> = {
     }
   },
 
-  fromJSON(object: any): GetValueRequest {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-    };
-  },
-
-  toJSON(message: GetValueRequest): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetValueRequest>): GetValueRequest {
     return GetValueRequest.fromPartial(base ?? {});
   },
@@ -468,18 +333,6 @@ export const GetValueResponse: MessageFns<GetValueResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetValueResponse {
-    return { value: isSet(object.value) ? ConfigValue.fromJSON(object.value) : undefined };
-  },
-
-  toJSON(message: GetValueResponse): unknown {
-    const obj: any = {};
-    if (message.value !== undefined) {
-      obj.value = ConfigValue.toJSON(message.value);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetValueResponse>): GetValueResponse {
@@ -550,24 +403,6 @@ export const ListValuesRequest: MessageFns<ListValuesRequest> = {
     }
   },
 
-  fromJSON(object: any): ListValuesRequest {
-    return {
-      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-    };
-  },
-
-  toJSON(message: ListValuesRequest): unknown {
-    const obj: any = {};
-    if (message.prefix !== "") {
-      obj.prefix = message.prefix;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ListValuesRequest>): ListValuesRequest {
     return ListValuesRequest.fromPartial(base ?? {});
   },
@@ -633,24 +468,6 @@ export const ListValuesResponse: MessageFns<ListValuesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListValuesResponse {
-    return {
-      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => ConfigValue.fromJSON(e)) : [],
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-    };
-  },
-
-  toJSON(message: ListValuesResponse): unknown {
-    const obj: any = {};
-    if (message.values?.length) {
-      obj.values = message.values.map((e) => ConfigValue.toJSON(e));
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ListValuesResponse>): ListValuesResponse {
@@ -731,32 +548,6 @@ export const WatchValuesRequest: MessageFns<WatchValuesRequest> = {
     }
   },
 
-  fromJSON(object: any): WatchValuesRequest {
-    return {
-      prefixes: globalThis.Array.isArray(object?.prefixes) ? object.prefixes.map((e: any) => globalThis.String(e)) : [],
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-      sendInitial: isSet(object.sendInitial)
-        ? globalThis.Boolean(object.sendInitial)
-        : isSet(object.send_initial)
-        ? globalThis.Boolean(object.send_initial)
-        : false,
-    };
-  },
-
-  toJSON(message: WatchValuesRequest): unknown {
-    const obj: any = {};
-    if (message.prefixes?.length) {
-      obj.prefixes = message.prefixes;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    if (message.sendInitial !== false) {
-      obj.sendInitial = message.sendInitial;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<WatchValuesRequest>): WatchValuesRequest {
     return WatchValuesRequest.fromPartial(base ?? {});
   },
@@ -823,28 +614,6 @@ export const ConfigChange: MessageFns<ConfigChange> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ConfigChange {
-    return {
-      changeType: isSet(object.changeType)
-        ? changeTypeFromJSON(object.changeType)
-        : isSet(object.change_type)
-        ? changeTypeFromJSON(object.change_type)
-        : 0,
-      value: isSet(object.value) ? ConfigValue.fromJSON(object.value) : undefined,
-    };
-  },
-
-  toJSON(message: ConfigChange): unknown {
-    const obj: any = {};
-    if (message.changeType !== 0) {
-      obj.changeType = changeTypeToJSON(message.changeType);
-    }
-    if (message.value !== undefined) {
-      obj.value = ConfigValue.toJSON(message.value);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ConfigChange>): ConfigChange {
@@ -938,32 +707,6 @@ export const SetValueRequest: MessageFns<SetValueRequest> = {
     }
   },
 
-  fromJSON(object: any): SetValueRequest {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-      type: isSet(object.type) ? valueTypeFromJSON(object.type) : 0,
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: SetValueRequest): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    if (message.type !== 0) {
-      obj.type = valueTypeToJSON(message.type);
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SetValueRequest>): SetValueRequest {
     return SetValueRequest.fromPartial(base ?? {});
   },
@@ -1033,24 +776,6 @@ export const DeleteValueRequest: MessageFns<DeleteValueRequest> = {
     }
   },
 
-  fromJSON(object: any): DeleteValueRequest {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      environment: isSet(object.environment) ? globalThis.String(object.environment) : "",
-    };
-  },
-
-  toJSON(message: DeleteValueRequest): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.environment !== "") {
-      obj.environment = message.environment;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<DeleteValueRequest>): DeleteValueRequest {
     return DeleteValueRequest.fromPartial(base ?? {});
   },
@@ -1105,18 +830,6 @@ export const DeleteValueResponse: MessageFns<DeleteValueResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DeleteValueResponse {
-    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
-  },
-
-  toJSON(message: DeleteValueResponse): unknown {
-    const obj: any = {};
-    if (message.deleted !== false) {
-      obj.deleted = message.deleted;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<DeleteValueResponse>): DeleteValueResponse {
@@ -1290,15 +1003,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -35,53 +35,6 @@ export enum ScenarioState {
   UNRECOGNIZED = -1,
 }
 
-export function scenarioStateFromJSON(object: any): ScenarioState {
-  switch (object) {
-    case 0:
-    case "SCENARIO_STATE_UNSPECIFIED":
-      return ScenarioState.UNSPECIFIED;
-    case 1:
-    case "SCENARIO_STATE_PENDING":
-      return ScenarioState.PENDING;
-    case 2:
-    case "SCENARIO_STATE_RUNNING":
-      return ScenarioState.RUNNING;
-    case 3:
-    case "SCENARIO_STATE_PASSED":
-      return ScenarioState.PASSED;
-    case 4:
-    case "SCENARIO_STATE_FAILED":
-      return ScenarioState.FAILED;
-    case 5:
-    case "SCENARIO_STATE_ABORTED":
-      return ScenarioState.ABORTED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ScenarioState.UNRECOGNIZED;
-  }
-}
-
-export function scenarioStateToJSON(object: ScenarioState): string {
-  switch (object) {
-    case ScenarioState.UNSPECIFIED:
-      return "SCENARIO_STATE_UNSPECIFIED";
-    case ScenarioState.PENDING:
-      return "SCENARIO_STATE_PENDING";
-    case ScenarioState.RUNNING:
-      return "SCENARIO_STATE_RUNNING";
-    case ScenarioState.PASSED:
-      return "SCENARIO_STATE_PASSED";
-    case ScenarioState.FAILED:
-      return "SCENARIO_STATE_FAILED";
-    case ScenarioState.ABORTED:
-      return "SCENARIO_STATE_ABORTED";
-    case ScenarioState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface ScenarioStatusReport {
   scenarioId: string;
   name: string;
@@ -264,71 +217,6 @@ export const ScenarioStatusReport: MessageFns<ScenarioStatusReport> = {
     }
   },
 
-  fromJSON(object: any): ScenarioStatusReport {
-    return {
-      scenarioId: isSet(object.scenarioId)
-        ? globalThis.String(object.scenarioId)
-        : isSet(object.scenario_id)
-        ? globalThis.String(object.scenario_id)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      state: isSet(object.state) ? scenarioStateFromJSON(object.state) : 0,
-      component: isSet(object.component) ? globalThis.String(object.component) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-      details: isObject(object.details)
-        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ScenarioStatusReport): unknown {
-    const obj: any = {};
-    if (message.scenarioId !== "") {
-      obj.scenarioId = message.scenarioId;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.state !== 0) {
-      obj.state = scenarioStateToJSON(message.state);
-    }
-    if (message.component !== "") {
-      obj.component = message.component;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    if (message.details) {
-      const entries = globalThis.Object.entries(message.details) as [string, string][];
-      if (entries.length > 0) {
-        obj.details = {};
-        entries.forEach(([k, v]) => {
-          obj.details[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ScenarioStatusReport>): ScenarioStatusReport {
     return ScenarioStatusReport.fromPartial(base ?? {});
   },
@@ -407,24 +295,6 @@ export const ScenarioStatusReport_DetailsEntry: MessageFns<ScenarioStatusReport_
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ScenarioStatusReport_DetailsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ScenarioStatusReport_DetailsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ScenarioStatusReport_DetailsEntry>): ScenarioStatusReport_DetailsEntry {
@@ -563,79 +433,6 @@ export const ChaosEvent: MessageFns<ChaosEvent> = {
     }
   },
 
-  fromJSON(object: any): ChaosEvent {
-    return {
-      eventId: isSet(object.eventId)
-        ? globalThis.String(object.eventId)
-        : isSet(object.event_id)
-        ? globalThis.String(object.event_id)
-        : "",
-      scenarioId: isSet(object.scenarioId)
-        ? globalThis.String(object.scenarioId)
-        : isSet(object.scenario_id)
-        ? globalThis.String(object.scenario_id)
-        : "",
-      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
-      target: isSet(object.target) ? globalThis.String(object.target) : "",
-      phase: isSet(object.phase) ? globalThis.String(object.phase) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-      details: isObject(object.details)
-        ? (globalThis.Object.entries(object.details) as [string, any][]).reduce(
-          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
-            globalThis.Object.defineProperty(acc, key, {
-              value: globalThis.String(value),
-              enumerable: true,
-              configurable: true,
-              writable: true,
-            });
-            return acc;
-          },
-          {},
-        )
-        : {},
-    };
-  },
-
-  toJSON(message: ChaosEvent): unknown {
-    const obj: any = {};
-    if (message.eventId !== "") {
-      obj.eventId = message.eventId;
-    }
-    if (message.scenarioId !== "") {
-      obj.scenarioId = message.scenarioId;
-    }
-    if (message.kind !== "") {
-      obj.kind = message.kind;
-    }
-    if (message.target !== "") {
-      obj.target = message.target;
-    }
-    if (message.phase !== "") {
-      obj.phase = message.phase;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    if (message.details) {
-      const entries = globalThis.Object.entries(message.details) as [string, string][];
-      if (entries.length > 0) {
-        obj.details = {};
-        entries.forEach(([k, v]) => {
-          obj.details[k] = v;
-        });
-      }
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ChaosEvent>): ChaosEvent {
     return ChaosEvent.fromPartial(base ?? {});
   },
@@ -717,24 +514,6 @@ export const ChaosEvent_DetailsEntry: MessageFns<ChaosEvent_DetailsEntry> = {
     }
   },
 
-  fromJSON(object: any): ChaosEvent_DetailsEntry {
-    return {
-      key: isSet(object.key) ? globalThis.String(object.key) : "",
-      value: isSet(object.value) ? globalThis.String(object.value) : "",
-    };
-  },
-
-  toJSON(message: ChaosEvent_DetailsEntry): unknown {
-    const obj: any = {};
-    if (message.key !== "") {
-      obj.key = message.key;
-    }
-    if (message.value !== "") {
-      obj.value = message.value;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ChaosEvent_DetailsEntry>): ChaosEvent_DetailsEntry {
     return ChaosEvent_DetailsEntry.fromPartial(base ?? {});
   },
@@ -800,24 +579,6 @@ export const ReportAck: MessageFns<ReportAck> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReportAck {
-    return {
-      accepted: isSet(object.accepted) ? globalThis.Boolean(object.accepted) : false,
-      id: isSet(object.id) ? globalThis.String(object.id) : "",
-    };
-  },
-
-  toJSON(message: ReportAck): unknown {
-    const obj: any = {};
-    if (message.accepted !== false) {
-      obj.accepted = message.accepted;
-    }
-    if (message.id !== "") {
-      obj.id = message.id;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ReportAck>): ReportAck {
@@ -962,62 +723,6 @@ export const Scenario: MessageFns<Scenario> = {
     }
   },
 
-  fromJSON(object: any): Scenario {
-    return {
-      scenarioId: isSet(object.scenarioId)
-        ? globalThis.String(object.scenarioId)
-        : isSet(object.scenario_id)
-        ? globalThis.String(object.scenario_id)
-        : "",
-      name: isSet(object.name) ? globalThis.String(object.name) : "",
-      state: isSet(object.state) ? scenarioStateFromJSON(object.state) : 0,
-      component: isSet(object.component) ? globalThis.String(object.component) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      startedAtMs: isSet(object.startedAtMs)
-        ? globalThis.Number(object.startedAtMs)
-        : isSet(object.started_at_ms)
-        ? globalThis.Number(object.started_at_ms)
-        : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-      history: globalThis.Array.isArray(object?.history)
-        ? object.history.map((e: any) => ScenarioStatusReport.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: Scenario): unknown {
-    const obj: any = {};
-    if (message.scenarioId !== "") {
-      obj.scenarioId = message.scenarioId;
-    }
-    if (message.name !== "") {
-      obj.name = message.name;
-    }
-    if (message.state !== 0) {
-      obj.state = scenarioStateToJSON(message.state);
-    }
-    if (message.component !== "") {
-      obj.component = message.component;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.startedAtMs !== 0) {
-      obj.startedAtMs = Math.round(message.startedAtMs);
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    if (message.history?.length) {
-      obj.history = message.history.map((e) => ScenarioStatusReport.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Scenario>): Scenario {
     return Scenario.fromPartial(base ?? {});
   },
@@ -1080,24 +785,6 @@ export const GetActiveScenariosRequest: MessageFns<GetActiveScenariosRequest> = 
     }
   },
 
-  fromJSON(object: any): GetActiveScenariosRequest {
-    return {
-      includeFinished: isSet(object.includeFinished)
-        ? globalThis.Boolean(object.includeFinished)
-        : isSet(object.include_finished)
-        ? globalThis.Boolean(object.include_finished)
-        : false,
-    };
-  },
-
-  toJSON(message: GetActiveScenariosRequest): unknown {
-    const obj: any = {};
-    if (message.includeFinished !== false) {
-      obj.includeFinished = message.includeFinished;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetActiveScenariosRequest>): GetActiveScenariosRequest {
     return GetActiveScenariosRequest.fromPartial(base ?? {});
   },
@@ -1151,22 +838,6 @@ export const GetActiveScenariosResponse: MessageFns<GetActiveScenariosResponse> 
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetActiveScenariosResponse {
-    return {
-      scenarios: globalThis.Array.isArray(object?.scenarios)
-        ? object.scenarios.map((e: any) => Scenario.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: GetActiveScenariosResponse): unknown {
-    const obj: any = {};
-    if (message.scenarios?.length) {
-      obj.scenarios = message.scenarios.map((e) => Scenario.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetActiveScenariosResponse>): GetActiveScenariosResponse {
@@ -1224,24 +895,6 @@ export const ListChaosEventsRequest: MessageFns<ListChaosEventsRequest> = {
     }
   },
 
-  fromJSON(object: any): ListChaosEventsRequest {
-    return {
-      scenarioId: isSet(object.scenarioId)
-        ? globalThis.String(object.scenarioId)
-        : isSet(object.scenario_id)
-        ? globalThis.String(object.scenario_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListChaosEventsRequest): unknown {
-    const obj: any = {};
-    if (message.scenarioId !== "") {
-      obj.scenarioId = message.scenarioId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ListChaosEventsRequest>): ListChaosEventsRequest {
     return ListChaosEventsRequest.fromPartial(base ?? {});
   },
@@ -1295,20 +948,6 @@ export const ListChaosEventsResponse: MessageFns<ListChaosEventsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListChaosEventsResponse {
-    return {
-      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => ChaosEvent.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListChaosEventsResponse): unknown {
-    const obj: any = {};
-    if (message.events?.length) {
-      obj.events = message.events.map((e) => ChaosEvent.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ListChaosEventsResponse>): ListChaosEventsResponse {
@@ -1468,19 +1107,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isObject(value: any): boolean {
-  return typeof value === "object" && value !== null;
-}
-
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -42,48 +42,6 @@ export enum SettlementType {
   UNRECOGNIZED = -1,
 }
 
-export function settlementTypeFromJSON(object: any): SettlementType {
-  switch (object) {
-    case 0:
-    case "SETTLEMENT_TYPE_UNSPECIFIED":
-      return SettlementType.UNSPECIFIED;
-    case 1:
-    case "SETTLEMENT_TYPE_DEPOSIT":
-      return SettlementType.DEPOSIT;
-    case 2:
-    case "SETTLEMENT_TYPE_WITHDRAWAL":
-      return SettlementType.WITHDRAWAL;
-    case 3:
-    case "SETTLEMENT_TYPE_TRANSFER":
-      return SettlementType.TRANSFER;
-    case 4:
-    case "SETTLEMENT_TYPE_TRADE":
-      return SettlementType.TRADE;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SettlementType.UNRECOGNIZED;
-  }
-}
-
-export function settlementTypeToJSON(object: SettlementType): string {
-  switch (object) {
-    case SettlementType.UNSPECIFIED:
-      return "SETTLEMENT_TYPE_UNSPECIFIED";
-    case SettlementType.DEPOSIT:
-      return "SETTLEMENT_TYPE_DEPOSIT";
-    case SettlementType.WITHDRAWAL:
-      return "SETTLEMENT_TYPE_WITHDRAWAL";
-    case SettlementType.TRANSFER:
-      return "SETTLEMENT_TYPE_TRANSFER";
-    case SettlementType.TRADE:
-      return "SETTLEMENT_TYPE_TRADE";
-    case SettlementType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 /** Upstream's states. */
 export enum SettlementStatus {
   UNSPECIFIED = 0,
@@ -93,53 +51,6 @@ export enum SettlementStatus {
   FAILED = 4,
   CANCELLED = 5,
   UNRECOGNIZED = -1,
-}
-
-export function settlementStatusFromJSON(object: any): SettlementStatus {
-  switch (object) {
-    case 0:
-    case "SETTLEMENT_STATUS_UNSPECIFIED":
-      return SettlementStatus.UNSPECIFIED;
-    case 1:
-    case "SETTLEMENT_STATUS_PENDING":
-      return SettlementStatus.PENDING;
-    case 2:
-    case "SETTLEMENT_STATUS_IN_PROGRESS":
-      return SettlementStatus.IN_PROGRESS;
-    case 3:
-    case "SETTLEMENT_STATUS_COMPLETED":
-      return SettlementStatus.COMPLETED;
-    case 4:
-    case "SETTLEMENT_STATUS_FAILED":
-      return SettlementStatus.FAILED;
-    case 5:
-    case "SETTLEMENT_STATUS_CANCELLED":
-      return SettlementStatus.CANCELLED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return SettlementStatus.UNRECOGNIZED;
-  }
-}
-
-export function settlementStatusToJSON(object: SettlementStatus): string {
-  switch (object) {
-    case SettlementStatus.UNSPECIFIED:
-      return "SETTLEMENT_STATUS_UNSPECIFIED";
-    case SettlementStatus.PENDING:
-      return "SETTLEMENT_STATUS_PENDING";
-    case SettlementStatus.IN_PROGRESS:
-      return "SETTLEMENT_STATUS_IN_PROGRESS";
-    case SettlementStatus.COMPLETED:
-      return "SETTLEMENT_STATUS_COMPLETED";
-    case SettlementStatus.FAILED:
-      return "SETTLEMENT_STATUS_FAILED";
-    case SettlementStatus.CANCELLED:
-      return "SETTLEMENT_STATUS_CANCELLED";
-    case SettlementStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 /** One currency movement on the instruction's account: positive = received, negative = delivered. */
@@ -360,32 +271,6 @@ export const SettlementLeg: MessageFns<SettlementLeg> = {
     }
   },
 
-  fromJSON(object: any): SettlementLeg {
-    return {
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
-      settledAmount: isSet(object.settledAmount)
-        ? globalThis.String(object.settledAmount)
-        : isSet(object.settled_amount)
-        ? globalThis.String(object.settled_amount)
-        : "",
-    };
-  },
-
-  toJSON(message: SettlementLeg): unknown {
-    const obj: any = {};
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.amount !== "") {
-      obj.amount = message.amount;
-    }
-    if (message.settledAmount !== "") {
-      obj.settledAmount = message.settledAmount;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SettlementLeg>): SettlementLeg {
     return SettlementLeg.fromPartial(base ?? {});
   },
@@ -527,76 +412,6 @@ export const SettlementRequest: MessageFns<SettlementRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SettlementRequest {
-    return {
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      settlementType: isSet(object.settlementType)
-        ? settlementTypeFromJSON(object.settlementType)
-        : isSet(object.settlement_type)
-        ? settlementTypeFromJSON(object.settlement_type)
-        : 0,
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      legs: globalThis.Array.isArray(object?.legs) ? object.legs.map((e: any) => SettlementLeg.fromJSON(e)) : [],
-      cycleDays: isSet(object.cycleDays)
-        ? globalThis.Number(object.cycleDays)
-        : isSet(object.cycle_days)
-        ? globalThis.Number(object.cycle_days)
-        : 0,
-      tradeTimeMs: isSet(object.tradeTimeMs)
-        ? globalThis.Number(object.tradeTimeMs)
-        : isSet(object.trade_time_ms)
-        ? globalThis.Number(object.trade_time_ms)
-        : 0,
-      externalId: isSet(object.externalId)
-        ? globalThis.String(object.externalId)
-        : isSet(object.external_id)
-        ? globalThis.String(object.external_id)
-        : "",
-      counterpartyAccountId: isSet(object.counterpartyAccountId)
-        ? globalThis.String(object.counterpartyAccountId)
-        : isSet(object.counterparty_account_id)
-        ? globalThis.String(object.counterparty_account_id)
-        : "",
-    };
-  },
-
-  toJSON(message: SettlementRequest): unknown {
-    const obj: any = {};
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.settlementType !== 0) {
-      obj.settlementType = settlementTypeToJSON(message.settlementType);
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.legs?.length) {
-      obj.legs = message.legs.map((e) => SettlementLeg.toJSON(e));
-    }
-    if (message.cycleDays !== 0) {
-      obj.cycleDays = Math.round(message.cycleDays);
-    }
-    if (message.tradeTimeMs !== 0) {
-      obj.tradeTimeMs = Math.round(message.tradeTimeMs);
-    }
-    if (message.externalId !== "") {
-      obj.externalId = message.externalId;
-    }
-    if (message.counterpartyAccountId !== "") {
-      obj.counterpartyAccountId = message.counterpartyAccountId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SettlementRequest>): SettlementRequest {
@@ -831,122 +646,6 @@ export const Settlement: MessageFns<Settlement> = {
     }
   },
 
-  fromJSON(object: any): Settlement {
-    return {
-      settlementId: isSet(object.settlementId)
-        ? globalThis.String(object.settlementId)
-        : isSet(object.settlement_id)
-        ? globalThis.String(object.settlement_id)
-        : "",
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      settlementType: isSet(object.settlementType)
-        ? settlementTypeFromJSON(object.settlementType)
-        : isSet(object.settlement_type)
-        ? settlementTypeFromJSON(object.settlement_type)
-        : 0,
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      legs: globalThis.Array.isArray(object?.legs)
-        ? object.legs.map((e: any) => SettlementLeg.fromJSON(e))
-        : [],
-      status: isSet(object.status) ? settlementStatusFromJSON(object.status) : 0,
-      cycleDays: isSet(object.cycleDays)
-        ? globalThis.Number(object.cycleDays)
-        : isSet(object.cycle_days)
-        ? globalThis.Number(object.cycle_days)
-        : 0,
-      tradeTimeMs: isSet(object.tradeTimeMs)
-        ? globalThis.Number(object.tradeTimeMs)
-        : isSet(object.trade_time_ms)
-        ? globalThis.Number(object.trade_time_ms)
-        : 0,
-      initiatedAtMs: isSet(object.initiatedAtMs)
-        ? globalThis.Number(object.initiatedAtMs)
-        : isSet(object.initiated_at_ms)
-        ? globalThis.Number(object.initiated_at_ms)
-        : 0,
-      expectedSettlementMs: isSet(object.expectedSettlementMs)
-        ? globalThis.Number(object.expectedSettlementMs)
-        : isSet(object.expected_settlement_ms)
-        ? globalThis.Number(object.expected_settlement_ms)
-        : 0,
-      completedAtMs: isSet(object.completedAtMs)
-        ? globalThis.Number(object.completedAtMs)
-        : isSet(object.completed_at_ms)
-        ? globalThis.Number(object.completed_at_ms)
-        : 0,
-      externalId: isSet(object.externalId)
-        ? globalThis.String(object.externalId)
-        : isSet(object.external_id)
-        ? globalThis.String(object.external_id)
-        : "",
-      counterpartyAccountId: isSet(object.counterpartyAccountId)
-        ? globalThis.String(object.counterpartyAccountId)
-        : isSet(object.counterparty_account_id)
-        ? globalThis.String(object.counterparty_account_id)
-        : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-      partial: isSet(object.partial) ? globalThis.Boolean(object.partial) : false,
-    };
-  },
-
-  toJSON(message: Settlement): unknown {
-    const obj: any = {};
-    if (message.settlementId !== "") {
-      obj.settlementId = message.settlementId;
-    }
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.settlementType !== 0) {
-      obj.settlementType = settlementTypeToJSON(message.settlementType);
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.legs?.length) {
-      obj.legs = message.legs.map((e) => SettlementLeg.toJSON(e));
-    }
-    if (message.status !== 0) {
-      obj.status = settlementStatusToJSON(message.status);
-    }
-    if (message.cycleDays !== 0) {
-      obj.cycleDays = Math.round(message.cycleDays);
-    }
-    if (message.tradeTimeMs !== 0) {
-      obj.tradeTimeMs = Math.round(message.tradeTimeMs);
-    }
-    if (message.initiatedAtMs !== 0) {
-      obj.initiatedAtMs = Math.round(message.initiatedAtMs);
-    }
-    if (message.expectedSettlementMs !== 0) {
-      obj.expectedSettlementMs = Math.round(message.expectedSettlementMs);
-    }
-    if (message.completedAtMs !== 0) {
-      obj.completedAtMs = Math.round(message.completedAtMs);
-    }
-    if (message.externalId !== "") {
-      obj.externalId = message.externalId;
-    }
-    if (message.counterpartyAccountId !== "") {
-      obj.counterpartyAccountId = message.counterpartyAccountId;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    if (message.partial !== false) {
-      obj.partial = message.partial;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Settlement>): Settlement {
     return Settlement.fromPartial(base ?? {});
   },
@@ -1027,24 +726,6 @@ export const SettlementResponse: MessageFns<SettlementResponse> = {
     }
   },
 
-  fromJSON(object: any): SettlementResponse {
-    return {
-      settlement: isSet(object.settlement) ? Settlement.fromJSON(object.settlement) : undefined,
-      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
-    };
-  },
-
-  toJSON(message: SettlementResponse): unknown {
-    const obj: any = {};
-    if (message.settlement !== undefined) {
-      obj.settlement = Settlement.toJSON(message.settlement);
-    }
-    if (message.duplicate !== false) {
-      obj.duplicate = message.duplicate;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SettlementResponse>): SettlementResponse {
     return SettlementResponse.fromPartial(base ?? {});
   },
@@ -1112,32 +793,6 @@ export const SettlementStatusRequest: MessageFns<SettlementStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SettlementStatusRequest {
-    return {
-      settlementId: isSet(object.settlementId)
-        ? globalThis.String(object.settlementId)
-        : isSet(object.settlement_id)
-        ? globalThis.String(object.settlement_id)
-        : "",
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-    };
-  },
-
-  toJSON(message: SettlementStatusRequest): unknown {
-    const obj: any = {};
-    if (message.settlementId !== "") {
-      obj.settlementId = message.settlementId;
-    }
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SettlementStatusRequest>): SettlementStatusRequest {
@@ -1232,38 +887,6 @@ export const ListSettlementsRequest: MessageFns<ListSettlementsRequest> = {
     }
   },
 
-  fromJSON(object: any): ListSettlementsRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      statuses: globalThis.Array.isArray(object?.statuses)
-        ? object.statuses.map((e: any) => settlementStatusFromJSON(e))
-        : [],
-      tradeTimeAfterMs: isSet(object.tradeTimeAfterMs)
-        ? globalThis.Number(object.tradeTimeAfterMs)
-        : isSet(object.trade_time_after_ms)
-        ? globalThis.Number(object.trade_time_after_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: ListSettlementsRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.statuses?.length) {
-      obj.statuses = message.statuses.map((e) => settlementStatusToJSON(e));
-    }
-    if (message.tradeTimeAfterMs !== 0) {
-      obj.tradeTimeAfterMs = Math.round(message.tradeTimeAfterMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ListSettlementsRequest>): ListSettlementsRequest {
     return ListSettlementsRequest.fromPartial(base ?? {});
   },
@@ -1321,22 +944,6 @@ export const ListSettlementsResponse: MessageFns<ListSettlementsResponse> = {
     }
   },
 
-  fromJSON(object: any): ListSettlementsResponse {
-    return {
-      settlements: globalThis.Array.isArray(object?.settlements)
-        ? object.settlements.map((e: any) => Settlement.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListSettlementsResponse): unknown {
-    const obj: any = {};
-    if (message.settlements?.length) {
-      obj.settlements = message.settlements.map((e) => Settlement.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ListSettlementsResponse>): ListSettlementsResponse {
     return ListSettlementsResponse.fromPartial(base ?? {});
   },
@@ -1390,24 +997,6 @@ export const StreamSettlementEventsRequest: MessageFns<StreamSettlementEventsReq
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamSettlementEventsRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StreamSettlementEventsRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StreamSettlementEventsRequest>): StreamSettlementEventsRequest {
@@ -1496,36 +1085,6 @@ export const SettlementEvent: MessageFns<SettlementEvent> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SettlementEvent {
-    return {
-      settlement: isSet(object.settlement) ? Settlement.fromJSON(object.settlement) : undefined,
-      status: isSet(object.status) ? settlementStatusFromJSON(object.status) : 0,
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-    };
-  },
-
-  toJSON(message: SettlementEvent): unknown {
-    const obj: any = {};
-    if (message.settlement !== undefined) {
-      obj.settlement = Settlement.toJSON(message.settlement);
-    }
-    if (message.status !== 0) {
-      obj.status = settlementStatusToJSON(message.status);
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SettlementEvent>): SettlementEvent {
@@ -1632,48 +1191,6 @@ export const TransferRequest: MessageFns<TransferRequest> = {
     }
   },
 
-  fromJSON(object: any): TransferRequest {
-    return {
-      idempotencyKey: isSet(object.idempotencyKey)
-        ? globalThis.String(object.idempotencyKey)
-        : isSet(object.idempotency_key)
-        ? globalThis.String(object.idempotency_key)
-        : "",
-      fromAccountId: isSet(object.fromAccountId)
-        ? globalThis.String(object.fromAccountId)
-        : isSet(object.from_account_id)
-        ? globalThis.String(object.from_account_id)
-        : "",
-      toAccountId: isSet(object.toAccountId)
-        ? globalThis.String(object.toAccountId)
-        : isSet(object.to_account_id)
-        ? globalThis.String(object.to_account_id)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
-    };
-  },
-
-  toJSON(message: TransferRequest): unknown {
-    const obj: any = {};
-    if (message.idempotencyKey !== "") {
-      obj.idempotencyKey = message.idempotencyKey;
-    }
-    if (message.fromAccountId !== "") {
-      obj.fromAccountId = message.fromAccountId;
-    }
-    if (message.toAccountId !== "") {
-      obj.toAccountId = message.toAccountId;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.amount !== "") {
-      obj.amount = message.amount;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<TransferRequest>): TransferRequest {
     return TransferRequest.fromPartial(base ?? {});
   },
@@ -1744,24 +1261,6 @@ export const TransferResponse: MessageFns<TransferResponse> = {
     }
   },
 
-  fromJSON(object: any): TransferResponse {
-    return {
-      settlement: isSet(object.settlement) ? Settlement.fromJSON(object.settlement) : undefined,
-      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
-    };
-  },
-
-  toJSON(message: TransferResponse): unknown {
-    const obj: any = {};
-    if (message.settlement !== undefined) {
-      obj.settlement = Settlement.toJSON(message.settlement);
-    }
-    if (message.duplicate !== false) {
-      obj.duplicate = message.duplicate;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<TransferResponse>): TransferResponse {
     return TransferResponse.fromPartial(base ?? {});
   },
@@ -1829,28 +1328,6 @@ export const BalanceRequest: MessageFns<BalanceRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BalanceRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-    };
-  },
-
-  toJSON(message: BalanceRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BalanceRequest>): BalanceRequest {
@@ -1975,52 +1452,6 @@ export const Balance: MessageFns<Balance> = {
     }
   },
 
-  fromJSON(object: any): Balance {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      available: isSet(object.available) ? globalThis.String(object.available) : "",
-      locked: isSet(object.locked) ? globalThis.String(object.locked) : "",
-      total: isSet(object.total) ? globalThis.String(object.total) : "",
-      pending: isSet(object.pending) ? globalThis.String(object.pending) : "",
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: Balance): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.available !== "") {
-      obj.available = message.available;
-    }
-    if (message.locked !== "") {
-      obj.locked = message.locked;
-    }
-    if (message.total !== "") {
-      obj.total = message.total;
-    }
-    if (message.pending !== "") {
-      obj.pending = message.pending;
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Balance>): Balance {
     return Balance.fromPartial(base ?? {});
   },
@@ -2091,28 +1522,6 @@ export const BalancesResponse: MessageFns<BalancesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BalancesResponse {
-    return {
-      balances: globalThis.Array.isArray(object?.balances) ? object.balances.map((e: any) => Balance.fromJSON(e)) : [],
-      asOfMs: isSet(object.asOfMs)
-        ? globalThis.Number(object.asOfMs)
-        : isSet(object.as_of_ms)
-        ? globalThis.Number(object.as_of_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: BalancesResponse): unknown {
-    const obj: any = {};
-    if (message.balances?.length) {
-      obj.balances = message.balances.map((e) => Balance.toJSON(e));
-    }
-    if (message.asOfMs !== 0) {
-      obj.asOfMs = Math.round(message.asOfMs);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BalancesResponse>): BalancesResponse {
@@ -2233,64 +1642,6 @@ export const ChaosSettings: MessageFns<ChaosSettings> = {
     }
   },
 
-  fromJSON(object: any): ChaosSettings {
-    return {
-      delayMs: isSet(object.delayMs)
-        ? globalThis.Number(object.delayMs)
-        : isSet(object.delay_ms)
-        ? globalThis.Number(object.delay_ms)
-        : undefined,
-      failureRate: isSet(object.failureRate)
-        ? globalThis.Number(object.failureRate)
-        : isSet(object.failure_rate)
-        ? globalThis.Number(object.failure_rate)
-        : undefined,
-      partialRate: isSet(object.partialRate)
-        ? globalThis.Number(object.partialRate)
-        : isSet(object.partial_rate)
-        ? globalThis.Number(object.partial_rate)
-        : undefined,
-      partialFraction: isSet(object.partialFraction)
-        ? globalThis.Number(object.partialFraction)
-        : isSet(object.partial_fraction)
-        ? globalThis.Number(object.partial_fraction)
-        : undefined,
-      failNext: isSet(object.failNext)
-        ? globalThis.Number(object.failNext)
-        : isSet(object.fail_next)
-        ? globalThis.Number(object.fail_next)
-        : undefined,
-      downUntilMs: isSet(object.downUntilMs)
-        ? globalThis.Number(object.downUntilMs)
-        : isSet(object.down_until_ms)
-        ? globalThis.Number(object.down_until_ms)
-        : undefined,
-    };
-  },
-
-  toJSON(message: ChaosSettings): unknown {
-    const obj: any = {};
-    if (message.delayMs !== undefined) {
-      obj.delayMs = Math.round(message.delayMs);
-    }
-    if (message.failureRate !== undefined) {
-      obj.failureRate = floatToJson(message.failureRate);
-    }
-    if (message.partialRate !== undefined) {
-      obj.partialRate = floatToJson(message.partialRate);
-    }
-    if (message.partialFraction !== undefined) {
-      obj.partialFraction = floatToJson(message.partialFraction);
-    }
-    if (message.failNext !== undefined) {
-      obj.failNext = Math.round(message.failNext);
-    }
-    if (message.downUntilMs !== undefined) {
-      obj.downUntilMs = Math.round(message.downUntilMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ChaosSettings>): ChaosSettings {
     return ChaosSettings.fromPartial(base ?? {});
   },
@@ -2349,18 +1700,6 @@ export const SetChaosRequest: MessageFns<SetChaosRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetChaosRequest {
-    return { chaos: isSet(object.chaos) ? ChaosSettings.fromJSON(object.chaos) : undefined };
-  },
-
-  toJSON(message: SetChaosRequest): unknown {
-    const obj: any = {};
-    if (message.chaos !== undefined) {
-      obj.chaos = ChaosSettings.toJSON(message.chaos);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SetChaosRequest>): SetChaosRequest {
@@ -2440,32 +1779,6 @@ export const DriftBalanceRequest: MessageFns<DriftBalanceRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): DriftBalanceRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
-      delta: isSet(object.delta) ? globalThis.String(object.delta) : "",
-    };
-  },
-
-  toJSON(message: DriftBalanceRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.currency !== "") {
-      obj.currency = message.currency;
-    }
-    if (message.delta !== "") {
-      obj.delta = message.delta;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<DriftBalanceRequest>): DriftBalanceRequest {
@@ -2764,10 +2077,6 @@ export const CustodianAdminServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -2788,15 +2097,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

@@ -35,53 +35,6 @@ export enum StrategyState {
   UNRECOGNIZED = -1,
 }
 
-export function strategyStateFromJSON(object: any): StrategyState {
-  switch (object) {
-    case 0:
-    case "STRATEGY_STATE_UNSPECIFIED":
-      return StrategyState.UNSPECIFIED;
-    case 1:
-    case "STRATEGY_STATE_STARTING":
-      return StrategyState.STARTING;
-    case 2:
-    case "STRATEGY_STATE_RUNNING":
-      return StrategyState.RUNNING;
-    case 3:
-    case "STRATEGY_STATE_STOPPING":
-      return StrategyState.STOPPING;
-    case 4:
-    case "STRATEGY_STATE_STOPPED":
-      return StrategyState.STOPPED;
-    case 5:
-    case "STRATEGY_STATE_ERROR":
-      return StrategyState.ERROR;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return StrategyState.UNRECOGNIZED;
-  }
-}
-
-export function strategyStateToJSON(object: StrategyState): string {
-  switch (object) {
-    case StrategyState.UNSPECIFIED:
-      return "STRATEGY_STATE_UNSPECIFIED";
-    case StrategyState.STARTING:
-      return "STRATEGY_STATE_STARTING";
-    case StrategyState.RUNNING:
-      return "STRATEGY_STATE_RUNNING";
-    case StrategyState.STOPPING:
-      return "STRATEGY_STATE_STOPPING";
-    case StrategyState.STOPPED:
-      return "STRATEGY_STATE_STOPPED";
-    case StrategyState.ERROR:
-      return "STRATEGY_STATE_ERROR";
-    case StrategyState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum TradingState {
   UNSPECIFIED = 0,
   ACTIVE = 1,
@@ -89,43 +42,6 @@ export enum TradingState {
   REDUCING = 2,
   HALTED = 3,
   UNRECOGNIZED = -1,
-}
-
-export function tradingStateFromJSON(object: any): TradingState {
-  switch (object) {
-    case 0:
-    case "TRADING_STATE_UNSPECIFIED":
-      return TradingState.UNSPECIFIED;
-    case 1:
-    case "TRADING_STATE_ACTIVE":
-      return TradingState.ACTIVE;
-    case 2:
-    case "TRADING_STATE_REDUCING":
-      return TradingState.REDUCING;
-    case 3:
-    case "TRADING_STATE_HALTED":
-      return TradingState.HALTED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return TradingState.UNRECOGNIZED;
-  }
-}
-
-export function tradingStateToJSON(object: TradingState): string {
-  switch (object) {
-    case TradingState.UNSPECIFIED:
-      return "TRADING_STATE_UNSPECIFIED";
-    case TradingState.ACTIVE:
-      return "TRADING_STATE_ACTIVE";
-    case TradingState.REDUCING:
-      return "TRADING_STATE_REDUCING";
-    case TradingState.HALTED:
-      return "TRADING_STATE_HALTED";
-    case TradingState.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface StartStrategyRequest {
@@ -361,48 +277,6 @@ export const StartStrategyRequest: MessageFns<StartStrategyRequest> = {
     }
   },
 
-  fromJSON(object: any): StartStrategyRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      strategyType: isSet(object.strategyType)
-        ? globalThis.String(object.strategyType)
-        : isSet(object.strategy_type)
-        ? globalThis.String(object.strategy_type)
-        : "",
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-      parametersJson: isSet(object.parametersJson)
-        ? globalThis.String(object.parametersJson)
-        : isSet(object.parameters_json)
-        ? globalThis.String(object.parameters_json)
-        : "",
-    };
-  },
-
-  toJSON(message: StartStrategyRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.strategyType !== "") {
-      obj.strategyType = message.strategyType;
-    }
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    if (message.parametersJson !== "") {
-      obj.parametersJson = message.parametersJson;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StartStrategyRequest>): StartStrategyRequest {
     return StartStrategyRequest.fromPartial(base ?? {});
   },
@@ -495,44 +369,6 @@ export const StopStrategyRequest: MessageFns<StopStrategyRequest> = {
     }
   },
 
-  fromJSON(object: any): StopStrategyRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      cancelOpenOrders: isSet(object.cancelOpenOrders)
-        ? globalThis.Boolean(object.cancelOpenOrders)
-        : isSet(object.cancel_open_orders)
-        ? globalThis.Boolean(object.cancel_open_orders)
-        : false,
-      flattenPositions: isSet(object.flattenPositions)
-        ? globalThis.Boolean(object.flattenPositions)
-        : isSet(object.flatten_positions)
-        ? globalThis.Boolean(object.flatten_positions)
-        : false,
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: StopStrategyRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.cancelOpenOrders !== false) {
-      obj.cancelOpenOrders = message.cancelOpenOrders;
-    }
-    if (message.flattenPositions !== false) {
-      obj.flattenPositions = message.flattenPositions;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StopStrategyRequest>): StopStrategyRequest {
     return StopStrategyRequest.fromPartial(base ?? {});
   },
@@ -589,24 +425,6 @@ export const GetStrategyStatusRequest: MessageFns<GetStrategyStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetStrategyStatusRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetStrategyStatusRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetStrategyStatusRequest>): GetStrategyStatusRequest {
@@ -798,96 +616,6 @@ export const StrategyStatus: MessageFns<StrategyStatus> = {
     }
   },
 
-  fromJSON(object: any): StrategyStatus {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      strategyType: isSet(object.strategyType)
-        ? globalThis.String(object.strategyType)
-        : isSet(object.strategy_type)
-        ? globalThis.String(object.strategy_type)
-        : "",
-      state: isSet(object.state) ? strategyStateFromJSON(object.state) : 0,
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      startedAtMs: isSet(object.startedAtMs)
-        ? globalThis.Number(object.startedAtMs)
-        : isSet(object.started_at_ms)
-        ? globalThis.Number(object.started_at_ms)
-        : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-      openOrders: isSet(object.openOrders)
-        ? globalThis.Number(object.openOrders)
-        : isSet(object.open_orders)
-        ? globalThis.Number(object.open_orders)
-        : 0,
-      realizedPnl: isSet(object.realizedPnl)
-        ? globalThis.String(object.realizedPnl)
-        : isSet(object.realized_pnl)
-        ? globalThis.String(object.realized_pnl)
-        : "",
-      unrealizedPnl: isSet(object.unrealizedPnl)
-        ? globalThis.String(object.unrealizedPnl)
-        : isSet(object.unrealized_pnl)
-        ? globalThis.String(object.unrealized_pnl)
-        : "",
-      parametersJson: isSet(object.parametersJson)
-        ? globalThis.String(object.parametersJson)
-        : isSet(object.parameters_json)
-        ? globalThis.String(object.parameters_json)
-        : "",
-    };
-  },
-
-  toJSON(message: StrategyStatus): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.strategyType !== "") {
-      obj.strategyType = message.strategyType;
-    }
-    if (message.state !== 0) {
-      obj.state = strategyStateToJSON(message.state);
-    }
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.startedAtMs !== 0) {
-      obj.startedAtMs = Math.round(message.startedAtMs);
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    if (message.openOrders !== 0) {
-      obj.openOrders = Math.round(message.openOrders);
-    }
-    if (message.realizedPnl !== "") {
-      obj.realizedPnl = message.realizedPnl;
-    }
-    if (message.unrealizedPnl !== "") {
-      obj.unrealizedPnl = message.unrealizedPnl;
-    }
-    if (message.parametersJson !== "") {
-      obj.parametersJson = message.parametersJson;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StrategyStatus>): StrategyStatus {
     return StrategyStatus.fromPartial(base ?? {});
   },
@@ -943,15 +671,6 @@ export const ListActiveStrategiesRequest: MessageFns<ListActiveStrategiesRequest
     }
   },
 
-  fromJSON(_: any): ListActiveStrategiesRequest {
-    return {};
-  },
-
-  toJSON(_: ListActiveStrategiesRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create(base?: DeepPartial<ListActiveStrategiesRequest>): ListActiveStrategiesRequest {
     return ListActiveStrategiesRequest.fromPartial(base ?? {});
   },
@@ -1004,22 +723,6 @@ export const ListActiveStrategiesResponse: MessageFns<ListActiveStrategiesRespon
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListActiveStrategiesResponse {
-    return {
-      strategies: globalThis.Array.isArray(object?.strategies)
-        ? object.strategies.map((e: any) => StrategyStatus.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ListActiveStrategiesResponse): unknown {
-    const obj: any = {};
-    if (message.strategies?.length) {
-      obj.strategies = message.strategies.map((e) => StrategyStatus.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ListActiveStrategiesResponse>): ListActiveStrategiesResponse {
@@ -1187,80 +890,6 @@ export const Position: MessageFns<Position> = {
     }
   },
 
-  fromJSON(object: any): Position {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      averagePrice: isSet(object.averagePrice)
-        ? globalThis.String(object.averagePrice)
-        : isSet(object.average_price)
-        ? globalThis.String(object.average_price)
-        : "",
-      markPrice: isSet(object.markPrice)
-        ? globalThis.String(object.markPrice)
-        : isSet(object.mark_price)
-        ? globalThis.String(object.mark_price)
-        : "",
-      realizedPnl: isSet(object.realizedPnl)
-        ? globalThis.String(object.realizedPnl)
-        : isSet(object.realized_pnl)
-        ? globalThis.String(object.realized_pnl)
-        : "",
-      unrealizedPnl: isSet(object.unrealizedPnl)
-        ? globalThis.String(object.unrealizedPnl)
-        : isSet(object.unrealized_pnl)
-        ? globalThis.String(object.unrealized_pnl)
-        : "",
-      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: Position): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.averagePrice !== "") {
-      obj.averagePrice = message.averagePrice;
-    }
-    if (message.markPrice !== "") {
-      obj.markPrice = message.markPrice;
-    }
-    if (message.realizedPnl !== "") {
-      obj.realizedPnl = message.realizedPnl;
-    }
-    if (message.unrealizedPnl !== "") {
-      obj.unrealizedPnl = message.unrealizedPnl;
-    }
-    if (message.version !== 0) {
-      obj.version = Math.round(message.version);
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Position>): Position {
     return Position.fromPartial(base ?? {});
   },
@@ -1336,28 +965,6 @@ export const GetPositionsRequest: MessageFns<GetPositionsRequest> = {
     }
   },
 
-  fromJSON(object: any): GetPositionsRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-    };
-  },
-
-  toJSON(message: GetPositionsRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetPositionsRequest>): GetPositionsRequest {
     return GetPositionsRequest.fromPartial(base ?? {});
   },
@@ -1414,22 +1021,6 @@ export const GetPositionsResponse: MessageFns<GetPositionsResponse> = {
     }
   },
 
-  fromJSON(object: any): GetPositionsResponse {
-    return {
-      positions: globalThis.Array.isArray(object?.positions)
-        ? object.positions.map((e: any) => Position.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: GetPositionsResponse): unknown {
-    const obj: any = {};
-    if (message.positions?.length) {
-      obj.positions = message.positions.map((e) => Position.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetPositionsResponse>): GetPositionsResponse {
     return GetPositionsResponse.fromPartial(base ?? {});
   },
@@ -1483,24 +1074,6 @@ export const GetPortfolioRequest: MessageFns<GetPortfolioRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetPortfolioRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetPortfolioRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetPortfolioRequest>): GetPortfolioRequest {
@@ -1656,78 +1229,6 @@ export const Portfolio: MessageFns<Portfolio> = {
     }
   },
 
-  fromJSON(object: any): Portfolio {
-    return {
-      cash: isSet(object.cash) ? globalThis.String(object.cash) : "",
-      equity: isSet(object.equity) ? globalThis.String(object.equity) : "",
-      realizedPnl: isSet(object.realizedPnl)
-        ? globalThis.String(object.realizedPnl)
-        : isSet(object.realized_pnl)
-        ? globalThis.String(object.realized_pnl)
-        : "",
-      unrealizedPnl: isSet(object.unrealizedPnl)
-        ? globalThis.String(object.unrealizedPnl)
-        : isSet(object.unrealized_pnl)
-        ? globalThis.String(object.unrealized_pnl)
-        : "",
-      feesPaid: isSet(object.feesPaid)
-        ? globalThis.String(object.feesPaid)
-        : isSet(object.fees_paid)
-        ? globalThis.String(object.fees_paid)
-        : "",
-      grossExposure: isSet(object.grossExposure)
-        ? globalThis.String(object.grossExposure)
-        : isSet(object.gross_exposure)
-        ? globalThis.String(object.gross_exposure)
-        : "",
-      netExposure: isSet(object.netExposure)
-        ? globalThis.String(object.netExposure)
-        : isSet(object.net_exposure)
-        ? globalThis.String(object.net_exposure)
-        : "",
-      positions: globalThis.Array.isArray(object?.positions)
-        ? object.positions.map((e: any) => Position.fromJSON(e))
-        : [],
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: Portfolio): unknown {
-    const obj: any = {};
-    if (message.cash !== "") {
-      obj.cash = message.cash;
-    }
-    if (message.equity !== "") {
-      obj.equity = message.equity;
-    }
-    if (message.realizedPnl !== "") {
-      obj.realizedPnl = message.realizedPnl;
-    }
-    if (message.unrealizedPnl !== "") {
-      obj.unrealizedPnl = message.unrealizedPnl;
-    }
-    if (message.feesPaid !== "") {
-      obj.feesPaid = message.feesPaid;
-    }
-    if (message.grossExposure !== "") {
-      obj.grossExposure = message.grossExposure;
-    }
-    if (message.netExposure !== "") {
-      obj.netExposure = message.netExposure;
-    }
-    if (message.positions?.length) {
-      obj.positions = message.positions.map((e) => Position.toJSON(e));
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Portfolio>): Portfolio {
     return Portfolio.fromPartial(base ?? {});
   },
@@ -1853,64 +1354,6 @@ export const RiskLimits: MessageFns<RiskLimits> = {
     }
   },
 
-  fromJSON(object: any): RiskLimits {
-    return {
-      maxPositionSize: isSet(object.maxPositionSize)
-        ? globalThis.String(object.maxPositionSize)
-        : isSet(object.max_position_size)
-        ? globalThis.String(object.max_position_size)
-        : "",
-      maxOrderSize: isSet(object.maxOrderSize)
-        ? globalThis.String(object.maxOrderSize)
-        : isSet(object.max_order_size)
-        ? globalThis.String(object.max_order_size)
-        : "",
-      maxNotional: isSet(object.maxNotional)
-        ? globalThis.String(object.maxNotional)
-        : isSet(object.max_notional)
-        ? globalThis.String(object.max_notional)
-        : "",
-      maxDailyLoss: isSet(object.maxDailyLoss)
-        ? globalThis.String(object.maxDailyLoss)
-        : isSet(object.max_daily_loss)
-        ? globalThis.String(object.max_daily_loss)
-        : "",
-      maxDrawdown: isSet(object.maxDrawdown)
-        ? globalThis.String(object.maxDrawdown)
-        : isSet(object.max_drawdown)
-        ? globalThis.String(object.max_drawdown)
-        : "",
-      maxOpenOrders: isSet(object.maxOpenOrders)
-        ? globalThis.Number(object.maxOpenOrders)
-        : isSet(object.max_open_orders)
-        ? globalThis.Number(object.max_open_orders)
-        : 0,
-    };
-  },
-
-  toJSON(message: RiskLimits): unknown {
-    const obj: any = {};
-    if (message.maxPositionSize !== "") {
-      obj.maxPositionSize = message.maxPositionSize;
-    }
-    if (message.maxOrderSize !== "") {
-      obj.maxOrderSize = message.maxOrderSize;
-    }
-    if (message.maxNotional !== "") {
-      obj.maxNotional = message.maxNotional;
-    }
-    if (message.maxDailyLoss !== "") {
-      obj.maxDailyLoss = message.maxDailyLoss;
-    }
-    if (message.maxDrawdown !== "") {
-      obj.maxDrawdown = message.maxDrawdown;
-    }
-    if (message.maxOpenOrders !== 0) {
-      obj.maxOpenOrders = Math.round(message.maxOpenOrders);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<RiskLimits>): RiskLimits {
     return RiskLimits.fromPartial(base ?? {});
   },
@@ -1982,28 +1425,6 @@ export const SetRiskLimitsRequest: MessageFns<SetRiskLimitsRequest> = {
     }
   },
 
-  fromJSON(object: any): SetRiskLimitsRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      limits: isSet(object.limits) ? RiskLimits.fromJSON(object.limits) : undefined,
-    };
-  },
-
-  toJSON(message: SetRiskLimitsRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.limits !== undefined) {
-      obj.limits = RiskLimits.toJSON(message.limits);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SetRiskLimitsRequest>): SetRiskLimitsRequest {
     return SetRiskLimitsRequest.fromPartial(base ?? {});
   },
@@ -2060,24 +1481,6 @@ export const GetRiskStatusRequest: MessageFns<GetRiskStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetRiskStatusRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetRiskStatusRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetRiskStatusRequest>): GetRiskStatusRequest {
@@ -2177,40 +1580,6 @@ export const LimitUtilisation: MessageFns<LimitUtilisation> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LimitUtilisation {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      utilisation: isSet(object.utilisation) ? globalThis.String(object.utilisation) : "",
-      severity: isSet(object.severity) ? globalThis.String(object.severity) : "",
-    };
-  },
-
-  toJSON(message: LimitUtilisation): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.utilisation !== "") {
-      obj.utilisation = message.utilisation;
-    }
-    if (message.severity !== "") {
-      obj.severity = message.severity;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<LimitUtilisation>): LimitUtilisation {
@@ -2327,50 +1696,6 @@ export const EngineRiskStatus: MessageFns<EngineRiskStatus> = {
     }
   },
 
-  fromJSON(object: any): EngineRiskStatus {
-    return {
-      tradingState: isSet(object.tradingState)
-        ? tradingStateFromJSON(object.tradingState)
-        : isSet(object.trading_state)
-        ? tradingStateFromJSON(object.trading_state)
-        : 0,
-      limits: isSet(object.limits) ? RiskLimits.fromJSON(object.limits) : undefined,
-      utilisations: globalThis.Array.isArray(object?.utilisations)
-        ? object.utilisations.map((e: any) => LimitUtilisation.fromJSON(e))
-        : [],
-      dailyPnl: isSet(object.dailyPnl)
-        ? globalThis.String(object.dailyPnl)
-        : isSet(object.daily_pnl)
-        ? globalThis.String(object.daily_pnl)
-        : "",
-      drawdown: isSet(object.drawdown) ? globalThis.String(object.drawdown) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: EngineRiskStatus): unknown {
-    const obj: any = {};
-    if (message.tradingState !== 0) {
-      obj.tradingState = tradingStateToJSON(message.tradingState);
-    }
-    if (message.limits !== undefined) {
-      obj.limits = RiskLimits.toJSON(message.limits);
-    }
-    if (message.utilisations?.length) {
-      obj.utilisations = message.utilisations.map((e) => LimitUtilisation.toJSON(e));
-    }
-    if (message.dailyPnl !== "") {
-      obj.dailyPnl = message.dailyPnl;
-    }
-    if (message.drawdown !== "") {
-      obj.drawdown = message.drawdown;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<EngineRiskStatus>): EngineRiskStatus {
     return EngineRiskStatus.fromPartial(base ?? {});
   },
@@ -2466,36 +1791,6 @@ export const ForcePositionCloseRequest: MessageFns<ForcePositionCloseRequest> = 
     }
   },
 
-  fromJSON(object: any): ForcePositionCloseRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: ForcePositionCloseRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ForcePositionCloseRequest>): ForcePositionCloseRequest {
     return ForcePositionCloseRequest.fromPartial(base ?? {});
   },
@@ -2565,32 +1860,6 @@ export const ForcePositionCloseResponse: MessageFns<ForcePositionCloseResponse> 
     }
   },
 
-  fromJSON(object: any): ForcePositionCloseResponse {
-    return {
-      clientOrderIds: globalThis.Array.isArray(object?.clientOrderIds)
-        ? object.clientOrderIds.map((e: any) => globalThis.String(e))
-        : globalThis.Array.isArray(object?.client_order_ids)
-        ? object.client_order_ids.map((e: any) => globalThis.String(e))
-        : [],
-      positionsClosed: globalThis.Array.isArray(object?.positionsClosed)
-        ? object.positionsClosed.map((e: any) => Position.fromJSON(e))
-        : globalThis.Array.isArray(object?.positions_closed)
-        ? object.positions_closed.map((e: any) => Position.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: ForcePositionCloseResponse): unknown {
-    const obj: any = {};
-    if (message.clientOrderIds?.length) {
-      obj.clientOrderIds = message.clientOrderIds;
-    }
-    if (message.positionsClosed?.length) {
-      obj.positionsClosed = message.positionsClosed.map((e) => Position.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ForcePositionCloseResponse>): ForcePositionCloseResponse {
     return ForcePositionCloseResponse.fromPartial(base ?? {});
   },
@@ -2658,24 +1927,6 @@ export const SetTradingStateRequest: MessageFns<SetTradingStateRequest> = {
     }
   },
 
-  fromJSON(object: any): SetTradingStateRequest {
-    return {
-      state: isSet(object.state) ? tradingStateFromJSON(object.state) : 0,
-      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
-    };
-  },
-
-  toJSON(message: SetTradingStateRequest): unknown {
-    const obj: any = {};
-    if (message.state !== 0) {
-      obj.state = tradingStateToJSON(message.state);
-    }
-    if (message.reason !== "") {
-      obj.reason = message.reason;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SetTradingStateRequest>): SetTradingStateRequest {
     return SetTradingStateRequest.fromPartial(base ?? {});
   },
@@ -2741,24 +1992,6 @@ export const SetTradingStateResponse: MessageFns<SetTradingStateResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetTradingStateResponse {
-    return {
-      previous: isSet(object.previous) ? tradingStateFromJSON(object.previous) : 0,
-      current: isSet(object.current) ? tradingStateFromJSON(object.current) : 0,
-    };
-  },
-
-  toJSON(message: SetTradingStateResponse): unknown {
-    const obj: any = {};
-    if (message.previous !== 0) {
-      obj.previous = tradingStateToJSON(message.previous);
-    }
-    if (message.current !== 0) {
-      obj.current = tradingStateToJSON(message.current);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SetTradingStateResponse>): SetTradingStateResponse {
@@ -3081,15 +2314,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

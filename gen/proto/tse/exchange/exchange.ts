@@ -37,75 +37,11 @@ export enum Side {
   UNRECOGNIZED = -1,
 }
 
-export function sideFromJSON(object: any): Side {
-  switch (object) {
-    case 0:
-    case "SIDE_UNSPECIFIED":
-      return Side.UNSPECIFIED;
-    case 1:
-    case "SIDE_BUY":
-      return Side.BUY;
-    case 2:
-    case "SIDE_SELL":
-      return Side.SELL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Side.UNRECOGNIZED;
-  }
-}
-
-export function sideToJSON(object: Side): string {
-  switch (object) {
-    case Side.UNSPECIFIED:
-      return "SIDE_UNSPECIFIED";
-    case Side.BUY:
-      return "SIDE_BUY";
-    case Side.SELL:
-      return "SIDE_SELL";
-    case Side.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum OrderType {
   UNSPECIFIED = 0,
   MARKET = 1,
   LIMIT = 2,
   UNRECOGNIZED = -1,
-}
-
-export function orderTypeFromJSON(object: any): OrderType {
-  switch (object) {
-    case 0:
-    case "ORDER_TYPE_UNSPECIFIED":
-      return OrderType.UNSPECIFIED;
-    case 1:
-    case "ORDER_TYPE_MARKET":
-      return OrderType.MARKET;
-    case 2:
-    case "ORDER_TYPE_LIMIT":
-      return OrderType.LIMIT;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return OrderType.UNRECOGNIZED;
-  }
-}
-
-export function orderTypeToJSON(object: OrderType): string {
-  switch (object) {
-    case OrderType.UNSPECIFIED:
-      return "ORDER_TYPE_UNSPECIFIED";
-    case OrderType.MARKET:
-      return "ORDER_TYPE_MARKET";
-    case OrderType.LIMIT:
-      return "ORDER_TYPE_LIMIT";
-    case OrderType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export enum TimeInForce {
@@ -115,43 +51,6 @@ export enum TimeInForce {
   IOC = 2,
   FOK = 3,
   UNRECOGNIZED = -1,
-}
-
-export function timeInForceFromJSON(object: any): TimeInForce {
-  switch (object) {
-    case 0:
-    case "TIME_IN_FORCE_UNSPECIFIED":
-      return TimeInForce.UNSPECIFIED;
-    case 1:
-    case "TIME_IN_FORCE_GTC":
-      return TimeInForce.GTC;
-    case 2:
-    case "TIME_IN_FORCE_IOC":
-      return TimeInForce.IOC;
-    case 3:
-    case "TIME_IN_FORCE_FOK":
-      return TimeInForce.FOK;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return TimeInForce.UNRECOGNIZED;
-  }
-}
-
-export function timeInForceToJSON(object: TimeInForce): string {
-  switch (object) {
-    case TimeInForce.UNSPECIFIED:
-      return "TIME_IN_FORCE_UNSPECIFIED";
-    case TimeInForce.GTC:
-      return "TIME_IN_FORCE_GTC";
-    case TimeInForce.IOC:
-      return "TIME_IN_FORCE_IOC";
-    case TimeInForce.FOK:
-      return "TIME_IN_FORCE_FOK";
-    case TimeInForce.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export enum OrderStatus {
@@ -165,95 +64,11 @@ export enum OrderStatus {
   UNRECOGNIZED = -1,
 }
 
-export function orderStatusFromJSON(object: any): OrderStatus {
-  switch (object) {
-    case 0:
-    case "ORDER_STATUS_UNSPECIFIED":
-      return OrderStatus.UNSPECIFIED;
-    case 1:
-    case "ORDER_STATUS_NEW":
-      return OrderStatus.NEW;
-    case 2:
-    case "ORDER_STATUS_PARTIALLY_FILLED":
-      return OrderStatus.PARTIALLY_FILLED;
-    case 3:
-    case "ORDER_STATUS_FILLED":
-      return OrderStatus.FILLED;
-    case 4:
-    case "ORDER_STATUS_CANCELED":
-      return OrderStatus.CANCELED;
-    case 5:
-    case "ORDER_STATUS_REJECTED":
-      return OrderStatus.REJECTED;
-    case 6:
-    case "ORDER_STATUS_EXPIRED":
-      return OrderStatus.EXPIRED;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return OrderStatus.UNRECOGNIZED;
-  }
-}
-
-export function orderStatusToJSON(object: OrderStatus): string {
-  switch (object) {
-    case OrderStatus.UNSPECIFIED:
-      return "ORDER_STATUS_UNSPECIFIED";
-    case OrderStatus.NEW:
-      return "ORDER_STATUS_NEW";
-    case OrderStatus.PARTIALLY_FILLED:
-      return "ORDER_STATUS_PARTIALLY_FILLED";
-    case OrderStatus.FILLED:
-      return "ORDER_STATUS_FILLED";
-    case OrderStatus.CANCELED:
-      return "ORDER_STATUS_CANCELED";
-    case OrderStatus.REJECTED:
-      return "ORDER_STATUS_REJECTED";
-    case OrderStatus.EXPIRED:
-      return "ORDER_STATUS_EXPIRED";
-    case OrderStatus.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum Liquidity {
   UNSPECIFIED = 0,
   MAKER = 1,
   TAKER = 2,
   UNRECOGNIZED = -1,
-}
-
-export function liquidityFromJSON(object: any): Liquidity {
-  switch (object) {
-    case 0:
-    case "LIQUIDITY_UNSPECIFIED":
-      return Liquidity.UNSPECIFIED;
-    case 1:
-    case "LIQUIDITY_MAKER":
-      return Liquidity.MAKER;
-    case 2:
-    case "LIQUIDITY_TAKER":
-      return Liquidity.TAKER;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Liquidity.UNRECOGNIZED;
-  }
-}
-
-export function liquidityToJSON(object: Liquidity): string {
-  switch (object) {
-    case Liquidity.UNSPECIFIED:
-      return "LIQUIDITY_UNSPECIFIED";
-    case Liquidity.MAKER:
-      return "LIQUIDITY_MAKER";
-    case Liquidity.TAKER:
-      return "LIQUIDITY_TAKER";
-    case Liquidity.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface Order {
@@ -833,164 +648,6 @@ export const Order: MessageFns<Order> = {
     }
   },
 
-  fromJSON(object: any): Order {
-    return {
-      orderId: isSet(object.orderId)
-        ? globalThis.String(object.orderId)
-        : isSet(object.order_id)
-        ? globalThis.String(object.order_id)
-        : "",
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
-      type: isSet(object.type) ? orderTypeFromJSON(object.type) : 0,
-      timeInForce: isSet(object.timeInForce)
-        ? timeInForceFromJSON(object.timeInForce)
-        : isSet(object.time_in_force)
-        ? timeInForceFromJSON(object.time_in_force)
-        : 0,
-      postOnly: isSet(object.postOnly)
-        ? globalThis.Boolean(object.postOnly)
-        : isSet(object.post_only)
-        ? globalThis.Boolean(object.post_only)
-        : false,
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      filledQuantity: isSet(object.filledQuantity)
-        ? globalThis.String(object.filledQuantity)
-        : isSet(object.filled_quantity)
-        ? globalThis.String(object.filled_quantity)
-        : "",
-      remainingQuantity: isSet(object.remainingQuantity)
-        ? globalThis.String(object.remainingQuantity)
-        : isSet(object.remaining_quantity)
-        ? globalThis.String(object.remaining_quantity)
-        : "",
-      averageFillPrice: isSet(object.averageFillPrice)
-        ? globalThis.String(object.averageFillPrice)
-        : isSet(object.average_fill_price)
-        ? globalThis.String(object.average_fill_price)
-        : "",
-      feesPaid: isSet(object.feesPaid)
-        ? globalThis.String(object.feesPaid)
-        : isSet(object.fees_paid)
-        ? globalThis.String(object.fees_paid)
-        : "",
-      status: isSet(object.status) ? orderStatusFromJSON(object.status) : 0,
-      rejectReason: isSet(object.rejectReason)
-        ? globalThis.String(object.rejectReason)
-        : isSet(object.reject_reason)
-        ? globalThis.String(object.reject_reason)
-        : "",
-      createdAtMs: isSet(object.createdAtMs)
-        ? globalThis.Number(object.createdAtMs)
-        : isSet(object.created_at_ms)
-        ? globalThis.Number(object.created_at_ms)
-        : 0,
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-      riskChecked: isSet(object.riskChecked)
-        ? globalThis.Boolean(object.riskChecked)
-        : isSet(object.risk_checked)
-        ? globalThis.Boolean(object.risk_checked)
-        : false,
-      riskCheckId: isSet(object.riskCheckId)
-        ? globalThis.String(object.riskCheckId)
-        : isSet(object.risk_check_id)
-        ? globalThis.String(object.risk_check_id)
-        : "",
-    };
-  },
-
-  toJSON(message: Order): unknown {
-    const obj: any = {};
-    if (message.orderId !== "") {
-      obj.orderId = message.orderId;
-    }
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.side !== 0) {
-      obj.side = sideToJSON(message.side);
-    }
-    if (message.type !== 0) {
-      obj.type = orderTypeToJSON(message.type);
-    }
-    if (message.timeInForce !== 0) {
-      obj.timeInForce = timeInForceToJSON(message.timeInForce);
-    }
-    if (message.postOnly !== false) {
-      obj.postOnly = message.postOnly;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.filledQuantity !== "") {
-      obj.filledQuantity = message.filledQuantity;
-    }
-    if (message.remainingQuantity !== "") {
-      obj.remainingQuantity = message.remainingQuantity;
-    }
-    if (message.averageFillPrice !== "") {
-      obj.averageFillPrice = message.averageFillPrice;
-    }
-    if (message.feesPaid !== "") {
-      obj.feesPaid = message.feesPaid;
-    }
-    if (message.status !== 0) {
-      obj.status = orderStatusToJSON(message.status);
-    }
-    if (message.rejectReason !== "") {
-      obj.rejectReason = message.rejectReason;
-    }
-    if (message.createdAtMs !== 0) {
-      obj.createdAtMs = Math.round(message.createdAtMs);
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    if (message.riskChecked !== false) {
-      obj.riskChecked = message.riskChecked;
-    }
-    if (message.riskCheckId !== "") {
-      obj.riskCheckId = message.riskCheckId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Order>): Order {
     return Order.fromPartial(base ?? {});
   },
@@ -1237,112 +894,6 @@ export const PlaceOrderRequest: MessageFns<PlaceOrderRequest> = {
     }
   },
 
-  fromJSON(object: any): PlaceOrderRequest {
-    return {
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
-      type: isSet(object.type) ? orderTypeFromJSON(object.type) : 0,
-      timeInForce: isSet(object.timeInForce)
-        ? timeInForceFromJSON(object.timeInForce)
-        : isSet(object.time_in_force)
-        ? timeInForceFromJSON(object.time_in_force)
-        : 0,
-      postOnly: isSet(object.postOnly)
-        ? globalThis.Boolean(object.postOnly)
-        : isSet(object.post_only)
-        ? globalThis.Boolean(object.post_only)
-        : false,
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      riskChecked: isSet(object.riskChecked)
-        ? globalThis.Boolean(object.riskChecked)
-        : isSet(object.risk_checked)
-        ? globalThis.Boolean(object.risk_checked)
-        : false,
-      riskCheckId: isSet(object.riskCheckId)
-        ? globalThis.String(object.riskCheckId)
-        : isSet(object.risk_check_id)
-        ? globalThis.String(object.risk_check_id)
-        : "",
-      triggerSequence: isSet(object.triggerSequence)
-        ? globalThis.Number(object.triggerSequence)
-        : isSet(object.trigger_sequence)
-        ? globalThis.Number(object.trigger_sequence)
-        : 0,
-      triggerVenue: isSet(object.triggerVenue)
-        ? globalThis.String(object.triggerVenue)
-        : isSet(object.trigger_venue)
-        ? globalThis.String(object.trigger_venue)
-        : "",
-    };
-  },
-
-  toJSON(message: PlaceOrderRequest): unknown {
-    const obj: any = {};
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.side !== 0) {
-      obj.side = sideToJSON(message.side);
-    }
-    if (message.type !== 0) {
-      obj.type = orderTypeToJSON(message.type);
-    }
-    if (message.timeInForce !== 0) {
-      obj.timeInForce = timeInForceToJSON(message.timeInForce);
-    }
-    if (message.postOnly !== false) {
-      obj.postOnly = message.postOnly;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.riskChecked !== false) {
-      obj.riskChecked = message.riskChecked;
-    }
-    if (message.riskCheckId !== "") {
-      obj.riskCheckId = message.riskCheckId;
-    }
-    if (message.triggerSequence !== 0) {
-      obj.triggerSequence = Math.round(message.triggerSequence);
-    }
-    if (message.triggerVenue !== "") {
-      obj.triggerVenue = message.triggerVenue;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PlaceOrderRequest>): PlaceOrderRequest {
     return PlaceOrderRequest.fromPartial(base ?? {});
   },
@@ -1434,30 +985,6 @@ export const PlaceOrderResponse: MessageFns<PlaceOrderResponse> = {
     }
   },
 
-  fromJSON(object: any): PlaceOrderResponse {
-    return {
-      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
-      duplicate: isSet(object.duplicate) ? globalThis.Boolean(object.duplicate) : false,
-      executions: globalThis.Array.isArray(object?.executions)
-        ? object.executions.map((e: any) => Execution.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: PlaceOrderResponse): unknown {
-    const obj: any = {};
-    if (message.order !== undefined) {
-      obj.order = Order.toJSON(message.order);
-    }
-    if (message.duplicate !== false) {
-      obj.duplicate = message.duplicate;
-    }
-    if (message.executions?.length) {
-      obj.executions = message.executions.map((e) => Execution.toJSON(e));
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PlaceOrderResponse>): PlaceOrderResponse {
     return PlaceOrderResponse.fromPartial(base ?? {});
   },
@@ -1537,40 +1064,6 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
     }
   },
 
-  fromJSON(object: any): CancelOrderRequest {
-    return {
-      orderId: isSet(object.orderId)
-        ? globalThis.String(object.orderId)
-        : isSet(object.order_id)
-        ? globalThis.String(object.order_id)
-        : "",
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CancelOrderRequest): unknown {
-    const obj: any = {};
-    if (message.orderId !== "") {
-      obj.orderId = message.orderId;
-    }
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<CancelOrderRequest>): CancelOrderRequest {
     return CancelOrderRequest.fromPartial(base ?? {});
   },
@@ -1637,24 +1130,6 @@ export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CancelOrderResponse {
-    return {
-      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
-      canceled: isSet(object.canceled) ? globalThis.Boolean(object.canceled) : false,
-    };
-  },
-
-  toJSON(message: CancelOrderResponse): unknown {
-    const obj: any = {};
-    if (message.order !== undefined) {
-      obj.order = Order.toJSON(message.order);
-    }
-    if (message.canceled !== false) {
-      obj.canceled = message.canceled;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<CancelOrderResponse>): CancelOrderResponse {
@@ -1735,40 +1210,6 @@ export const GetOrderRequest: MessageFns<GetOrderRequest> = {
     }
   },
 
-  fromJSON(object: any): GetOrderRequest {
-    return {
-      orderId: isSet(object.orderId)
-        ? globalThis.String(object.orderId)
-        : isSet(object.order_id)
-        ? globalThis.String(object.order_id)
-        : "",
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetOrderRequest): unknown {
-    const obj: any = {};
-    if (message.orderId !== "") {
-      obj.orderId = message.orderId;
-    }
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetOrderRequest>): GetOrderRequest {
     return GetOrderRequest.fromPartial(base ?? {});
   },
@@ -1824,18 +1265,6 @@ export const GetOrderResponse: MessageFns<GetOrderResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetOrderResponse {
-    return { order: isSet(object.order) ? Order.fromJSON(object.order) : undefined };
-  },
-
-  toJSON(message: GetOrderResponse): unknown {
-    const obj: any = {};
-    if (message.order !== undefined) {
-      obj.order = Order.toJSON(message.order);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetOrderResponse>): GetOrderResponse {
@@ -1926,40 +1355,6 @@ export const ListOpenOrdersRequest: MessageFns<ListOpenOrdersRequest> = {
     }
   },
 
-  fromJSON(object: any): ListOpenOrdersRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: ListOpenOrdersRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ListOpenOrdersRequest>): ListOpenOrdersRequest {
     return ListOpenOrdersRequest.fromPartial(base ?? {});
   },
@@ -2016,18 +1411,6 @@ export const ListOpenOrdersResponse: MessageFns<ListOpenOrdersResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListOpenOrdersResponse {
-    return { orders: globalThis.Array.isArray(object?.orders) ? object.orders.map((e: any) => Order.fromJSON(e)) : [] };
-  },
-
-  toJSON(message: ListOpenOrdersResponse): unknown {
-    const obj: any = {};
-    if (message.orders?.length) {
-      obj.orders = message.orders.map((e) => Order.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ListOpenOrdersResponse>): ListOpenOrdersResponse {
@@ -2129,36 +1512,6 @@ export const Balance: MessageFns<Balance> = {
     }
   },
 
-  fromJSON(object: any): Balance {
-    return {
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
-      total: isSet(object.total) ? globalThis.String(object.total) : "",
-      locked: isSet(object.locked) ? globalThis.String(object.locked) : "",
-      available: isSet(object.available) ? globalThis.String(object.available) : "",
-    };
-  },
-
-  toJSON(message: Balance): unknown {
-    const obj: any = {};
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.asset !== "") {
-      obj.asset = message.asset;
-    }
-    if (message.total !== "") {
-      obj.total = message.total;
-    }
-    if (message.locked !== "") {
-      obj.locked = message.locked;
-    }
-    if (message.available !== "") {
-      obj.available = message.available;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Balance>): Balance {
     return Balance.fromPartial(base ?? {});
   },
@@ -2229,28 +1582,6 @@ export const GetBalancesRequest: MessageFns<GetBalancesRequest> = {
     }
   },
 
-  fromJSON(object: any): GetBalancesRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-    };
-  },
-
-  toJSON(message: GetBalancesRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetBalancesRequest>): GetBalancesRequest {
     return GetBalancesRequest.fromPartial(base ?? {});
   },
@@ -2316,28 +1647,6 @@ export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetBalancesResponse {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      balances: globalThis.Array.isArray(object?.balances) ? object.balances.map((e: any) => Balance.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: GetBalancesResponse): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.balances?.length) {
-      obj.balances = message.balances.map((e) => Balance.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetBalancesResponse>): GetBalancesResponse {
@@ -2602,128 +1911,6 @@ export const Execution: MessageFns<Execution> = {
     }
   },
 
-  fromJSON(object: any): Execution {
-    return {
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-      executionId: isSet(object.executionId)
-        ? globalThis.String(object.executionId)
-        : isSet(object.execution_id)
-        ? globalThis.String(object.execution_id)
-        : "",
-      orderId: isSet(object.orderId)
-        ? globalThis.String(object.orderId)
-        : isSet(object.order_id)
-        ? globalThis.String(object.order_id)
-        : "",
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      fee: isSet(object.fee) ? globalThis.String(object.fee) : "",
-      feeAsset: isSet(object.feeAsset)
-        ? globalThis.String(object.feeAsset)
-        : isSet(object.fee_asset)
-        ? globalThis.String(object.fee_asset)
-        : "",
-      liquidity: isSet(object.liquidity) ? liquidityFromJSON(object.liquidity) : 0,
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-      cumulativeQuantity: isSet(object.cumulativeQuantity)
-        ? globalThis.String(object.cumulativeQuantity)
-        : isSet(object.cumulative_quantity)
-        ? globalThis.String(object.cumulative_quantity)
-        : "",
-      remainingQuantity: isSet(object.remainingQuantity)
-        ? globalThis.String(object.remainingQuantity)
-        : isSet(object.remaining_quantity)
-        ? globalThis.String(object.remaining_quantity)
-        : "",
-      orderStatus: isSet(object.orderStatus)
-        ? orderStatusFromJSON(object.orderStatus)
-        : isSet(object.order_status)
-        ? orderStatusFromJSON(object.order_status)
-        : 0,
-    };
-  },
-
-  toJSON(message: Execution): unknown {
-    const obj: any = {};
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    if (message.executionId !== "") {
-      obj.executionId = message.executionId;
-    }
-    if (message.orderId !== "") {
-      obj.orderId = message.orderId;
-    }
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.side !== 0) {
-      obj.side = sideToJSON(message.side);
-    }
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.fee !== "") {
-      obj.fee = message.fee;
-    }
-    if (message.feeAsset !== "") {
-      obj.feeAsset = message.feeAsset;
-    }
-    if (message.liquidity !== 0) {
-      obj.liquidity = liquidityToJSON(message.liquidity);
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    if (message.cumulativeQuantity !== "") {
-      obj.cumulativeQuantity = message.cumulativeQuantity;
-    }
-    if (message.remainingQuantity !== "") {
-      obj.remainingQuantity = message.remainingQuantity;
-    }
-    if (message.orderStatus !== 0) {
-      obj.orderStatus = orderStatusToJSON(message.orderStatus);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Execution>): Execution {
     return Execution.fromPartial(base ?? {});
   },
@@ -2829,48 +2016,6 @@ export const StreamExecutionsRequest: MessageFns<StreamExecutionsRequest> = {
     }
   },
 
-  fromJSON(object: any): StreamExecutionsRequest {
-    return {
-      fromSequence: isSet(object.fromSequence)
-        ? globalThis.Number(object.fromSequence)
-        : isSet(object.from_sequence)
-        ? globalThis.Number(object.from_sequence)
-        : 0,
-      liveOnly: isSet(object.liveOnly)
-        ? globalThis.Boolean(object.liveOnly)
-        : isSet(object.live_only)
-        ? globalThis.Boolean(object.live_only)
-        : false,
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: StreamExecutionsRequest): unknown {
-    const obj: any = {};
-    if (message.fromSequence !== 0) {
-      obj.fromSequence = Math.round(message.fromSequence);
-    }
-    if (message.liveOnly !== false) {
-      obj.liveOnly = message.liveOnly;
-    }
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StreamExecutionsRequest>): StreamExecutionsRequest {
     return StreamExecutionsRequest.fromPartial(base ?? {});
   },
@@ -2951,28 +2096,6 @@ export const GetOrderBookRequest: MessageFns<GetOrderBookRequest> = {
     }
   },
 
-  fromJSON(object: any): GetOrderBookRequest {
-    return {
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      depth: isSet(object.depth) ? globalThis.Number(object.depth) : 0,
-    };
-  },
-
-  toJSON(message: GetOrderBookRequest): unknown {
-    const obj: any = {};
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.depth !== 0) {
-      obj.depth = Math.round(message.depth);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<GetOrderBookRequest>): GetOrderBookRequest {
     return GetOrderBookRequest.fromPartial(base ?? {});
   },
@@ -3050,28 +2173,6 @@ export const BookLevel: MessageFns<BookLevel> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): BookLevel {
-    return {
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      orders: isSet(object.orders) ? globalThis.Number(object.orders) : 0,
-    };
-  },
-
-  toJSON(message: BookLevel): unknown {
-    const obj: any = {};
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.orders !== 0) {
-      obj.orders = Math.round(message.orders);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<BookLevel>): BookLevel {
@@ -3173,40 +2274,6 @@ export const OrderBookSnapshot: MessageFns<OrderBookSnapshot> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): OrderBookSnapshot {
-    return {
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      bids: globalThis.Array.isArray(object?.bids) ? object.bids.map((e: any) => BookLevel.fromJSON(e)) : [],
-      asks: globalThis.Array.isArray(object?.asks) ? object.asks.map((e: any) => BookLevel.fromJSON(e)) : [],
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: OrderBookSnapshot): unknown {
-    const obj: any = {};
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.bids?.length) {
-      obj.bids = message.bids.map((e) => BookLevel.toJSON(e));
-    }
-    if (message.asks?.length) {
-      obj.asks = message.asks.map((e) => BookLevel.toJSON(e));
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<OrderBookSnapshot>): OrderBookSnapshot {
@@ -3323,60 +2390,6 @@ export const Instrument: MessageFns<Instrument> = {
     }
   },
 
-  fromJSON(object: any): Instrument {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      baseAsset: isSet(object.baseAsset)
-        ? globalThis.String(object.baseAsset)
-        : isSet(object.base_asset)
-        ? globalThis.String(object.base_asset)
-        : "",
-      quoteAsset: isSet(object.quoteAsset)
-        ? globalThis.String(object.quoteAsset)
-        : isSet(object.quote_asset)
-        ? globalThis.String(object.quote_asset)
-        : "",
-      tickSize: isSet(object.tickSize)
-        ? globalThis.String(object.tickSize)
-        : isSet(object.tick_size)
-        ? globalThis.String(object.tick_size)
-        : "",
-      lotSize: isSet(object.lotSize)
-        ? globalThis.String(object.lotSize)
-        : isSet(object.lot_size)
-        ? globalThis.String(object.lot_size)
-        : "",
-      minNotional: isSet(object.minNotional)
-        ? globalThis.String(object.minNotional)
-        : isSet(object.min_notional)
-        ? globalThis.String(object.min_notional)
-        : "",
-    };
-  },
-
-  toJSON(message: Instrument): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.baseAsset !== "") {
-      obj.baseAsset = message.baseAsset;
-    }
-    if (message.quoteAsset !== "") {
-      obj.quoteAsset = message.quoteAsset;
-    }
-    if (message.tickSize !== "") {
-      obj.tickSize = message.tickSize;
-    }
-    if (message.lotSize !== "") {
-      obj.lotSize = message.lotSize;
-    }
-    if (message.minNotional !== "") {
-      obj.minNotional = message.minNotional;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Instrument>): Instrument {
     return Instrument.fromPartial(base ?? {});
   },
@@ -3459,36 +2472,6 @@ export const VenueInfo: MessageFns<VenueInfo> = {
     }
   },
 
-  fromJSON(object: any): VenueInfo {
-    return {
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      makerFee: isSet(object.makerFee)
-        ? globalThis.String(object.makerFee)
-        : isSet(object.maker_fee)
-        ? globalThis.String(object.maker_fee)
-        : "",
-      takerFee: isSet(object.takerFee)
-        ? globalThis.String(object.takerFee)
-        : isSet(object.taker_fee)
-        ? globalThis.String(object.taker_fee)
-        : "",
-    };
-  },
-
-  toJSON(message: VenueInfo): unknown {
-    const obj: any = {};
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.makerFee !== "") {
-      obj.makerFee = message.makerFee;
-    }
-    if (message.takerFee !== "") {
-      obj.takerFee = message.takerFee;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<VenueInfo>): VenueInfo {
     return VenueInfo.fromPartial(base ?? {});
   },
@@ -3533,15 +2516,6 @@ export const ListInstrumentsRequest: MessageFns<ListInstrumentsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): ListInstrumentsRequest {
-    return {};
-  },
-
-  toJSON(_: ListInstrumentsRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create(base?: DeepPartial<ListInstrumentsRequest>): ListInstrumentsRequest {
@@ -3607,26 +2581,6 @@ export const ListInstrumentsResponse: MessageFns<ListInstrumentsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ListInstrumentsResponse {
-    return {
-      instruments: globalThis.Array.isArray(object?.instruments)
-        ? object.instruments.map((e: any) => Instrument.fromJSON(e))
-        : [],
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => VenueInfo.fromJSON(e)) : [],
-    };
-  },
-
-  toJSON(message: ListInstrumentsResponse): unknown {
-    const obj: any = {};
-    if (message.instruments?.length) {
-      obj.instruments = message.instruments.map((e) => Instrument.toJSON(e));
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues.map((e) => VenueInfo.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ListInstrumentsResponse>): ListInstrumentsResponse {
@@ -3729,56 +2683,6 @@ export const ChaosSettings: MessageFns<ChaosSettings> = {
     }
   },
 
-  fromJSON(object: any): ChaosSettings {
-    return {
-      latencyMs: isSet(object.latencyMs)
-        ? globalThis.Number(object.latencyMs)
-        : isSet(object.latency_ms)
-        ? globalThis.Number(object.latency_ms)
-        : 0,
-      rejectionRate: isSet(object.rejectionRate)
-        ? globalThis.Number(object.rejectionRate)
-        : isSet(object.rejection_rate)
-        ? globalThis.Number(object.rejection_rate)
-        : 0,
-      downUntilMs: isSet(object.downUntilMs)
-        ? globalThis.Number(object.downUntilMs)
-        : isSet(object.down_until_ms)
-        ? globalThis.Number(object.down_until_ms)
-        : 0,
-      downtimeMs: isSet(object.downtimeMs)
-        ? globalThis.Number(object.downtimeMs)
-        : isSet(object.downtime_ms)
-        ? globalThis.Number(object.downtime_ms)
-        : 0,
-      spreadMultiplier: isSet(object.spreadMultiplier)
-        ? globalThis.Number(object.spreadMultiplier)
-        : isSet(object.spread_multiplier)
-        ? globalThis.Number(object.spread_multiplier)
-        : 0,
-    };
-  },
-
-  toJSON(message: ChaosSettings): unknown {
-    const obj: any = {};
-    if (message.latencyMs !== 0) {
-      obj.latencyMs = Math.round(message.latencyMs);
-    }
-    if (message.rejectionRate !== 0) {
-      obj.rejectionRate = floatToJson(message.rejectionRate);
-    }
-    if (message.downUntilMs !== 0) {
-      obj.downUntilMs = Math.round(message.downUntilMs);
-    }
-    if (message.downtimeMs !== 0) {
-      obj.downtimeMs = Math.round(message.downtimeMs);
-    }
-    if (message.spreadMultiplier !== 0) {
-      obj.spreadMultiplier = floatToJson(message.spreadMultiplier);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ChaosSettings>): ChaosSettings {
     return ChaosSettings.fromPartial(base ?? {});
   },
@@ -3827,15 +2731,6 @@ export const GetChaosRequest: MessageFns<GetChaosRequest> = {
     }
   },
 
-  fromJSON(_: any): GetChaosRequest {
-    return {};
-  },
-
-  toJSON(_: GetChaosRequest): unknown {
-    const obj: any = {};
-    return obj;
-  },
-
   create(base?: DeepPartial<GetChaosRequest>): GetChaosRequest {
     return GetChaosRequest.fromPartial(base ?? {});
   },
@@ -3877,15 +2772,6 @@ export const GetCountersRequest: MessageFns<GetCountersRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(_: any): GetCountersRequest {
-    return {};
-  },
-
-  toJSON(_: GetCountersRequest): unknown {
-    const obj: any = {};
-    return obj;
   },
 
   create(base?: DeepPartial<GetCountersRequest>): GetCountersRequest {
@@ -3973,44 +2859,6 @@ export const StrategyCounters: MessageFns<StrategyCounters> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StrategyCounters {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      ordersReceived: isSet(object.ordersReceived)
-        ? globalThis.Number(object.ordersReceived)
-        : isSet(object.orders_received)
-        ? globalThis.Number(object.orders_received)
-        : 0,
-      ordersWithoutRiskCheck: isSet(object.ordersWithoutRiskCheck)
-        ? globalThis.Number(object.ordersWithoutRiskCheck)
-        : isSet(object.orders_without_risk_check)
-        ? globalThis.Number(object.orders_without_risk_check)
-        : 0,
-      fills: isSet(object.fills) ? globalThis.Number(object.fills) : 0,
-    };
-  },
-
-  toJSON(message: StrategyCounters): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.ordersReceived !== 0) {
-      obj.ordersReceived = Math.round(message.ordersReceived);
-    }
-    if (message.ordersWithoutRiskCheck !== 0) {
-      obj.ordersWithoutRiskCheck = Math.round(message.ordersWithoutRiskCheck);
-    }
-    if (message.fills !== 0) {
-      obj.fills = Math.round(message.fills);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StrategyCounters>): StrategyCounters {
@@ -4217,110 +3065,6 @@ export const ExchangeCounters: MessageFns<ExchangeCounters> = {
     }
   },
 
-  fromJSON(object: any): ExchangeCounters {
-    return {
-      ordersReceived: isSet(object.ordersReceived)
-        ? globalThis.Number(object.ordersReceived)
-        : isSet(object.orders_received)
-        ? globalThis.Number(object.orders_received)
-        : 0,
-      ordersWithoutRiskCheck: isSet(object.ordersWithoutRiskCheck)
-        ? globalThis.Number(object.ordersWithoutRiskCheck)
-        : isSet(object.orders_without_risk_check)
-        ? globalThis.Number(object.orders_without_risk_check)
-        : 0,
-      duplicateOrders: isSet(object.duplicateOrders)
-        ? globalThis.Number(object.duplicateOrders)
-        : isSet(object.duplicate_orders)
-        ? globalThis.Number(object.duplicate_orders)
-        : 0,
-      ordersRejected: isSet(object.ordersRejected)
-        ? globalThis.Number(object.ordersRejected)
-        : isSet(object.orders_rejected)
-        ? globalThis.Number(object.orders_rejected)
-        : 0,
-      invalidRequests: isSet(object.invalidRequests)
-        ? globalThis.Number(object.invalidRequests)
-        : isSet(object.invalid_requests)
-        ? globalThis.Number(object.invalid_requests)
-        : 0,
-      executions: isSet(object.executions) ? globalThis.Number(object.executions) : 0,
-      cancels: isSet(object.cancels) ? globalThis.Number(object.cancels) : 0,
-      strategies: globalThis.Array.isArray(object?.strategies)
-        ? object.strategies.map((e: any) => StrategyCounters.fromJSON(e))
-        : [],
-      lastSequence: isSet(object.lastSequence)
-        ? globalThis.Number(object.lastSequence)
-        : isSet(object.last_sequence)
-        ? globalThis.Number(object.last_sequence)
-        : 0,
-      wireLatencyCount: isSet(object.wireLatencyCount)
-        ? globalThis.Number(object.wireLatencyCount)
-        : isSet(object.wire_latency_count)
-        ? globalThis.Number(object.wire_latency_count)
-        : 0,
-      wireLatencyP50Us: isSet(object.wireLatencyP50Us)
-        ? globalThis.Number(object.wireLatencyP50Us)
-        : isSet(object.wire_latency_p50_us)
-        ? globalThis.Number(object.wire_latency_p50_us)
-        : 0,
-      wireLatencyP99Us: isSet(object.wireLatencyP99Us)
-        ? globalThis.Number(object.wireLatencyP99Us)
-        : isSet(object.wire_latency_p99_us)
-        ? globalThis.Number(object.wire_latency_p99_us)
-        : 0,
-      wireLatencyMaxUs: isSet(object.wireLatencyMaxUs)
-        ? globalThis.Number(object.wireLatencyMaxUs)
-        : isSet(object.wire_latency_max_us)
-        ? globalThis.Number(object.wire_latency_max_us)
-        : 0,
-    };
-  },
-
-  toJSON(message: ExchangeCounters): unknown {
-    const obj: any = {};
-    if (message.ordersReceived !== 0) {
-      obj.ordersReceived = Math.round(message.ordersReceived);
-    }
-    if (message.ordersWithoutRiskCheck !== 0) {
-      obj.ordersWithoutRiskCheck = Math.round(message.ordersWithoutRiskCheck);
-    }
-    if (message.duplicateOrders !== 0) {
-      obj.duplicateOrders = Math.round(message.duplicateOrders);
-    }
-    if (message.ordersRejected !== 0) {
-      obj.ordersRejected = Math.round(message.ordersRejected);
-    }
-    if (message.invalidRequests !== 0) {
-      obj.invalidRequests = Math.round(message.invalidRequests);
-    }
-    if (message.executions !== 0) {
-      obj.executions = Math.round(message.executions);
-    }
-    if (message.cancels !== 0) {
-      obj.cancels = Math.round(message.cancels);
-    }
-    if (message.strategies?.length) {
-      obj.strategies = message.strategies.map((e) => StrategyCounters.toJSON(e));
-    }
-    if (message.lastSequence !== 0) {
-      obj.lastSequence = Math.round(message.lastSequence);
-    }
-    if (message.wireLatencyCount !== 0) {
-      obj.wireLatencyCount = Math.round(message.wireLatencyCount);
-    }
-    if (message.wireLatencyP50Us !== 0) {
-      obj.wireLatencyP50Us = floatToJson(message.wireLatencyP50Us);
-    }
-    if (message.wireLatencyP99Us !== 0) {
-      obj.wireLatencyP99Us = floatToJson(message.wireLatencyP99Us);
-    }
-    if (message.wireLatencyMaxUs !== 0) {
-      obj.wireLatencyMaxUs = floatToJson(message.wireLatencyMaxUs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ExchangeCounters>): ExchangeCounters {
     return ExchangeCounters.fromPartial(base ?? {});
   },
@@ -4419,40 +3163,6 @@ export const GetPositionsRequest: MessageFns<GetPositionsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetPositionsRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-    };
-  },
-
-  toJSON(message: GetPositionsRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetPositionsRequest>): GetPositionsRequest {
@@ -4635,88 +3345,6 @@ export const AccountPosition: MessageFns<AccountPosition> = {
     }
   },
 
-  fromJSON(object: any): AccountPosition {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      netQuantity: isSet(object.netQuantity)
-        ? globalThis.String(object.netQuantity)
-        : isSet(object.net_quantity)
-        ? globalThis.String(object.net_quantity)
-        : "",
-      boughtQuantity: isSet(object.boughtQuantity)
-        ? globalThis.String(object.boughtQuantity)
-        : isSet(object.bought_quantity)
-        ? globalThis.String(object.bought_quantity)
-        : "",
-      soldQuantity: isSet(object.soldQuantity)
-        ? globalThis.String(object.soldQuantity)
-        : isSet(object.sold_quantity)
-        ? globalThis.String(object.sold_quantity)
-        : "",
-      boughtNotional: isSet(object.boughtNotional)
-        ? globalThis.String(object.boughtNotional)
-        : isSet(object.bought_notional)
-        ? globalThis.String(object.bought_notional)
-        : "",
-      soldNotional: isSet(object.soldNotional)
-        ? globalThis.String(object.soldNotional)
-        : isSet(object.sold_notional)
-        ? globalThis.String(object.sold_notional)
-        : "",
-      fees: isSet(object.fees) ? globalThis.String(object.fees) : "",
-      fills: isSet(object.fills) ? globalThis.Number(object.fills) : 0,
-    };
-  },
-
-  toJSON(message: AccountPosition): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.netQuantity !== "") {
-      obj.netQuantity = message.netQuantity;
-    }
-    if (message.boughtQuantity !== "") {
-      obj.boughtQuantity = message.boughtQuantity;
-    }
-    if (message.soldQuantity !== "") {
-      obj.soldQuantity = message.soldQuantity;
-    }
-    if (message.boughtNotional !== "") {
-      obj.boughtNotional = message.boughtNotional;
-    }
-    if (message.soldNotional !== "") {
-      obj.soldNotional = message.soldNotional;
-    }
-    if (message.fees !== "") {
-      obj.fees = message.fees;
-    }
-    if (message.fills !== 0) {
-      obj.fills = Math.round(message.fills);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<AccountPosition>): AccountPosition {
     return AccountPosition.fromPartial(base ?? {});
   },
@@ -4780,22 +3408,6 @@ export const GetPositionsResponse: MessageFns<GetPositionsResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetPositionsResponse {
-    return {
-      positions: globalThis.Array.isArray(object?.positions)
-        ? object.positions.map((e: any) => AccountPosition.fromJSON(e))
-        : [],
-    };
-  },
-
-  toJSON(message: GetPositionsResponse): unknown {
-    const obj: any = {};
-    if (message.positions?.length) {
-      obj.positions = message.positions.map((e) => AccountPosition.toJSON(e));
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetPositionsResponse>): GetPositionsResponse {
@@ -4884,36 +3496,6 @@ export const SetBalanceRequest: MessageFns<SetBalanceRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetBalanceRequest {
-    return {
-      accountId: isSet(object.accountId)
-        ? globalThis.String(object.accountId)
-        : isSet(object.account_id)
-        ? globalThis.String(object.account_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
-      total: isSet(object.total) ? globalThis.String(object.total) : "",
-    };
-  },
-
-  toJSON(message: SetBalanceRequest): unknown {
-    const obj: any = {};
-    if (message.accountId !== "") {
-      obj.accountId = message.accountId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.asset !== "") {
-      obj.asset = message.asset;
-    }
-    if (message.total !== "") {
-      obj.total = message.total;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SetBalanceRequest>): SetBalanceRequest {
@@ -5299,10 +3881,6 @@ export const ExchangeAdminServiceClient = makeGenericClientConstructor(
   serviceName: string;
 };
 
-function floatToJson(value: number | null | undefined): number | string | null | undefined {
-  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
-}
-
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -5323,15 +3901,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

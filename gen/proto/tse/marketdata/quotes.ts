@@ -43,58 +43,6 @@ export enum ScenarioType {
   UNRECOGNIZED = -1,
 }
 
-export function scenarioTypeFromJSON(object: any): ScenarioType {
-  switch (object) {
-    case 0:
-    case "SCENARIO_UNSPECIFIED":
-      return ScenarioType.SCENARIO_UNSPECIFIED;
-    case 1:
-    case "RALLY":
-      return ScenarioType.RALLY;
-    case 2:
-    case "CRASH":
-      return ScenarioType.CRASH;
-    case 3:
-    case "DIVERGENCE":
-      return ScenarioType.DIVERGENCE;
-    case 4:
-    case "MEAN_REVERTING":
-      return ScenarioType.MEAN_REVERTING;
-    case 5:
-    case "VOLATILITY_SPIKE":
-      return ScenarioType.VOLATILITY_SPIKE;
-    case 6:
-    case "CONSOLIDATION":
-      return ScenarioType.CONSOLIDATION;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return ScenarioType.UNRECOGNIZED;
-  }
-}
-
-export function scenarioTypeToJSON(object: ScenarioType): string {
-  switch (object) {
-    case ScenarioType.SCENARIO_UNSPECIFIED:
-      return "SCENARIO_UNSPECIFIED";
-    case ScenarioType.RALLY:
-      return "RALLY";
-    case ScenarioType.CRASH:
-      return "CRASH";
-    case ScenarioType.DIVERGENCE:
-      return "DIVERGENCE";
-    case ScenarioType.MEAN_REVERTING:
-      return "MEAN_REVERTING";
-    case ScenarioType.VOLATILITY_SPIKE:
-      return "VOLATILITY_SPIKE";
-    case ScenarioType.CONSOLIDATION:
-      return "CONSOLIDATION";
-    case ScenarioType.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export interface L1Quote {
   venue: string;
   symbol: string;
@@ -344,64 +292,6 @@ export const L1Quote: MessageFns<L1Quote> = {
     }
   },
 
-  fromJSON(object: any): L1Quote {
-    return {
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      bid: isSet(object.bid) ? globalThis.String(object.bid) : "",
-      ask: isSet(object.ask) ? globalThis.String(object.ask) : "",
-      bidSize: isSet(object.bidSize)
-        ? globalThis.String(object.bidSize)
-        : isSet(object.bid_size)
-        ? globalThis.String(object.bid_size)
-        : "",
-      askSize: isSet(object.askSize)
-        ? globalThis.String(object.askSize)
-        : isSet(object.ask_size)
-        ? globalThis.String(object.ask_size)
-        : "",
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
-      lastPrice: isSet(object.lastPrice)
-        ? globalThis.String(object.lastPrice)
-        : isSet(object.last_price)
-        ? globalThis.String(object.last_price)
-        : "",
-    };
-  },
-
-  toJSON(message: L1Quote): unknown {
-    const obj: any = {};
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.bid !== "") {
-      obj.bid = message.bid;
-    }
-    if (message.ask !== "") {
-      obj.ask = message.ask;
-    }
-    if (message.bidSize !== "") {
-      obj.bidSize = message.bidSize;
-    }
-    if (message.askSize !== "") {
-      obj.askSize = message.askSize;
-    }
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
-    }
-    if (message.lastPrice !== "") {
-      obj.lastPrice = message.lastPrice;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<L1Quote>): L1Quote {
     return L1Quote.fromPartial(base ?? {});
   },
@@ -474,24 +364,6 @@ export const QuoteRequest: MessageFns<QuoteRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): QuoteRequest {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-    };
-  },
-
-  toJSON(message: QuoteRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<QuoteRequest>): QuoteRequest {
@@ -572,32 +444,6 @@ export const StreamQuotesRequest: MessageFns<StreamQuotesRequest> = {
     }
   },
 
-  fromJSON(object: any): StreamQuotesRequest {
-    return {
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-      updateIntervalMs: isSet(object.updateIntervalMs)
-        ? globalThis.Number(object.updateIntervalMs)
-        : isSet(object.update_interval_ms)
-        ? globalThis.Number(object.update_interval_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: StreamQuotesRequest): unknown {
-    const obj: any = {};
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    if (message.updateIntervalMs !== 0) {
-      obj.updateIntervalMs = Math.round(message.updateIntervalMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StreamQuotesRequest>): StreamQuotesRequest {
     return StreamQuotesRequest.fromPartial(base ?? {});
   },
@@ -675,36 +521,6 @@ export const ChangeInfo: MessageFns<ChangeInfo> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ChangeInfo {
-    return {
-      previousPrice: isSet(object.previousPrice)
-        ? globalThis.String(object.previousPrice)
-        : isSet(object.previous_price)
-        ? globalThis.String(object.previous_price)
-        : "",
-      change: isSet(object.change) ? globalThis.String(object.change) : "",
-      changePercent: isSet(object.changePercent)
-        ? globalThis.String(object.changePercent)
-        : isSet(object.change_percent)
-        ? globalThis.String(object.change_percent)
-        : "",
-    };
-  },
-
-  toJSON(message: ChangeInfo): unknown {
-    const obj: any = {};
-    if (message.previousPrice !== "") {
-      obj.previousPrice = message.previousPrice;
-    }
-    if (message.change !== "") {
-      obj.change = message.change;
-    }
-    if (message.changePercent !== "") {
-      obj.changePercent = message.changePercent;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ChangeInfo>): ChangeInfo {
@@ -910,80 +726,6 @@ export const PriceTick: MessageFns<PriceTick> = {
     }
   },
 
-  fromJSON(object: any): PriceTick {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      volume: isSet(object.volume) ? globalThis.String(object.volume) : "",
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
-      source: isSet(object.source) ? globalThis.String(object.source) : "",
-      changeInfo: isSet(object.changeInfo)
-        ? ChangeInfo.fromJSON(object.changeInfo)
-        : isSet(object.change_info)
-        ? ChangeInfo.fromJSON(object.change_info)
-        : undefined,
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      bid: isSet(object.bid) ? globalThis.String(object.bid) : "",
-      ask: isSet(object.ask) ? globalThis.String(object.ask) : "",
-      bidSize: isSet(object.bidSize)
-        ? globalThis.String(object.bidSize)
-        : isSet(object.bid_size)
-        ? globalThis.String(object.bid_size)
-        : "",
-      askSize: isSet(object.askSize)
-        ? globalThis.String(object.askSize)
-        : isSet(object.ask_size)
-        ? globalThis.String(object.ask_size)
-        : "",
-      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
-      scenario: isSet(object.scenario) ? scenarioTypeFromJSON(object.scenario) : 0,
-    };
-  },
-
-  toJSON(message: PriceTick): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.volume !== "") {
-      obj.volume = message.volume;
-    }
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
-    }
-    if (message.source !== "") {
-      obj.source = message.source;
-    }
-    if (message.changeInfo !== undefined) {
-      obj.changeInfo = ChangeInfo.toJSON(message.changeInfo);
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.bid !== "") {
-      obj.bid = message.bid;
-    }
-    if (message.ask !== "") {
-      obj.ask = message.ask;
-    }
-    if (message.bidSize !== "") {
-      obj.bidSize = message.bidSize;
-    }
-    if (message.askSize !== "") {
-      obj.askSize = message.askSize;
-    }
-    if (message.sequence !== 0) {
-      obj.sequence = Math.round(message.sequence);
-    }
-    if (message.scenario !== 0) {
-      obj.scenario = scenarioTypeToJSON(message.scenario);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PriceTick>): PriceTick {
     return PriceTick.fromPartial(base ?? {});
   },
@@ -1064,24 +806,6 @@ export const PriceTickRequest: MessageFns<PriceTickRequest> = {
     }
   },
 
-  fromJSON(object: any): PriceTickRequest {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-    };
-  },
-
-  toJSON(message: PriceTickRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PriceTickRequest>): PriceTickRequest {
     return PriceTickRequest.fromPartial(base ?? {});
   },
@@ -1158,32 +882,6 @@ export const StreamPriceTicksRequest: MessageFns<StreamPriceTicksRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamPriceTicksRequest {
-    return {
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      updateIntervalMs: isSet(object.updateIntervalMs)
-        ? globalThis.Number(object.updateIntervalMs)
-        : isSet(object.update_interval_ms)
-        ? globalThis.Number(object.update_interval_ms)
-        : 0,
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: StreamPriceTicksRequest): unknown {
-    const obj: any = {};
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.updateIntervalMs !== 0) {
-      obj.updateIntervalMs = Math.round(message.updateIntervalMs);
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StreamPriceTicksRequest>): StreamPriceTicksRequest {
@@ -1320,60 +1018,6 @@ export const PathRequest: MessageFns<PathRequest> = {
     }
   },
 
-  fromJSON(object: any): PathRequest {
-    return {
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      scenario: isSet(object.scenario) ? scenarioTypeFromJSON(object.scenario) : 0,
-      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
-      steps: isSet(object.steps) ? globalThis.Number(object.steps) : 0,
-      stepMs: isSet(object.stepMs)
-        ? globalThis.Number(object.stepMs)
-        : isSet(object.step_ms)
-        ? globalThis.Number(object.step_ms)
-        : 0,
-      startPrice: isSet(object.startPrice)
-        ? globalThis.String(object.startPrice)
-        : isSet(object.start_price)
-        ? globalThis.String(object.start_price)
-        : "",
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-      startTimestamp: isSet(object.startTimestamp)
-        ? globalThis.Number(object.startTimestamp)
-        : isSet(object.start_timestamp)
-        ? globalThis.Number(object.start_timestamp)
-        : 0,
-    };
-  },
-
-  toJSON(message: PathRequest): unknown {
-    const obj: any = {};
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.scenario !== 0) {
-      obj.scenario = scenarioTypeToJSON(message.scenario);
-    }
-    if (message.seed !== 0) {
-      obj.seed = Math.round(message.seed);
-    }
-    if (message.steps !== 0) {
-      obj.steps = Math.round(message.steps);
-    }
-    if (message.stepMs !== 0) {
-      obj.stepMs = Math.round(message.stepMs);
-    }
-    if (message.startPrice !== "") {
-      obj.startPrice = message.startPrice;
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    if (message.startTimestamp !== 0) {
-      obj.startTimestamp = Math.round(message.startTimestamp);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<PathRequest>): PathRequest {
     return PathRequest.fromPartial(base ?? {});
   },
@@ -1456,28 +1100,6 @@ export const PathResponse: MessageFns<PathResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): PathResponse {
-    return {
-      ticks: globalThis.Array.isArray(object?.ticks) ? object.ticks.map((e: any) => PriceTick.fromJSON(e)) : [],
-      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
-      scenario: isSet(object.scenario) ? scenarioTypeFromJSON(object.scenario) : 0,
-    };
-  },
-
-  toJSON(message: PathResponse): unknown {
-    const obj: any = {};
-    if (message.ticks?.length) {
-      obj.ticks = message.ticks.map((e) => PriceTick.toJSON(e));
-    }
-    if (message.seed !== 0) {
-      obj.seed = Math.round(message.seed);
-    }
-    if (message.scenario !== 0) {
-      obj.scenario = scenarioTypeToJSON(message.scenario);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<PathResponse>): PathResponse {
@@ -1592,44 +1214,6 @@ export const StreamPathRequest: MessageFns<StreamPathRequest> = {
     }
   },
 
-  fromJSON(object: any): StreamPathRequest {
-    return {
-      symbols: globalThis.Array.isArray(object?.symbols) ? object.symbols.map((e: any) => globalThis.String(e)) : [],
-      scenario: isSet(object.scenario) ? scenarioTypeFromJSON(object.scenario) : 0,
-      seed: isSet(object.seed) ? globalThis.Number(object.seed) : 0,
-      updateIntervalMs: isSet(object.updateIntervalMs)
-        ? globalThis.Number(object.updateIntervalMs)
-        : isSet(object.update_interval_ms)
-        ? globalThis.Number(object.update_interval_ms)
-        : 0,
-      steps: isSet(object.steps) ? globalThis.Number(object.steps) : 0,
-      venues: globalThis.Array.isArray(object?.venues) ? object.venues.map((e: any) => globalThis.String(e)) : [],
-    };
-  },
-
-  toJSON(message: StreamPathRequest): unknown {
-    const obj: any = {};
-    if (message.symbols?.length) {
-      obj.symbols = message.symbols;
-    }
-    if (message.scenario !== 0) {
-      obj.scenario = scenarioTypeToJSON(message.scenario);
-    }
-    if (message.seed !== 0) {
-      obj.seed = Math.round(message.seed);
-    }
-    if (message.updateIntervalMs !== 0) {
-      obj.updateIntervalMs = Math.round(message.updateIntervalMs);
-    }
-    if (message.steps !== 0) {
-      obj.steps = Math.round(message.steps);
-    }
-    if (message.venues?.length) {
-      obj.venues = message.venues;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StreamPathRequest>): StreamPathRequest {
     return StreamPathRequest.fromPartial(base ?? {});
   },
@@ -1701,28 +1285,6 @@ export const SetScenarioRequest: MessageFns<SetScenarioRequest> = {
     }
   },
 
-  fromJSON(object: any): SetScenarioRequest {
-    return {
-      scenario: isSet(object.scenario) ? scenarioTypeFromJSON(object.scenario) : 0,
-      durationMs: isSet(object.durationMs)
-        ? globalThis.Number(object.durationMs)
-        : isSet(object.duration_ms)
-        ? globalThis.Number(object.duration_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: SetScenarioRequest): unknown {
-    const obj: any = {};
-    if (message.scenario !== 0) {
-      obj.scenario = scenarioTypeToJSON(message.scenario);
-    }
-    if (message.durationMs !== 0) {
-      obj.durationMs = Math.round(message.durationMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<SetScenarioRequest>): SetScenarioRequest {
     return SetScenarioRequest.fromPartial(base ?? {});
   },
@@ -1788,24 +1350,6 @@ export const SetScenarioResponse: MessageFns<SetScenarioResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): SetScenarioResponse {
-    return {
-      previous: isSet(object.previous) ? scenarioTypeFromJSON(object.previous) : 0,
-      current: isSet(object.current) ? scenarioTypeFromJSON(object.current) : 0,
-    };
-  },
-
-  toJSON(message: SetScenarioResponse): unknown {
-    const obj: any = {};
-    if (message.previous !== 0) {
-      obj.previous = scenarioTypeToJSON(message.previous);
-    }
-    if (message.current !== 0) {
-      obj.current = scenarioTypeToJSON(message.current);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<SetScenarioResponse>): SetScenarioResponse {
@@ -2025,15 +1569,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }

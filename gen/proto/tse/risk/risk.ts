@@ -37,38 +37,6 @@ export enum Side {
   UNRECOGNIZED = -1,
 }
 
-export function sideFromJSON(object: any): Side {
-  switch (object) {
-    case 0:
-    case "SIDE_UNSPECIFIED":
-      return Side.UNSPECIFIED;
-    case 1:
-    case "SIDE_BUY":
-      return Side.BUY;
-    case 2:
-    case "SIDE_SELL":
-      return Side.SELL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Side.UNRECOGNIZED;
-  }
-}
-
-export function sideToJSON(object: Side): string {
-  switch (object) {
-    case Side.UNSPECIFIED:
-      return "SIDE_UNSPECIFIED";
-    case Side.BUY:
-      return "SIDE_BUY";
-    case Side.SELL:
-      return "SIDE_SELL";
-    case Side.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
-}
-
 export enum Severity {
   UNSPECIFIED = 0,
   LOW = 1,
@@ -76,48 +44,6 @@ export enum Severity {
   HIGH = 3,
   CRITICAL = 4,
   UNRECOGNIZED = -1,
-}
-
-export function severityFromJSON(object: any): Severity {
-  switch (object) {
-    case 0:
-    case "SEVERITY_UNSPECIFIED":
-      return Severity.UNSPECIFIED;
-    case 1:
-    case "SEVERITY_LOW":
-      return Severity.LOW;
-    case 2:
-    case "SEVERITY_MEDIUM":
-      return Severity.MEDIUM;
-    case 3:
-    case "SEVERITY_HIGH":
-      return Severity.HIGH;
-    case 4:
-    case "SEVERITY_CRITICAL":
-      return Severity.CRITICAL;
-    case -1:
-    case "UNRECOGNIZED":
-    default:
-      return Severity.UNRECOGNIZED;
-  }
-}
-
-export function severityToJSON(object: Severity): string {
-  switch (object) {
-    case Severity.UNSPECIFIED:
-      return "SEVERITY_UNSPECIFIED";
-    case Severity.LOW:
-      return "SEVERITY_LOW";
-    case Severity.MEDIUM:
-      return "SEVERITY_MEDIUM";
-    case Severity.HIGH:
-      return "SEVERITY_HIGH";
-    case Severity.CRITICAL:
-      return "SEVERITY_CRITICAL";
-    case Severity.UNRECOGNIZED:
-    default:
-      return "UNRECOGNIZED";
-  }
 }
 
 export interface CheckOrderRequest {
@@ -351,52 +277,6 @@ export const CheckOrderRequest: MessageFns<CheckOrderRequest> = {
     }
   },
 
-  fromJSON(object: any): CheckOrderRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      price: isSet(object.price) ? globalThis.String(object.price) : "",
-      clientOrderId: isSet(object.clientOrderId)
-        ? globalThis.String(object.clientOrderId)
-        : isSet(object.client_order_id)
-        ? globalThis.String(object.client_order_id)
-        : "",
-    };
-  },
-
-  toJSON(message: CheckOrderRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.side !== 0) {
-      obj.side = sideToJSON(message.side);
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.price !== "") {
-      obj.price = message.price;
-    }
-    if (message.clientOrderId !== "") {
-      obj.clientOrderId = message.clientOrderId;
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<CheckOrderRequest>): CheckOrderRequest {
     return CheckOrderRequest.fromPartial(base ?? {});
   },
@@ -489,40 +369,6 @@ export const CheckOrderResponse: MessageFns<CheckOrderResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): CheckOrderResponse {
-    return {
-      approved: isSet(object.approved) ? globalThis.Boolean(object.approved) : false,
-      checkId: isSet(object.checkId)
-        ? globalThis.String(object.checkId)
-        : isSet(object.check_id)
-        ? globalThis.String(object.check_id)
-        : "",
-      reasons: globalThis.Array.isArray(object?.reasons) ? object.reasons.map((e: any) => globalThis.String(e)) : [],
-      projectedUtilisation: isSet(object.projectedUtilisation)
-        ? globalThis.String(object.projectedUtilisation)
-        : isSet(object.projected_utilisation)
-        ? globalThis.String(object.projected_utilisation)
-        : "",
-    };
-  },
-
-  toJSON(message: CheckOrderResponse): unknown {
-    const obj: any = {};
-    if (message.approved !== false) {
-      obj.approved = message.approved;
-    }
-    if (message.checkId !== "") {
-      obj.checkId = message.checkId;
-    }
-    if (message.reasons?.length) {
-      obj.reasons = message.reasons;
-    }
-    if (message.projectedUtilisation !== "") {
-      obj.projectedUtilisation = message.projectedUtilisation;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<CheckOrderResponse>): CheckOrderResponse {
@@ -681,76 +527,6 @@ export const Position: MessageFns<Position> = {
     }
   },
 
-  fromJSON(object: any): Position {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      venue: isSet(object.venue) ? globalThis.String(object.venue) : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
-      averagePrice: isSet(object.averagePrice)
-        ? globalThis.String(object.averagePrice)
-        : isSet(object.average_price)
-        ? globalThis.String(object.average_price)
-        : "",
-      markPrice: isSet(object.markPrice)
-        ? globalThis.String(object.markPrice)
-        : isSet(object.mark_price)
-        ? globalThis.String(object.mark_price)
-        : "",
-      unrealizedPnl: isSet(object.unrealizedPnl)
-        ? globalThis.String(object.unrealizedPnl)
-        : isSet(object.unrealized_pnl)
-        ? globalThis.String(object.unrealized_pnl)
-        : "",
-      realizedPnl: isSet(object.realizedPnl)
-        ? globalThis.String(object.realizedPnl)
-        : isSet(object.realized_pnl)
-        ? globalThis.String(object.realized_pnl)
-        : "",
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: Position): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.venue !== "") {
-      obj.venue = message.venue;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.quantity !== "") {
-      obj.quantity = message.quantity;
-    }
-    if (message.averagePrice !== "") {
-      obj.averagePrice = message.averagePrice;
-    }
-    if (message.markPrice !== "") {
-      obj.markPrice = message.markPrice;
-    }
-    if (message.unrealizedPnl !== "") {
-      obj.unrealizedPnl = message.unrealizedPnl;
-    }
-    if (message.realizedPnl !== "") {
-      obj.realizedPnl = message.realizedPnl;
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<Position>): Position {
     return Position.fromPartial(base ?? {});
   },
@@ -812,18 +588,6 @@ export const ReportPositionRequest: MessageFns<ReportPositionRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReportPositionRequest {
-    return { position: isSet(object.position) ? Position.fromJSON(object.position) : undefined };
-  },
-
-  toJSON(message: ReportPositionRequest): unknown {
-    const obj: any = {};
-    if (message.position !== undefined) {
-      obj.position = Position.toJSON(message.position);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ReportPositionRequest>): ReportPositionRequest {
@@ -892,28 +656,6 @@ export const ReportPositionResponse: MessageFns<ReportPositionResponse> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReportPositionResponse {
-    return {
-      alerts: globalThis.Array.isArray(object?.alerts) ? object.alerts.map((e: any) => RiskAlert.fromJSON(e)) : [],
-      positionReportsTotal: isSet(object.positionReportsTotal)
-        ? globalThis.Number(object.positionReportsTotal)
-        : isSet(object.position_reports_total)
-        ? globalThis.Number(object.position_reports_total)
-        : 0,
-    };
-  },
-
-  toJSON(message: ReportPositionResponse): unknown {
-    const obj: any = {};
-    if (message.alerts?.length) {
-      obj.alerts = message.alerts.map((e) => RiskAlert.toJSON(e));
-    }
-    if (message.positionReportsTotal !== 0) {
-      obj.positionReportsTotal = Math.round(message.positionReportsTotal);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ReportPositionResponse>): ReportPositionResponse {
@@ -1016,44 +758,6 @@ export const ReportStrategyStatusRequest: MessageFns<ReportStrategyStatusRequest
     }
   },
 
-  fromJSON(object: any): ReportStrategyStatusRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      pnl: isSet(object.pnl) ? globalThis.String(object.pnl) : "",
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: ReportStrategyStatusRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.status !== "") {
-      obj.status = message.status;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.pnl !== "") {
-      obj.pnl = message.pnl;
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<ReportStrategyStatusRequest>): ReportStrategyStatusRequest {
     return ReportStrategyStatusRequest.fromPartial(base ?? {});
   },
@@ -1111,18 +815,6 @@ export const ReportStrategyStatusResponse: MessageFns<ReportStrategyStatusRespon
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): ReportStrategyStatusResponse {
-    return { acknowledged: isSet(object.acknowledged) ? globalThis.Boolean(object.acknowledged) : false };
-  },
-
-  toJSON(message: ReportStrategyStatusResponse): unknown {
-    const obj: any = {};
-    if (message.acknowledged !== false) {
-      obj.acknowledged = message.acknowledged;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<ReportStrategyStatusResponse>): ReportStrategyStatusResponse {
@@ -1211,48 +903,6 @@ export const RiskLimits: MessageFns<RiskLimits> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): RiskLimits {
-    return {
-      maxPositionSize: isSet(object.maxPositionSize)
-        ? globalThis.String(object.maxPositionSize)
-        : isSet(object.max_position_size)
-        ? globalThis.String(object.max_position_size)
-        : "",
-      maxOrderSize: isSet(object.maxOrderSize)
-        ? globalThis.String(object.maxOrderSize)
-        : isSet(object.max_order_size)
-        ? globalThis.String(object.max_order_size)
-        : "",
-      maxNotional: isSet(object.maxNotional)
-        ? globalThis.String(object.maxNotional)
-        : isSet(object.max_notional)
-        ? globalThis.String(object.max_notional)
-        : "",
-      maxDailyLoss: isSet(object.maxDailyLoss)
-        ? globalThis.String(object.maxDailyLoss)
-        : isSet(object.max_daily_loss)
-        ? globalThis.String(object.max_daily_loss)
-        : "",
-    };
-  },
-
-  toJSON(message: RiskLimits): unknown {
-    const obj: any = {};
-    if (message.maxPositionSize !== "") {
-      obj.maxPositionSize = message.maxPositionSize;
-    }
-    if (message.maxOrderSize !== "") {
-      obj.maxOrderSize = message.maxOrderSize;
-    }
-    if (message.maxNotional !== "") {
-      obj.maxNotional = message.maxNotional;
-    }
-    if (message.maxDailyLoss !== "") {
-      obj.maxDailyLoss = message.maxDailyLoss;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<RiskLimits>): RiskLimits {
@@ -1355,40 +1005,6 @@ export const LimitUtilisation: MessageFns<LimitUtilisation> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): LimitUtilisation {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      utilisation: isSet(object.utilisation) ? globalThis.String(object.utilisation) : "",
-      severity: isSet(object.severity) ? severityFromJSON(object.severity) : 0,
-    };
-  },
-
-  toJSON(message: LimitUtilisation): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.utilisation !== "") {
-      obj.utilisation = message.utilisation;
-    }
-    if (message.severity !== 0) {
-      obj.severity = severityToJSON(message.severity);
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<LimitUtilisation>): LimitUtilisation {
@@ -1536,60 +1152,6 @@ export const RiskAlert: MessageFns<RiskAlert> = {
     }
   },
 
-  fromJSON(object: any): RiskAlert {
-    return {
-      alertId: isSet(object.alertId)
-        ? globalThis.String(object.alertId)
-        : isSet(object.alert_id)
-        ? globalThis.String(object.alert_id)
-        : "",
-      severity: isSet(object.severity) ? severityFromJSON(object.severity) : 0,
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      symbol: isSet(object.symbol) ? globalThis.String(object.symbol) : "",
-      limit: isSet(object.limit) ? globalThis.String(object.limit) : "",
-      utilisation: isSet(object.utilisation) ? globalThis.String(object.utilisation) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      timestampMs: isSet(object.timestampMs)
-        ? globalThis.Number(object.timestampMs)
-        : isSet(object.timestamp_ms)
-        ? globalThis.Number(object.timestamp_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: RiskAlert): unknown {
-    const obj: any = {};
-    if (message.alertId !== "") {
-      obj.alertId = message.alertId;
-    }
-    if (message.severity !== 0) {
-      obj.severity = severityToJSON(message.severity);
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.symbol !== "") {
-      obj.symbol = message.symbol;
-    }
-    if (message.limit !== "") {
-      obj.limit = message.limit;
-    }
-    if (message.utilisation !== "") {
-      obj.utilisation = message.utilisation;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.timestampMs !== 0) {
-      obj.timestampMs = Math.round(message.timestampMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<RiskAlert>): RiskAlert {
     return RiskAlert.fromPartial(base ?? {});
   },
@@ -1696,44 +1258,6 @@ export const StrategyStatus: MessageFns<StrategyStatus> = {
     }
   },
 
-  fromJSON(object: any): StrategyStatus {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      status: isSet(object.status) ? globalThis.String(object.status) : "",
-      message: isSet(object.message) ? globalThis.String(object.message) : "",
-      pnl: isSet(object.pnl) ? globalThis.String(object.pnl) : "",
-      updatedAtMs: isSet(object.updatedAtMs)
-        ? globalThis.Number(object.updatedAtMs)
-        : isSet(object.updated_at_ms)
-        ? globalThis.Number(object.updated_at_ms)
-        : 0,
-    };
-  },
-
-  toJSON(message: StrategyStatus): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.status !== "") {
-      obj.status = message.status;
-    }
-    if (message.message !== "") {
-      obj.message = message.message;
-    }
-    if (message.pnl !== "") {
-      obj.pnl = message.pnl;
-    }
-    if (message.updatedAtMs !== 0) {
-      obj.updatedAtMs = Math.round(message.updatedAtMs);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<StrategyStatus>): StrategyStatus {
     return StrategyStatus.fromPartial(base ?? {});
   },
@@ -1791,24 +1315,6 @@ export const GetRiskStatusRequest: MessageFns<GetRiskStatusRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): GetRiskStatusRequest {
-    return {
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-    };
-  },
-
-  toJSON(message: GetRiskStatusRequest): unknown {
-    const obj: any = {};
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<GetRiskStatusRequest>): GetRiskStatusRequest {
@@ -1976,86 +1482,6 @@ export const RiskStatus: MessageFns<RiskStatus> = {
     }
   },
 
-  fromJSON(object: any): RiskStatus {
-    return {
-      limits: isSet(object.limits) ? RiskLimits.fromJSON(object.limits) : undefined,
-      positions: globalThis.Array.isArray(object?.positions)
-        ? object.positions.map((e: any) => Position.fromJSON(e))
-        : [],
-      utilisations: globalThis.Array.isArray(object?.utilisations)
-        ? object.utilisations.map((e: any) => LimitUtilisation.fromJSON(e))
-        : [],
-      activeAlerts: globalThis.Array.isArray(object?.activeAlerts)
-        ? object.activeAlerts.map((e: any) => RiskAlert.fromJSON(e))
-        : globalThis.Array.isArray(object?.active_alerts)
-        ? object.active_alerts.map((e: any) => RiskAlert.fromJSON(e))
-        : [],
-      strategies: globalThis.Array.isArray(object?.strategies)
-        ? object.strategies.map((e: any) => StrategyStatus.fromJSON(e))
-        : [],
-      checksTotal: isSet(object.checksTotal)
-        ? globalThis.Number(object.checksTotal)
-        : isSet(object.checks_total)
-        ? globalThis.Number(object.checks_total)
-        : 0,
-      checksRejected: isSet(object.checksRejected)
-        ? globalThis.Number(object.checksRejected)
-        : isSet(object.checks_rejected)
-        ? globalThis.Number(object.checks_rejected)
-        : 0,
-      positionReportsTotal: isSet(object.positionReportsTotal)
-        ? globalThis.Number(object.positionReportsTotal)
-        : isSet(object.position_reports_total)
-        ? globalThis.Number(object.position_reports_total)
-        : 0,
-      strategyReportsTotal: isSet(object.strategyReportsTotal)
-        ? globalThis.Number(object.strategyReportsTotal)
-        : isSet(object.strategy_reports_total)
-        ? globalThis.Number(object.strategy_reports_total)
-        : 0,
-      alertsTotal: isSet(object.alertsTotal)
-        ? globalThis.Number(object.alertsTotal)
-        : isSet(object.alerts_total)
-        ? globalThis.Number(object.alerts_total)
-        : 0,
-    };
-  },
-
-  toJSON(message: RiskStatus): unknown {
-    const obj: any = {};
-    if (message.limits !== undefined) {
-      obj.limits = RiskLimits.toJSON(message.limits);
-    }
-    if (message.positions?.length) {
-      obj.positions = message.positions.map((e) => Position.toJSON(e));
-    }
-    if (message.utilisations?.length) {
-      obj.utilisations = message.utilisations.map((e) => LimitUtilisation.toJSON(e));
-    }
-    if (message.activeAlerts?.length) {
-      obj.activeAlerts = message.activeAlerts.map((e) => RiskAlert.toJSON(e));
-    }
-    if (message.strategies?.length) {
-      obj.strategies = message.strategies.map((e) => StrategyStatus.toJSON(e));
-    }
-    if (message.checksTotal !== 0) {
-      obj.checksTotal = Math.round(message.checksTotal);
-    }
-    if (message.checksRejected !== 0) {
-      obj.checksRejected = Math.round(message.checksRejected);
-    }
-    if (message.positionReportsTotal !== 0) {
-      obj.positionReportsTotal = Math.round(message.positionReportsTotal);
-    }
-    if (message.strategyReportsTotal !== 0) {
-      obj.strategyReportsTotal = Math.round(message.strategyReportsTotal);
-    }
-    if (message.alertsTotal !== 0) {
-      obj.alertsTotal = Math.round(message.alertsTotal);
-    }
-    return obj;
-  },
-
   create(base?: DeepPartial<RiskStatus>): RiskStatus {
     return RiskStatus.fromPartial(base ?? {});
   },
@@ -2142,40 +1568,6 @@ export const StreamAlertsRequest: MessageFns<StreamAlertsRequest> = {
     } finally {
       (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
     }
-  },
-
-  fromJSON(object: any): StreamAlertsRequest {
-    return {
-      minSeverity: isSet(object.minSeverity)
-        ? severityFromJSON(object.minSeverity)
-        : isSet(object.min_severity)
-        ? severityFromJSON(object.min_severity)
-        : 0,
-      strategyId: isSet(object.strategyId)
-        ? globalThis.String(object.strategyId)
-        : isSet(object.strategy_id)
-        ? globalThis.String(object.strategy_id)
-        : "",
-      includeActive: isSet(object.includeActive)
-        ? globalThis.Boolean(object.includeActive)
-        : isSet(object.include_active)
-        ? globalThis.Boolean(object.include_active)
-        : false,
-    };
-  },
-
-  toJSON(message: StreamAlertsRequest): unknown {
-    const obj: any = {};
-    if (message.minSeverity !== 0) {
-      obj.minSeverity = severityToJSON(message.minSeverity);
-    }
-    if (message.strategyId !== "") {
-      obj.strategyId = message.strategyId;
-    }
-    if (message.includeActive !== false) {
-      obj.includeActive = message.includeActive;
-    }
-    return obj;
   },
 
   create(base?: DeepPartial<StreamAlertsRequest>): StreamAlertsRequest {
@@ -2352,15 +1744,9 @@ function longToNumber(int64: { toString(): string }): number {
   return num;
 }
 
-function isSet(value: any): boolean {
-  return value !== null && value !== undefined;
-}
-
 export interface MessageFns<T> {
   encode(message: T, writer?: BinaryWriter): BinaryWriter;
   decode(input: BinaryReader | Uint8Array, length?: number): T;
-  fromJSON(object: any): T;
-  toJSON(message: T): unknown;
   create(base?: DeepPartial<T>): T;
   fromPartial(object: DeepPartial<T>): T;
 }
