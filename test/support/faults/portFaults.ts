@@ -1,0 +1,44 @@
+// A wrapper for the gRPC-backed ports (ExchangePort, RiskMonitorPort, CustodianPort) that fails calls per a
+// FaultPlan (tests only). The errors go through the gRPC client's own status mapping (toClientError), so callers
+// see exactly what a real peer failure gives them.
+import { Metadata, status } from "@grpc/grpc-js";
+import { toClientError } from "../../../lib/grpc/errors";
+import type { FaultKind, FaultPlan } from "./faultPlan";
+
+const CODES: Record<FaultKind, number> = {
+  throttle: status.RESOURCE_EXHAUSTED,
+  timeout: status.DEADLINE_EXCEEDED,
+  "server-error": status.INTERNAL,
+  "applied-unheard": status.DEADLINE_EXCEEDED,
+};
+
+export function grpcFaultError(fault: FaultKind, service: string, method: string): Error {
+  const details = `injected ${fault}`;
+  const err = Object.assign(new Error(`${CODES[fault]} ${details}`), {
+    code: CODES[fault],
+    details,
+    metadata: new Metadata(),
+  });
+  return toClientError(err, service, method);
+}
+
+/**
+ * Wrap every promise-returning method of `port` (streams and other sync methods pass through uncounted). Each
+ * call is a step `<service>:<method>` in `scope`.
+ */
+export function withPortFaults<T extends object>(port: T, plan: FaultPlan, service: string, scope: string): T {
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function" || typeof prop !== "string" || prop === "streamExecutions") return v;
+      return (...args: unknown[]) => {
+        const fault = plan.next(scope, `${service}:${prop}`);
+        if (!fault) return v.apply(target, args);
+        return (async () => {
+          if (fault === "applied-unheard") await v.apply(target, args);
+          throw grpcFaultError(fault, service, prop);
+        })();
+      };
+    },
+  });
+}
