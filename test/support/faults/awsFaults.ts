@@ -32,6 +32,7 @@ export function awsFaultError(fault: FaultKind, command: string, flip = false): 
           })
         : new ProvisionedThroughputExceededException({ $metadata: meta(400), message: why });
     case "server-error":
+    case "applied-500":
       return new InternalServerError({ $metadata: meta(500), message: why });
     case "timeout":
     case "applied-unheard": {
@@ -52,7 +53,7 @@ export function attachAwsFaults(client: MiddlewareClient, plan: FaultPlan, scope
       const fault = plan.next(scope, `aws:${command}`);
       if (!fault) return next(args);
       calls++;
-      if (fault === "applied-unheard") await next(args);
+      if (fault.startsWith("applied-")) await next(args);
       throw awsFaultError(fault, command, calls % 2 === 0);
     },
     { step: "initialize", name, priority: "high" },

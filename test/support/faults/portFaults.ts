@@ -10,6 +10,7 @@ const CODES: Record<FaultKind, number> = {
   timeout: status.DEADLINE_EXCEEDED,
   "server-error": status.INTERNAL,
   "applied-unheard": status.DEADLINE_EXCEEDED,
+  "applied-500": status.INTERNAL,
 };
 
 export function grpcFaultError(fault: FaultKind, service: string, method: string): Error {
@@ -35,7 +36,7 @@ export function withPortFaults<T extends object>(port: T, plan: FaultPlan, servi
         const fault = plan.next(scope, `${service}:${prop}`);
         if (!fault) return v.apply(target, args);
         return (async () => {
-          if (fault === "applied-unheard") await v.apply(target, args);
+          if (fault.startsWith("applied-")) await v.apply(target, args);
           throw grpcFaultError(fault, service, prop);
         })();
       };
