@@ -3,8 +3,11 @@
 // function), the exchange, risk-monitor, configuration and custodian simulators on loopback. `run()` trades one
 // arbitrage, lets every failed delivery be redelivered, and `invariants()` checks the end state.
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { createTable, deleteTable } from "../../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../../lib/adapters/aws/DynamoDbStateStore";
+import { EventBridgeEventBus } from "../../../lib/adapters/aws/EventBridgeEventBus";
 import { InProcessEventBus } from "../../../lib/adapters/embedded/InProcessEventBus";
 import { GrpcExchange } from "../../../lib/adapters/GrpcExchange";
 import { CustodianBuyingPower } from "../../../lib/app/buyingPower";
@@ -22,6 +25,9 @@ import { InstrumentRegistry } from "../../../lib/domain/instruments";
 import { clientOrderIdFor } from "../../../lib/domain/orders";
 import { buildBusEvent } from "../../../lib/events";
 import { ClientManager, CustodianClient, Discovery } from "../../../lib/grpc";
+import { FunctionHost } from "../../../lib/local-aws";
+import type { EventBus } from "../../../lib/ports/EventBus";
+import { ROUTES } from "../../../lib/routing/routes";
 import { CustodianSimulator } from "../../../sim/custodian/CustodianSimulator";
 import { localstackClientConfig } from "../aws";
 import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../engineRig";
@@ -54,8 +60,20 @@ export interface SweepWorld {
 
 let seq = 0;
 
-export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<SweepWorld> {
-  const tableName = `tse-crash-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+/**
+ * `embedded`: the in-process bus (redelivery = its retries). `function-host`: a private EventBridge bus on
+ * LocalStack, rules → SQS → the handlers (redelivery = the queue's visibility timeout, short here), and every
+ * PutEvents is an SDK step of the function that sends it.
+ */
+export type Delivery = "embedded" | "function-host";
+
+export async function startSweepWorld(
+  plan: FaultPlan,
+  t0: number,
+  delivery: Delivery = "embedded",
+): Promise<SweepWorld> {
+  const run = `crash-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+  const tableName = `${run}-state`;
   const admin = new DynamoDBClient(localstackClientConfig());
   await createTable(admin, tableName);
   const custodian = new CustodianSimulator({ quiet: true, balances: OPENING, dayMs: 50, processingMs: 5, tickMs: 5 });
@@ -75,7 +93,16 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
   const custodianClient = new CustodianClient(manager);
   // Enough redeliveries for one injected fault plus the retries it provokes (a throttle is one failed delivery).
   const bus = new InProcessEventBus({ retryDelayMs: () => 5, maxAttempts: 6 });
-  const clients: DynamoDBClient[] = [];
+  const busName = `${run}-bus`;
+  const eventBridge = new EventBridgeClient(localstackClientConfig());
+  const clients: { destroy(): void }[] = [eventBridge];
+  const busFor = (name: string): EventBus => {
+    if (delivery === "embedded") return withPortFaults(bus, plan, "bus", name);
+    const client = new EventBridgeClient(localstackClientConfig());
+    clients.push(client);
+    attachAwsFaults(client, plan, name);
+    return new EventBridgeEventBus({ eventBusName: busName, client });
+  };
   const handlers = {} as Record<FunctionName, LambdaHandler>;
   let readStore: DynamoDbStateStore | undefined;
   for (const name of Object.keys(SPECS) as FunctionName[]) {
@@ -86,7 +113,7 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
     const wrappedCustodian = withPortFaults(custodianClient, plan, "custodian", name);
     const deps: EngineDependencies = {
       store,
-      bus: withPortFaults(bus, plan, "bus", name),
+      bus: busFor(name),
       settings: rig.settings,
       exchange: withPortFaults(new GrpcExchange(rig.peers.exchange), plan, "exchange", name),
       riskMonitor: withPortFaults(rig.peers.risk, plan, "risk", name),
@@ -98,9 +125,66 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
     handlers[name] = buildFunction(SPECS[name], deps);
   }
   readStore = new DynamoDbStateStore({ client: admin, tableName });
-  registerFunctions(bus, handlers);
-  const forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(rig.peers.exchange), bus });
+  let host: FunctionHost | undefined;
+  let entry: EventBus = bus;
+  const sqs = new SQSClient(localstackClientConfig());
+  clients.push(sqs);
+  const depth = async (url: string) => {
+    const a = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return (
+      Number(a.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(a.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  };
+  const hosted = () => (Object.keys(SPECS) as FunctionName[]).filter((n) => ROUTES.some((r) => r.functionName === n));
+  const queueDepth = async (which: "queueUrl" | "dlqUrl") => {
+    let n = 0;
+    for (const f of hosted()) n += await depth(host!.resources(f)[which]);
+    return n;
+  };
+  let deadLettered = 0;
+  if (delivery === "embedded") registerFunctions(bus, handlers);
+  else {
+    host = new FunctionHost({
+      routes: ROUTES,
+      handlers,
+      eventBridge,
+      sqs,
+      eventBusName: busName,
+      resourcePrefix: run,
+      missingHandler: "skip",
+      maxReceiveCount: 6,
+      // Short: a delivery whose handler failed is retried at once (retryDelaySeconds 0); this bounds a lost one.
+      visibilityTimeoutSeconds: 5,
+      retryDelaySeconds: 0,
+      waitTimeSeconds: 1,
+      deleteResourcesOnStop: true,
+    });
+    await host.start();
+    entry = new EventBridgeEventBus({ eventBusName: busName, client: eventBridge });
+  }
+  const forwarder = new ExecutionForwarder({ exchange: new GrpcExchange(rig.peers.exchange), bus: entry });
   forwarder.start();
+  const hostIdle = async () => {
+    // Every queue drained and no handler in flight (twice in a row: a handler's publish lands in another queue).
+    if (!host) return;
+    let calm = 0;
+    let seen = -1;
+    const deadline = Date.now() + 20_000;
+    while (calm < 2 && Date.now() < deadline) {
+      const calls = Object.values(host.getStats()).reduce((a, f) => a + f.invocations, 0);
+      const d = await queueDepth("queueUrl");
+      calm = d === 0 && calls === seen ? calm + 1 : 0;
+      seen = calls;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    deadLettered = await queueDepth("dlqUrl");
+  };
 
   const engine = rig.exchange.engine;
   const simOrders = (): SimOrder[] =>
@@ -110,14 +194,16 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
   const simExecutions = () => engine.executionsFrom(1).filter((e) => e.strategyId === STRATEGY);
   const quiet = async () => {
     // Idle bus, every execution forwarded and booked (or the deadline: the invariants then say what is missing).
-    const deadline = Date.now() + 8_000;
+    const deadline = Date.now() + (host ? 20_000 : 8_000);
     for (;;) {
       await bus.whenIdle({ timeoutMs: 8_000 });
+      await hostIdle();
       const fills = await readStore!.listFillsByStrategy(STRATEGY);
       if (fills.length >= simExecutions().length || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 25));
     }
     await bus.whenIdle({ timeoutMs: 8_000 });
+    await hostIdle();
   };
 
   return {
@@ -130,7 +216,7 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
           { now: t0 + i, eventId: `snap-${b.venue}-1` },
         ),
       );
-      await bus.publish(snaps);
+      await entry.publish(snaps);
       await quiet();
       // One reconciliation (settlement vs the custodian), through the same faulted function and its retries.
       for (let attempt = 0; attempt < 6; attempt++) {
@@ -210,12 +296,13 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
       check(
         "whole-writes",
         bus.deadLetters.length === 0 &&
+          deadLettered === 0 &&
           stuck.length === 0 &&
           filledWithoutFills.length === 0 &&
           settled === fills.length &&
           (signals.length === 0 || signals.every((s) => s.status !== "approved" || stored.length > 0)),
         () =>
-          `dead letters ${bus.deadLetters.map((d) => `${d.functionName}:${d.errorName}:${d.errorMessage}`).join(";")}; stuck ${stuck.map((o) => `${o.order.clientOrderId}:${o.order.status}`)}; ` +
+          `dead letters ${deadLettered} hosted, ${bus.deadLetters.map((d) => `${d.functionName}:${d.errorName}:${d.errorMessage}`).join(";")}; stuck ${stuck.map((o) => `${o.order.clientOrderId}:${o.order.status}`)}; ` +
           `settlements ${settled} for ${fills.length} fills; signals ${signals.map((s) => s.status)}; orders ${stored.length}`,
       );
       return out;
@@ -224,6 +311,8 @@ export async function startSweepWorld(plan: FaultPlan, t0: number): Promise<Swee
       await bus.whenIdle({ timeoutMs: 2_000 }).catch(() => undefined);
       await forwarder.stop();
       await bus.close({ timeoutMs: 2_000 });
+      await host?.stop();
+      await host?.deleteBus().catch(() => undefined);
       await manager.close();
       await custodian.stop();
       await rig.stop();
