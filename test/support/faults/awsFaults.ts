@@ -33,6 +33,7 @@ export function awsFaultError(fault: FaultKind, command: string, flip = false): 
         : new ProvisionedThroughputExceededException({ $metadata: meta(400), message: why });
     case "server-error":
     case "applied-500":
+    case "partial-batch":
       return new InternalServerError({ $metadata: meta(500), message: why });
     case "timeout":
     case "applied-unheard": {
@@ -41,6 +42,27 @@ export function awsFaultError(fault: FaultKind, command: string, flip = false): 
       return e;
     }
   }
+}
+
+interface PutEventsArgs {
+  input: { Entries?: unknown[] };
+}
+interface PutEventsOut {
+  output: { FailedEntryCount?: number; Entries?: unknown[] };
+}
+
+/** Send every entry but the last; answer as EventBridge does when one entry failed (HTTP 200, FailedEntryCount 1). */
+async function partialPutEvents(next: (a: unknown) => Promise<unknown>, args: unknown): Promise<unknown> {
+  const a = args as PutEventsArgs;
+  const entries = a.input.Entries ?? [];
+  const failed = { ErrorCode: "InternalFailure", ErrorMessage: "injected partial-batch" };
+  if (entries.length <= 1) return { output: { FailedEntryCount: entries.length, Entries: entries.map(() => failed) } };
+  const res = (await next({ ...a, input: { ...a.input, Entries: entries.slice(0, -1) } })) as PutEventsOut;
+  const out = res.output;
+  return {
+    ...res,
+    output: { ...out, FailedEntryCount: (out.FailedEntryCount ?? 0) + 1, Entries: [...(out.Entries ?? []), failed] },
+  };
 }
 
 /** Attach to any SDK v3 client (DynamoDB, EventBridge, …); requests are counted in the plan under `scope`. */
@@ -53,6 +75,7 @@ export function attachAwsFaults(client: MiddlewareClient, plan: FaultPlan, scope
       const fault = plan.next(scope, `aws:${command}`);
       if (!fault) return next(args);
       calls++;
+      if (fault === "partial-batch" && command === "PutEventsCommand") return partialPutEvents(next, args);
       if (fault.startsWith("applied-")) await next(args);
       throw awsFaultError(fault, command, calls % 2 === 0);
     },

@@ -3,15 +3,29 @@
 // fails the N-th one with a chosen fault. A counting run (no fault) learns the sequence; the sweep then
 // replays the same input with a fault at each step k.
 
-export const FAULT_KINDS = ["throttle", "timeout", "server-error", "applied-unheard", "applied-500"] as const;
+export const FAULT_KINDS = [
+  "throttle",
+  "timeout",
+  "server-error",
+  "applied-unheard",
+  "applied-500",
+  "partial-batch",
+] as const;
 /**
  * - throttle: ProvisionedThroughputExceededException / ThrottlingException (AWS), RESOURCE_EXHAUSTED (gRPC);
  * - timeout: the request is not answered (AWS TimeoutError, gRPC DEADLINE_EXCEEDED), not applied;
  * - server-error: a 500 (AWS InternalServerError, gRPC INTERNAL), not applied;
  * - applied-unheard: the request is applied, then the caller gets a timeout ("succeeded, but never heard");
- * - applied-500: the request is applied, then the caller gets a 500 (a server that failed after committing).
+ * - applied-500: the request is applied, then the caller gets a 500 (a server that failed after committing);
+ * - partial-batch: batch publishes only (PutEvents, EventBus.publish): all entries but the last are applied, the
+ *   last is reported failed in the response (FailedEntryCount / PublishResult.failed).
  */
 export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Which requests a fault kind applies to (partial-batch: batch publishes only). */
+export function faultApplies(fault: FaultKind, requestKind: string): boolean {
+  return fault !== "partial-batch" || requestKind === "aws:PutEventsCommand" || requestKind === "bus:publish";
+}
 
 export interface StepRecord {
   /** 1-based position in the plan's sequence. */

@@ -3,6 +3,7 @@
 // see exactly what a real peer failure gives them.
 import { Metadata, status } from "@grpc/grpc-js";
 import { toClientError } from "../../../lib/grpc/errors";
+import type { BusEvent, PublishResult } from "../../../lib/ports/EventBus";
 import type { FaultKind, FaultPlan } from "./faultPlan";
 
 const CODES: Record<FaultKind, number> = {
@@ -11,6 +12,7 @@ const CODES: Record<FaultKind, number> = {
   "server-error": status.INTERNAL,
   "applied-unheard": status.DEADLINE_EXCEEDED,
   "applied-500": status.INTERNAL,
+  "partial-batch": status.INTERNAL,
 };
 
 export function grpcFaultError(fault: FaultKind, service: string, method: string): Error {
@@ -21,6 +23,21 @@ export function grpcFaultError(fault: FaultKind, service: string, method: string
     metadata: new Metadata(),
   });
   return toClientError(err, service, method);
+}
+
+/** EventBus.publish with the last event refused (PublishResult.failed), the others published. */
+async function partialPublish(publish: (e: readonly BusEvent[]) => Promise<PublishResult>, arg: unknown) {
+  const events = arg as readonly BusEvent[];
+  const last = events.at(-1);
+  const r = events.length > 1 ? await publish(events.slice(0, -1)) : { published: 0, failed: [] };
+  if (!last) return r;
+  const failure = {
+    index: events.length - 1,
+    event: last,
+    errorCode: "InternalFailure",
+    errorMessage: "injected partial-batch",
+  };
+  return { published: r.published, failed: [...r.failed, failure] };
 }
 
 /**
@@ -36,6 +53,7 @@ export function withPortFaults<T extends object>(port: T, plan: FaultPlan, servi
         const fault = plan.next(scope, `${service}:${prop}`);
         if (!fault) return v.apply(target, args);
         return (async () => {
+          if (fault === "partial-batch" && prop === "publish") return partialPublish(v.bind(target), args[0]);
           if (fault.startsWith("applied-")) await v.apply(target, args);
           throw grpcFaultError(fault, service, prop);
         })();
