@@ -395,9 +395,9 @@ export class Quoter {
     const ask = +q.ask;
     if (!(bid > 0) || !(ask > bid)) return;
     const dq = new WireL1Quote(q, bid, ask);
-    this.market.store(dq);
+    const now = this.now();
+    this.market.store(dq, now);
     if (this.quoting) {
-      const now = this.now();
       const mid = (bid + ask) / 2;
       const running = this.registry.running;
       for (let i = 0; i < running.length; i++) {
@@ -477,9 +477,25 @@ export class Quoter {
       this.log.warn("equity mark failed", { error: String(err) });
     }
     this.dispatcher.retryCancels();
+    this.pullStaleQuotes(now);
     if (!this.quoting) return;
     for (const rt of this.registry.running) this.host.onTimer(rt, now, this.midOf);
     this.dispatcher.dispatch();
+  }
+
+  /** Orders resting on a book whose market data stopped (stalled, not closed) are canceled; the count is a metric. */
+  private pullStaleQuotes(now: number): void {
+    const bound = this.opts.staleQuoteMs ?? 3_000;
+    if (bound <= 0) return;
+    for (const o of this.tracker.values()) {
+      const at = this.market.quoteArrivedAt(o.venue, o.symbol);
+      if (at === undefined || now - at <= bound) continue;
+      if (this.tracker.requestCancel(o, now)) {
+        this.counters.staleQuoteCancels++;
+        this.dispatcher.sendCancel(o);
+        this.log.warn("market data stale: order pulled", { venue: o.venue, symbol: o.symbol, ageMs: now - at });
+      }
+    }
   }
 
   private refreshMarks(force: boolean): void {

@@ -79,6 +79,12 @@ const program = new Command("quoter")
       .argParser(int("md-interval-ms")),
   )
   .addOption(
+    new Option("--stale-quote-ms <n>", "pull our orders on a book without market data this long (0 = off)")
+      .env("TSE_QUOTER_STALE_QUOTE_MS")
+      .default(3_000)
+      .argParser(int("stale-quote-ms")),
+  )
+  .addOption(
     new Option("--reconcile-ms <n>", "reconciliation period (0 = off)")
       .env("TSE_QUOTER_RECONCILE_MS")
       .default(30_000)
@@ -214,6 +220,7 @@ async function main(): Promise<void> {
       pluginStrategyTypes: strategies.map((s) => s.type),
       riskLimits,
       marketDataIntervalMs: o.mdIntervalMs,
+      staleQuoteMs: o.staleQuoteMs,
       reconcileIntervalMs: o.reconcileMs,
       maxOpenOrders: o.maxOpenOrders,
       allowChaosStrategies: o.chaosStrategies === true,

@@ -16,6 +16,7 @@ export class QuoterMarket implements QuoterMarketView {
   private readonly venues = new Map<string, Venue>();
   private readonly takerFees = new Map<string, number>();
   private readonly quotesByVenue = new Map<string, Map<string, FastL1Quote>>();
+  private readonly arrivedByVenue = new Map<string, Map<string, number>>();
   private readonly lastMarkAt = new Map<string, number>();
 
   constructor(opts: Pick<QuoterOptions, "symbols" | "venues" | "instruments" | "venueInfo" | "initialCash">) {
@@ -32,14 +33,25 @@ export class QuoterMarket implements QuoterMarketView {
     });
   }
 
-  /** The latest quote of its venue and symbol. */
-  store(q: FastL1Quote): void {
+  /** The latest quote of its venue and symbol, and when it arrived (the staleness bound). */
+  store(q: FastL1Quote, now: number): void {
     let byVenue = this.quotesByVenue.get(q.venue);
     if (!byVenue) {
       byVenue = new Map();
       this.quotesByVenue.set(q.venue, byVenue);
     }
     byVenue.set(q.symbol, q);
+    let times = this.arrivedByVenue.get(q.venue);
+    if (!times) {
+      times = new Map();
+      this.arrivedByVenue.set(q.venue, times);
+    }
+    times.set(q.symbol, now);
+  }
+
+  /** When the book's latest quote arrived (undefined: none yet). */
+  quoteArrivedAt(venue: string, symbol: string): number | undefined {
+    return this.arrivedByVenue.get(venue)?.get(symbol);
   }
 
   takerFee(venue: string): number | undefined {

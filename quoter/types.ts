@@ -59,6 +59,11 @@ export interface QuoterOptions {
   reconcileIntervalMs?: number;
   /** Strategy timers, cancel retries, readiness. Default 250 ms. */
   timerIntervalMs?: number;
+  /**
+   * Market-data staleness bound: a book with no quote for this long (a stalled stream that did not close) has
+   * our orders on it pulled, every timer tick until a quote arrives. Default 3000 ms; 0 = off.
+   */
+  staleQuoteMs?: number;
   /** First execution sequence to read. Default 1 (the exchange's whole log, filtered to this process's orders). */
   executionsFromSequence?: number;
   /** Accept chaos-* strategies (StartStrategy via the control API) to exercise the risk layer. Default false. */
@@ -134,6 +139,8 @@ export interface QuoterCounters {
   reconcileDrifts: number;
   reconcileCorrections: number;
   reconcileErrors: number;
+  /** Orders pulled because their book's market data went stale (staleQuoteMs). */
+  staleQuoteCancels: number;
 }
 
 export function newCounters(): QuoterCounters {
@@ -162,6 +169,7 @@ export function newCounters(): QuoterCounters {
     executionReconnects: 0,
     reconciliations: 0,
     reconcileDrifts: 0,
+    staleQuoteCancels: 0,
     reconcileCorrections: 0,
     reconcileErrors: 0,
   };

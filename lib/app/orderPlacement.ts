@@ -368,8 +368,13 @@ async function sendLeg(pc: PlaceContext, order: Order, version: number, legIndex
     });
     sent.ex = res.order;
   } catch (e) {
-    // Business refusals are final; a peer failure is left for the retry (the order stays submitted).
-    if (e instanceof OrderNotPlacedError || (e instanceof GrpcClientError && !e.transient && e.kind !== "circuit-open"))
+    // Business refusals are final. Anything else (down, deadline, INTERNAL, UNKNOWN) may have been applied: left
+    // for the retry, which asks the exchange by client order id first (the order stays submitted).
+    if (
+      e instanceof OrderNotPlacedError ||
+      (e instanceof GrpcClientError &&
+        (e.kind === "rejected" || e.kind === "invalid-argument" || e.kind === "not-found"))
+    )
       sent.error = e.message;
     else throw e;
   }

@@ -72,6 +72,8 @@ export interface ConfigClientStats {
   watchReconnects: number;
   /** True while the last read of any key had to be served stale. */
   degraded: boolean;
+  /** While degraded: how old (ms since it was fetched) the last last-known-good value served was. */
+  lastKnownGoodAgeMs: number | undefined;
   cachedKeys: number;
   /** Keys known to be absent (NOT_FOUND cached for the TTL, so a missing key costs one call per TTL). */
   absentKeys: number;
@@ -103,6 +105,7 @@ export class ConfigurationServiceClient {
     watchUpdates: 0,
     getValueCalls: 0,
     degraded: false,
+    lastKnownGoodFetchedAt: 0,
     lastError: undefined as string | undefined,
   };
 
@@ -139,6 +142,7 @@ export class ConfigurationServiceClient {
     try {
       const value = await this.fetch(key);
       this.counters.degraded = false;
+      this.counters.lastKnownGoodFetchedAt = 0;
       return value;
     } catch (e) {
       this.counters.fetchErrors++;
@@ -153,10 +157,14 @@ export class ConfigurationServiceClient {
       const stale = this.cache.get(key, { allowStale: true });
       if (!stale) throw e;
       this.counters.staleServed++;
+      // The entry's age: the TTL minus what is left of it (negative once stale).
+      const ageMs = (this.opts.ttlMs ?? 30_000) - this.cache.getRemainingTTL(key);
+      this.counters.lastKnownGoodFetchedAt = Date.now() - ageMs;
       if (!this.counters.degraded) {
         this.opts.logger?.warn("configuration service unreachable; serving last-known-good", {
           key,
           version: stale.version,
+          ageMs,
           error: this.counters.lastError,
         });
       }
@@ -278,6 +286,10 @@ export class ConfigurationServiceClient {
         this.watchStream !== undefined && this.watchStream.stats.connects > 0 && !this.watchStream.isClosed,
       watchReconnects: this.watchStream?.stats.reconnects ?? 0,
       degraded: this.counters.degraded,
+      lastKnownGoodAgeMs:
+        this.counters.degraded && this.counters.lastKnownGoodFetchedAt > 0
+          ? Date.now() - this.counters.lastKnownGoodFetchedAt
+          : undefined,
       cachedKeys: this.cache.size,
       absentKeys: this.absent.size,
       getValueCalls: this.counters.getValueCalls,

@@ -65,6 +65,9 @@ describe("ConfigurationServiceClient", () => {
     await sleep(150); // past the TTL: the cached value is stale
     expect((await config.getDecimal("trading.position_limits.max_size")).toFixed()).toBe("2.5");
     expect(config.stats()).toMatchObject({ staleServed: 1, degraded: true });
+    // Its age is reported: at least the 150 ms slept (fetched before the outage), at most the test's run so far.
+    expect(config.stats().lastKnownGoodAgeMs).toBeGreaterThanOrEqual(150);
+    expect(config.stats().lastKnownGoodAgeMs).toBeLessThan(10_000);
     // A key never seen cannot be served stale: typed error, or the caller's fallback.
     const err = await config.getString("trading.never_read").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GrpcClientError);
@@ -77,6 +80,7 @@ describe("ConfigurationServiceClient", () => {
       await config.getNumber("trading.position_limits.max_size");
       return !config.stats().degraded;
     }, "recovery after the service returns");
+    expect(config.stats().lastKnownGoodAgeMs).toBeUndefined();
   });
 
   it("watches for changes (auto-reconnecting) and keeps the cache current", async () => {
