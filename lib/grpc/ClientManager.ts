@@ -9,6 +9,7 @@ import {
   defaultTextMapGetter,
   context as otelContext,
   ROOT_CONTEXT,
+  type Span,
   SpanKind,
   SpanStatusCode,
   type Tracer,
@@ -179,6 +180,22 @@ class Answered {
   constructor(readonly error: unknown) {}
 }
 
+/** server.address / server.port (semantic conventions) from a `host:port` target. */
+function setServerAddress(span: Span, address: string | undefined): void {
+  if (!address) return;
+  const i = address.lastIndexOf(":");
+  const host =
+    i > 0
+      ? address
+          .slice(0, i)
+          .replace(/^dns:(\/\/\/)?/, "")
+          .replace(/^\[|\]$/g, "")
+      : address;
+  span.setAttribute("server.address", host);
+  const port = i > 0 ? Number(address.slice(i + 1)) : Number.NaN;
+  if (Number.isInteger(port)) span.setAttribute("server.port", port);
+}
+
 const rpcNameOf = (def: AnyMethodDefinition): string => def.path.slice(def.path.lastIndexOf("/") + 1);
 const fullServiceOf = (def: AnyMethodDefinition): string => def.path.slice(1, def.path.lastIndexOf("/"));
 
@@ -249,6 +266,7 @@ export class ClientManager {
 
     const attempt = async (): Promise<ResponseOf<D[K]>> => {
       const client = await this.clientFor(state);
+      if (span.isRecording()) setServerAddress(span, state.address);
       const attemptDeadline =
         opts.attemptTimeoutMs !== undefined ? Math.min(deadlineAt, Date.now() + opts.attemptTimeoutMs) : deadlineAt;
       return new Promise<ResponseOf<D[K]>>((resolve, reject) => {
@@ -345,6 +363,7 @@ export class ClientManager {
     }
     const client = await this.clientFor(state);
     const { span, metadata } = this.startSpan(spec.name, def, opts);
+    if (span.isRecording()) setServerAddress(span, state.address);
     const callOpts: grpc.CallOptions = opts.deadlineMs !== undefined ? { deadline: Date.now() + opts.deadlineMs } : {};
     const stream = client.makeServerStreamRequest(
       def.path,

@@ -396,6 +396,8 @@ export interface Execution {
   cumulativeQuantity: string;
   remainingQuantity: string;
   orderStatus: OrderStatus;
+  /** W3C traceparent of the span that matched it (the PlaceOrder server span); empty when not traced. */
+  traceparent: string;
 }
 
 export interface StreamExecutionsRequest {
@@ -2371,6 +2373,7 @@ function createBaseExecution(): Execution {
     cumulativeQuantity: "",
     remainingQuantity: "",
     orderStatus: 0,
+    traceparent: "",
   };
 }
 
@@ -2429,6 +2432,9 @@ export const Execution: MessageFns<Execution> = {
     }
     if (message.orderStatus !== 0) {
       writer.uint32(144).int32(message.orderStatus);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(154).string(message.traceparent);
     }
     return writer;
   },
@@ -2590,6 +2596,14 @@ export const Execution: MessageFns<Execution> = {
             message.orderStatus = reader.int32() as any;
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2662,6 +2676,7 @@ export const Execution: MessageFns<Execution> = {
         : isSet(object.order_status)
         ? orderStatusFromJSON(object.order_status)
         : 0,
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -2721,6 +2736,9 @@ export const Execution: MessageFns<Execution> = {
     if (message.orderStatus !== 0) {
       obj.orderStatus = orderStatusToJSON(message.orderStatus);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -2747,6 +2765,7 @@ export const Execution: MessageFns<Execution> = {
     message.cumulativeQuantity = object.cumulativeQuantity ?? "";
     message.remainingQuantity = object.remainingQuantity ?? "";
     message.orderStatus = object.orderStatus ?? 0;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
