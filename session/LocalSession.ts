@@ -44,6 +44,7 @@ import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { ROUTES } from "../lib/routing/routes";
+import type { MessagingSystem } from "../lib/telemetry/spans";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { buildQuoter } from "../quoter/build";
 import { generateLocalControlCredentials, type LocalControlCredentials } from "../quoter/control/credentials";
@@ -167,6 +168,8 @@ export interface SessionResult {
   functionLatency: Record<string, { invocations: number; p50Ms: number; p99Ms: number }>;
   /** Settlement at the custodian and the last reconciliation. */
   custody: CustodyResult;
+  /** GetValue requests the session's configuration client sent (quoter and functions share it). */
+  configGetValueCalls: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -200,6 +203,11 @@ export class LocalSession {
   quoter!: Quoter;
   private inner!: InProcessEventBus | EventBridgeEventBus;
   private forwarder!: ExecutionForwarder;
+  /** The bus, as the messaging spans name it. */
+  private messaging: { system: MessagingSystem; destination: string } = {
+    system: "in_process",
+    destination: "embedded",
+  };
   private functionHost: FunctionHost | undefined;
   private sqs: SQSClient | undefined;
   private dashboardServer!: DashboardServer;
@@ -354,6 +362,7 @@ export class LocalSession {
       const eventBridge = new EventBridgeClient(clientCfg);
       const sqs = new SQSClient(clientCfg);
       this.inner = new EventBridgeEventBus({ eventBusName, client: eventBridge });
+      this.messaging = { system: "aws_eventbridge", destination: eventBusName };
       this.bus = new CountingEventBus(this.inner);
       this.functionHost = new FunctionHost({
         routes: ROUTES,
@@ -401,8 +410,10 @@ export class LocalSession {
     // The quoter's AWS requests are its own (IAM evaluation), though it shares this process's clients.
     const quoterStore = asPrincipal("quoter", this.store);
     const quoterBus = asPrincipal("quoter", this.bus);
+    const messaging = this.messaging;
     const bridge = new BusBridge({
       bus: quoterBus,
+      messaging,
       // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
       snapshots:
         cfg.mode === "embedded"
@@ -485,6 +496,7 @@ export class LocalSession {
       exchange: new GrpcExchange(this.peers.exchange),
       bus: quoterBus,
       accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
+      messaging,
       onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
     });
     this.forwarder.start();
@@ -1032,6 +1044,7 @@ export class LocalSession {
         tradesByStrategy,
         functionLatency: this.functionLatency(),
         custody,
+        configGetValueCalls: this.peers.config.stats().getValueCalls,
       };
     } finally {
       await this.teardown();

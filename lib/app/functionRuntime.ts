@@ -10,6 +10,7 @@ import { EventBridgeSchema } from "@aws-lambda-powertools/parser/schemas/eventbr
 import { Tracer } from "@aws-lambda-powertools/tracer";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
+import { trace } from "@opentelemetry/api";
 import type { Context } from "aws-lambda";
 import { z } from "zod";
 import { clip, preview } from "../domain/bounds";
@@ -17,7 +18,9 @@ import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
 import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { DETAIL_TYPES, DetailSchemas, type DetailType } from "../events/registry";
+import { startTracing, tracing } from "../telemetry/tracing";
 import { type DependenciesProvider, type EngineDependencies, memoizeDependencies } from "./dependencies";
+import { functionSpan } from "./functionSpan";
 
 export interface FunctionTools {
   logger: Logger;
@@ -124,15 +127,37 @@ export function buildFunction<I, R>(
       });
     },
   };
-  const body = async (event: unknown, context: Context): Promise<unknown> =>
-    spec.handle(event as I, await resolve(), tools, context);
-  return middy(body)
+  const body = async (event: unknown, context: Context): Promise<unknown> => {
+    // X-Ray and W3C joined: the segment names the W3C trace this invocation belongs to.
+    const traceId = tracing().enabled ? trace.getActiveSpan()?.spanContext().traceId : undefined;
+    if (traceId && tracer.isTracingEnabled()) tracer.putAnnotation("w3c_trace_id", traceId);
+    return spec.handle(event as I, await resolve(), tools, context);
+  };
+  const handler = middy(body)
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
     .use(nesting)
     .use(spec.schema ? parser({ schema: spec.schema, safeParse: true }) : { before: () => undefined })
     .use(parse) as unknown as LambdaHandler;
+  // OTEL_* configure tracing (once; the SDK is imported only then). With tracing on, the whole invocation (parse
+  // and its logs included) runs in the function's process span; in Lambda, spans are flushed before it freezes.
+  let started: Promise<unknown> | undefined;
+  return async (event, context) => {
+    started ??= startTracing(`tse-${spec.functionName}`).catch((e: unknown) =>
+      logger.error("tracing not started", { error: clip(String(e)) }),
+    );
+    await started;
+    if (!tracing().enabled) return handler(event, context);
+    try {
+      return await functionSpan(spec.functionName, logger, handler, event, context);
+    } finally {
+      if (process.env.AWS_LAMBDA_FUNCTION_NAME)
+        await tracing()
+          .forceFlush()
+          .catch(() => {});
+    }
+  };
 }
 
 /** Powertools' EventBridge schema with our detail-type, allowed sources and zod detail schema. */

@@ -26,6 +26,7 @@ import {
   retry,
 } from "cockatiel";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { contextualTracer } from "../telemetry/spans";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
 
@@ -234,7 +235,7 @@ export class ClientManager {
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
-    this.tracer = opts.tracer ?? trace.getTracer("tse-grpc-client");
+    this.tracer = opts.tracer ?? contextualTracer("tse-grpc-client");
   }
 
   /** Unary call with deadline, breaker, retries (idempotent only), stats and a client span. Throws GrpcClientError subclasses. */

@@ -29,7 +29,7 @@ import {
 } from "../../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceClient } from "../../gen/proto/tse/marketdata/quotes";
 import { activeTraceparent, serverSpan } from "../../lib/telemetry/spans";
-import { tracerFor, tracing } from "../../lib/telemetry/tracing";
+import { tracing } from "../../lib/telemetry/tracing";
 import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { SeededRandom } from "../common/rng";
@@ -260,16 +260,10 @@ export class ExchangeSimulator extends SimServer {
               this.wire.orderArrived(req.triggerVenue || req.venue, req.symbol, req.triggerSequence);
             }
             if (!tracing().enabled) return this.place(req, undefined);
-            return serverSpan(
-              tracerFor("tse-sim-exchange"),
-              EXCHANGE_SERVICE_NAME,
-              "PlaceOrder",
-              call.metadata,
-              (span) => {
-                span?.setAttribute("tse.order.client_order_id", req.clientOrderId);
-                return this.place(req, activeTraceparent());
-              },
-            );
+            return serverSpan("tse-sim-exchange", EXCHANGE_SERVICE_NAME, "PlaceOrder", call.metadata, (span) => {
+              span?.setAttribute("tse.order.client_order_id", req.clientOrderId);
+              return this.place(req, activeTraceparent());
+            });
           }),
           cancelOrder: unary<CancelOrderRequest, CancelOrderResponse>(async (req) => {
             await this.gate();
