@@ -7,7 +7,10 @@
 // exchange is the real ExchangeSimulator (empty book), its engine's placeOrder wrapped to timestamp arrivals.
 // Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
+// A third process, the same quoter with OTLP tracing at a 1 % traceidratio sampler, gives the tracing cost.
 import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -95,12 +98,32 @@ const median = (xs: number[]) => {
 };
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** An OTLP/HTTP JSON endpoint that answers 200 and counts the spans it received. */
+async function startOtlpSink(): Promise<{ port: number; spans: () => number; stop: () => void }> {
+  let spans = 0;
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      spans += (body.match(/"spanId"/g) ?? []).length;
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return { port: (server.address() as AddressInfo).port, spans: () => spans, stop: () => server.close() };
+}
+
 export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
   const exchange = new ExchangeSimulator({ quiet: true, liquidity: false });
   const exPort = await exchange.start(0);
-  const feeds = { quoter: new Feed(), echo: new Feed() };
+  const feeds = { quoter: new Feed(), echo: new Feed(), traced: new Feed() };
   await feeds.quoter.start();
   await feeds.echo.start();
+  await feeds.traced.start();
+  // The traced quoter exports its (1 % sampled) spans over OTLP/HTTP to this sink, which only counts them.
+  const sink = await startOtlpSink();
 
   // Arrival probe at the exchange simulator. Each response is attributed to the tick that caused it, even when it
   // arrives after later ticks were written: the echo puts the tick's sequence in its client order id; the quoter's
@@ -137,35 +160,46 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
 
   const children: ChildProcess[] = [];
   try {
-    progress("starting the quoter and the echo client processes");
+    progress("starting the quoter (tracing off), the quoter (1 % sampled) and the echo client processes");
     const quoterHttp = 18_000 + Math.floor(Math.random() * 20_000);
+    const quoterEnv = (feed: Feed, account: string, httpPort: number) => ({
+      TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${exPort}`,
+      TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${feed.port}`,
+      TSE_QUOTER_SYMBOLS: "BTC-USD",
+      TSE_QUOTER_VENUES: "venue-a",
+      TSE_QUOTER_ACCOUNT: account,
+      TSE_QUOTER_GRPC_PORT: "0",
+      TSE_QUOTER_HTTP_PORT: String(httpPort),
+      // No back-off after a rejection: under load an old quote can still rest when its replacement arrives
+      // (post-only REJECTED); the next tick must still be answered. Rejections are reported.
+      TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({
+        levels: 1,
+        spreadBps: 10,
+        refreshToleranceBps: 2,
+        denialBackoffMs: 0,
+      }),
+      TSE_QUOTER_RISK_LIMITS: JSON.stringify({
+        maxOrdersPerSecond: 100_000,
+        circuitBreakers: { rateLimitBreachesToHalt: 1_000 },
+      }),
+      TSE_QUOTER_RECONCILE_MS: "0",
+      TSE_EVENT_BUS_NAME: "",
+      TSE_TABLE_NAME: "",
+      TSE_LOG_LEVEL: "ERROR",
+    });
+    children.push(
+      await spawnChild("quoter/main.ts", quoterEnv(feeds.quoter, "bench-quoter", quoterHttp), "quoter-listening"),
+    );
     children.push(
       await spawnChild(
         "quoter/main.ts",
         {
-          TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${exPort}`,
-          TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${feeds.quoter.port}`,
-          TSE_QUOTER_SYMBOLS: "BTC-USD",
-          TSE_QUOTER_VENUES: "venue-a",
-          TSE_QUOTER_ACCOUNT: "bench-quoter",
-          TSE_QUOTER_GRPC_PORT: "0",
-          TSE_QUOTER_HTTP_PORT: String(quoterHttp),
-          // No back-off after a rejection: under load an old quote can still rest when its replacement arrives
-          // (post-only REJECTED); the next tick must still be answered. Rejections are reported.
-          TSE_QUOTER_STRATEGY_PARAMS: JSON.stringify({
-            levels: 1,
-            spreadBps: 10,
-            refreshToleranceBps: 2,
-            denialBackoffMs: 0,
-          }),
-          TSE_QUOTER_RISK_LIMITS: JSON.stringify({
-            maxOrdersPerSecond: 100_000,
-            circuitBreakers: { rateLimitBreachesToHalt: 1_000 },
-          }),
-          TSE_QUOTER_RECONCILE_MS: "0",
-          TSE_EVENT_BUS_NAME: "",
-          TSE_TABLE_NAME: "",
-          TSE_LOG_LEVEL: "ERROR",
+          ...quoterEnv(feeds.traced, "bench-quoter-traced", quoterHttp + 1),
+          OTEL_TRACES_EXPORTER: "otlp",
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+          OTEL_TRACES_SAMPLER: "traceidratio",
+          OTEL_TRACES_SAMPLER_ARG: "0.01",
         },
         "quoter-listening",
       ),
@@ -181,7 +215,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         "echo-listening",
       ),
     );
-    for (let i = 0; i < 200 && (feeds.quoter.subscribers === 0 || feeds.echo.subscribers === 0); i++) await sleep(25);
+    const subscribed = () => feeds.quoter.subscribers > 0 && feeds.echo.subscribers > 0 && feeds.traced.subscribers > 0;
+    for (let i = 0; i < 200 && !subscribed(); i++) await sleep(25);
 
     let seq = 0;
     const drive = async (feed: Feed, account: string, ticks: number, h: hdr.Histogram | undefined) => {
@@ -206,7 +241,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           timestamp: Date.now(),
           lastPrice: mid.toFixed(2),
         };
-        if (account === "bench-quoter") pendingByLevel.set(level, seq);
+        if (account !== "bench-echo") pendingByLevel.set(level, seq);
         writeAt.set(seq, process.hrtime.bigint());
         feed.write(q);
         // Steady rate: one tick every TICK_INTERVAL_MS.
@@ -229,19 +264,22 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     progress(`warm-up ${WARMUP} ticks each`);
     await drive(feeds.quoter, "bench-quoter", WARMUP, undefined);
     await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
+    await drive(feeds.traced, "bench-quoter-traced", WARMUP, undefined);
 
-    const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
+    const rounds: { q: hdr.Histogram; e: hdr.Histogram; t: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const q = newHist();
       const e = newHist();
       const qAnswered = await drive(feeds.quoter, "bench-quoter", TICKS_PER_ROUND, q);
       const eAnswered = await drive(feeds.echo, "bench-echo", ECHO_TICKS_PER_ROUND, e);
-      rounds.push({ q, e, qAnswered, eAnswered });
+      const t = newHist();
+      await drive(feeds.traced, "bench-quoter-traced", TICKS_PER_ROUND, t);
+      rounds.push({ q, e, t, qAnswered, eAnswered });
       progress(
         `round ${r + 1}/${ROUNDS}: quoter p50 ${round1(q.getValueAtPercentile(50) / 1000)} µs p99 ${round1(q.getValueAtPercentile(99) / 1000)} µs (${qAnswered}/${TICKS_PER_ROUND} answered); echo p50 ${round1(e.getValueAtPercentile(50) / 1000)} µs p99 ${round1(e.getValueAtPercentile(99) / 1000)} µs (${eAnswered}/${ECHO_TICKS_PER_ROUND})`,
       );
     }
-    const pick = (k: "q" | "e", p: number) => median(rounds.map((r) => r[k].getValueAtPercentile(p) / 1000));
+    const pick = (k: "q" | "e" | "t", p: number) => median(rounds.map((r) => r[k].getValueAtPercentile(p) / 1000));
     // The decision path as the quoter measured it (its own HDR histogram, exported on /metrics).
     const metrics = await (await fetch(`http://127.0.0.1:${quoterHttp}/metrics`)).text();
     if (process.env.QUOTER_BENCH_DEBUG)
@@ -275,6 +313,11 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.decision_p99_us": round1(decision),
       "quoter.wire_vs_echo_p50": Math.round((wire50 / echo50) * 100) / 100,
       "quoter.wire_vs_echo_p99": Math.round((wire99 / echo99) * 100) / 100,
+      // Tracing: the same quoter with nothing configured, and with OTLP export at a 1 % traceidratio sampler.
+      "quoter.wire_p50_tracing_off_us": round1(wire50),
+      "quoter.wire_p50_tracing_ratio1pct_us": round1(pick("t", 50)),
+      "quoter.wire_p50_tracing_ratio1pct_vs_off": Math.round((pick("t", 50) / wire50) * 1000) / 1000,
+      "quoter.tracing_spans_exported": sink.spans(),
       "quoter.ticks_measured": ROUNDS * TICKS_PER_ROUND,
       "quoter.echo_ticks_measured": ROUNDS * ECHO_TICKS_PER_ROUND,
       "quoter.tick_interval_ms": TICK_INTERVAL_MS,
@@ -292,6 +335,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     }
     feeds.quoter.stop();
     feeds.echo.stop();
+    feeds.traced.stop();
+    sink.stop();
     await exchange.stop();
   }
 }

@@ -326,10 +326,12 @@ export class LocalSession {
         },
         registry: this.registry,
       }),
-      config: { environment: "default", ttlMs: 5_000 },
+      // The watch stream (started below) keeps cached keys current; the TTL only bounds a missed change.
+      config: { environment: "default", ttlMs: 30_000 },
       ...(cfg.marketData ? { marketData: { priceOnlyFallback: syntheticL1(cfg.marketData.halfSpreadBps) } } : {}),
     });
     this.cleanups.push({ name: "gRPC clients", fn: () => this.peers.close() });
+    this.peers.config.watch();
     if (external) this.cleanups.push({ name: "market-data mirror", fn: external.follow(this.peers.marketData) });
 
     // 3. State and bus.
