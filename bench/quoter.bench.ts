@@ -9,8 +9,11 @@
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
 // A third process, the same quoter with OTLP tracing at a 1 % traceidratio sampler, gives the tracing cost.
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:http";
+import { get as httpsGet } from "node:https";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -18,6 +21,7 @@ import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc
 import * as hdr from "hdr-histogram-js";
 import type { PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceService, type StreamQuotesRequest } from "../gen/proto/tse/marketdata/quotes";
+import { generateLocalControlCredentials } from "../quoter/control/credentials";
 import { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -162,6 +166,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   try {
     progress("starting the quoter (tracing off), the quoter (1 % sampled) and the echo client processes");
     const quoterHttp = 18_000 + Math.floor(Math.random() * 20_000);
+    // The quoter's control API and /metrics are TLS + bearer token: a pair for this run.
+    const creds = await generateLocalControlCredentials(mkdtempSync(join(tmpdir(), "tse-quoter-bench-")));
     const quoterEnv = (feed: Feed, account: string, httpPort: number) => ({
       TSE_EXCHANGE_ENDPOINT: `127.0.0.1:${exPort}`,
       TSE_MARKET_DATA_ENDPOINT: `127.0.0.1:${feed.port}`,
@@ -186,6 +192,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       TSE_EVENT_BUS_NAME: "",
       TSE_TABLE_NAME: "",
       TSE_LOG_LEVEL: "ERROR",
+      TSE_QUOTER_CONTROL_DIR: creds.dir,
     });
     children.push(
       await spawnChild("quoter/main.ts", quoterEnv(feeds.quoter, "bench-quoter", quoterHttp), "quoter-listening"),
@@ -281,7 +288,20 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     }
     const pick = (k: "q" | "e" | "t", p: number) => median(rounds.map((r) => r[k].getValueAtPercentile(p) / 1000));
     // The decision path as the quoter measured it (its own HDR histogram, exported on /metrics).
-    const metrics = await (await fetch(`http://127.0.0.1:${quoterHttp}/metrics`)).text();
+    const metrics = await new Promise<string>((resolve, reject) => {
+      const req = httpsGet(
+        `https://127.0.0.1:${quoterHttp}/metrics`,
+        { ca: creds.auth.tls.certPem, headers: { authorization: `Bearer ${creds.auth.tokens[0]}` } },
+        (res) => {
+          let body = "";
+          res.on("data", (c) => {
+            body += c;
+          });
+          res.on("end", () => resolve(body));
+        },
+      );
+      req.on("error", reject);
+    });
     if (process.env.QUOTER_BENCH_DEBUG)
       progress(
         metrics

@@ -43,8 +43,11 @@ import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
+import { buildWaterfall } from "../lib/report/waterfall";
 import { ROUTES } from "../lib/routing/routes";
+import { OrderTimelineCollector } from "../lib/telemetry/orderTimelines";
 import type { MessagingSystem } from "../lib/telemetry/spans";
+import { tracing } from "../lib/telemetry/tracing";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { buildQuoter } from "../quoter/build";
 import { generateLocalControlCredentials, type LocalControlCredentials } from "../quoter/control/credentials";
@@ -203,6 +206,8 @@ export class LocalSession {
   quoter!: Quoter;
   private inner!: InProcessEventBus | EventBridgeEventBus;
   private forwarder!: ExecutionForwarder;
+  /** Traced orders' timelines for the report's latency waterfall (tracing on only). */
+  private readonly timelines = tracing().enabled ? new OrderTimelineCollector().start() : undefined;
   /** The bus, as the messaging spans name it. */
   private messaging: { system: MessagingSystem; destination: string } = {
     system: "in_process",
@@ -508,6 +513,7 @@ export class LocalSession {
     const exchangeSim = this.sims.servers.exchange as ExchangeSimulator;
     const offExec = exchangeSim.engine.onExecution((e) => this.onExchangeExecution(e));
     this.cleanups.push({ name: "exchange watch", fn: offExec });
+    if (this.timelines) this.cleanups.push({ name: "order timelines", fn: () => this.timelines?.stop() });
     const riskSim = this.sims.servers.risk as RiskMonitorSimulator;
     const offAlert = riskSim.onAlert((al) => {
       const ts = Number(al.timestampMs) || Date.now();
@@ -1024,6 +1030,7 @@ export class LocalSession {
           breaks: custody.reconciliation.breaks,
           breaksSeen: custody.breaksSeen,
         },
+        ...(this.timelines ? { latencyWaterfall: buildWaterfall(this.timelines.timelines()) } : {}),
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,

@@ -2,6 +2,7 @@
 // PlaceOrder (client, and the exchange's server span) → ExecutionReported (create, send) → fill-handling →
 // PositionChanged → reporting; and the serverless chain MarketSnapshot → signal → SignalGenerated → order-placement
 // → PlaceOrder. Parents, links and the semantic-convention attributes are asserted, and ≥ 3 service.names.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -75,6 +76,20 @@ describe("tracing across the embedded session", () => {
     expect(serviceOf(snapshot)).toBe("tse-quoter");
     expect(parentOf(spans, snapshot)?.name).toBe("quoter.tick");
   });
+
+  it("report.html shows the latency waterfall of the median and p99 traced order", async () => {
+    const r = await session.stop("waterfall");
+    const w = r.report.latencyWaterfall!;
+    expect(w.orders).toBeGreaterThan(0);
+    for (const o of [w.median, w.p99]) {
+      expect(o.hops.map((h) => h.hop)).toEqual(["decision", "place", "ack", "fill", "booked"]);
+      expect(o.hops.reduce((a, h) => a + h.ms, 0)).toBeCloseTo(o.totalMs, 6);
+    }
+    expect(w.p99.totalMs).toBeGreaterThanOrEqual(w.median.totalMs);
+    const html = readFileSync(r.htmlPath, "utf8");
+    expect(html).toContain('id="latency"');
+    expect(html).toContain(`${w.orders} traced orders`);
+  }, 60_000);
 
   it("each component reports under its own service.name", () => {
     const names = new Set(spans.map(serviceOf));
