@@ -2,7 +2,9 @@ import { describe, expect, it } from "vitest";
 import { buildWaterfall, type OrderTimeline, renderWaterfallSection } from "../../lib/report/waterfall";
 
 const order = (base: number, hops: number[]): OrderTimeline => {
-  const [d, p, a, f, b] = hops.reduce<number[]>((acc, h) => [...acc, (acc.at(-1) ?? base) + h], []);
+  const at: number[] = [];
+  for (const h of hops) at.push((at.at(-1) ?? base) + h);
+  const [d, p, a, f, b] = at;
   return { tick: base, decision: d!, place: p!, ack: a!, fill: f!, booked: b! };
 };
 
