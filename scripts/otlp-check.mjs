@@ -18,7 +18,10 @@ const chains = spans
   .filter(({ up }) => up.some((a) => a.name === "tse.exchange.ExchangeService/PlaceOrder" && a.kind === 3));
 const bus = spans.filter((s) => /^(create|send|process) /.test(s.name));
 const withMessaging = bus.filter(
-  (s) => s.attributes["messaging.system"] && s.attributes["messaging.operation.type"] && s.attributes["messaging.destination.name"],
+  (s) =>
+    s.attributes["messaging.system"] &&
+    s.attributes["messaging.operation.type"] &&
+    s.attributes["messaging.destination.name"],
 );
 const example = chains[0] && [chains[0].f, ...chains[0].up].map((s) => `${s.service}: ${s.name}`);
 console.log(

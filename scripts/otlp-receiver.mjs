@@ -2,9 +2,9 @@
 //   node scripts/otlp-receiver.mjs [port=4318] [out=test-output/otlp-spans.json]
 // Accepts POST /v1/traces (application/json), answers 200 {}, and on SIGINT/SIGTERM writes every span it got
 // (with its resource's service.name) to `out` and prints a summary.
-import { writeFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { dirname } from "node:path";
 
 const port = Number(process.argv[2] ?? 4318);
 const out = process.argv[3] ?? "test-output/otlp-spans.json";
@@ -12,7 +12,10 @@ const spans = [];
 let requests = 0;
 const attrs = (list) =>
   Object.fromEntries(
-    (list ?? []).map((a) => [a.key, a.value?.stringValue ?? a.value?.intValue ?? a.value?.boolValue ?? a.value?.doubleValue]),
+    (list ?? []).map((a) => [
+      a.key,
+      a.value?.stringValue ?? a.value?.intValue ?? a.value?.boolValue ?? a.value?.doubleValue,
+    ]),
   );
 
 const server = createServer((req, res) => {
