@@ -19,6 +19,8 @@ import { OrderTracker, type TrackedOrder } from "../lib/engine/OrderTracker";
 import { StrategyHost } from "../lib/engine/StrategyHost";
 import type { ExecutionReport } from "../lib/ports/Exchange";
 import type { MarketQuote } from "../lib/ports/MarketData";
+import { inSpanSync } from "../lib/telemetry/spans";
+import { tracing } from "../lib/telemetry/tracing";
 import type { BusBridge } from "./bridge/BusBridge";
 import { Dispatcher } from "./Dispatcher";
 import { QuoterMarket } from "./market";
@@ -389,6 +391,25 @@ export class Quoter {
 
   /** One tick. Public so an embedding (the local session, the bench, tests) can feed quotes directly. */
   onQuote(q: MarketQuote): void {
+    if (tracing().enabled) this.tracedTick(q);
+    else this.tick(q);
+  }
+
+  /** The tick's decision span (tracing on only): orders and the snapshot it sends are its children. */
+  private tracedTick(q: MarketQuote): void {
+    const before = this.counters.ordersPlaced;
+    inSpanSync(
+      "tse-quoter",
+      "quoter.tick",
+      { attributes: { "tse.venue": q.venue, "tse.symbol": q.symbol, "tse.quote.sequence": q.sequence } },
+      (span) => {
+        this.tick(q);
+        span?.setAttribute("tse.orders_placed", this.counters.ordersPlaced - before);
+      },
+    );
+  }
+
+  private tick(q: MarketQuote): void {
     const t0 = process.hrtime.bigint();
     this.counters.ticks++;
     const bid = +q.bid;

@@ -9,6 +9,8 @@ import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
 import { MarketDataClient } from "../lib/grpc/MarketDataClient";
+import { traceFields } from "../lib/telemetry/spans";
+import { startTracing, tracing } from "../lib/telemetry/tracing";
 import { BusBridge } from "./bridge/BusBridge";
 import { buildQuoter } from "./build";
 import { loadControlAuthFromSecretsManager, readControlCredentialsDir } from "./control/credentials";
@@ -164,13 +166,16 @@ function parseJson<T>(field: string, text: string | undefined): T | undefined {
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts();
+  // OTEL_* configure it; nothing set → no SDK loaded.
+  await startTracing("tse-quoter");
   const plogger = new Logger({ serviceName: "tse-quoter", logLevel: o.logLevel });
   // Powertools' Logger takes (message, ...extra objects); adapt to the quoter's (msg, attrs) shape.
+  // Inside a span, a line carries its trace_id and span_id.
   const logger = {
-    debug: (m: string, a?: Record<string, unknown>) => plogger.debug(m, a ?? {}),
-    info: (m: string, a?: Record<string, unknown>) => plogger.info(m, a ?? {}),
-    warn: (m: string, a?: Record<string, unknown>) => plogger.warn(m, a ?? {}),
-    error: (m: string, a?: Record<string, unknown>) => plogger.error(m, a ?? {}),
+    debug: (m: string, a?: Record<string, unknown>) => plogger.debug(m, { ...traceFields(), ...a }),
+    info: (m: string, a?: Record<string, unknown>) => plogger.info(m, { ...traceFields(), ...a }),
+    warn: (m: string, a?: Record<string, unknown>) => plogger.warn(m, { ...traceFields(), ...a }),
+    error: (m: string, a?: Record<string, unknown>) => plogger.error(m, { ...traceFields(), ...a }),
   };
   const symbols = o.symbols as string[];
   const venues = o.venues as string[];
@@ -192,6 +197,7 @@ async function main(): Promise<void> {
         bus: ebBus,
         maxQueue: o.bridgeQueue,
         putEventsStats: () => ebBus.getStats(),
+        messaging: { system: "aws_eventbridge", destination: o.eventBus },
         snapshots: {
           minIntervalMs: o.snapshotIntervalMs,
           priceMoveBps: o.snapshotMoveBps,
@@ -266,6 +272,9 @@ async function main(): Promise<void> {
     await manager.close();
     ebBus?.close();
     store?.client.destroy();
+    await tracing()
+      .shutdown()
+      .catch(() => {});
     logger.info("shutdown complete", { ...r });
     clearTimeout(force);
     process.exit(r.remaining === 0 ? 0 : 1);

@@ -43,7 +43,11 @@ import type { SyntheticL1Options } from "../lib/grpc/MarketDataClient";
 import { ensureLocalAws, FunctionHost, type LocalAws } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
+import { buildWaterfall } from "../lib/report/waterfall";
 import { ROUTES } from "../lib/routing/routes";
+import { OrderTimelineCollector } from "../lib/telemetry/orderTimelines";
+import type { MessagingSystem } from "../lib/telemetry/spans";
+import { tracing } from "../lib/telemetry/tracing";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { buildQuoter } from "../quoter/build";
 import { generateLocalControlCredentials, type LocalControlCredentials } from "../quoter/control/credentials";
@@ -169,6 +173,8 @@ export interface SessionResult {
   functionLatency: Record<string, { invocations: number; p50Ms: number; p99Ms: number }>;
   /** Settlement at the custodian and the last reconciliation. */
   custody: CustodyResult;
+  /** GetValue requests the session's configuration client sent (quoter and functions share it). */
+  configGetValueCalls: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,6 +208,13 @@ export class LocalSession {
   quoter!: Quoter;
   private inner!: InProcessEventBus | EventBridgeEventBus;
   private forwarder!: ExecutionForwarder;
+  /** Traced orders' timelines for the report's latency waterfall (tracing on only). */
+  private readonly timelines = tracing().enabled ? new OrderTimelineCollector().start() : undefined;
+  /** The bus, as the messaging spans name it. */
+  private messaging: { system: MessagingSystem; destination: string } = {
+    system: "in_process",
+    destination: "embedded",
+  };
   private functionHost: FunctionHost | undefined;
   private sqs: SQSClient | undefined;
   private dashboardServer!: DashboardServer;
@@ -321,10 +334,12 @@ export class LocalSession {
         },
         registry: this.registry,
       }),
-      config: { environment: "default", ttlMs: 5_000 },
+      // The watch stream (started below) keeps cached keys current; the TTL only bounds a missed change.
+      config: { environment: "default", ttlMs: 30_000 },
       ...(cfg.marketData ? { marketData: { priceOnlyFallback: syntheticL1(cfg.marketData.halfSpreadBps) } } : {}),
     });
     this.cleanups.push({ name: "gRPC clients", fn: () => this.peers.close() });
+    this.peers.config.watch();
     if (external) this.cleanups.push({ name: "market-data mirror", fn: external.follow(this.peers.marketData) });
 
     // 3. State and bus.
@@ -357,6 +372,7 @@ export class LocalSession {
       const eventBridge = new EventBridgeClient(clientCfg);
       const sqs = new SQSClient(clientCfg);
       this.inner = new EventBridgeEventBus({ eventBusName, client: eventBridge });
+      this.messaging = { system: "aws_eventbridge", destination: eventBusName };
       this.bus = new CountingEventBus(this.inner);
       this.functionHost = new FunctionHost({
         routes: ROUTES,
@@ -404,8 +420,10 @@ export class LocalSession {
     // The quoter's AWS requests are its own (IAM evaluation), though it shares this process's clients.
     const quoterStore = asPrincipal("quoter", this.store);
     const quoterBus = asPrincipal("quoter", this.bus);
+    const messaging = this.messaging;
     const bridge = new BusBridge({
       bus: quoterBus,
+      messaging,
       // LocalStack on the host is far slower per event than the in-process bus: fewer, coarser snapshots there.
       snapshots:
         cfg.mode === "embedded"
@@ -488,6 +506,7 @@ export class LocalSession {
       exchange: new GrpcExchange(this.peers.exchange),
       bus: quoterBus,
       accept: (e) => e.clientOrderId !== "" && !e.clientOrderId.startsWith(`${QUOTER_ID}-`),
+      messaging,
       onError: (err) => log(`execution forwarder: ${err instanceof Error ? err.message : String(err)}`),
     });
     this.forwarder.start();
@@ -497,6 +516,7 @@ export class LocalSession {
     const exchangeSim = this.sims.servers.exchange as ExchangeSimulator;
     const offExec = exchangeSim.engine.onExecution((e) => this.onExchangeExecution(e));
     this.cleanups.push({ name: "exchange watch", fn: offExec });
+    if (this.timelines) this.cleanups.push({ name: "order timelines", fn: () => this.timelines?.stop() });
     const riskSim = this.sims.servers.risk as RiskMonitorSimulator;
     const offAlert = riskSim.onAlert((al) => {
       const ts = Number(al.timestampMs) || Date.now();
@@ -1013,6 +1033,7 @@ export class LocalSession {
           breaks: custody.reconciliation.breaks,
           breaksSeen: custody.breaksSeen,
         },
+        ...(this.timelines ? { latencyWaterfall: buildWaterfall(this.timelines.timelines()) } : {}),
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,
@@ -1035,6 +1056,7 @@ export class LocalSession {
         tradesByStrategy,
         functionLatency: this.functionLatency(),
         custody,
+        configGetValueCalls: this.peers.config.stats().getValueCalls,
       };
     } finally {
       await this.teardown();

@@ -51,6 +51,8 @@ export interface SessionReportInput {
   /** Settlement at the custodian and reconciliation (sessions with a custodian). */
   settlement?: Report["settlement"];
   reconciliation?: Report["reconciliation"];
+  /** The median and p99 traced order's hops (tracing on). */
+  latencyWaterfall?: Report["latencyWaterfall"];
   /** Market-data ticks the engine processed. */
   ticks?: number;
   marketData?: MarketDataSummary;
@@ -111,6 +113,7 @@ export function buildSessionReport(input: SessionReportInput, generatedAt = Date
     },
     ...(input.settlement ? { settlement: input.settlement } : {}),
     ...(input.reconciliation ? { reconciliation: input.reconciliation } : {}),
+    ...(input.latencyWaterfall ? { latencyWaterfall: input.latencyWaterfall } : {}),
   };
   return ReportSchema.parse(report);
 }

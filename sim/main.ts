@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import type { L1Quote } from "../gen/proto/tse/marketdata/quotes";
 import { ConfigStore } from "../lib/config/ConfigStore";
+import { startTracing, tracing } from "../lib/telemetry/tracing";
 import { createJsonLogger, type LogLevel } from "./common/logger";
 import type { SimServer } from "./common/SimServer";
 import { WireLatencyRecorder } from "./common/WireLatencyRecorder";
@@ -170,6 +171,9 @@ export async function startSimulators(opts: SimulatorsOptions = {}): Promise<Run
 /** Run until SIGTERM/SIGINT, then stop gracefully. */
 export async function runSimulators(opts: SimulatorsOptions): Promise<RunningSimulators> {
   const log = createJsonLogger("sim", { quiet: opts.quiet, level: opts.logLevel });
+  // One process, one service.name per simulator: each simulator's spans use tracerFor(`tse-sim-<name>`).
+  const only = opts.only ?? SIMULATOR_NAMES;
+  await startTracing(only.length === 1 ? `tse-sim-${only[0]}` : "tse-sim");
   const running = await startSimulators(opts);
   log.info("simulators ready", { ports: running.ports });
   let stopping = false;
@@ -177,13 +181,16 @@ export async function runSimulators(opts: SimulatorsOptions): Promise<RunningSim
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal });
-    running.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error("shutdown failed", { error: String(err) });
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => tracing().shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error("shutdown failed", { error: String(err) });
+          process.exit(1);
+        },
+      );
   };
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));

@@ -7,6 +7,7 @@ import { checkUses, layeredDocument, loadConfigFile, loadStrategyModules } from 
 import { Decimal } from "../../lib/domain/decimal";
 import { formatSharpeSummary } from "../../lib/report/format";
 import type { DenialsByPath } from "../../lib/report/reportSchema";
+import { startTracing, tracing } from "../../lib/telemetry/tracing";
 import { LocalSession } from "../../session/LocalSession";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../session/options";
 import { denialSummary } from "../../session/sessionReport";
@@ -94,6 +95,8 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
             `tse start: ${opts.mode} mode, ${opts.marketData ? `market data from ${opts.marketData.endpoint}` : `scenario ${opts.scenario}`}, seed ${opts.seed}, strategies ${opts.strategies.join(", ")}` +
               (flags.config ? `, config ${flags.config} over config/defaults.yaml` : ""),
           );
+          // OTEL_* configure it; the quoter, simulators and functions in this process each keep their service.name.
+          await startTracing("tse-session");
           session = await LocalSession.start({
             ...opts,
             log,
@@ -175,7 +178,11 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
               .map(([k, v]) => `${k} ${v.invocations}x p50 ${v.p50Ms} ms p99 ${v.p99Ms} ms`)
               .join(", ")}`,
           );
+          log(`configuration: ${r.configGetValueCalls} GetValue call(s)`);
           log(`report: ${r.htmlPath}`);
+          await tracing()
+            .shutdown()
+            .catch((e: unknown) => log(`tracing: flush failed: ${e instanceof Error ? e.message : String(e)}`));
           console.log(r.reportPath);
           process.exit(0);
         } catch (e) {

@@ -13,6 +13,7 @@ import type { Side } from "../domain/types";
 import { buildBusEvent } from "../events/build";
 import type { BusEvent } from "../ports/EventBus";
 import type { ExecutionReport, VenueOrder, VenueStatus } from "../ports/Exchange";
+import { activeTraceparent } from "../telemetry/spans";
 
 const VENUE_STATUS: Record<number, VenueStatus> = {
   [WireStatus.NEW]: "NEW",
@@ -111,6 +112,7 @@ export function executionReportOf(e: Execution): ExecutionReport {
     cumulativeQuantity: e.cumulativeQuantity,
     remainingQuantity: e.remainingQuantity,
     orderStatus: e.orderStatus === WireStatus.UNSPECIFIED ? undefined : domainStatusOf(venueStatusOf(e.orderStatus)),
+    ...(e.traceparent ? { traceparent: e.traceparent } : {}),
   };
 }
 
@@ -141,8 +143,14 @@ export function executionEvent(e: ExecutionReport): BusEvent<"ExecutionReported"
       ...(e.remainingQuantity ? { leavesQuantity: e.remainingQuantity } : {}),
       ts: new Date(e.timestampMs).toISOString(),
     },
-    { now: e.timestampMs, eventId: executionEventId(e) },
+    { now: e.timestampMs, eventId: executionEventId(e), ...traceOf(e) },
   );
+}
+
+/** The event's trace: the span building it (a create span), else the execution's own placing span. */
+function traceOf(e: ExecutionReport): { traceparent?: string } {
+  const tp = activeTraceparent() ?? e.traceparent;
+  return tp ? { traceparent: tp } : {};
 }
 
 export const executionEventId = (e: { venue: string; executionId: string }): string =>

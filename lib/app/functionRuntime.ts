@@ -7,13 +7,16 @@ import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy, { type MiddlewareObj } from "@middy/core";
+import { trace } from "@opentelemetry/api";
 import type { Context } from "aws-lambda";
 import { clip, preview } from "../domain/bounds";
 import { InvalidFieldError } from "../domain/errors";
 import { EventValidationError } from "../events/errors";
 import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import type { DetailType } from "../events/registry";
+import { startTracing, tracing } from "../telemetry/tracing";
 import type { EngineDependencies } from "./dependencies";
+import { functionSpan } from "./functionSpan";
 import { memoizeDependencies, type Provider } from "./wiring/base";
 
 export interface FunctionTools {
@@ -46,9 +49,19 @@ function tracerMiddleware(serviceName: string): MiddlewareObj<unknown, unknown, 
     (loaded ??= Promise.all([
       import("@aws-lambda-powertools/tracer"),
       import("@aws-lambda-powertools/tracer/middleware"),
-    ]).then(([{ Tracer }, { captureLambdaHandler }]) =>
-      captureLambdaHandler(new Tracer({ serviceName }), { captureResponse: false }),
-    ) as Promise<MiddlewareObj<unknown, unknown, Error, Context>>);
+    ]).then(([{ Tracer }, { captureLambdaHandler }]) => {
+      const tracer = new Tracer({ serviceName });
+      const capture = captureLambdaHandler(tracer, { captureResponse: false });
+      return {
+        ...capture,
+        before: async (request) => {
+          await capture.before?.(request);
+          // X-Ray and W3C joined: the segment names the W3C trace this invocation belongs to.
+          const traceId = tracing().enabled ? trace.getActiveSpan()?.spanContext().traceId : undefined;
+          if (traceId && tracer.isTracingEnabled()) tracer.putAnnotation("w3c_trace_id", traceId);
+        },
+      } as MiddlewareObj<unknown, unknown, Error, Context>;
+    }));
   return {
     before: async (request) => (await mw()).before?.(request),
     after: async (request) => (await mw()).after?.(request),
@@ -139,11 +152,29 @@ export function buildFunction<I, R, D = EngineDependencies>(
   const tracer = lazyTracer(process.env.POWERTOOLS_SERVICE_NAME ?? `tse-${spec.functionName}`);
   const m = middy(body);
   if (tracer) m.use(tracer);
-  return m
+  const handler = m
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: true, throwOnEmptyMetrics: false }))
     .use(nesting)
     .use(parse) as unknown as LambdaHandler;
+  // OTEL_* configure tracing (once; the SDK is imported only then). With tracing on, the whole invocation (parse
+  // and its logs included) runs in the function's process span; in Lambda, spans are flushed before it freezes.
+  let started: Promise<unknown> | undefined;
+  return async (event, context) => {
+    started ??= startTracing(`tse-${spec.functionName}`).catch((e: unknown) =>
+      logger.error("tracing not started", { error: clip(String(e)) }),
+    );
+    await started;
+    if (!tracing().enabled) return handler(event, context);
+    try {
+      return await functionSpan(spec.functionName, logger, handler, event, context);
+    } finally {
+      if (process.env.AWS_LAMBDA_FUNCTION_NAME)
+        await tracing()
+          .forceFlush()
+          .catch(() => {});
+    }
+  };
 }
 
 /** Parser for EventBridge-triggered functions: our zod schemas via parseEventBridgeEvent. */

@@ -5,6 +5,7 @@ import type { Context } from "aws-lambda";
 import type { InProcessEventBus } from "../adapters/embedded/InProcessEventBus";
 import type { DependenciesProvider } from "./dependencies";
 import { buildFunction, type LambdaHandler } from "./functionRuntime";
+import type { DeliveredContext, Delivery } from "./functionSpan";
 import { fillHandlingFunction } from "./specs/fillHandling";
 import { orderPlacementFunction } from "./specs/orderPlacement";
 import { reportingFunction } from "./specs/reporting";
@@ -43,12 +44,16 @@ export function localContext(functionName: string, timeoutMs = 30_000): Context 
   };
 }
 
+const EMBEDDED: Delivery = { system: "in_process", destination: "embedded" };
+
 /** Register every routed function on the embedded bus; returns an unregister function. */
 export function registerFunctions(
   bus: InProcessEventBus,
   handlers: Readonly<Record<string, LambdaHandler>>,
 ): () => void {
-  const offs = Object.entries(handlers).map(([name, h]) => bus.register(name, (event) => h(event, localContext(name))));
+  const offs = Object.entries(handlers).map(([name, h]) =>
+    bus.register(name, (event) => h(event, { ...localContext(name), tseDelivery: EMBEDDED } as DeliveredContext)),
+  );
   return () => {
     for (const off of offs) off();
   };

@@ -4,6 +4,7 @@
 import { executionEvent } from "../adapters/exchangeWire";
 import type { BusEvent, EventBus } from "../ports/EventBus";
 import type { ExchangePort, ExecutionReport as Execution, ExecutionFeed } from "../ports/Exchange";
+import { createMessage, type MessagingSystem } from "../telemetry/spans";
 
 export interface ExecutionForwarderOptions {
   exchange: Pick<ExchangePort, "streamExecutions">;
@@ -17,7 +18,11 @@ export interface ExecutionForwarderOptions {
   /** ...or after this long (ms). Default 5. */
   flushMs?: number;
   onError?: (err: unknown, execution?: Execution) => void;
+  /** What the bus is, for the messaging spans. Default: EventBridge bus "default". */
+  messaging?: { system: MessagingSystem; destination: string };
 }
+
+const FORWARDER_SERVICE = "tse-execution-forwarder";
 
 export class ExecutionForwarder {
   private stream: ExecutionFeed | undefined;
@@ -44,7 +49,12 @@ export class ExecutionForwarder {
       for await (const e of stream) {
         if (!accept(e)) continue;
         try {
-          this.buffer.push(executionEvent(e));
+          const m = this.opts.messaging ?? { system: "aws_eventbridge", destination: "default" };
+          this.buffer.push(
+            createMessage(FORWARDER_SERVICE, m.system, m.destination, "ExecutionReported", e.traceparent, () =>
+              executionEvent(e),
+            ),
+          );
         } catch (err) {
           this.failed++;
           this.opts.onError?.(err, e);

@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { EventBridgeEvent } from "aws-lambda";
 import { clip, MAX_REASON_CHARS } from "../domain/bounds";
 import type { BusEvent } from "../ports/EventBus";
+import { activeTraceparent } from "../telemetry/spans";
 import { EventValidationError, fromZodError } from "./errors";
 import {
   DETAIL_TYPES,
@@ -42,18 +43,15 @@ export function newTraceparent(): string {
   return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
 }
 
-/** Same trace, new span id: what a consumer puts on events it emits because of `parent`. */
-export function childTraceparent(parent: string): string {
-  const [version, traceId, , flags] = parent.split("-");
-  return `${version}-${traceId}-${randomBytes(8).toString("hex")}-${flags}`;
-}
-
-/** Options for an event caused by another one: same correlation id, same trace (child span). */
+/**
+ * Options for an event caused by another one: same correlation id, same trace. The traceparent is the span
+ * active while the event is built (the consumer's process span); without one, the cause's own traceparent.
+ */
 export function causedBy(parent: EventMeta, now: Date | number): EventOptions {
   return {
     now,
     correlationId: parent.correlationId,
-    traceparent: childTraceparent(parent.traceparent),
+    traceparent: activeTraceparent() ?? parent.traceparent,
     ...(parent.tracestate !== undefined ? { tracestate: parent.tracestate } : {}),
   };
 }
@@ -105,7 +103,7 @@ export function makeEnvelope<T extends DetailType>(
   const metaInput = {
     eventId,
     correlationId: opts.correlationId ?? eventId,
-    traceparent: opts.traceparent ?? newTraceparent(),
+    traceparent: opts.traceparent ?? activeTraceparent() ?? newTraceparent(),
     ...(opts.tracestate !== undefined ? { tracestate: opts.tracestate } : {}),
     occurredAt: new Date(opts.now).toISOString(),
   };

@@ -27,6 +27,7 @@ import {
   retry,
 } from "cockatiel";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
+import { contextualTracer } from "../telemetry/spans";
 import { tracing } from "../telemetry/tracing";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
@@ -200,6 +201,22 @@ interface MethodEntry {
 
 const NO_CALL_OPTIONS: CallOptions = {};
 
+/** server.address / server.port (semantic conventions) from a `host:port` target. */
+function setServerAddress(span: Span, address: string | undefined): void {
+  if (!address) return;
+  const i = address.lastIndexOf(":");
+  const host =
+    i > 0
+      ? address
+          .slice(0, i)
+          .replace(/^dns:(\/\/\/)?/, "")
+          .replace(/^\[|\]$/g, "")
+      : address;
+  span.setAttribute("server.address", host);
+  const port = i > 0 ? Number(address.slice(i + 1)) : Number.NaN;
+  if (Number.isInteger(port)) span.setAttribute("server.port", port);
+}
+
 const rpcNameOf = (def: AnyMethodDefinition): string => def.path.slice(def.path.lastIndexOf("/") + 1);
 const fullServiceOf = (def: AnyMethodDefinition): string => def.path.slice(1, def.path.lastIndexOf("/"));
 
@@ -245,7 +262,7 @@ export class ClientManager {
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
-    this.tracer = opts.tracer ?? trace.getTracer("tse-grpc-client");
+    this.tracer = opts.tracer ?? contextualTracer("tse-grpc-client");
     this.tracerGiven = opts.tracer !== undefined;
     this.retryPolicy =
       this.retrySettings.maxAttempts > 1
@@ -295,6 +312,7 @@ export class ClientManager {
     else metadata = opts.waitForReady ? this.readyMetadata : this.emptyMetadata; // grpc-js clones what it sends
 
     const send = (client: grpc.Client): Promise<ResponseOf<D[K]>> => {
+      if (span?.isRecording()) setServerAddress(span, state.address);
       const attemptDeadline =
         opts.attemptTimeoutMs !== undefined ? Math.min(deadlineAt, Date.now() + opts.attemptTimeoutMs) : deadlineAt;
       return new Promise<ResponseOf<D[K]>>((resolve, reject) => {
@@ -436,6 +454,7 @@ export class ClientManager {
     }
     const client = await this.clientFor(state);
     const { span, metadata } = this.startSpan(spec.name, def, opts);
+    if (span.isRecording()) setServerAddress(span, state.address);
     const callOpts: grpc.CallOptions = opts.deadlineMs !== undefined ? { deadline: Date.now() + opts.deadlineMs } : {};
     const stream = client.makeServerStreamRequest(
       def.path,

@@ -24,6 +24,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Context, EventBridgeEvent } from "aws-lambda";
 import { runAsPrincipal } from "../adapters/aws/requestRecorder";
+import type { DeliveredContext } from "../app/functionSpan";
 
 /** The part of a routing-table entry the host needs (lib/routing/routes.ts `Route` satisfies it). */
 export interface HostedRoute {
@@ -273,7 +274,8 @@ export class FunctionHost {
       done: () => {},
       fail: () => {},
       succeed: () => {},
-    } satisfies Context;
+      tseDelivery: { system: "aws_sqs", destination: f.queueUrl.slice(f.queueUrl.lastIndexOf("/") + 1) },
+    } satisfies DeliveredContext;
     try {
       // EventBridge delivers the full event envelope as the SQS message body.
       const event = JSON.parse(m.Body ?? "") as EventBridgeEvent<string, unknown>;

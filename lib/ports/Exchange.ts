@@ -80,6 +80,8 @@ export interface ExecutionReport extends VenueOrderRef {
   remainingQuantity: string;
   /** The order's status after this fill, on the domain state machine. */
   orderStatus: OrderStatus | undefined;
+  /** W3C traceparent of the span that placed the order at the venue (absent when not traced). */
+  traceparent?: string;
 }
 
 export interface ExecutionFeedOptions {

@@ -18,6 +18,7 @@ import { escapeHtml } from "./htmlEscape";
 import { denialRows, type Report, type ReportTrade } from "./reportSchema";
 import { simulationSection } from "./simulationSection";
 import { CHART_CSS, type ChartSeries, defaultNumberFormat, moneyAxis, pctAxis, renderLineChart } from "./svgCharts";
+import { renderWaterfallSection } from "./waterfall";
 
 export interface RenderReportOptions {
   /** Trades shown in the table (the most recent ones); the total is always stated. Default 500. */
@@ -386,6 +387,7 @@ ${row("Turnover", h(formatMoney(m.turnover)), "\u03a3 |quantity \u00d7 price|")}
 <section class="card"><h2>Activity by strategy and venue</h2>${breakdownTable}</section>
 ${riskSection(report, options.maxRiskEvents ?? 200)}
 ${simulationSection(report)}
+${report.meta?.mode && report.meta.mode !== "backtest" ? renderWaterfallSection(report.latencyWaterfall) : ""}
 ${custodySection(report)}
 </div>
 </div>

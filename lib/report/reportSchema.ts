@@ -190,6 +190,22 @@ export const ReportReconciliationSchema = z.object({
   breaksSeen: z.number().int().nonnegative().optional(),
 });
 
+const WaterfallOrderSchema = z.object({
+  totalMs: z.number().nonnegative(),
+  hops: z.array(
+    z.object({
+      hop: z.enum(["decision", "place", "ack", "fill", "booked"]),
+      fromMs: z.number(),
+      ms: z.number().nonnegative(),
+    }),
+  ),
+});
+export const LatencyWaterfallSchema = z.object({
+  orders: z.number().int().positive(),
+  median: WaterfallOrderSchema,
+  p99: WaterfallOrderSchema,
+});
+
 export const ReportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION).default(REPORT_SCHEMA_VERSION),
   /** Strategy name(s), e.g. "market-making" or "market-making,arbitrage". */
@@ -211,6 +227,8 @@ export const ReportSchema = z.object({
   valuation: ReportValuationSchema.optional(),
   settlement: ReportSettlementSchema.optional(),
   reconciliation: ReportReconciliationSchema.optional(),
+  /** Sessions: the median and p99 order's tick → booked hops (ms), from the orders' traces. */
+  latencyWaterfall: LatencyWaterfallSchema.optional(),
 });
 
 export type Report = z.infer<typeof ReportSchema>;

@@ -2,7 +2,7 @@
 // global tracer stays the API's no-op (near-zero cost); the SDK, its exporter and the context manager are
 // imported lazily so a process (or a Lambda bundle) that never traces never evaluates them.
 import { context, propagation, type Tracer, trace } from "@opentelemetry/api";
-import type { Sampler, SpanExporter, SpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import type { ReadableSpan, Sampler, SpanExporter, SpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 
 export type TracesExporterName = "otlp" | "console" | "none";
 export type OtlpProtocol = "http/protobuf" | "http/json" | "grpc";
@@ -121,6 +121,14 @@ async function exporterFor(name: TracesExporterName, protocol: OtlpProtocol): Pr
 }
 
 let current: TracingHandle = DISABLED;
+// In-process readers of finished spans (the session's latency waterfall); they see what the exporters see.
+const spanListeners = new Set<(span: ReadableSpan) => void>();
+
+/** Hear of every finished (sampled) span while tracing is on; returns the unsubscribe function. */
+export function onSpanEnd(listener: (span: ReadableSpan) => void): () => void {
+  spanListeners.add(listener);
+  return () => spanListeners.delete(listener);
+}
 // Components that share one process (the embedded session runs simulators, quoter and functions together) each
 // keep their own service.name: one provider per service, all feeding the same processors.
 let makeProvider: ((serviceName: string) => TracerProvider) | undefined;
@@ -171,6 +179,14 @@ export async function startTracing(defaultServiceName: string, opts: StartTracin
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const processors: SpanProcessor[] = [...(opts.processors ?? [])];
+  processors.push({
+    onStart: () => {},
+    onEnd: (span) => {
+      for (const l of spanListeners) l(span);
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  });
   for (const name of config.exporters)
     processors.push(new sdk.BatchSpanProcessor({ exporter: await exporterFor(name, config.protocol) }));
   const ratio = config.sampler.arg ?? 1;

@@ -11,6 +11,10 @@ import { buildBusEvent } from "../../lib/events/build";
 import type { BusEvent, EventBus } from "../../lib/ports/EventBus";
 import type { ExecutionReport as Execution } from "../../lib/ports/Exchange";
 import type { MarketQuote as L1Quote } from "../../lib/ports/MarketData";
+import { activeTraceparent, createMessage, type MessagingSystem } from "../../lib/telemetry/spans";
+import { tracing } from "../../lib/telemetry/tracing";
+
+const QUOTER_SERVICE = "tse-quoter";
 
 export interface SnapshotConflation {
   /** At most one snapshot per venue+symbol per this many ms (unless a move crosses a threshold). Default 1000. */
@@ -23,6 +27,8 @@ export interface SnapshotConflation {
 
 export interface BusBridgeOptions {
   bus: EventBus;
+  /** What the bus is, for the messaging spans. Default: EventBridge bus "default". */
+  messaging?: { system: MessagingSystem; destination: string };
   /** Max queued events (executions + snapshots) before back-pressure. Default 10 000. */
   maxQueue?: number;
   /** Events handed to one `bus.publish` call (the adapter splits them into PutEvents of ≤ 10). Default 100. */
@@ -65,6 +71,8 @@ interface Last {
 
 export class BusBridge {
   private readonly bus: EventBus;
+  private readonly system: MessagingSystem;
+  private readonly destination: string;
   private readonly maxQueue: number;
   private readonly maxPublish: number;
   private readonly lingerMs: number;
@@ -92,6 +100,8 @@ export class BusBridge {
 
   constructor(private readonly opts: BusBridgeOptions) {
     this.bus = opts.bus;
+    this.system = opts.messaging?.system ?? "aws_eventbridge";
+    this.destination = opts.messaging?.destination ?? "default";
     this.maxQueue = positiveInt("maxQueue", opts.maxQueue ?? 10_000);
     this.maxPublish = positiveInt("maxPublishEvents", opts.maxPublishEvents ?? 100);
     this.lingerMs = nonNegative("lingerMs", opts.lingerMs ?? 50);
@@ -112,7 +122,13 @@ export class BusBridge {
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
     this.s.executionsQueued++;
-    this.queue.push({ event: () => executionEvent(ex), at: this.now() });
+    this.queue.push({
+      event: () =>
+        createMessage(QUOTER_SERVICE, this.system, this.destination, "ExecutionReported", ex.traceparent, () =>
+          executionEvent(ex),
+        ),
+      at: this.now(),
+    });
     this.kick(false);
   }
 
@@ -154,11 +170,16 @@ export class BusBridge {
     this.lastSnap.set(key, { mid, spreadBps, at: now });
     this.pendingSnap.set(key, q);
     this.s.snapshotsQueued++;
+    // The tick that offered it (the quoter's decision span) is the snapshot's cause.
+    const cause = tracing().enabled ? activeTraceparent() : undefined;
     this.queue.push({
       event: () => {
         const latest = this.pendingSnap.get(key);
         this.pendingSnap.delete(key);
-        return latest ? snapshotEvent(latest) : undefined;
+        if (!latest) return undefined;
+        return createMessage(QUOTER_SERVICE, this.system, this.destination, "MarketSnapshot", cause, () =>
+          snapshotEvent(latest),
+        );
       },
       at: now,
     });

@@ -1,18 +1,24 @@
 // Adapters from async functions to grpc-js handlers, mapping thrown errors to gRPC statuses.
-import type { handleServerStreamingCall, handleUnaryCall, ServerWritableStream, ServiceError } from "@grpc/grpc-js";
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceError,
+} from "@grpc/grpc-js";
 import { checkMessageBounds, defaultStringBounds, type StringBounds } from "../../lib/domain/bounds";
 import { toServiceError } from "./grpcErrors";
 
 /** Every request's strings are bounded (free text 256, ids 128) before the handler runs; `bounds` widens some. */
 export function unary<Req, Res>(
-  fn: (req: Req) => Promise<Res> | Res,
+  fn: (req: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res,
   bounds: StringBounds = defaultStringBounds,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     Promise.resolve()
       .then(() => {
         checkMessageBounds(call.request, bounds);
-        return fn(call.request);
+        return fn(call.request, call);
       })
       .then(
         (res) => callback(null, res),

@@ -1,4 +1,5 @@
 // One JSON line per event. Simulators take a logger so tests can silence them.
+import { traceFields } from "../../lib/telemetry/spans";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -19,7 +20,7 @@ export function createJsonLogger(
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (opts.quiet || ORDER[level] < min) return;
-    write(JSON.stringify({ ts: new Date().toISOString(), level, service, msg, ...fields }));
+    write(JSON.stringify({ ts: new Date().toISOString(), level, service, msg, ...traceFields(), ...fields }));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

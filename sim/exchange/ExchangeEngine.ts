@@ -76,6 +76,8 @@ interface OrderRecord {
   locked: Decimal;
   reserveRate: Decimal;
   background: boolean;
+  /** The placing span's traceparent; its executions carry it. */
+  traceparent?: string;
 }
 
 interface Bal {
@@ -287,7 +289,7 @@ export class ExchangeEngine {
     return c;
   }
 
-  placeOrder(req: PlaceOrderRequest, opts: { chaosReject?: boolean } = {}): PlaceResult {
+  placeOrder(req: PlaceOrderRequest, opts: { chaosReject?: boolean; traceparent?: string } = {}): PlaceResult {
     let v: ReturnType<ExchangeEngine["validate"]>;
     try {
       v = this.validate(req);
@@ -309,7 +311,11 @@ export class ExchangeEngine {
       this.counters.duplicateOrders++;
       return { order: { ...this.orders.get(existingId)!.order }, duplicate: true, executions: [] };
     }
-    const result = this.execute(account, req, v, { chaosReject: opts.chaosReject ?? false, background: false });
+    const result = this.execute(account, req, v, {
+      chaosReject: opts.chaosReject ?? false,
+      background: false,
+      traceparent: opts.traceparent,
+    });
     this.byClientId.set(dedupKey, result.order.orderId);
     return result;
   }
@@ -318,7 +324,7 @@ export class ExchangeEngine {
     account: string,
     req: PlaceOrderRequest,
     v: ReturnType<ExchangeEngine["validate"]>,
-    opts: { chaosReject: boolean; background: boolean },
+    opts: { chaosReject: boolean; background: boolean; traceparent?: string },
   ): PlaceResult {
     const { venue, inst, side, qty, price } = v;
     const now = this.now();
@@ -367,6 +373,7 @@ export class ExchangeEngine {
       locked: new Decimal(0),
       reserveRate,
       background: opts.background,
+      ...(opts.traceparent ? { traceparent: opts.traceparent } : {}),
     };
     const book = this.book(venue.id, inst.spec.symbol);
     const reject = (reason: string, status = OrderStatus.REJECTED): PlaceResult => {
@@ -487,6 +494,7 @@ export class ExchangeEngine {
           cumulativeQuantity: filledQty.toFixed(),
           remainingQuantity: rec.order.remainingQuantity,
           orderStatus: rec.order.status,
+          traceparent: rec.traceparent ?? "",
         };
         this.appendExecution(exec);
         out.push(exec);

@@ -29,6 +29,8 @@ import {
   type StreamExecutionsRequest,
 } from "../../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceClient } from "../../gen/proto/tse/marketdata/quotes";
+import { activeTraceparent, serverSpan } from "../../lib/telemetry/spans";
+import { tracing } from "../../lib/telemetry/tracing";
 import { invalidArgument, unavailable } from "../common/grpcErrors";
 import { StreamRegistry, streaming, unary } from "../common/handlers";
 import { closeRemote } from "../common/remoteStream";
@@ -225,6 +227,19 @@ export class ExchangeSimulator extends SimServer {
     if (Date.now() < this.chaos.downUntilMs) throw unavailable("exchange simulator: chaos downtime");
   }
 
+  private async place(req: PlaceOrderRequest, traceparent: string | undefined) {
+    await this.gate();
+    const chaosReject = this.chaos.rejectionRate > 0 && this.rng.next() < this.chaos.rejectionRate;
+    const r = this.engine.placeOrder(req, { chaosReject, ...(traceparent ? { traceparent } : {}) });
+    this.log.debug("order", {
+      orderId: r.order.orderId,
+      clientOrderId: r.order.clientOrderId,
+      status: r.order.status,
+      duplicate: r.duplicate,
+    });
+    return r;
+  }
+
   private requireVenueSymbol(venue: string, symbol: string): void {
     if (!this.engine.venues.has(venue)) throw invalidArgument("venue", venue, "unknown venue");
     if (!this.engine.instruments.has(symbol)) throw invalidArgument("symbol", symbol, "unknown symbol");
@@ -237,20 +252,15 @@ export class ExchangeSimulator extends SimServer {
         name: EXCHANGE_SERVICE_NAME,
         definition: ExchangeServiceService,
         impl: {
-          placeOrder: unary<PlaceOrderRequest, PlaceOrderResponse>(async (req) => {
+          placeOrder: unary<PlaceOrderRequest, PlaceOrderResponse>(async (req, call) => {
             if (this.wire && req.triggerSequence > 0) {
               this.wire.orderArrived(req.triggerVenue || req.venue, req.symbol, req.triggerSequence);
             }
-            await this.gate();
-            const chaosReject = this.chaos.rejectionRate > 0 && this.rng.next() < this.chaos.rejectionRate;
-            const r = engine.placeOrder(req, { chaosReject });
-            this.log.debug("order", {
-              orderId: r.order.orderId,
-              clientOrderId: r.order.clientOrderId,
-              status: r.order.status,
-              duplicate: r.duplicate,
+            if (!tracing().enabled) return this.place(req, undefined);
+            return serverSpan("tse-sim-exchange", EXCHANGE_SERVICE_NAME, "PlaceOrder", call.metadata, (span) => {
+              span?.setAttribute("tse.order.client_order_id", req.clientOrderId);
+              return this.place(req, activeTraceparent());
             });
-            return r;
           }),
           cancelOrder: unary<CancelOrderRequest, CancelOrderResponse>(async (req) => {
             await this.gate();

@@ -9,6 +9,7 @@ import {
 } from "@aws-sdk/client-eventbridge";
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import type { BusEvent, EventBus, PublishFailure, PublishResult } from "../../ports/EventBus";
+import { sendBatch } from "../../telemetry/spans";
 import { entryProblem, entrySize, MAX_ENTRIES_PER_CALL, MAX_ENTRY_BYTES } from "../eventEntry";
 import { instrumentAwsClient } from "./requestRecorder";
 
@@ -97,7 +98,12 @@ export class EventBridgeEventBus implements EventBus {
     return { ...this.stats };
   }
 
-  async publish(events: readonly BusEvent[]): Promise<PublishResult> {
+  /** Publish (a messaging "send" span linked to each event's creation context when tracing is on). */
+  publish(events: readonly BusEvent[]): Promise<PublishResult> {
+    return sendBatch("aws_eventbridge", this.eventBusName, events, () => this.publishNow(events));
+  }
+
+  private async publishNow(events: readonly BusEvent[]): Promise<PublishResult> {
     const failed: PublishFailure[] = [];
     const ready: Pending[] = [];
     events.forEach((event, index) => {

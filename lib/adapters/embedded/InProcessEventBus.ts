@@ -7,6 +7,7 @@ import type { EventBridgeEvent } from "aws-lambda";
 import type { BusEvent, EventBus, PublishFailure, PublishResult } from "../../ports/EventBus";
 import { compileEventPattern, compilePatternSet } from "../../routing/matchEventPattern";
 import { ROUTES, type Route } from "../../routing/routes";
+import { sendBatch } from "../../telemetry/spans";
 import { entryProblem } from "../eventEntry";
 
 /** The event a handler receives: the EventBridge envelope with the (JSON round-tripped) detail. */
@@ -109,7 +110,12 @@ export class InProcessEventBus implements EventBus {
     return () => this.taps.delete(listener);
   }
 
-  async publish(events: readonly BusEvent[]): Promise<PublishResult> {
+  /** Publish (a messaging "send" span linked to each event's creation context when tracing is on). */
+  publish(events: readonly BusEvent[]): Promise<PublishResult> {
+    return sendBatch("in_process", "embedded", events, () => this.publishNow(events));
+  }
+
+  private async publishNow(events: readonly BusEvent[]): Promise<PublishResult> {
     if (this.closed) throw new Error("publish: the in-process event bus is closed");
     const failed: PublishFailure[] = [];
     let published = 0;

@@ -211,6 +211,8 @@ export interface Execution {
   cumulativeQuantity: string;
   remainingQuantity: string;
   orderStatus: OrderStatus;
+  /** W3C traceparent of the span that matched it (the PlaceOrder server span); empty when not traced. */
+  traceparent: string;
 }
 
 export interface StreamExecutionsRequest {
@@ -1680,6 +1682,7 @@ function createBaseExecution(): Execution {
     cumulativeQuantity: "",
     remainingQuantity: "",
     orderStatus: 0,
+    traceparent: "",
   };
 }
 
@@ -1738,6 +1741,9 @@ export const Execution: MessageFns<Execution> = {
     }
     if (message.orderStatus !== 0) {
       writer.uint32(144).int32(message.orderStatus);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(154).string(message.traceparent);
     }
     return writer;
   },
@@ -1899,6 +1905,14 @@ export const Execution: MessageFns<Execution> = {
             message.orderStatus = reader.int32() as any;
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1934,6 +1948,7 @@ export const Execution: MessageFns<Execution> = {
     message.cumulativeQuantity = object.cumulativeQuantity ?? "";
     message.remainingQuantity = object.remainingQuantity ?? "";
     message.orderStatus = object.orderStatus ?? 0;
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };
