@@ -26,11 +26,11 @@ import { buildBusEvent, toPutEventsEntry } from "../../lib/events";
 import { envVarFor } from "../../lib/grpc/discovery";
 import { FunctionHost } from "../../lib/local-aws";
 import { ROUTES } from "../../lib/routing/routes";
+import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
 import { type Cfn, synthDeployedApp } from "../iam/stackPolicies";
 import { localstackClientConfig } from "../support/aws";
 import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
 import { localClients } from "./awsClients";
-import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
 import { until } from "./functionsHarness";
 
 const CREATE: Record<FunctionName, (d: () => Promise<CreatedDependencies>) => LambdaHandler> = {
