@@ -143,6 +143,7 @@ export async function reportStrategy(
     trigger,
     metrics: serializeMetrics(metrics),
     ...(curve[0] ? { periodStart: curve[0].ts } : {}),
+    positionVersions: Object.fromEntries(positions.map((p) => [p.symbol, p.version])),
   };
   await deps.store.saveReport(report);
   await deps.store.appendEquityPoints([
@@ -166,9 +167,13 @@ export async function handleReporting(input: ReportingInput, deps: BaseDependenc
   const events = [];
   for (const strategyId of ids) {
     if (input.trigger === "POSITION_CHANGED") {
+      // Debounced only if the last report already includes this change: otherwise the newest fill would stay
+      // out of the report until the next schedule (nothing re-triggers a skipped change).
       const last = await deps.store.getLatestReport(strategyId);
-      if (last && now - last.asOf < settings.reporting.debounceMs) {
-        out.push({ strategyId, skipped: `debounced: last report ${now - last.asOf} ms ago` });
+      const { symbol, version } = input.event.detail.data;
+      const covered = (last?.positionVersions?.[symbol] ?? 0) >= version;
+      if (last && covered && now - last.asOf < settings.reporting.debounceMs) {
+        out.push({ strategyId, skipped: `debounced: last report ${now - last.asOf} ms ago includes v${version}` });
         continue;
       }
     }

@@ -216,6 +216,8 @@ export interface ReportRecord {
   metrics: Record<string, unknown>;
   trigger?: "SCHEDULE" | "POSITION_CHANGED" | "DIRECT";
   periodStart?: number;
+  /** Position version per symbol the report was computed from (what a later PositionChanged is compared with). */
+  positionVersions?: Record<string, number>;
 }
 
 export interface EquityPointRecord {

@@ -26,6 +26,7 @@ import { buildBusEvent, toPutEventsEntry } from "../../lib/events";
 import { envVarFor } from "../../lib/grpc/discovery";
 import { FunctionHost } from "../../lib/local-aws";
 import { ROUTES } from "../../lib/routing/routes";
+import { CustodianSimulator } from "../../sim/custodian/CustodianSimulator";
 import { type Cfn, synthDeployedApp } from "../iam/stackPolicies";
 import { localstackClientConfig } from "../support/aws";
 import { type EngineRig, startEngineRig, WIDE_BOOKS } from "../support/engineRig";
@@ -48,6 +49,7 @@ const { ddb, eventBridge, sqs } = localClients();
 const ssm = instrumentAwsClient(new SSMClient(localstackClientConfig()));
 const created: CreatedDependencies[] = [];
 let sims: EngineRig;
+let custodian: CustodianSimulator;
 let host: FunctionHost;
 let forwarder: ExecutionForwarder;
 let envOf: Record<string, Record<string, string>>;
@@ -86,15 +88,29 @@ beforeAll(async () => {
   const settings = JSON.parse(param.Properties.Value as string);
   settings.arbitrage.signalTtlMs = 600_000;
   settings.reporting.debounceMs = 100;
+  settings.settlement.openingBalances = {
+    "venue-a": { USD: "1000000", BTC: "10" },
+    "venue-b": { USD: "1000000", BTC: "10" },
+  };
   await ssm.send(
     new PutParameterCommand({ Name: parameterName, Type: "String", Value: JSON.stringify(settings), Overwrite: true }),
   );
   await createTable(ddb, tableName);
   sims = await startEngineRig({ now: T0 });
+  // The stack's settings take buying power from the custodian (fail-closed): the stack deploys one, so does this.
+  custodian = new CustodianSimulator({
+    quiet: true,
+    balances: settings.settlement.openingBalances,
+    dayMs: 100,
+    processingMs: 10,
+    tickMs: 10,
+  });
+  await custodian.start(0);
   // Peers by discovery from the environment, as in AWS (TSE_<SERVICE>_ENDPOINT).
   process.env[envVarFor("exchange")] = sims.exchange.address;
   process.env[envVarFor("risk-monitor")] = sims.risk.address;
   process.env[envVarFor("configuration")] = sims.config.address;
+  process.env[envVarFor("custodian")] = custodian.address;
   const handlers = Object.fromEntries(
     (Object.keys(CREATE) as FunctionName[]).map((name) => {
       const env = envOf[name];
@@ -137,9 +153,10 @@ afterAll(async () => {
   await host?.deleteBus().catch(() => {});
   for (const d of created) await d.close().catch(() => {});
   await sims?.stop();
+  await custodian?.stop();
   await deleteTable(ddb, tableName).catch(() => {});
   await ssm.send(new DeleteParameterCommand({ Name: parameterName })).catch(() => {});
-  for (const k of ["exchange", "risk-monitor", "configuration"]) delete process.env[envVarFor(k)];
+  for (const k of ["exchange", "risk-monitor", "configuration", "custodian"]) delete process.env[envVarFor(k)];
 }, 60_000);
 
 describe("the functions with the environment the stack deploys", () => {
@@ -189,6 +206,6 @@ describe("the functions with the environment the stack deploys", () => {
     );
     expect(report.trigger).toBe("POSITION_CHANGED");
     expect(report.metrics).toMatchObject({ realizedPnl: "8", fees: "3.204" });
-    expect(created.length).toBe(4); // one set of dependencies per function
+    expect(created.length).toBe(Object.keys(CREATE).length); // one set of dependencies per function
   }, 150_000);
 });

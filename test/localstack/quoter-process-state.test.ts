@@ -126,9 +126,12 @@ describe("quoter process with a state table (LocalStack DynamoDB)", () => {
     const cm = new ClientManager({
       discovery: new Discovery({ env: { TSE_ENGINE_ENDPOINT: `127.0.0.1:${q.grpcPort}` } }),
       logger: quietLog,
+      serviceCredentials: { engine: await engineCredentials() },
     });
     cleanup.push(() => cm.close());
     const engine = new EngineClient(cm);
+    // The control API is TLS + token: a call that fails here must fail the test, not read as "not yet HALTED".
+    await engine.getRiskStatus("");
     await waitFor(
       "the quoter's engine reports HALTED",
       async () => ((await engine.getRiskStatus("").catch(() => undefined))?.tradingState === 3 ? true : undefined),

@@ -296,7 +296,7 @@ describe("functions on the in-process adapters", () => {
     expect(published.filter((e) => e["detail-type"] === "SignalGenerated")).toHaveLength(1);
   });
 
-  it("reporting: PositionChanged within the debounce window (10 s) is skipped; a direct invocation still reports", async () => {
+  it("reporting: a PositionChanged the last report includes is skipped within the debounce window (10 s); a newer one and a direct invocation still report", async () => {
     const { store, bus, handlers, published } = await setup();
     await bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
     await until(async () => store.getLatestReport(STRATEGY), "the first report");
@@ -315,6 +315,16 @@ describe("functions on the in-process adapters", () => {
     expect(direct.reports[0]?.report).toBeDefined();
     expect(await store.listReports(STRATEGY)).toHaveLength(before + 1);
     expect(await store.listEquityPoints(STRATEGY)).toHaveLength(before + 1);
+    // A change the last report does not include is reported even within the window.
+    const pos = await store.getPosition(STRATEGY, "BTC-USD");
+    const data = (changed as { detail: { data: Record<string, unknown> } }).detail.data;
+    const newer = {
+      ...changed,
+      detail: { ...(changed as { detail: object }).detail, data: { ...data, version: pos!.version + 1 } },
+    };
+    const fresh = (await handlers.reporting(newer, localContext("reporting"))) as { reports: { report?: unknown }[] };
+    expect(fresh.reports[0]?.report).toBeDefined();
+    expect(await store.listReports(STRATEGY)).toHaveLength(before + 2);
   });
 
   it("a direct reporting invocation reports every strategy with positions, from the ledger", async () => {

@@ -243,7 +243,15 @@ export function signalFromItem(item: Item): SignalRecord {
 export function reportToItem(r: ReportRecord): Item {
   return dropUndefined({ ...keys.report(r.strategyId, r.asOf), entity: "REPORT", ...r });
 }
-const REPORT_FIELDS = ["reportId", "strategyId", "asOf", "metrics", "trigger", "periodStart"] as const;
+const REPORT_FIELDS = [
+  "reportId",
+  "strategyId",
+  "asOf",
+  "metrics",
+  "trigger",
+  "periodStart",
+  "positionVersions",
+] as const;
 export function reportFromItem(item: Item): ReportRecord {
   return pick(item, REPORT_FIELDS) as unknown as ReportRecord;
 }
