@@ -27,6 +27,8 @@ export interface FunctionsConfigurationProps {
   settings?: EngineSettingsInput;
   /** The configuration-service environment the functions read (default: the stack's env name). */
   configEnvironment?: string;
+  /** The functions that read the configuration service (signal and reporting take their settings from SSM only). */
+  configClients?: readonly NodejsFunction[];
 }
 
 export class FunctionsConfiguration extends Construct {
@@ -50,7 +52,8 @@ export class FunctionsConfiguration extends Construct {
     });
     for (const fn of props.functions) {
       fn.addEnvironment("TSE_SETTINGS_PARAMETER", this.settingsParameter.parameterName);
-      fn.addEnvironment("TSE_CONFIG_ENVIRONMENT", props.configEnvironment ?? props.envName);
     }
+    for (const fn of props.configClients ?? props.functions)
+      fn.addEnvironment("TSE_CONFIG_ENVIRONMENT", props.configEnvironment ?? props.envName);
   }
 }

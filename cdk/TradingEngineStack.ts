@@ -27,6 +27,9 @@ import { FUNCTION_BUNDLING } from "./functionBundling";
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Sizing per function. Reserved concurrency only where ordering matters. */
+
+/** Functions whose wiring includes the configuration client; signal and reporting read settings from SSM. */
+const CONFIG_CLIENT_FUNCTIONS = new Set(["order-placement", "fill-handling", "settlement"]);
 export interface FunctionSettings {
   memorySize: number;
   timeout: Duration;
@@ -146,6 +149,10 @@ export class TradingEngineStack extends Stack {
         ? new FunctionsConfiguration(this, "FunctionsConfiguration", {
             envName: config.envName,
             functions: fns,
+            // The functions wired with the configuration client (lib/app/wiring/grpc.ts).
+            configClients: Object.values(routes).flatMap((r) =>
+              r.fn && CONFIG_CLIENT_FUNCTIONS.has(r.route.functionName) ? [r.fn] : [],
+            ),
             ...(props.settings ? { settings: props.settings } : {}),
           }).settingsParameter
         : undefined;

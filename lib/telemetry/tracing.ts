@@ -84,10 +84,9 @@ export function tracingConfigFromEnv(
       throw new TracingConfigError("OTEL_TRACES_EXPORTER", e, "supported: otlp, console, none");
   const active = exporters.filter((e) => e !== "none") as TracesExporterName[];
   if (active.length === 0) return undefined;
-  const protocolVar = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL
-    ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
-    : "OTEL_EXPORTER_OTLP_PROTOCOL";
-  const protocol = (env[protocolVar]?.trim() || "http/protobuf") as OtlpProtocol;
+  const tracesProtocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL;
+  const protocolVar = tracesProtocol ? "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL" : "OTEL_EXPORTER_OTLP_PROTOCOL";
+  const protocol = ((tracesProtocol ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || "http/protobuf") as OtlpProtocol;
   if (!PROTOCOLS.has(protocol))
     throw new TracingConfigError(protocolVar, protocol, "supported: http/protobuf, http/json, grpc");
   const samplerName = (env.OTEL_TRACES_SAMPLER?.trim() || "parentbased_always_on").toLowerCase();
