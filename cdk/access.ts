@@ -45,11 +45,12 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
     putEvents: true,
     readSettings: true,
   },
-  // Order + position + fill read together and written in one transaction (puts); a duplicate reads the
-  // position. Reads no settings.
+  // Order + position + fill read together and written in one transaction (puts) with the risk state; a duplicate
+  // reads the position. Its settings (the equity base of the risk state) at cold start.
   "fill-handling": {
     table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
+    readSettings: true,
   },
   // Positions, fills, snapshots and equity points by key and by index; the report, equity points in a batch.
   reporting: {

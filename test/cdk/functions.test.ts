@@ -84,13 +84,12 @@ describe("the four real functions in the stack", () => {
     const ssmStatements = policies.flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("ssm:"))),
     );
-    // Only the functions whose recorded requests read it (test/fixtures); fill-handling reads no settings.
+    // Only the functions whose recorded requests read it (test/fixtures).
     const readers = new Set(
       readFixture()
         .filter((r) => r.action === "ssm:GetParameter")
         .map((r) => r.principal),
     );
-    expect(readers.has("fill-handling")).toBe(false);
     expect(ssmStatements).toHaveLength(readers.size);
     for (const s of ssmStatements) {
       expect([s.Action].flat().every((a) => !a.includes("*"))).toBe(true);
