@@ -59,11 +59,11 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
     putEvents: true,
     readSettings: true,
   },
-  // Fill-booked events → custodian instructions; reconciliation reads positions and fills by index and the
-  // trading state, and publishes ReconciliationCompleted / RiskAlert.
+  // Fill-booked events → custodian instructions (gRPC only); reconciliation reads positions and fills by index and
+  // publishes ReconciliationCompleted / RiskAlert. With reducingOnBreak it also reads and writes the risk state.
   settlement: {
-    table: ["dynamodb:GetItem", "dynamodb:Query"],
-    queryIndexes: [GSI1],
+    table: ["dynamodb:GetItem", "dynamodb:PutItem"],
+    queryIndexes: [GSI1, GSI2],
     putEvents: true,
     readSettings: true,
   },

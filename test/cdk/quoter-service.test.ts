@@ -110,8 +110,8 @@ describe("quoter Fargate service", () => {
         .flatMap((d) => d.Statement)
         .flatMap((s) => [s.Action].flat().flatMap((a) => [s.Resource].flat().map((r) => `${a} ${r}`)))
         .sort();
-      // The control secret is read at start-up in AWS only (--control-secret); its grant is asserted apart.
-      const granted = all.filter((g) => !g.startsWith("secretsmanager:"));
+      // secret.grantRead pairs DescribeSecret (never called; allow-listed) with the recorded GetSecretValue.
+      const granted = all.filter((g) => !g.startsWith("secretsmanager:DescribeSecret"));
       expect(granted, role.logicalId).toEqual(expected);
       expect(all.filter((g) => g.startsWith("secretsmanager:")).map((g) => g.split(" ")[0])).toEqual([
         "secretsmanager:DescribeSecret",

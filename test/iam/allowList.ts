@@ -29,6 +29,19 @@ export const UNUSED_ALLOWANCES: readonly UnusedAllowance[] = [
     reason: "active tracing: Lambda's X-Ray daemon sends its telemetry with the function's role",
   },
   {
+    principals: ["settlement"],
+    action: "dynamodb:GetItem",
+    resource: /^arn:aws:dynamodb:.*:table\/[^/]+$/,
+    reason:
+      "reconciliation with settlement.reducingOnBreak (off by default) reads the risk state before setting REDUCING",
+  },
+  {
+    principals: ["settlement"],
+    action: "dynamodb:PutItem",
+    resource: /^arn:aws:dynamodb:.*:table\/[^/]+$/,
+    reason: "reconciliation with settlement.reducingOnBreak (off by default) writes REDUCING into the risk state",
+  },
+  {
     principals: ["quoter"],
     action: "secretsmanager:DescribeSecret",
     resource: /^arn:aws:secretsmanager:.*:secret:.*/,

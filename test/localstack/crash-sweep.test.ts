@@ -49,7 +49,7 @@ async function learn(delivery: Delivery) {
   return { names: Object.keys(baseline), jobs };
 }
 
-async function sweep(delivery: Delivery, jobs: Job[], names: string[], parallel: number) {
+async function sweep(delivery: Delivery, jobs: Job[], names: string[], parallel: number, minReached = 0.95) {
   expect(jobs.length, `cells to run (${delivery})`).toBeGreaterThan(0);
   const rows: (Job & { injected: boolean; result: Result })[] = [];
   let next = 0;
@@ -95,7 +95,7 @@ async function sweep(delivery: Delivery, jobs: Job[], names: string[], parallel:
   );
   expect(failures).toEqual([]);
   const reached = rows.filter((r) => r.injected).length;
-  expect(reached, "cells whose fault was injected").toBeGreaterThanOrEqual(Math.ceil(rows.length * 0.95));
+  expect(reached, "cells whose fault was injected").toBeGreaterThanOrEqual(Math.ceil(rows.length * minReached));
 }
 
 describe("crash-point sweep", () => {
@@ -119,6 +119,9 @@ describe("crash-point sweep", () => {
         const options = jobs.filter((j) => j.fn === fn && (family as readonly string[]).includes(j.fault));
         if (options.length) picked.push(options[Math.floor(rnd() * options.length)]!);
       }
-    await sweep("function-host", picked, names, 4);
+    // A seeded sample of 12: a step learned in one run may not recur in the next (signal's publish fires only with
+    // a signal; fill-handling's report after the last fill), so up to 2 cells may go unreached. Every reached
+    // cell must keep every invariant; the embedded grid holds the 95 % bound.
+    await sweep("function-host", picked, names, 4, 0.8);
   }, 300_000);
 });

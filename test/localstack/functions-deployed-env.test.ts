@@ -16,11 +16,11 @@ import { createHandler as signal } from "../../functions/signal/handler";
 import { createTable, deleteTable } from "../../lib/adapters/aws/createTable";
 import { DynamoDbStateStore } from "../../lib/adapters/aws/DynamoDbStateStore";
 import { EventBridgeEventBus } from "../../lib/adapters/aws/EventBridgeEventBus";
-import { instrumentAwsClient } from "../../lib/adapters/aws/requestRecorder";
+import { instrumentAwsClient, runAsPrincipal } from "../../lib/adapters/aws/requestRecorder";
 import { GrpcExchange } from "../../lib/adapters/GrpcExchange";
 import { type CreatedDependencies, createEngineDependencies } from "../../lib/app/dependencies";
 import type { LambdaHandler } from "../../lib/app/functionRuntime";
-import type { FunctionName } from "../../lib/app/handlers";
+import { type FunctionName, localContext } from "../../lib/app/handlers";
 import { ExecutionForwarder } from "../../lib/bridges/ExecutionForwarder";
 import { buildBusEvent, toPutEventsEntry } from "../../lib/events";
 import { envVarFor } from "../../lib/grpc/discovery";
@@ -53,6 +53,7 @@ let custodian: CustodianSimulator;
 let host: FunctionHost;
 let forwarder: ExecutionForwarder;
 let envOf: Record<string, Record<string, string>>;
+let deployedHandlers: Record<string, LambdaHandler>;
 
 /** Each function's environment from the template, the stack's resources replaced by this test's. */
 function deployedEnvironments(
@@ -125,6 +126,7 @@ beforeAll(async () => {
       ];
     }),
   );
+  deployedHandlers = handlers;
   host = new FunctionHost({
     routes: ROUTES,
     handlers,
@@ -210,4 +212,12 @@ describe("the functions with the environment the stack deploys", () => {
     expect(report.metrics).toMatchObject({ realizedPnl: "8", fees: "3.204" });
     expect(created.length).toBe(Object.keys(CREATE).length); // one set of dependencies per function
   }, 150_000);
+
+  it("settlement reconciles on demand with the deployed environment (its reads and publish run as its role)", async () => {
+    const out = (await runAsPrincipal("settlement", () =>
+      deployedHandlers.settlement!({ action: "reconcile", graceMs: 0 }, localContext("settlement")),
+    )) as { reconciliationId: string; compared: number; breaks: unknown[] };
+    expect(out.reconciliationId).toBeTruthy();
+    expect(out.compared).toBeGreaterThan(0);
+  }, 60_000);
 });
