@@ -47,22 +47,26 @@ async function runScenario(duplicateEverything: boolean) {
 
 /**
  * The state as far as delivery can decide it. SQS may hand the two fills of one position to fill-handling in either
- * order, and netting books the realized PnL on whichever fill closes: the fills' own `realizedPnl` (and the risk
- * state's float sum of them) follow the application order, not the number of deliveries. Those fields are compared
- * apart (their total); everything else must be byte-for-byte equal.
+ * order, and netting books the realized PnL on whichever fill closes: the fills' and orders' own `realizedPnl`, the
+ * position's last venue and the risk state's float sum follow the application order, not the number of deliveries.
+ * Those are compared apart (the realized totals, the rounded sum); everything else must be byte-for-byte equal.
  */
 function deliveryInvariant(items: readonly Record<string, unknown>[]) {
   const round = (_k: string, v: unknown) => (typeof v === "number" && !Number.isInteger(v) ? Number(v.toFixed(9)) : v);
-  const fillsRealized = items
-    .filter((i) => i.entity === "FILL")
-    .reduce((sum, i) => sum + Number(i.realizedPnl ?? 0), 0)
-    .toFixed(9);
+  const total = (entity: string) =>
+    items
+      .filter((i) => i.entity === entity)
+      .reduce((sum, i) => sum + Number(i.realizedPnl ?? 0), 0)
+      .toFixed(9);
+  const fillsRealized = `${total("FILL")} / ${total("ORDER")}`;
   const rest = items.map((i) =>
-    i.entity === "FILL"
+    i.entity === "FILL" || i.entity === "ORDER"
       ? { ...i, realizedPnl: "(order-dependent)" }
-      : i.entity === "RISKSTATE"
-        ? JSON.parse(JSON.stringify(i, round))
-        : i,
+      : i.entity === "POSITION"
+        ? { ...i, venue: "(last fill's)" }
+        : i.entity === "RISKSTATE"
+          ? JSON.parse(JSON.stringify(i, round))
+          : i,
   );
   return { fillsRealized, state: JSON.stringify(rest) };
 }
