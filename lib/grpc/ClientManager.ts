@@ -11,7 +11,6 @@ import {
   ROOT_CONTEXT,
   type Span,
   SpanKind,
-  SpanStatusCode,
   type Tracer,
   trace,
 } from "@opentelemetry/api";
@@ -27,7 +26,7 @@ import {
   retry,
 } from "cockatiel";
 import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
-import { contextualTracer } from "../telemetry/spans";
+import { contextualTracer, markSpanFailed } from "../telemetry/spans";
 import { tracing } from "../telemetry/tracing";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
@@ -375,8 +374,7 @@ export class ClientManager {
     if (span) {
       span.setAttribute("tse.rpc.attempts", attempts);
       if (err.code !== undefined) span.setAttribute("rpc.grpc.status_code", err.code);
-      span.recordException(err);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+      markSpanFailed(span, err);
       span.end();
     }
     if (--this.inflight === 0) this.onDrained?.();
@@ -474,8 +472,7 @@ export class ClientManager {
       if (err && !(isServiceError(err) && err.code === grpc.status.CANCELLED)) {
         this.noteOutcome(state, err);
         const mapped = toClientError(err, spec.name, rpc);
-        span.recordException(mapped);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.message });
+        markSpanFailed(span, mapped);
       }
       span.end();
     };

@@ -69,28 +69,41 @@ function linkTo(traceparent: string | undefined, tracestate?: string): Link[] {
   return sc && isSpanContextValid(sc) ? [{ context: sc }] : [];
 }
 
-export type MessagingSystem = "aws_eventbridge" | "aws_sqs" | "in_process";
+type StartOptions = { kind?: SpanKind; attributes?: Attributes; links?: Link[]; parent?: Context };
 
-/** Run `fn` in a span when tracing is on; the span ends (with the error status on a throw) when `fn` settles. */
-export async function inSpan<T>(
-  service: string,
-  name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; links?: Link[]; parent?: Context },
-  fn: (span: Span | undefined) => Promise<T> | T,
-): Promise<T> {
-  if (!tracing().enabled) return fn(undefined);
+/** A span of `service` under `options.parent` (else the active context), and the context to run inside it. */
+function startIn(service: string, name: string, options: StartOptions): { span: Span; ctx: Context } {
   const parent = options.parent ?? otelContext.active();
   const span = tracerFor(service).startSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links },
     parent,
   );
+  return { span, ctx: trace.setSpan(parent, span).setValue(SERVICE_KEY, service) };
+}
+
+/** Record a failure on a span: the exception event and the ERROR status. */
+export function markSpanFailed(span: Span, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  span.recordException(e);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+}
+
+export type MessagingSystem = "aws_eventbridge" | "aws_sqs" | "in_process";
+
+/** Run `fn` in a span when tracing is on; the span ends (with the error status on a throw) when `fn` settles. */
+export async function inSpan<T>(
+  service: string,
+  name: string,
+  options: StartOptions,
+  fn: (span: Span | undefined) => Promise<T> | T,
+): Promise<T> {
+  if (!tracing().enabled) return fn(undefined);
+  const { span, ctx } = startIn(service, name, options);
   try {
-    return await otelContext.with(trace.setSpan(parent, span).setValue(SERVICE_KEY, service), () => fn(span));
+    return await otelContext.with(ctx, () => fn(span));
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    span.recordException(e);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+    markSpanFailed(span, err);
     throw err;
   } finally {
     span.end();
@@ -162,22 +175,15 @@ export function serverSpan<T>(
 export function inSpanSync<T>(
   service: string,
   name: string,
-  options: { kind?: SpanKind; attributes?: Attributes; links?: Link[]; parent?: Context },
+  options: StartOptions,
   fn: (span: Span | undefined) => T,
 ): T {
   if (!tracing().enabled) return fn(undefined);
-  const parent = options.parent ?? otelContext.active();
-  const span = tracerFor(service).startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links },
-    parent,
-  );
+  const { span, ctx } = startIn(service, name, options);
   try {
-    return otelContext.with(trace.setSpan(parent, span).setValue(SERVICE_KEY, service), () => fn(span));
+    return otelContext.with(ctx, () => fn(span));
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    span.recordException(e);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+    markSpanFailed(span, err);
     throw err;
   } finally {
     span.end();
