@@ -3,8 +3,8 @@
 // against a bare loop that only reads each tick of the same data in the same process.
 import { syntheticQuotes } from "../lib/backtest/synthetic";
 import { syntheticTape } from "../lib/backtest/syntheticTape";
-import { runBacktest } from "../lib/domain/backtest/BacktestEngine";
-import { type BacktestEvent, isTradePrint } from "../lib/domain/backtest/marketEvents";
+import { runBacktest } from "../lib/backtest/engine/BacktestEngine";
+import { type BacktestEvent, isTradePrint } from "../lib/backtest/engine/marketEvents";
 import type { FastL1Quote } from "../lib/domain/strategies/quoteMath";
 import { createStrategy } from "../lib/domain/strategies/registry";
 

@@ -6,7 +6,7 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { type BacktestEvent, isTradePrint, tradePrint } from "../domain/backtest/marketEvents";
+import { type BacktestEvent, isTradePrint, tradePrint } from "./engine/marketEvents";
 import { Decimal } from "../domain/decimal";
 import { type FastL1Quote, withNums } from "../domain/strategies/quoteMath";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CsvFormatError, readQuotesCsv } from "../../lib/backtest/csv";
 import { BacktestDataError, loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
-import { BacktestEngine } from "../../lib/domain/backtest/BacktestEngine";
+import { BacktestEngine } from "../../lib/backtest/engine/BacktestEngine";
 import { Decimal } from "../../lib/domain/decimal";
 import { createStrategy } from "../../lib/domain/strategies";
 import type { Strategy } from "../../lib/domain/strategies/Strategy";

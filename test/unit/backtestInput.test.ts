@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { CsvFormatError, eventsToCsv, readMarketCsv } from "../../lib/backtest/csv";
 import { BacktestConfigError, loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
 import { syntheticTape } from "../../lib/backtest/syntheticTape";
-import { isTradePrint } from "../../lib/domain/backtest/marketEvents";
+import { isTradePrint } from "../../lib/backtest/engine/marketEvents";
 import { renderReportHtml } from "../../lib/report/renderHtml";
 import { ReportSchema } from "../../lib/report/reportSchema";
 

@@ -6,7 +6,7 @@ import type { EngineDependencies } from "../../lib/app/dependencies";
 import { reportStrategy } from "../../lib/app/reporting";
 import { StaticSettingsSource } from "../../lib/app/settings";
 import { backtestToReport } from "../../lib/backtest/report";
-import { BacktestEngine } from "../../lib/domain/backtest/BacktestEngine";
+import { BacktestEngine } from "../../lib/backtest/engine/BacktestEngine";
 import { Decimal, dec } from "../../lib/domain/decimal";
 import { createOrder } from "../../lib/domain/orders";
 import { applyFillToPosition, isClosingFill } from "../../lib/domain/portfolio/position";

@@ -2,7 +2,7 @@
 // an honest strategy on a fast feed never trips the rate-limit breaker, while a runaway one still does.
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SYNTHETIC_SYMBOLS, syntheticQuotes } from "../../lib/backtest/synthetic";
-import { runBacktest } from "../../lib/domain/backtest/BacktestEngine";
+import { runBacktest } from "../../lib/backtest/engine/BacktestEngine";
 import { createStrategy } from "../../lib/domain/strategies";
 import { IntentThrottle } from "../../lib/engine/IntentThrottle";
 
