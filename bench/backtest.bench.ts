@@ -1,10 +1,10 @@
 // Backtest throughput: ≥ 1M seeded synthetic L1 ticks in memory, the market-making strategy through the
 // full engine (RiskEngine, simulated matching, Portfolio accounting, metrics), median of 5 timed runs,
 // against a bare loop that only reads each tick of the same data in the same process.
+import { runBacktest } from "../lib/backtest/engine/BacktestEngine";
+import { type BacktestEvent, isTradePrint } from "../lib/backtest/engine/marketEvents";
 import { syntheticQuotes } from "../lib/backtest/synthetic";
 import { syntheticTape } from "../lib/backtest/syntheticTape";
-import { runBacktest } from "../lib/domain/backtest/BacktestEngine";
-import { type BacktestEvent, isTradePrint } from "../lib/domain/backtest/marketEvents";
 import type { FastL1Quote } from "../lib/domain/strategies/quoteMath";
 import { createStrategy } from "../lib/domain/strategies/registry";
 

@@ -1,12 +1,13 @@
 // signal: MarketSnapshot → keep the latest snapshot per venue+symbol (newer wins) → run the configured
-// signal strategies (cross-venue arbitrage) over the fresh snapshots of the symbol → SignalGenerated with a
-// deterministic id. State writes use event time, so a redelivery makes the same writes and the same signal.
+// signal strategies (cross-venue arbitrage) on the strategy host over the fresh snapshots of the symbol → the
+// approved legs become SignalGenerated with a deterministic id. State writes use event time, so a redelivery makes the same writes and the same signal.
 import { Decimal, dec } from "../domain/decimal";
-import { arbitrageSignalId, bestArbitrage, type SequencedQuote } from "../domain/strategies/arbitrageLegs";
+import { ArbitrageSignalStrategy, type SequencedQuote } from "../domain/strategies/arbitrageLegs";
 import type { L1Quote } from "../domain/types";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
 import { assertPublished } from "../ports/EventBus";
+import { hostSignal, SignalRouter } from "./signalHost";
 import type { BaseDependencies } from "./wiring/base";
 
 export interface SignalOutcome {
@@ -27,7 +28,7 @@ export async function handleMarketSnapshot(
 ): Promise<SignalOutcome> {
   const { data, meta } = event.detail;
   // Input the schema cannot know about: unknown symbol / venue are bad input, rejected before any write.
-  const instrument = deps.instruments.instrument(data.symbol);
+  deps.instruments.instrument(data.symbol);
   deps.instruments.venue(data.venue);
   const settings = await deps.settings.get();
   const quote: L1Quote = {
@@ -70,18 +71,31 @@ export async function handleMarketSnapshot(
 
   // Ours is the snapshot just written (or, on a redelivery, the stored one of the same sequence).
   const own = { quote, sequence: data.sequence, ageMs: 0, stale: false };
-  const fresh: SequencedQuote[] = [own, ...otherViews]
+  const freshViews = [own, ...otherViews]
     .filter((v) => !v.stale)
-    .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0))
-    .map((v) => ({ quote: v.quote, sequence: v.sequence ?? 0 }));
-  if (fresh.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
-  const opp = bestArbitrage(fresh, deps.instruments.listVenues(), {
-    minSpreadBps: arb.minSpreadBps,
-    maxQuantity: new Decimal(arb.maxQuantity),
-    lotSize: instrument.lotSize,
-  });
+    .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0));
+  if (freshViews.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
+  const sequences = new Map(freshViews.map((v) => [v.quote, v.sequence ?? 0]));
+  const strategy = new ArbitrageSignalStrategy(
+    settings.strategyId,
+    { minSpreadBps: arb.minSpreadBps, maxQuantity: new Decimal(arb.maxQuantity) },
+    (q) => sequences.get(q) ?? 0,
+  );
+  const router = new SignalRouter(arb.venues);
+  hostSignal(
+    strategy,
+    quote,
+    freshViews.map((v) => v.quote),
+    deps.instruments,
+    router,
+  );
+  const opp = strategy.signals[strategy.signals.length - 1];
   if (!opp) return { stored, duplicate, signalIds: [], skipped: "spread below threshold" };
-  const signalId = arbitrageSignalId(settings.strategyId, opp);
+  const signalId = opp.signalId;
+  const routed = router.legsOf(signalId);
+  if ("refused" in routed)
+    return { stored, duplicate, signalIds: [], skipped: `leg refused: ${routed.refused.reason}` };
+  const legs = routed.legs;
 
   if (arb.cooldownMs > 0) {
     // One signal per symbol per cooldown window of snapshot time; the claim stores the signal id, so the same
@@ -114,26 +128,15 @@ export async function handleMarketSnapshot(
       signalId,
       strategyId: settings.strategyId,
       kind: "arbitrage",
-      legs: [
-        {
-          venue: s.buyVenue,
-          symbol: s.symbol,
-          side: "BUY",
-          quantity: s.quantity.toFixed(),
-          limitPrice: s.buyPrice.toFixed(),
-          type: "LIMIT",
-          timeInForce: "IOC",
-        },
-        {
-          venue: s.sellVenue,
-          symbol: s.symbol,
-          side: "SELL",
-          quantity: s.quantity.toFixed(),
-          limitPrice: s.sellPrice.toFixed(),
-          type: "LIMIT",
-          timeInForce: "IOC",
-        },
-      ],
+      legs: legs.map((l) => ({
+        venue: l.venue,
+        symbol: l.symbol,
+        side: l.side,
+        quantity: l.quantity.toFixed(),
+        ...(l.limitPrice !== undefined ? { limitPrice: l.limitPrice.toFixed() } : {}),
+        type: l.type,
+        timeInForce: l.timeInForce,
+      })),
       reason: `buy ${s.symbol} on ${s.buyVenue} at ${s.buyPrice.toFixed()}, sell on ${s.sellVenue} at ${s.sellPrice.toFixed()}: net ${s.netSpreadBps.toFixed(2)} bps > ${arb.minSpreadBps} bps after taker fees`,
       inputs: {
         snapshots: [snap(opp.buy), snap(opp.sell)],

@@ -6,9 +6,9 @@ import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { createGunzip } from "node:zlib";
-import { type BacktestEvent, isTradePrint, tradePrint } from "../domain/backtest/marketEvents";
 import { Decimal } from "../domain/decimal";
 import { type FastL1Quote, withNums } from "../domain/strategies/quoteMath";
+import { type BacktestEvent, isTradePrint, tradePrint } from "./engine/marketEvents";
 
 export const CSV_COLUMNS = ["ts", "venue", "symbol", "bid", "ask", "bid_size", "ask_size"] as const;
 export type CsvColumn = (typeof CSV_COLUMNS)[number];

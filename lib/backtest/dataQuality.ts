@@ -2,10 +2,10 @@
 // threshold and out-of-order rows, with the first examples' line and column. Out-of-order rows are
 // dropped (the replay cannot go back in time); the others are replayed as they are. In strict mode the
 // first of any is an error naming its line and column.
-import type { BacktestEvent, TradePrint } from "../domain/backtest/marketEvents";
-import { isTradePrint } from "../domain/backtest/marketEvents";
 import type { FastL1Quote } from "../domain/strategies/quoteMath";
 import { CsvFormatError, type CsvHeader } from "./csv";
+import type { BacktestEvent, TradePrint } from "./engine/marketEvents";
+import { isTradePrint } from "./engine/marketEvents";
 
 export const DATA_ISSUES = ["lockedQuotes", "duplicates", "zeroSizes", "gaps", "outOfOrder"] as const;
 export type DataIssue = (typeof DATA_ISSUES)[number];

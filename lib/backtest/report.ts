@@ -1,8 +1,9 @@
 // BacktestResult (domain) → report.json (lib/report/reportSchema), validated before it is written.
-import type { BacktestResult } from "../domain/backtest/BacktestEngine";
+
 import { metricsToReport } from "../report/metricsReport";
 import { type Report, ReportSchema } from "../report/reportSchema";
 import type { DataQualityReport } from "./dataQuality";
+import type { BacktestResult } from "./engine/BacktestEngine";
 
 export interface BacktestReportInfo {
   strategy: string;

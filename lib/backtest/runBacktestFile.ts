@@ -4,10 +4,6 @@ import { randomUUID } from "node:crypto";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod";
-import { BacktestEngine } from "../domain/backtest/BacktestEngine";
-import { FillModelConfigSchema } from "../domain/backtest/fills/fillModel";
-import { LatencyConfigSchema } from "../domain/backtest/latency";
-import { type BacktestEvent, isTradePrint } from "../domain/backtest/marketEvents";
 import { InvalidFieldError } from "../domain/errors";
 import { DEFAULT_INSTRUMENTS, DEFAULT_VENUES, instrumentFromConfig, venueFromConfig } from "../domain/instruments";
 import { parseRiskLimits } from "../domain/risk";
@@ -16,6 +12,10 @@ import { seededRng } from "../domain/strategies/Strategy";
 import type { Report } from "../report/reportSchema";
 import { type CsvReadProgress, readMarketCsv } from "./csv";
 import { DataQualityMonitor, type DataQualityReport } from "./dataQuality";
+import { BacktestEngine } from "./engine/BacktestEngine";
+import { FillModelConfigSchema } from "./engine/fills/fillModel";
+import { LatencyConfigSchema } from "./engine/latency";
+import { type BacktestEvent, isTradePrint } from "./engine/marketEvents";
 import { backtestToReport } from "./report";
 
 /** `--config` file. Every key is optional; unknown keys are an error. */

@@ -2,11 +2,12 @@
 // touch sizes that grow and shrink by adds and cancels, trade prints at the touch that eat its size, and
 // a touch that moves a tick when it is used up; aggressors follow a GBM fair price, so the book does. Used by the benchmark
 // and by tests where a real capture cannot ship. Pure and deterministic.
-import type { BacktestEvent } from "../domain/backtest/marketEvents";
-import { tradePrint } from "../domain/backtest/marketEvents";
+
 import { Decimal } from "../domain/decimal";
 import { withNums } from "../domain/strategies/quoteMath";
 import { seededRng } from "../domain/strategies/Strategy";
+import type { BacktestEvent } from "./engine/marketEvents";
+import { tradePrint } from "./engine/marketEvents";
 
 export interface TapeOptions {
   seed: number;

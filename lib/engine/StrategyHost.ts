@@ -1,7 +1,8 @@
 // The strategy host: runs registered strategies, feeds them quotes, fills, timers and order events, and sends
 // every intent they return through the intent throttle (when one is set) and the risk engine before the host's
-// router acts on it. The quoter and the backtester each supply a router (what a placed or cancelled order means
-// there); the host owns the order of checks and the denial bookkeeping, so every host denies the same way.
+// router acts on it. The quoter, the backtester and the signal function each supply a router (what a placed or
+// cancelled order means there); the host owns the order of checks and the denial bookkeeping, so every host
+// denies the same way.
 // Hot path: no allocation per tick (one reused risk order; the router reuses its risk context).
 import { ZERO } from "../domain/decimal";
 import type { RiskContext, RiskEngine, RiskOrder } from "../domain/risk/RiskEngine";
@@ -35,8 +36,8 @@ export interface IntentRouter<S extends StrategySlot> {
   cancel(slot: S, orderId: string, now: number): void;
   /** Checks before the throttle and the risk engine (market known, order shape, open-order cap). */
   precheck?(slot: S, intent: OrderIntent, now: number, mid: number): Refusal | undefined;
-  /** The numeric risk context of this intent (hosts reuse one object). */
-  riskContext(slot: S, intent: OrderIntent, mid: number): RiskContext;
+  /** The numeric risk context of this intent (hosts reuse one object); required when the host has a risk engine. */
+  riskContext?(slot: S, intent: OrderIntent, mid: number): RiskContext;
   /** The intent passed every check: place it. */
   place(slot: S, intent: OrderIntent, now: number): void;
   /** Whether intents from fills, timers and order events are acted on now (default: always). */
@@ -46,7 +47,12 @@ export interface IntentRouter<S extends StrategySlot> {
 }
 
 export interface StrategyHostOptions<S extends StrategySlot> {
-  risk: RiskEngine;
+  /**
+   * The pre-trade risk engine. Absent only where the router's output is checked downstream: the signal
+   * function publishes its legs as a signal, and order-placement runs every rule on them against the persisted
+   * risk state.
+   */
+  risk?: RiskEngine;
   router: IntentRouter<S>;
   throttle?: IntentThrottle;
   /** The reason a throttled intent's strategy hears (default: the budget is spent). */
@@ -63,7 +69,7 @@ export class StrategyHost<S extends StrategySlot> {
   readonly denialsByRule = new Map<string, number>();
   riskDenials = 0;
   throttled = 0;
-  private readonly risk: RiskEngine;
+  private readonly risk: RiskEngine | undefined;
   private readonly router: IntentRouter<S>;
   private readonly throttle: IntentThrottle | undefined;
   private readonly throttledRefusal: Refusal;
@@ -71,6 +77,7 @@ export class StrategyHost<S extends StrategySlot> {
   private readonly riskOrder: RiskOrder = { strategyId: "", symbol: "", side: "BUY", type: "LIMIT", quantity: 0 };
 
   constructor(opts: StrategyHostOptions<S>) {
+    if (opts.risk && !opts.router.riskContext) throw new TypeError("a router behind a risk engine needs riskContext");
     this.risk = opts.risk;
     this.router = opts.router;
     this.throttle = opts.throttle;
@@ -129,6 +136,11 @@ export class StrategyHost<S extends StrategySlot> {
       this.throttled++;
       return this.refuse(slot, intent, now, this.throttledRefusal);
     }
+    const risk = this.risk;
+    if (risk === undefined) {
+      this.router.place(slot, intent, now);
+      return true;
+    }
     const ro = this.riskOrder;
     ro.strategyId = intent.strategyId;
     ro.symbol = intent.symbol;
@@ -138,7 +150,7 @@ export class StrategyHost<S extends StrategySlot> {
     ro.limitPrice =
       intent.type === "LIMIT" && intent.limitPrice !== undefined ? decimalToNumber(intent.limitPrice) : undefined;
     ro.isCancel = false;
-    const d = this.risk.checkOrder(ro, this.router.riskContext(slot, intent, mid), now);
+    const d = risk.checkOrder(ro, this.router.riskContext!(slot, intent, mid), now);
     if (!d.approved) {
       this.riskDenials++;
       const x = d.denial;

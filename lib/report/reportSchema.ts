@@ -3,8 +3,8 @@
 // fields only. Money/prices/quantities are exact decimal strings; ratios are plain numbers (null when
 // undefined, e.g. Sharpe of a flat equity curve — JSON has no Infinity/NaN).
 import * as z from "zod";
-import { FillModelConfigSchema } from "../domain/backtest/fills/fillModel";
-import { LatencyDistSchema } from "../domain/backtest/latency";
+import { FillModelConfigSchema } from "../backtest/engine/fills/fillModel";
+import { LatencyDistSchema } from "../backtest/engine/latency";
 
 export const REPORT_SCHEMA_VERSION = 1 as const;
 

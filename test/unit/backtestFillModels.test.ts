@@ -1,9 +1,9 @@
 // Fill models on a constructed tape where our queue position is known exactly, and latency.
 import { describe, expect, it } from "vitest";
-import { BacktestEngine, type BacktestOptions } from "../../lib/domain/backtest/BacktestEngine";
-import type { FillModelInput } from "../../lib/domain/backtest/fills/fillModel";
-import { probabilisticQueue, queueProbability, riskAverseQueue } from "../../lib/domain/backtest/fills/queue";
-import { type TradePrint, tradePrint } from "../../lib/domain/backtest/marketEvents";
+import { BacktestEngine, type BacktestOptions } from "../../lib/backtest/engine/BacktestEngine";
+import type { FillModelInput } from "../../lib/backtest/engine/fills/fillModel";
+import { probabilisticQueue, queueProbability, riskAverseQueue } from "../../lib/backtest/engine/fills/queue";
+import { type TradePrint, tradePrint } from "../../lib/backtest/engine/marketEvents";
 import { Decimal } from "../../lib/domain/decimal";
 import { instrumentFromConfig } from "../../lib/domain/instruments";
 import type { Strategy } from "../../lib/domain/strategies/Strategy";

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { CsvFormatError, eventsToCsv, readMarketCsv } from "../../lib/backtest/csv";
+import { isTradePrint } from "../../lib/backtest/engine/marketEvents";
 import { BacktestConfigError, loadBacktestConfig, runBacktestFile } from "../../lib/backtest/runBacktestFile";
 import { syntheticTape } from "../../lib/backtest/syntheticTape";
-import { isTradePrint } from "../../lib/domain/backtest/marketEvents";
 import { renderReportHtml } from "../../lib/report/renderHtml";
 import { ReportSchema } from "../../lib/report/reportSchema";
 

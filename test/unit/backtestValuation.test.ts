@@ -1,7 +1,7 @@
 // Multi-currency valuation: a BTC-USDT run valued in USD through a USDT-USD rate (fixed or a quote series)
 // equals a hand computation; a currency without a rate is refused at start, naming it.
 import { describe, expect, it } from "vitest";
-import { BacktestEngine, type BacktestOptions } from "../../lib/domain/backtest/BacktestEngine";
+import { BacktestEngine, type BacktestOptions } from "../../lib/backtest/engine/BacktestEngine";
 import { Decimal } from "../../lib/domain/decimal";
 import { instrumentFromConfig } from "../../lib/domain/instruments";
 import { MissingRateError } from "../../lib/domain/portfolio/valuation";

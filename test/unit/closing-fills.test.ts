@@ -5,8 +5,8 @@ import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateSto
 import type { EngineDependencies } from "../../lib/app/dependencies";
 import { reportStrategy } from "../../lib/app/reporting";
 import { StaticSettingsSource } from "../../lib/app/settings";
+import { BacktestEngine } from "../../lib/backtest/engine/BacktestEngine";
 import { backtestToReport } from "../../lib/backtest/report";
-import { BacktestEngine } from "../../lib/domain/backtest/BacktestEngine";
 import { Decimal, dec } from "../../lib/domain/decimal";
 import { createOrder } from "../../lib/domain/orders";
 import { applyFillToPosition, isClosingFill } from "../../lib/domain/portfolio/position";

@@ -1,7 +1,7 @@
 // Keeps the README's strategy plug-in example honest: it registers, validates its config and trades in a backtest.
 import { describe, expect, it } from "vitest";
 import "../../examples/strategies/spreadJoiner";
-import { runBacktest } from "../../lib/domain/backtest/BacktestEngine";
+import { runBacktest } from "../../lib/backtest/engine/BacktestEngine";
 import { Decimal } from "../../lib/domain/decimal";
 import { createStrategy, hasStrategy } from "../../lib/domain/strategies/registry";
 import type { L1Quote } from "../../lib/domain/types";

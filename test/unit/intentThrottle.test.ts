@@ -1,8 +1,8 @@
 // The order-rate throttle: a sliding window on the injected clock, and in the backtester's strategy slot
 // an honest strategy on a fast feed never trips the rate-limit breaker, while a runaway one still does.
 import { describe, expect, it } from "vitest";
+import { runBacktest } from "../../lib/backtest/engine/BacktestEngine";
 import { DEFAULT_SYNTHETIC_SYMBOLS, syntheticQuotes } from "../../lib/backtest/synthetic";
-import { runBacktest } from "../../lib/domain/backtest/BacktestEngine";
 import { createStrategy } from "../../lib/domain/strategies";
 import { IntentThrottle } from "../../lib/engine/IntentThrottle";
 

@@ -1,11 +1,12 @@
 // Serverless arbitrage helpers: pick the best cross-venue opportunity from the freshest quote of each venue,
-// derive a deterministic signal id from its inputs, and decide what to do about leg risk once both legs
-// are done (hedge the filled difference, cancel a leg still resting). Pure: no I/O, no clock.
+// derive a deterministic signal id from its inputs, the signal function's strategy that does both, and decide
+// what to do about leg risk once both legs are done (hedge the filled difference, cancel a leg still resting).
+// Pure: no I/O, no clock.
 import { createHash } from "node:crypto";
 import { Decimal } from "../decimal";
 import type { L1Quote, OrderIntent, Side, Venue } from "../types";
-import { type ArbitrageSignal, type DetectArbitrageConfig, detectArbitrage } from "./arbitrage";
-import { marketIocIntent } from "./Strategy";
+import { type ArbitrageSignal, arbitrageLegs, type DetectArbitrageConfig, detectArbitrage } from "./arbitrage";
+import { marketIocIntent, type Strategy, type StrategyContext } from "./Strategy";
 
 export interface SequencedQuote {
   quote: L1Quote;
@@ -60,6 +61,53 @@ export function arbitrageSignalId(strategyId: string, opp: ArbitrageOpportunity)
     s.quantity.toFixed(),
   ].join("|");
   return `sig-${createHash("sha256").update(material).digest("hex").slice(0, 32)}`;
+}
+
+/** An opportunity the signal strategy acted on, under its deterministic signal id. */
+export interface SignalledOpportunity extends ArbitrageOpportunity {
+  signalId: string;
+}
+
+/**
+ * The signal function's arbitrage strategy: on each snapshot, the best opportunity over the context's quotes of
+ * that symbol becomes two IOC limit legs tagged `arb:<signalId>:BUY|SELL`. It keeps no state between snapshots
+ * (the function's cooldown and leg risk live in the state store and order-placement), so a redelivered snapshot
+ * yields the same legs under the same id.
+ */
+export class ArbitrageSignalStrategy implements Strategy {
+  readonly name = "arbitrage";
+  /** The opportunities signalled, most recent last. */
+  readonly signals: SignalledOpportunity[] = [];
+
+  constructor(
+    readonly id: string,
+    private readonly cfg: { minSpreadBps: number; maxQuantity: Decimal },
+    /** Each quote's feed sequence (part of the signal id). */
+    private readonly sequenceOf: (q: L1Quote) => number,
+  ) {}
+
+  onMarket(q: L1Quote, ctx: StrategyContext): OrderIntent[] {
+    const quotes: SequencedQuote[] = [];
+    for (const o of ctx.quotes()) if (o.symbol === q.symbol) quotes.push({ quote: o, sequence: this.sequenceOf(o) });
+    const lot = ctx.instrument(q.symbol)?.lotSize;
+    const opp = bestArbitrage(quotes, ctx.venues(), {
+      minSpreadBps: this.cfg.minSpreadBps,
+      maxQuantity: this.cfg.maxQuantity,
+      ...(lot ? { lotSize: lot } : {}),
+    });
+    if (!opp) return [];
+    const signalId = arbitrageSignalId(this.id, opp);
+    this.signals.push({ ...opp, signalId });
+    return arbitrageLegs(this.id, signalId, opp.signal);
+  }
+
+  onFill(): OrderIntent[] {
+    return [];
+  }
+
+  onTimer(): OrderIntent[] {
+    return [];
+  }
 }
 
 /** One leg of a multi-leg signal after placement. */

@@ -1,7 +1,7 @@
 // Queue-position fill models for resting orders on L1 data + trade prints, after hftbacktest's
 // RiskAdverseQueueModel and ProbQueueModel (power / log probability functions). `ahead` is the
 // displayed quantity estimated ahead of our order at its price; fills come from trades once it is < 0.
-import type { Side } from "../../types";
+import type { Side } from "../../../domain/types";
 
 export interface QueuePosition {
   /** Estimated quantity ahead of us at our price; Infinity while our level is behind the touch. */

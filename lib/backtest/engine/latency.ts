@@ -2,8 +2,8 @@
 // time, its orders and cancels reach the exchange `order` ms after it sent them, and acks and fills
 // reach it `ack` ms after the exchange produced them. Constant or drawn from a seeded distribution.
 import * as z from "zod";
-import { InvalidFieldError } from "../errors";
-import { seededRng } from "../strategies/Strategy";
+import { InvalidFieldError } from "../../domain/errors";
+import { seededRng } from "../../domain/strategies/Strategy";
 
 const Ms = z.number().nonnegative().finite();
 export const LatencyDistSchema = z.union([

@@ -1,7 +1,7 @@
 // What the backtester replays: L1 quotes and trade prints, in exchange-time order.
-import type { Decimal } from "../decimal";
-import type { FastL1Quote } from "../strategies/quoteMath";
-import type { Side } from "../types";
+import type { Decimal } from "../../domain/decimal";
+import type { FastL1Quote } from "../../domain/strategies/quoteMath";
+import type { Side } from "../../domain/types";
 
 /** One print on the tape. `side` is the aggressor: a SELL hits the bids, a BUY lifts the asks. */
 export interface TradePrint {
