@@ -22,7 +22,7 @@ import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import { FUNCTION_ACCESS, grantAccess } from "./access";
 import type { EnvConfig } from "./config";
 import { FunctionsConfiguration } from "./FunctionsConfiguration";
-import { FUNCTION_BUNDLING } from "./functionBundling";
+import { FUNCTION_BUNDLING, FUNCTION_ESBUILD_ARGS } from "./functionBundling";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -297,6 +297,7 @@ export class TradingEngineStack extends Stack {
         // time of the handler (bench/functions.bench.ts measures both).
         bundleAwsSDK: true,
         banner: FUNCTION_BUNDLING.banner,
+        esbuildArgs: { "--alias": [...FUNCTION_ESBUILD_ARGS["--alias"]] },
         // Strategy plug-ins: esbuild evaluates each injected file first, so it registers itself.
         ...(this.strategyModules.length > 0 ? { inject: [...this.strategyModules] } : {}),
       },

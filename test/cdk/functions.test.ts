@@ -110,6 +110,9 @@ describe("the four real functions in the stack", () => {
       // Minified: long lines (the few newlines left are inside string literals and legal comments).
       const code = readFileSync(b, "utf8");
       expect(code.length / code.split("\n").length).toBeGreaterThan(2000);
+      // The credential chain is fromEnv alone (FUNCTION_BUNDLING.alias reached esbuild through esbuildArgs).
+      expect(code).toContain("@aws-sdk/credential-provider-env - fromEnv");
+      expect(code).not.toContain("defaultProvider::fromSSO");
       // Loaded from inside the repo so the externalised @aws-sdk/* resolve as the Lambda runtime provides them.
       const out = execFileSync(
         process.execPath,

@@ -3,7 +3,7 @@
 import path from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_BUNDLING } from "../../cdk/functionBundling";
+import { FUNCTION_BUNDLING, functionAlias } from "../../cdk/functionBundling";
 import { createBaseDependencies, settingsDefaults, settingsFromEnv } from "../../lib/app/wiring/base";
 import { InvalidFieldError } from "../../lib/domain/errors";
 
@@ -21,6 +21,7 @@ async function bundledInputs(fn: string): Promise<string[]> {
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     external: [...FUNCTION_BUNDLING.externalModules],
     define: { ...FUNCTION_BUNDLING.define },
+    alias: functionAlias(ROOT),
     outfile: "index.mjs",
     logLevel: "silent",
   });
@@ -45,6 +46,17 @@ describe("function wiring", () => {
       expect(pk.has("protobufjs")).toBe(false); // @grpc/proto-loader stays external
       expect(pk.has("aws-xray-sdk-core")).toBe(false);
       expect(pk.has("@aws-lambda-powertools/parser")).toBe(false);
+    }
+    // Lambda's credentials are in the environment: no default chain (SSO, ini, STS clients) in any bundle.
+    for (const fn of ["signal", "reporting", "order-placement", "fill-handling", "settlement"]) {
+      const pk = await bundledPackages(fn);
+      for (const p of [
+        "@aws-sdk/credential-provider-node",
+        "@aws-sdk/credential-provider-sso",
+        "@aws-sdk/nested-clients",
+      ])
+        expect(pk.has(p), `${fn}: ${p}`).toBe(false);
+      expect(pk.has("@aws-sdk/credential-provider-env"), fn).toBe(true);
     }
     const fill = await bundledInputs("fill-handling");
     expect(fill.filter((f) => f.includes("gen/proto/tse/exchange") || f.includes("gen/proto/tse/custodian"))).toEqual(
