@@ -57,6 +57,11 @@ describe("function wiring", () => {
       ])
         expect(pk.has(p), `${fn}: ${p}`).toBe(false);
       expect(pk.has("@aws-sdk/credential-provider-env"), fn).toBe(true);
+      // The client layer's default latency window, not hdr-histogram (and its pako).
+      expect(
+        [...pk].filter((p) => p === "hdr-histogram-js" || p === "pako"),
+        fn,
+      ).toEqual([]);
     }
     const fill = await bundledInputs("fill-handling");
     expect(fill.filter((f) => f.includes("gen/proto/tse/exchange") || f.includes("gen/proto/tse/custodian"))).toEqual(
