@@ -1,9 +1,10 @@
 // Each deployed function's wiring: only what it calls reaches its bundle, and the settings defaults come from the
-// environment (TSE_SETTINGS), with SSM read only when TSE_SETTINGS_PARAMETER is set.
+// environment (TSE_SETTINGS, set by the stack); SSM only for hosts, when TSE_SETTINGS_PARAMETER is set.
 import path from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { FUNCTION_BUNDLING, functionAlias } from "../../cdk/functionBundling";
+import { hostSettingsDefaults } from "../../lib/app/dependencies";
 import { createBaseDependencies, settingsDefaults, settingsFromEnv } from "../../lib/app/wiring/base";
 import { InvalidFieldError } from "../../lib/domain/errors";
 
@@ -57,6 +58,8 @@ describe("function wiring", () => {
       ])
         expect(pk.has(p), `${fn}: ${p}`).toBe(false);
       expect(pk.has("@aws-sdk/credential-provider-env"), fn).toBe(true);
+      // Settings come in TSE_SETTINGS: no SSM client.
+      expect(pk.has("@aws-sdk/client-ssm"), fn).toBe(false);
       // The client layer's default latency window, not hdr-histogram (and its pako).
       expect(
         [...pk].filter((p) => p === "hdr-histogram-js" || p === "pako"),
@@ -90,6 +93,10 @@ describe("function wiring", () => {
     expect(() => settingsFromEnv({ TSE_SETTINGS: JSON.stringify({ snapshotMaxAgeMs: "soon" }) })).toThrow(
       /snapshotMaxAgeMs/,
     );
-    expect(typeof settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toBe("function");
+    // A function reads no SSM: the parameter's name is refused, naming the variable (hosts: hostSettingsDefaults).
+    expect(() => settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toThrow(InvalidFieldError);
+    expect(() => settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toThrow(/TSE_SETTINGS_PARAMETER/);
+    expect(typeof hostSettingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toBe("function");
+    expect(hostSettingsDefaults(env)).toEqual({ snapshotMaxAgeMs: 1234 });
   });
 });
