@@ -13,7 +13,7 @@ export const defaultProvider =
       return await fromEnv(init)();
     } catch (e) {
       throw new Error(
-        "AWS credentials: the function bundle reads them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), as Lambda sets them; none are set",
+        "AWS credentials: the function bundle reads them from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), as Lambda sets them; they are not set",
         { cause: e },
       );
     }
