@@ -13,19 +13,27 @@
 //                              ExecutionReported handled by fill-handling end to end (LocalStack, SDK counting middleware)
 //   ddb.requests_per_order_placement / ddb.rounds_per_order_placement  median over 5 two-leg arbitrage signals
 //                              (LocalStack, the same middleware; a round = requests in flight together)
+//   bundle.<function>.init_cpu_ms  the same import's CPU time (process.cpuUsage, all threads): steadier than the
+//                              wall time on a loaded machine
 // Artifact: reports/bundles.json, each function's 10 largest packages in the bundle (esbuild metafile).
+// Knobs (for a quick look on a shared machine): TSE_BENCH_FUNCTIONS_RUNS (default 7), TSE_BENCH_FUNCTIONS (comma
+// list of functions), TSE_BENCH_SDK_EXTERNAL=0 (skip the sdk_external variant), TSE_BENCH_SKIP_LOCALSTACK=1.
 
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
-import { FUNCTION_BUNDLING } from "../cdk/functionBundling";
+import { functionBuildOptions } from "../cdk/functionBundling";
 import { buildBusEvent, toEventBridgeEvent } from "../lib/events";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const FUNCTIONS = ["signal", "order-placement", "fill-handling", "reporting", "settlement"] as const;
-const RUNS = 7;
+const ALL_FUNCTIONS = ["signal", "order-placement", "fill-handling", "reporting", "settlement"] as const;
+const FUNCTIONS = ALL_FUNCTIONS.filter((f) => {
+  const only = process.env.TSE_BENCH_FUNCTIONS?.split(",").map((x) => x.trim());
+  return !only?.length || only.includes(f);
+});
+const RUNS = Math.max(1, Number(process.env.TSE_BENCH_FUNCTIONS_RUNS ?? 7) || 7);
 const T0 = Date.UTC(2026, 0, 1);
 
 /** A first event per function (only those that need no gRPC peer can complete in a bare process). */
@@ -61,21 +69,14 @@ const round = (x: number, dp = 2) => Number(x.toFixed(dp));
 async function bundle(entry: string, outdir: string, sdkExternal = false): Promise<{ file: string; meta: Metafile }> {
   mkdirSync(outdir, { recursive: true });
   const outfile = path.join(outdir, "index.mjs");
+  const opts = functionBuildOptions(REPO);
   const r = await build({
+    ...opts,
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: "node",
-    target: FUNCTION_BUNDLING.target,
-    format: "esm",
-    minify: true,
     sourcemap: true,
     metafile: true,
-    mainFields: [...FUNCTION_BUNDLING.mainFields],
-    define: { ...FUNCTION_BUNDLING.define },
-    external: [...FUNCTION_BUNDLING.externalModules, ...(sdkExternal ? ["@aws-sdk/*"] : [])],
-    banner: { js: FUNCTION_BUNDLING.banner },
-    logLevel: "silent",
+    external: [...opts.external, ...(sdkExternal ? ["@aws-sdk/*"] : [])],
   });
   return { file: outfile, meta: r.metafile };
 }
@@ -95,13 +96,13 @@ function topPackages(meta: Metafile): { package: string; bytes: number }[] {
     .map(([pkg, bytes]) => ({ package: pkg, bytes }));
 }
 
-/** One fresh process: ms spent in `await import(bundle)` (and, with an event, in the first invocation too). */
-function importMs(file: string, event?: unknown): number {
+/** One fresh process: wall and CPU ms spent in `await import(bundle)` (and, with an event, the first invocation). */
+function importMs(file: string, event?: unknown): { wall: number; cpu: number } {
   const invoke =
     event === undefined
       ? ""
       : `const r = await m.handler(${JSON.stringify(event)}, { functionName: "bench", awsRequestId: "bench-1", getRemainingTimeInMillis: () => 60000 }); if (r === undefined) throw new Error("no result");`;
-  const script = `const t0 = process.hrtime.bigint(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); ${invoke} const t1 = process.hrtime.bigint(); process.stdout.write(String(Number(t1 - t0) / 1e6));`;
+  const script = `const c0 = process.cpuUsage(); const t0 = process.hrtime.bigint(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); ${invoke} const t1 = process.hrtime.bigint(); const c = process.cpuUsage(c0); process.stdout.write(JSON.stringify([Number(t1 - t0) / 1e6, (c.user + c.system) / 1e3]));`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     POWERTOOLS_METRICS_DISABLED: "true",
@@ -116,9 +117,10 @@ function importMs(file: string, event?: unknown): number {
     env,
     timeout: 60_000,
   });
-  const ms = Number(out.trim());
-  if (!Number.isFinite(ms)) throw new Error(`child printed ${JSON.stringify(out)} for ${file}`);
-  return ms;
+  const [wall, cpu] = JSON.parse(out.trim()) as number[];
+  if (!Number.isFinite(wall) || !Number.isFinite(cpu))
+    throw new Error(`child printed ${JSON.stringify(out)} for ${file}`);
+  return { wall: wall!, cpu: cpu! };
 }
 
 async function requestsPerFill(progress: (m: string) => void): Promise<Record<string, number>> {
@@ -333,22 +335,27 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       bundles.push([fn, b.file]);
       artifact[fn] = { bytes: statSync(b.file).size, top: topPackages(b.meta) };
     }
-    for (const fn of FUNCTIONS) {
-      const b = await bundle(path.join(REPO, "functions", fn, "handler.ts"), path.join(work, `${fn}-ext`), true);
-      bundles.push([`${fn}.sdk_external`, b.file]);
-    }
+    if (process.env.TSE_BENCH_SDK_EXTERNAL !== "0")
+      for (const fn of FUNCTIONS) {
+        const b = await bundle(path.join(REPO, "functions", fn, "handler.ts"), path.join(work, `${fn}-ext`), true);
+        bundles.push([`${fn}.sdk_external`, b.file]);
+      }
     for (const [name, file] of bundles) figures[`bundle.${name}.bytes`] = statSync(file).size;
     // Interleave the functions per round so machine-load drift hits all of them alike.
     const samples = new Map<string, number[]>(bundles.map(([n]) => [n, []]));
+    const cpus = new Map<string, number[]>(bundles.map(([n]) => [n, []]));
     const firsts = new Map<string, number[]>(bundles.filter(([n]) => FIRST_EVENT[n]).map(([n]) => [n, []]));
     for (let r = 0; r < RUNS; r++) {
       progress(`import round ${r + 1}/${RUNS}`);
       for (const [name, file] of bundles) {
-        samples.get(name)!.push(importMs(file));
-        if (FIRST_EVENT[name]) firsts.get(name)!.push(importMs(file, FIRST_EVENT[name]));
+        const t = importMs(file);
+        samples.get(name)!.push(t.wall);
+        cpus.get(name)!.push(t.cpu);
+        if (FIRST_EVENT[name]) firsts.get(name)!.push(importMs(file, FIRST_EVENT[name]).wall);
       }
     }
     for (const [name, xs] of samples) figures[`bundle.${name}.init_ms`] = round(median(xs));
+    for (const [name, xs] of cpus) figures[`bundle.${name}.init_cpu_ms`] = round(median(xs));
     for (const [name, xs] of firsts) figures[`bundle.${name}.init_first_ms`] = round(median(xs));
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -1,11 +1,11 @@
-// Configuration of the deployed functions: the engine-settings defaults as an SSM parameter (JSON, the
-// functions' base settings under the configuration service's live values) and the environment that points them
-// at it. Read access (ssm:GetParameter on that one parameter) is granted with the rest in cdk/access.ts.
+// Configuration of the deployed functions: the engine-settings defaults (the functions' base settings under the
+// configuration service's live values) as JSON in each function's TSE_SETTINGS, written at deploy time. No SSM
+// parameter: a function reads no SSM (no client in its bundle, no cold-start round trip), and a change of these
+// defaults is a function configuration update, which replaces every container at once (docs/functions.md).
 
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
-import * as ssm from "aws-cdk-lib/aws-ssm";
 import { Construct } from "constructs";
-import { type EngineSettingsInput, parseEngineSettings } from "../lib/app/settings";
+import { type EngineSettings, type EngineSettingsInput, parseEngineSettings } from "../lib/app/settings";
 import type { EnvName } from "./config";
 
 /** Per-environment defaults (everything else: lib/app/settings.ts). */
@@ -20,6 +20,12 @@ export const SETTINGS_BY_ENV: Record<EnvName, EngineSettingsInput> = {
   },
 };
 
+/**
+ * Lambda allows 4 KB for all of a function's variables together; the settings keep to 3 KB of it. Larger settings
+ * (e.g. many accounts' opening balances) fail the synth here, naming the size, not the deployment.
+ */
+export const MAX_SETTINGS_ENV_CHARS = 3072;
+
 export interface FunctionsConfigurationProps {
   envName: EnvName;
   functions: readonly NodejsFunction[];
@@ -27,32 +33,30 @@ export interface FunctionsConfigurationProps {
   settings?: EngineSettingsInput;
   /** The configuration-service environment the functions read (default: the stack's env name). */
   configEnvironment?: string;
-  /** The functions that read the configuration service (signal and reporting take their settings from SSM only). */
+  /** The functions that read the configuration service (signal and reporting take TSE_SETTINGS only). */
   configClients?: readonly NodejsFunction[];
 }
 
 export class FunctionsConfiguration extends Construct {
-  readonly settingsParameter: ssm.StringParameter;
+  /** The validated settings every function gets in TSE_SETTINGS. */
+  readonly settings: EngineSettings;
 
   constructor(scope: Construct, id: string, props: FunctionsConfigurationProps) {
     super(scope, id);
     const base = SETTINGS_BY_ENV[props.envName];
-    const settings = parseEngineSettings({
+    this.settings = parseEngineSettings({
       ...base,
       ...props.settings,
       arbitrage: { ...(base.arbitrage ?? {}), ...(props.settings?.arbitrage ?? {}) },
       reporting: { ...(base.reporting ?? {}), ...(props.settings?.reporting ?? {}) },
       settlement: { ...(base.settlement ?? {}), ...(props.settings?.settlement ?? {}) },
     });
-    this.settingsParameter = new ssm.StringParameter(this, "SettingsDefaults", {
-      parameterName: `/tse/${props.envName}/functions/settings`,
-      description: "Trading engine function settings (defaults; the configuration service overrides them live)",
-      stringValue: JSON.stringify(settings),
-      tier: ssm.ParameterTier.STANDARD,
-    });
-    for (const fn of props.functions) {
-      fn.addEnvironment("TSE_SETTINGS_PARAMETER", this.settingsParameter.parameterName);
-    }
+    const json = JSON.stringify(this.settings);
+    if (json.length > MAX_SETTINGS_ENV_CHARS)
+      throw new Error(
+        `TSE_SETTINGS: the function settings are ${json.length} characters of JSON, over the ${MAX_SETTINGS_ENV_CHARS} this stack allows in Lambda's 4 KB environment`,
+      );
+    for (const fn of props.functions) fn.addEnvironment("TSE_SETTINGS", json);
     for (const fn of props.configClients ?? props.functions)
       fn.addEnvironment("TSE_CONFIG_ENVIRONMENT", props.configEnvironment ?? props.envName);
   }

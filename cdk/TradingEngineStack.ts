@@ -22,13 +22,13 @@ import { EVENT_SOURCES, ROUTES, type Route } from "../lib/routing/routes";
 import { FUNCTION_ACCESS, grantAccess } from "./access";
 import type { EnvConfig } from "./config";
 import { FunctionsConfiguration } from "./FunctionsConfiguration";
-import { FUNCTION_BUNDLING } from "./functionBundling";
+import { FUNCTION_BUNDLING, FUNCTION_ESBUILD_ARGS } from "./functionBundling";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Sizing per function. Reserved concurrency only where ordering matters. */
 
-/** Functions whose wiring includes the configuration client; signal and reporting read settings from SSM. */
+/** Functions whose wiring includes the configuration client; signal and reporting take TSE_SETTINGS only. */
 const CONFIG_CLIENT_FUNCTIONS = new Set(["order-placement", "fill-handling", "settlement"]);
 export interface FunctionSettings {
   memorySize: number;
@@ -144,22 +144,19 @@ export class TradingEngineStack extends Stack {
     }
 
     const fns = Object.values(routes).flatMap((r) => (r.fn ? [r.fn] : []));
-    const settings =
-      fns.length > 0
-        ? new FunctionsConfiguration(this, "FunctionsConfiguration", {
-            envName: config.envName,
-            functions: fns,
-            // The functions wired with the configuration client (lib/app/wiring/grpc.ts).
-            configClients: Object.values(routes).flatMap((r) =>
-              r.fn && CONFIG_CLIENT_FUNCTIONS.has(r.route.functionName) ? [r.fn] : [],
-            ),
-            ...(props.settings ? { settings: props.settings } : {}),
-          }).settingsParameter
-        : undefined;
+    if (fns.length > 0)
+      new FunctionsConfiguration(this, "FunctionsConfiguration", {
+        envName: config.envName,
+        functions: fns,
+        // The functions wired with the configuration client (lib/app/wiring/grpc.ts).
+        configClients: Object.values(routes).flatMap((r) =>
+          r.fn && CONFIG_CLIENT_FUNCTIONS.has(r.route.functionName) ? [r.fn] : [],
+        ),
+        ...(props.settings ? { settings: props.settings } : {}),
+      });
     // Each function gets exactly what it does (cdk/access.ts; proven by test/iam against the recorded requests).
     for (const r of Object.values(routes))
-      if (r.fn)
-        grantAccess(r.fn, FUNCTION_ACCESS[r.route.functionName] ?? {}, { table: this.table, bus: this.bus, settings });
+      if (r.fn) grantAccess(r.fn, FUNCTION_ACCESS[r.route.functionName] ?? {}, { table: this.table, bus: this.bus });
 
     new CfnOutput(this, "TableName", { value: this.table.tableName });
     new CfnOutput(this, "EventBusName", { value: this.bus.eventBusName });
@@ -297,6 +294,7 @@ export class TradingEngineStack extends Stack {
         // time of the handler (bench/functions.bench.ts measures both).
         bundleAwsSDK: true,
         banner: FUNCTION_BUNDLING.banner,
+        esbuildArgs: { "--alias": [...FUNCTION_ESBUILD_ARGS["--alias"]] },
         // Strategy plug-ins: esbuild evaluates each injected file first, so it registers itself.
         ...(this.strategyModules.length > 0 ? { inject: [...this.strategyModules] } : {}),
       },

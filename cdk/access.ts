@@ -5,7 +5,6 @@
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
-import type * as ssm from "aws-cdk-lib/aws-ssm";
 import { GSI1, GSI2 } from "../lib/adapters/aws/tableDefinition";
 
 type TableAction =
@@ -25,8 +24,6 @@ export interface ResourceAccess {
   queryIndexes?: (typeof GSI1 | typeof GSI2)[];
   /** events:PutEvents on the engine bus. */
   putEvents?: boolean;
-  /** ssm:GetParameter on the settings defaults (read at cold start when the function loads its settings). */
-  readSettings?: boolean;
 }
 
 export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
@@ -35,7 +32,6 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
   signal: {
     table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
-    readSettings: true,
   },
   // The signal and the risk state read together (one BatchGetItem), positions by index, then decision + orders +
   // risk state in one transaction (puts); order status moves (get, conditional put).
@@ -43,21 +39,18 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
     table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1],
     putEvents: true,
-    readSettings: true,
   },
   // Order + position + fill read together and written in one transaction (puts) with the risk state; a duplicate
-  // reads the position. Its settings (the equity base of the risk state) at cold start.
+  // reads the position.
   "fill-handling": {
     table: ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"],
     putEvents: true,
-    readSettings: true,
   },
   // Positions, fills, snapshots and equity points by key and by index; the report, equity points in a batch.
   reporting: {
     table: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:BatchWriteItem"],
     queryIndexes: [GSI1, GSI2],
     putEvents: true,
-    readSettings: true,
   },
   // Fill-booked events → custodian instructions (gRPC only); reconciliation reads positions and fills by index and
   // publishes ReconciliationCompleted / RiskAlert. With reducingOnBreak it also reads and writes the risk state.
@@ -65,7 +58,6 @@ export const FUNCTION_ACCESS: Record<string, ResourceAccess> = {
     table: ["dynamodb:GetItem", "dynamodb:PutItem"],
     queryIndexes: [GSI1, GSI2],
     putEvents: true,
-    readSettings: true,
   },
 };
 
@@ -79,7 +71,6 @@ export const QUOTER_ACCESS: ResourceAccess = {
 export interface AccessTargets {
   table: dynamodb.ITable;
   bus: events.IEventBus;
-  settings?: ssm.IStringParameter;
 }
 
 /**
@@ -87,7 +78,7 @@ export interface AccessTargets {
  * would add `index/*` to every action), PutEvents through the bus's own grant. No wildcard resource.
  */
 export function grantAccess(grantee: iam.IGrantable, access: ResourceAccess, targets: AccessTargets): void {
-  const { table, bus, settings } = targets;
+  const { table, bus } = targets;
   if (access.table?.length)
     iam.Grant.addToPrincipal({ grantee, actions: access.table, resourceArns: [table.tableArn] });
   if (access.queryIndexes?.length)
@@ -97,8 +88,4 @@ export function grantAccess(grantee: iam.IGrantable, access: ResourceAccess, tar
       resourceArns: access.queryIndexes.map((i) => `${table.tableArn}/index/${i}`),
     });
   if (access.putEvents) bus.grantPutEventsTo(grantee);
-  if (access.readSettings) {
-    if (!settings) throw new Error("readSettings needs the settings parameter");
-    iam.Grant.addToPrincipal({ grantee, actions: ["ssm:GetParameter"], resourceArns: [settings.parameterArn] });
-  }
 }

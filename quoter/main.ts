@@ -8,6 +8,7 @@ import { EventBridgeEventBus } from "../lib/adapters/aws/EventBridgeEventBus";
 import { ClientManager } from "../lib/grpc/ClientManager";
 import { Discovery, StaticRegistry } from "../lib/grpc/discovery";
 import { ExchangeClient } from "../lib/grpc/ExchangeClient";
+import { hdrLatencyHistogram } from "../lib/grpc/hdrLatency";
 import { MarketDataClient } from "../lib/grpc/MarketDataClient";
 import { traceFields } from "../lib/telemetry/spans";
 import { startTracing, tracing } from "../lib/telemetry/tracing";
@@ -188,7 +189,7 @@ async function main(): Promise<void> {
   ];
   const registry = new StaticRegistry();
   const discovery = new Discovery({ registry });
-  const manager = new ClientManager({ discovery, logger: plogger });
+  const manager = new ClientManager({ discovery, logger: plogger, latencyHistogram: hdrLatencyHistogram });
   const store = o.table ? new DynamoDbStateStore({ tableName: o.table }) : undefined;
   const marketData = new MarketDataClient(manager);
   const ebBus = o.eventBus ? new EventBridgeEventBus({ eventBusName: o.eventBus }) : undefined;

@@ -17,12 +17,26 @@ import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { StateStore } from "../ports/StateStore";
 import { type BuyingPowerPort, CustodianBuyingPower } from "./buyingPower";
 import { ConfigServiceSettingsSource, type EngineSettingsInput, type SettingsSource } from "./settings";
-import { createBaseDependencies, type Provider, settingsDefaults } from "./wiring/base";
+import { createBaseDependencies, type Provider, settingsDefaults, settingsFromEnv } from "./wiring/base";
 
 export type { ExchangePort } from "../ports/Exchange";
 export type { RiskMonitorPort } from "../ports/RiskMonitor";
 export { memoizeDependencies } from "./wiring/base";
-export { loadSettingsParameter } from "./wiring/ssmSettings";
+/**
+ * A host's settings defaults: `TSE_SETTINGS`, then the SSM parameter named by `TSE_SETTINGS_PARAMETER` (read only
+ * when set, its client loaded only then), then `extra`. The deployed functions take TSE_SETTINGS alone.
+ */
+export function hostSettingsDefaults(
+  env: NodeJS.ProcessEnv,
+  extra: EngineSettingsInput = {},
+): EngineSettingsInput | (() => Promise<EngineSettingsInput>) {
+  const name = env.TSE_SETTINGS_PARAMETER;
+  if (!name) return settingsDefaults(env, extra);
+  return async () => {
+    const { loadSettingsParameter } = await import("./wiring/ssmSettings");
+    return { ...settingsFromEnv(env), ...(await loadSettingsParameter(name)), ...extra };
+  };
+}
 
 export interface EngineDependencies {
   store: StateStore;
@@ -86,8 +100,8 @@ export interface CreatedDependencies extends EngineDependencies {
  * - `TSE_TABLE_NAME` → DynamoDbStateStore (else InMemoryStateStore);
  * - `TSE_EVENT_BUS_NAME` → EventBridgeEventBus (else an InProcessEventBus over the routing table);
  * - `TSE_CONFIG_ENVIRONMENT` (default "default"), `TSE_CONFIG_TTL_MS` (default 30000) for the config client;
- * - settings defaults (under the config service's values): `TSE_SETTINGS` (JSON), then the SSM parameter named by
- *   `TSE_SETTINGS_PARAMETER` (read only when set), then `options.settings`.
+ * - settings defaults (under the config service's values): hostSettingsDefaults (`TSE_SETTINGS`, the SSM parameter
+ *   named by `TSE_SETTINGS_PARAMETER` when set, `options.settings`).
  */
 export function createEngineDependencies(
   env: NodeJS.ProcessEnv = process.env,
@@ -101,7 +115,7 @@ export function createEngineDependencies(
     : undefined;
   const base = createBaseDependencies(env, {
     ...o,
-    settings: o.settings ?? new ConfigServiceSettingsSource(peers!.config, settingsDefaults(env, options.settings)),
+    settings: o.settings ?? new ConfigServiceSettingsSource(peers!.config, hostSettingsDefaults(env, options.settings)),
   });
   const custodian = o.custodian ?? peers!.custodian;
   return {

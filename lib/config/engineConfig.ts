@@ -314,7 +314,7 @@ export function checkUses(cfg: LoadedConfig, env = DEFAULT_ENVIRONMENT): { strat
   return { strategies: checked };
 }
 
-/** What the deployed functions take from the file (their SSM settings defaults; the config service overrides). */
+/** What the deployed functions take from the file (their TSE_SETTINGS defaults; the config service overrides). */
 export function functionSettingsFrom(cfg: LoadedConfig, env = DEFAULT_ENVIRONMENT): EngineSettingsInput {
   const tree = environmentTree(cfg.doc, env);
   const limits = at(tree, "risk.engine_limits");

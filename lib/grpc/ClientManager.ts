@@ -25,11 +25,11 @@ import {
   type RetryPolicy,
   retry,
 } from "cockatiel";
-import { build as buildHistogram, type Histogram } from "hdr-histogram-js";
 import { contextualTracer, markSpanFailed } from "../telemetry/spans";
 import { tracing } from "../telemetry/tracing";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
+import { type LatencyHistogram, type LatencyHistogramFactory, recentLatencyWindow } from "./latency";
 
 /** A grpc-js method definition (what ts-proto `outputServices=grpc-js` generates per method). */
 // biome-ignore lint/suspicious/noExplicitAny: generic over every generated message type
@@ -111,6 +111,9 @@ export interface ClientManagerOptions {
   serviceCredentials?: Record<string, grpc.ChannelCredentials>;
   logger?: Pick<Logger, "info" | "warn" | "debug">;
   tracer?: Tracer;
+  /** Per-method latency recorder. Default: a window of recent calls (lib/grpc/latency.ts); the quoter injects
+   * hdrLatencyHistogram (lib/grpc/hdrLatency.ts). */
+  latencyHistogram?: LatencyHistogramFactory;
 }
 
 export type BreakerStateName = "closed" | "open" | "half-open" | "isolated";
@@ -155,7 +158,7 @@ interface ServiceState {
 interface StatCell {
   count: number;
   errors: number;
-  hist: Histogram;
+  hist: LatencyHistogram;
 }
 
 const propagator = new W3CTraceContextPropagator();
@@ -230,6 +233,7 @@ export class ClientManager {
   private readonly serviceCredentials: Record<string, grpc.ChannelCredentials>;
   private readonly log: Pick<Logger, "info" | "warn" | "debug">;
   private readonly tracer: Tracer;
+  private readonly newHistogram: LatencyHistogramFactory;
   private readonly services = new Map<string, ServiceState>();
   private readonly statCells = new Map<string, StatCell>();
   private readonly activeStreams = new Set<grpc.ClientReadableStream<unknown>>();
@@ -258,6 +262,7 @@ export class ClientManager {
     };
     this.reresolveAfter = positive(opts.reresolveAfterUnavailable ?? 3, "reresolveAfterUnavailable");
     this.channelOptions = { ...DEFAULT_CHANNEL_OPTIONS, ...(opts.channelOptions ?? {}) };
+    this.newHistogram = opts.latencyHistogram ?? recentLatencyWindow;
     this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     this.serviceCredentials = { ...(opts.serviceCredentials ?? {}) };
     this.log = opts.logger ?? new Logger({ serviceName: "tse-grpc-client" });
@@ -670,15 +675,7 @@ export class ClientManager {
     if (!cell || this.statCells.get(m.key) !== cell) {
       cell = this.statCells.get(m.key);
       if (!cell) {
-        cell = {
-          count: 0,
-          errors: 0,
-          hist: buildHistogram({
-            lowestDiscernibleValue: 1,
-            highestTrackableValue: 600_000_000,
-            numberOfSignificantValueDigits: 3,
-          }),
-        };
+        cell = { count: 0, errors: 0, hist: this.newHistogram() };
         this.statCells.set(m.key, cell);
       }
       m.cell = cell;

@@ -6,6 +6,8 @@ export * from "./discovery";
 export * from "./EngineClient";
 export * from "./ExchangeClient";
 export * from "./errors";
+export * from "./hdrLatency";
+export * from "./latency";
 export * from "./MarketDataClient";
 export * from "./metrics";
 export * from "./ResumableStream";

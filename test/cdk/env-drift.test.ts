@@ -40,7 +40,8 @@ const OPTIONAL: Record<string, string> = {
   TSE_LOG_LEVEL: "quoter log level, default INFO",
   TSE_QUOTER_STALE_QUOTE_MS: "market-data staleness bound, default 3000 ms",
   TSE_QUOTER_RUNTIME_STATS: "GC / loop-delay / allocation stats on /metrics (bench), default off",
-  TSE_SETTINGS: "settings defaults as JSON, default none (the SSM parameter holds the deployed defaults)",
+  TSE_SETTINGS_PARAMETER:
+    "hosts only (createEngineDependencies); a function refuses it, naming it: its settings come in TSE_SETTINGS",
   AWS_LAMBDA_FUNCTION_NAME: "set by the Lambda runtime itself: spans are flushed before the invocation returns",
   OTEL_SDK_DISABLED: "standard OpenTelemetry variable; tracing is off unless an exporter or endpoint is set",
   OTEL_TRACES_EXPORTER: "standard OpenTelemetry variable, default none here (nothing exported)",
@@ -138,7 +139,7 @@ const dynamicAllows = (r: Reads, name: string) => r.computed.some((c) => DYNAMIC
 describe("environment variables: what the deployed code reads is what the stack sets", () => {
   it("finds the reads it should (the scan is not blind)", () => {
     expect([...reads.signal!.names.keys()]).toEqual(
-      expect.arrayContaining(["TSE_TABLE_NAME", "TSE_SETTINGS_PARAMETER"]),
+      expect.arrayContaining(["TSE_TABLE_NAME", "TSE_SETTINGS", "TSE_SETTINGS_PARAMETER"]),
     );
     expect([...reads.quoter!.names.keys()]).toEqual(
       expect.arrayContaining(["TSE_QUOTER_SYMBOLS", "TSE_QUOTER_RISK_LIMITS", "TSE_EVENT_BUS_NAME"]),

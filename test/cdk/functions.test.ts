@@ -1,19 +1,18 @@
 // CDK assertions for the REAL functions (functions/<name>/handler.ts bundled by the local esbuild): each is
-// wired to its rule and DLQ, reads the SSM settings defaults with least privilege, fill-handling is serialised,
+// wired to its rule and DLQ, gets its settings defaults in TSE_SETTINGS, fill-handling is serialised,
 // cdk-nag passes, and each bundle actually loads in a fresh Node process and exports `handler`.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { App, Validations } from "aws-cdk-lib";
+import { App, Stack, Validations } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import cdkNag from "cdk-nag";
 import { beforeAll, describe, expect, it } from "vitest";
 import { envConfig } from "../../cdk/config";
-import { SETTINGS_BY_ENV } from "../../cdk/FunctionsConfiguration";
+import { FunctionsConfiguration, SETTINGS_BY_ENV } from "../../cdk/FunctionsConfiguration";
 import { TradingEngineStack } from "../../cdk/TradingEngineStack";
 import { parseEngineSettings } from "../../lib/app/settings";
 import { ROUTES } from "../../lib/routing/routes";
-import { readFixture } from "../iam/fixture";
 
 const { AwsSolutionsChecks } = cdkNag;
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -62,39 +61,37 @@ describe("the four real functions in the stack", () => {
     }
   });
 
-  it("the settings defaults are an SSM parameter; GetParameter on it only, for the functions that read it", () => {
-    template.hasResourceProperties("AWS::SSM::Parameter", {
-      Name: "/tse/dev/functions/settings",
-      Type: "String",
-      Value: JSON.stringify(parseEngineSettings(SETTINGS_BY_ENV.dev)),
-    });
-    const paramId = Object.keys(template.findResources("AWS::SSM::Parameter"))[0]!;
+  it("the settings defaults are every function's TSE_SETTINGS; no SSM parameter, no ssm: grant", () => {
+    const json = JSON.stringify(parseEngineSettings(SETTINGS_BY_ENV.dev));
     template.resourcePropertiesCountIs(
       "AWS::Lambda::Function",
-      {
-        Environment: {
-          Variables: Match.objectLike({ TSE_SETTINGS_PARAMETER: { Ref: paramId }, TSE_TABLE_NAME: Match.anyValue() }),
-        },
-      },
+      { Environment: { Variables: Match.objectLike({ TSE_SETTINGS: json, TSE_TABLE_NAME: Match.anyValue() }) } },
       5,
     );
+    for (const fn of Object.values(template.findResources("AWS::Lambda::Function")))
+      expect(fn.Properties.Environment?.Variables?.TSE_SETTINGS_PARAMETER).toBeUndefined();
+    template.resourceCountIs("AWS::SSM::Parameter", 0);
     const policies = Object.values(template.findResources("AWS::IAM::Policy")) as {
-      Properties: { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+      Properties: { PolicyDocument: { Statement: { Action: string | string[] }[] } };
     }[];
-    const ssmStatements = policies.flatMap((p) =>
+    const ssm = policies.flatMap((p) =>
       p.Properties.PolicyDocument.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("ssm:"))),
     );
-    // Only the functions whose recorded requests read it (test/fixtures).
-    const readers = new Set(
-      readFixture()
-        .filter((r) => r.action === "ssm:GetParameter")
-        .map((r) => r.principal),
+    expect(ssm).toEqual([]);
+  });
+
+  it("settings over Lambda's environment budget fail the synth, naming the variable", () => {
+    const big = Object.fromEntries(
+      Array.from({ length: 200 }, (_, i) => [`account-${i}`, { USD: "1000000", BTC: "10" }]),
     );
-    expect(ssmStatements).toHaveLength(readers.size);
-    for (const s of ssmStatements) {
-      expect([s.Action].flat().every((a) => !a.includes("*"))).toBe(true);
-      expect(JSON.stringify(s.Resource)).toContain(paramId);
-    }
+    expect(
+      () =>
+        new FunctionsConfiguration(new Stack(), "Big", {
+          envName: "dev",
+          functions: [],
+          settings: { settlement: { openingBalances: big } },
+        }),
+    ).toThrow(/TSE_SETTINGS: .* characters/);
   });
 
   it("each bundle is minified ESM with a source map and loads in a fresh Node process, exporting handler", () => {
@@ -110,6 +107,9 @@ describe("the four real functions in the stack", () => {
       // Minified: long lines (the few newlines left are inside string literals and legal comments).
       const code = readFileSync(b, "utf8");
       expect(code.length / code.split("\n").length).toBeGreaterThan(2000);
+      // The credential chain is fromEnv alone (FUNCTION_BUNDLING.alias reached esbuild through esbuildArgs).
+      expect(code).toContain("@aws-sdk/credential-provider-env - fromEnv");
+      expect(code).not.toContain("defaultProvider::fromSSO");
       // Loaded from inside the repo so the externalised @aws-sdk/* resolve as the Lambda runtime provides them.
       const out = execFileSync(
         process.execPath,

@@ -158,8 +158,9 @@ describe("one configuration file for backtest, start and synth", () => {
     const template = JSON.parse(readFileSync(join(out, "TradingEngine-dev.template.json"), "utf8")) as {
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
-    const param = Object.values(template.Resources).find((r) => r.Type === "AWS::SSM::Parameter")!;
-    const settings = JSON.parse(param.Properties.Value as string);
+    const fn = Object.values(template.Resources).find((r) => r.Type === "AWS::Lambda::Function")!;
+    const vars = (fn.Properties.Environment as { Variables: Record<string, string> }).Variables;
+    const settings = JSON.parse(vars.TSE_SETTINGS!);
     expect(settings.riskLimits).toEqual({ maxOrdersPerSecond: 5 });
     expect(settings.arbitrage).toMatchObject({ minSpreadBps: 12 });
     const assets = JSON.parse(readFileSync(join(out, "TradingEngine-dev.assets.json"), "utf8")) as {

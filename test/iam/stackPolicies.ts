@@ -180,6 +180,8 @@ export function stackPolicies(
   const busArn = resolve({ "Fn::GetAtt": [idOf(stack.bus), "Arn"] });
   const parameters = Object.entries(resources).filter(([, r]) => (r as Cfn).Type === "AWS::SSM::Parameter");
   const parameterArn = () => {
+    // The stack has none (the functions' settings are in TSE_SETTINGS): a recorded SSM read matches no grant.
+    if (parameters.length === 0) return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/no-settings-parameter-in-the-stack`;
     if (parameters.length !== 1) throw new Error(`expected the one settings parameter, found ${parameters.length}`);
     return `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${resolve({ Ref: parameters[0]![0] }).replace(/^\//, "")}`;
   };

@@ -1,12 +1,11 @@
 // The four functions as the stack deploys them: each builds its adapters the way Lambda does
 // (createEngineDependencies over its environment), with that environment taken from the synthesized template —
-// the stack's table, bus and settings parameter mapped onto this test's LocalStack ones — and one set of
-// dependencies per function (one process each in AWS), so each one's AWS requests (settings from SSM included)
-// are its own for the IAM evaluation (test/iam). The arbitrage scenario runs through them end to end.
+// the stack's table and bus mapped onto this test's LocalStack ones, its settings from TSE_SETTINGS — and one set
+// of dependencies per function (one process each in AWS), so each one's AWS requests are its own for the IAM
+// evaluation (test/iam). The arbitrage scenario runs through them end to end.
 import "../support/quietPowertools";
 import { randomUUID } from "node:crypto";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHandler as fillHandling } from "../../functions/fill-handling/handler";
 import { createHandler as orderPlacement } from "../../functions/order-placement/handler";
@@ -44,9 +43,7 @@ const T0 = Date.now();
 const run = `dep-${randomUUID().slice(0, 8)}`;
 const tableName = `${run}-state`;
 const busName = `${run}-bus`;
-const parameterName = `/tse-test/${run}/settings`;
 const { ddb, eventBridge, sqs } = localClients();
-const ssm = instrumentAwsClient(new SSMClient(localstackClientConfig()));
 const created: CreatedDependencies[] = [];
 let sims: EngineRig;
 let custodian: CustodianSimulator;
@@ -66,7 +63,6 @@ function deployedEnvironments(
     const ref = (v as { Ref?: string }).Ref;
     if (ref === ids.table) return tableName;
     if (ref === ids.bus) return busName;
-    if (ref && resources[ref]?.Type === "AWS::SSM::Parameter") return parameterName;
     throw new Error(`${name}: the test cannot map ${JSON.stringify(v).slice(0, 64)} onto LocalStack`);
   };
   const out: Record<string, Record<string, string>> = {};
@@ -83,19 +79,19 @@ beforeAll(async () => {
   const { stack, template } = synthDeployedApp();
   const idOf = (c: { node: { defaultChild?: unknown } }) => stack.getLogicalId(c.node.defaultChild as never);
   envOf = deployedEnvironments(template, { table: idOf(stack.table), bus: idOf(stack.bus) });
-  const param = Object.values(template.Resources as Cfn).find((r: Cfn) => r.Type === "AWS::SSM::Parameter") as Cfn;
-  // The stack's settings defaults, with the LocalStack allowances the other function tests use (this host's
-  // LocalStack takes seconds per hop, while the simulated exchange's clock stands still).
-  const settings = JSON.parse(param.Properties.Value as string);
+  // The stack's settings defaults (the same TSE_SETTINGS for every function), with the LocalStack allowances the
+  // other function tests use (this host's LocalStack takes seconds per hop, while the simulated exchange's clock
+  // stands still).
+  const deployed = new Set(Object.values(envOf).map((e) => e.TSE_SETTINGS));
+  if (deployed.size !== 1) throw new Error(`expected one TSE_SETTINGS for every function, found ${deployed.size}`);
+  const settings = JSON.parse([...deployed][0]!);
   settings.arbitrage.signalTtlMs = 600_000;
   settings.reporting.debounceMs = 100;
   settings.settlement.openingBalances = {
     "venue-a": { USD: "1000000", BTC: "10" },
     "venue-b": { USD: "1000000", BTC: "10" },
   };
-  await ssm.send(
-    new PutParameterCommand({ Name: parameterName, Type: "String", Value: JSON.stringify(settings), Overwrite: true }),
-  );
+  for (const env of Object.values(envOf)) env.TSE_SETTINGS = JSON.stringify(settings);
   await createTable(ddb, tableName);
   sims = await startEngineRig({ now: T0 });
   // The stack's settings take buying power from the custodian (fail-closed): the stack deploys one, so does this.
@@ -157,19 +153,16 @@ afterAll(async () => {
   await sims?.stop();
   await custodian?.stop();
   await deleteTable(ddb, tableName).catch(() => {});
-  await ssm.send(new DeleteParameterCommand({ Name: parameterName })).catch(() => {});
   for (const k of ["exchange", "risk-monitor", "configuration", "custodian"]) delete process.env[envVarFor(k)];
 }, 60_000);
 
 describe("the functions with the environment the stack deploys", () => {
-  it("each function's environment names the stack's table, bus and settings parameter", () => {
+  it("each function's environment names the stack's table and bus and carries the settings (no SSM parameter)", () => {
     for (const name of Object.keys(CREATE)) {
-      expect(envOf[name], name).toMatchObject({
-        TSE_TABLE_NAME: tableName,
-        TSE_EVENT_BUS_NAME: busName,
-        TSE_SETTINGS_PARAMETER: parameterName,
-      });
-      // Only the functions wired with the configuration client get its environment (signal and reporting: SSM).
+      expect(envOf[name], name).toMatchObject({ TSE_TABLE_NAME: tableName, TSE_EVENT_BUS_NAME: busName });
+      expect(JSON.parse(envOf[name]!.TSE_SETTINGS!).strategyId, name).toBe("arb-1");
+      expect(envOf[name]!.TSE_SETTINGS_PARAMETER, name).toBeUndefined();
+      // Only the functions wired with the configuration client get its environment (signal and reporting: settings only).
       if (name === "signal" || name === "reporting") expect(envOf[name]?.TSE_CONFIG_ENVIRONMENT, name).toBeUndefined();
       else expect(envOf[name]?.TSE_CONFIG_ENVIRONMENT, name).toBe("dev");
     }

@@ -1,10 +1,10 @@
-// Settings layering on LocalStack SSM + the configuration simulator: SSM parameter defaults (as the stack
-// writes them) under the configuration service's live values; a bad parameter is a typed error naming it.
+// Settings layering on LocalStack SSM + the configuration simulator: a host's SSM parameter defaults (the deployed
+// functions take TSE_SETTINGS instead) under the configuration service's live values; a bad parameter is a typed error naming it.
 import "../support/quietPowertools";
 import { DeleteParameterCommand, PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadSettingsParameter } from "../../lib/app/dependencies";
 import { ConfigServiceSettingsSource, parseEngineSettings } from "../../lib/app/settings";
+import { loadSettingsParameter } from "../../lib/app/wiring/ssmSettings";
 import { InvalidFieldError } from "../../lib/domain/errors";
 import { type EngineRig, startEngineRig } from "../support/engineRig";
 

@@ -1,9 +1,10 @@
 // Each deployed function's wiring: only what it calls reaches its bundle, and the settings defaults come from the
-// environment (TSE_SETTINGS), with SSM read only when TSE_SETTINGS_PARAMETER is set.
+// environment (TSE_SETTINGS, set by the stack); SSM only for hosts, when TSE_SETTINGS_PARAMETER is set.
 import path from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { FUNCTION_BUNDLING } from "../../cdk/functionBundling";
+import { FUNCTION_BUNDLING, functionAlias } from "../../cdk/functionBundling";
+import { hostSettingsDefaults } from "../../lib/app/dependencies";
 import { createBaseDependencies, settingsDefaults, settingsFromEnv } from "../../lib/app/wiring/base";
 import { InvalidFieldError } from "../../lib/domain/errors";
 
@@ -21,6 +22,7 @@ async function bundledInputs(fn: string): Promise<string[]> {
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     external: [...FUNCTION_BUNDLING.externalModules],
     define: { ...FUNCTION_BUNDLING.define },
+    alias: functionAlias(ROOT),
     outfile: "index.mjs",
     logLevel: "silent",
   });
@@ -45,6 +47,24 @@ describe("function wiring", () => {
       expect(pk.has("protobufjs")).toBe(false); // @grpc/proto-loader stays external
       expect(pk.has("aws-xray-sdk-core")).toBe(false);
       expect(pk.has("@aws-lambda-powertools/parser")).toBe(false);
+    }
+    // Lambda's credentials are in the environment: no default chain (SSO, ini, STS clients) in any bundle.
+    for (const fn of ["signal", "reporting", "order-placement", "fill-handling", "settlement"]) {
+      const pk = await bundledPackages(fn);
+      for (const p of [
+        "@aws-sdk/credential-provider-node",
+        "@aws-sdk/credential-provider-sso",
+        "@aws-sdk/nested-clients",
+      ])
+        expect(pk.has(p), `${fn}: ${p}`).toBe(false);
+      expect(pk.has("@aws-sdk/credential-provider-env"), fn).toBe(true);
+      // Settings come in TSE_SETTINGS: no SSM client.
+      expect(pk.has("@aws-sdk/client-ssm"), fn).toBe(false);
+      // The client layer's default latency window, not hdr-histogram (and its pako).
+      expect(
+        [...pk].filter((p) => p === "hdr-histogram-js" || p === "pako"),
+        fn,
+      ).toEqual([]);
     }
     const fill = await bundledInputs("fill-handling");
     expect(fill.filter((f) => f.includes("gen/proto/tse/exchange") || f.includes("gen/proto/tse/custodian"))).toEqual(
@@ -73,6 +93,10 @@ describe("function wiring", () => {
     expect(() => settingsFromEnv({ TSE_SETTINGS: JSON.stringify({ snapshotMaxAgeMs: "soon" }) })).toThrow(
       /snapshotMaxAgeMs/,
     );
-    expect(typeof settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toBe("function");
+    // A function reads no SSM: the parameter's name is refused, naming the variable (hosts: hostSettingsDefaults).
+    expect(() => settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toThrow(InvalidFieldError);
+    expect(() => settingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toThrow(/TSE_SETTINGS_PARAMETER/);
+    expect(typeof hostSettingsDefaults({ TSE_SETTINGS_PARAMETER: "/tse/settings" })).toBe("function");
+    expect(hostSettingsDefaults(env)).toEqual({ snapshotMaxAgeMs: 1234 });
   });
 });

@@ -10,7 +10,6 @@ import type { EventBus } from "../../ports/EventBus";
 import type { StateStore } from "../../ports/StateStore";
 import type { EngineDependencies } from "../dependencies";
 import { type EngineSettingsInput, LoadedSettingsSource, parseEngineSettings } from "../settings";
-import { loadSettingsParameter } from "./ssmSettings";
 
 /** What every function gets; the gRPC functions add their peers (wiring/grpc.ts). */
 export type BaseDependencies = Pick<EngineDependencies, "store" | "bus" | "settings" | "instruments" | "clock">;
@@ -53,17 +52,18 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): EngineSettingsInput {
 }
 
 /**
- * The settings defaults, highest first: `extra` (hosts, tests), the SSM parameter named by
- * `TSE_SETTINGS_PARAMETER` (read only when the name is set), `TSE_SETTINGS`.
+ * A function's settings defaults: `TSE_SETTINGS` (the stack sets it at deploy time), under `extra` (hosts, tests).
+ * A function reads no SSM parameter (its bundle carries no SSM client, docs/functions.md): `TSE_SETTINGS_PARAMETER`
+ * is refused here, naming it, rather than ignored. Hosts read it through createEngineDependencies.
  */
-export function settingsDefaults(
-  env: NodeJS.ProcessEnv,
-  extra: EngineSettingsInput = {},
-): EngineSettingsInput | (() => Promise<EngineSettingsInput>) {
-  const fromEnv = { ...settingsFromEnv(env), ...extra };
-  const name = env.TSE_SETTINGS_PARAMETER;
-  if (!name) return fromEnv;
-  return async () => ({ ...settingsFromEnv(env), ...(await loadSettingsParameter(name)), ...extra });
+export function settingsDefaults(env: NodeJS.ProcessEnv, extra: EngineSettingsInput = {}): EngineSettingsInput {
+  if (env.TSE_SETTINGS_PARAMETER)
+    throw new InvalidFieldError(
+      "TSE_SETTINGS_PARAMETER",
+      env.TSE_SETTINGS_PARAMETER,
+      "a function takes its settings defaults from TSE_SETTINGS, not SSM",
+    );
+  return { ...settingsFromEnv(env), ...extra };
 }
 
 /** Store, bus, settings (the defaults above, no configuration service), instruments, clock. */

@@ -1,4 +1,5 @@
-// The settings defaults stored as JSON in an SSM parameter (loaded only when TSE_SETTINGS_PARAMETER is set).
+// Settings defaults stored as JSON in an SSM parameter, for hosts (createEngineDependencies, when TSE_SETTINGS_PARAMETER
+// is set). The deployed functions take theirs from TSE_SETTINGS, so their bundles carry no SSM client.
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import { instrumentAwsClient } from "../../adapters/aws/requestRecorder";
 import { InvalidFieldError } from "../../domain/errors";
