@@ -6,7 +6,9 @@ import { arbitrageSignalId, bestArbitrage, type SequencedQuote } from "../domain
 import type { L1Quote } from "../domain/types";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
+import type { EventMeta, MarketSnapshot } from "../events/registry";
 import { assertPublished } from "../ports/EventBus";
+import type { EngineSettings } from "./settings";
 import type { BaseDependencies } from "./wiring/base";
 
 export interface SignalOutcome {
@@ -17,9 +19,66 @@ export interface SignalOutcome {
   signalIds: string[];
   /** Why no signal, when none. */
   skipped?: string;
+  /** Snapshots in the triggering batch (MarketSnapshotBatch only). */
+  snapshots?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const quoteOf = (d: MarketSnapshot): L1Quote => ({
+  ts: Date.parse(d.ts),
+  venue: d.venue,
+  symbol: d.symbol,
+  bid: dec(d.bid, "bid"),
+  ask: dec(d.ask, "ask"),
+  bidSize: dec(d.bidSize, "bidSize"),
+  askSize: dec(d.askSize, "askSize"),
+});
+
+/**
+ * MarketSnapshotBatch → the same evaluation per symbol, every venue taken from the batch itself (the bridge puts the
+ * latest of every book in each batch), so no read. Freshness is judged at the symbol's newest snapshot in the batch.
+ * The snapshots are stored (conditional puts, newer wins) only on a checkpoint batch: nothing on this path reads them
+ * back, only reporting's marks do. A redelivered batch decides the same (deterministic signal ids, cooldown claims).
+ */
+export async function handleMarketSnapshotBatch(
+  event: ParsedEvent<"MarketSnapshotBatch">,
+  deps: BaseDependencies,
+): Promise<SignalOutcome> {
+  const { data, meta } = event.detail;
+  // Bad input anywhere in the batch is refused before any write.
+  const lots = new Map<string, Decimal>();
+  for (const s of data.snapshots) {
+    lots.set(s.symbol, deps.instruments.instrument(s.symbol).lotSize);
+    deps.instruments.venue(s.venue);
+  }
+  const settings = await deps.settings.get();
+  const quotes = data.snapshots.map((d) => ({ quote: quoteOf(d), sequence: d.sequence }));
+  const stored = data.checkpoint
+    ? (await Promise.all(quotes.map((q) => deps.store.putSnapshot(q.quote, q.sequence)))).some((r) => r.stored)
+    : false;
+  const base = { stored, duplicate: false, snapshots: quotes.length };
+  if (!settings.signalStrategies.includes("arbitrage")) return { ...base, signalIds: [], skipped: "no strategy" };
+  const arb = settings.arbitrage;
+  const symbols = arb.symbols.filter((sym) => lots.has(sym));
+  const results = await Promise.all(
+    symbols.map((symbol) => {
+      const group = quotes.filter((q) => q.quote.symbol === symbol && arb.venues.includes(q.quote.venue));
+      const newest = Math.max(...group.map((q) => q.quote.ts));
+      const fresh = group
+        .filter((q) => newest - q.quote.ts <= settings.snapshotMaxAgeMs)
+        .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0));
+      return evaluateArbitrage(symbol, fresh, newest, lots.get(symbol)!, settings, deps, meta);
+    }),
+  );
+  const signalIds = results.flatMap((r) => r.signalIds);
+  const skipped = results.flatMap((r, i) => (r.skipped ? [`${symbols[i]}: ${r.skipped}`] : []));
+  return {
+    ...base,
+    signalIds,
+    ...(signalIds.length === 0 ? { skipped: skipped.join("; ") || "not in the arbitrage scope" } : {}),
+  };
+}
 
 export async function handleMarketSnapshot(
   event: ParsedEvent<"MarketSnapshot">,
@@ -30,15 +89,7 @@ export async function handleMarketSnapshot(
   const instrument = deps.instruments.instrument(data.symbol);
   deps.instruments.venue(data.venue);
   const settings = await deps.settings.get();
-  const quote: L1Quote = {
-    ts: Date.parse(data.ts),
-    venue: data.venue,
-    symbol: data.symbol,
-    bid: dec(data.bid, "bid"),
-    ask: dec(data.ask, "ask"),
-    bidSize: dec(data.bidSize, "bidSize"),
-    askSize: dec(data.askSize, "askSize"),
-  };
+  const quote = quoteOf(data);
   const arb = settings.arbitrage;
   const inScope =
     settings.signalStrategies.includes("arbitrage") &&
@@ -74,27 +125,45 @@ export async function handleMarketSnapshot(
     .filter((v) => !v.stale)
     .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0))
     .map((v) => ({ quote: v.quote, sequence: v.sequence ?? 0 }));
-  if (fresh.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
+  const out = await evaluateArbitrage(data.symbol, fresh, quote.ts, instrument.lotSize, settings, deps, meta);
+  return { stored, duplicate, ...out };
+}
+
+/**
+ * Arbitrage over the fresh quotes of one symbol (sorted by venue): the cooldown claim in the window of `triggerTs`
+ * (the triggering snapshot's time), then SignalGenerated.
+ */
+async function evaluateArbitrage(
+  symbol: string,
+  fresh: SequencedQuote[],
+  triggerTs: number,
+  lotSize: Decimal,
+  settings: EngineSettings,
+  deps: BaseDependencies,
+  meta: EventMeta,
+): Promise<{ signalIds: string[]; skipped?: string }> {
+  const arb = settings.arbitrage;
+  if (fresh.length < 2) return { signalIds: [], skipped: "fewer than two fresh venues" };
   const opp = bestArbitrage(fresh, deps.instruments.listVenues(), {
     minSpreadBps: arb.minSpreadBps,
     maxQuantity: new Decimal(arb.maxQuantity),
-    lotSize: instrument.lotSize,
+    lotSize,
   });
-  if (!opp) return { stored, duplicate, signalIds: [], skipped: "spread below threshold" };
+  if (!opp) return { signalIds: [], skipped: "spread below threshold" };
   const signalId = arbitrageSignalId(settings.strategyId, opp);
 
   if (arb.cooldownMs > 0) {
     // One signal per symbol per cooldown window of snapshot time; the claim stores the signal id, so the same
     // signal re-evaluated (redelivery) still passes and a different one in the window does not.
-    const bucket = Math.floor(quote.ts / arb.cooldownMs);
+    const bucket = Math.floor(triggerTs / arb.cooldownMs);
     const claim = await deps.store.claimIdempotencyKey(
-      `arb-cooldown#${settings.strategyId}#${data.symbol}#${bucket}`,
+      `arb-cooldown#${settings.strategyId}#${symbol}#${bucket}`,
       { signalId },
       Math.max(60, Math.ceil((arb.cooldownMs * 2) / 1000)),
       bucket * arb.cooldownMs,
     );
     if (!claim.claimed && (claim.existing.result as { signalId?: string } | null)?.signalId !== signalId)
-      return { stored, duplicate, signalIds: [], skipped: "cooldown" };
+      return { signalIds: [], skipped: "cooldown" };
   }
 
   const s = opp.signal;
@@ -149,5 +218,5 @@ export async function handleMarketSnapshot(
     { ...causedBy(meta, signalTs), eventId: signalId },
   );
   assertPublished(await deps.bus.publish([ev]));
-  return { stored, duplicate, signalIds: [signalId] };
+  return { signalIds: [signalId] };
 }
