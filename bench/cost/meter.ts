@@ -56,6 +56,24 @@ export const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / KB));
 export const readUnits = (bytes: number, consistent: boolean) =>
   Math.max(1, Math.ceil(bytes / (4 * KB))) * (consistent ? 1 : 0.5);
 
+export interface OperationUnits {
+  rru: number;
+  wru: number;
+  gsiWru: number;
+  failedWru: number;
+  minimumRru: number;
+}
+
+const addUnits = (into: Record<string, OperationUnits>, op: string, x: OperationUnits) => {
+  const t = into[op] ?? { rru: 0, wru: 0, gsiWru: 0, failedWru: 0, minimumRru: 0 };
+  t.rru += x.rru;
+  t.wru += x.wru;
+  t.gsiWru += x.gsiWru;
+  t.failedWru += x.failedWru;
+  t.minimumRru += x.minimumRru;
+  into[op] = t;
+};
+
 /** What one scope (a function, or a publisher outside Lambda) spent. */
 export interface ScopeUsage {
   ddbRequests: number;
@@ -63,7 +81,13 @@ export interface ScopeUsage {
   wru: number;
   /** WRU of those that were global secondary index updates. */
   gsiWru: number;
+  /** WRU of writes refused by their condition (a failed conditional write, a cancelled transaction): still billed. */
+  failedWru: number;
+  /** RRU charged as the minimum for a key not found or an empty query (DynamoDB Local reports these as 0). */
+  minimumRru: number;
   requestsByOperation: Record<string, number>;
+  /** The request units above, per operation. */
+  unitsByOperation: Record<string, OperationUnits>;
   putEventsCalls: number;
   entries: number;
   billedEvents: number;
@@ -82,7 +106,10 @@ const emptyUsage = (): ScopeUsage => ({
   rru: 0,
   wru: 0,
   gsiWru: 0,
+  failedWru: 0,
+  minimumRru: 0,
   requestsByOperation: {},
+  unitsByOperation: {},
   putEventsCalls: 0,
   entries: 0,
   billedEvents: 0,
@@ -130,11 +157,14 @@ export class Meter {
       t.rru += u.rru;
       t.wru += u.wru;
       t.gsiWru += u.gsiWru;
+      t.failedWru += u.failedWru;
+      t.minimumRru += u.minimumRru;
       t.putEventsCalls += u.putEventsCalls;
       t.entries += u.entries;
       t.billedEvents += u.billedEvents;
       for (const [op, n] of Object.entries(u.requestsByOperation))
         t.requestsByOperation[op] = (t.requestsByOperation[op] ?? 0) + n;
+      for (const [op, x] of Object.entries(u.unitsByOperation)) addUnits(t.unitsByOperation, op, x);
     }
     return t;
   }
@@ -165,7 +195,7 @@ export function gsiWriteUnits(old: Item | undefined, next: Item): number {
  * ItemBackend decorator pricing each request as DynamoDB would, in the request DynamoDbItemBackend maps it to:
  * getMany = BatchGetItem and get = GetItem (strongly consistent, per item), put = PutItem (the larger of the old and
  * new item; a failed condition still costs the stored item's size), putMany = BatchWriteItem (per 25), transactWrite
- * = TransactWriteItems (2 WRU per KB per item), query = Query (eventually consistent, one rounding over the page).
+ * = TransactWriteItems (2 WRU per KB per item, index updates included), query = Query (eventually consistent, one rounding over the page).
  * The stored item before a write is read from the inner backend without being counted.
  */
 export class CountingItemBackend implements ItemBackend {
@@ -175,12 +205,24 @@ export class CountingItemBackend implements ItemBackend {
     private readonly fallbackScope = "outside-lambda",
   ) {}
 
-  private count(op: string, requests: number, rru: number, wru: number, gsiWru = 0): void {
+  private count(
+    op: string,
+    requests: number,
+    rru: number,
+    wru: number,
+    extra: { gsiWru?: number; failed?: boolean; minimumRru?: number } = {},
+  ): void {
     const u = this.meter.of(this.meter.scope(this.fallbackScope).name);
+    const gsiWru = extra.gsiWru ?? 0;
     u.ddbRequests += requests;
     u.rru += rru;
     u.wru += wru + gsiWru;
     u.gsiWru += gsiWru;
+    const failedWru = extra.failed ? wru : 0;
+    const minimumRru = extra.minimumRru ?? 0;
+    u.failedWru += failedWru;
+    u.minimumRru += minimumRru;
+    addUnits(u.unitsByOperation, op, { rru, wru: wru + gsiWru, gsiWru, failedWru, minimumRru });
     u.requestsByOperation[op] = (u.requestsByOperation[op] ?? 0) + requests;
   }
 
@@ -191,12 +233,14 @@ export class CountingItemBackend implements ItemBackend {
   getMany(keys: readonly ItemKey[]): Promise<(Item | undefined)[]> {
     return this.tracked(async () => {
       const items = await this.inner.getMany(keys);
+      const missing = items.filter((it) => !it).length;
       if (keys.length > 0)
         this.count(
           "BatchGetItem",
           Math.ceil(keys.length / 100),
           items.reduce((a, it) => a + readUnits(it ? itemSize(it) : 0, true), 0),
           0,
+          { minimumRru: missing },
         );
       return items;
     });
@@ -205,7 +249,7 @@ export class CountingItemBackend implements ItemBackend {
   get(key: ItemKey): Promise<Item | undefined> {
     return this.tracked(async () => {
       const item = await this.inner.get(key);
-      this.count("GetItem", 1, readUnits(item ? itemSize(item) : 0, true), 0);
+      this.count("GetItem", 1, readUnits(item ? itemSize(item) : 0, true), 0, { minimumRru: item ? 0 : 1 });
       return item;
     });
   }
@@ -216,11 +260,11 @@ export class CountingItemBackend implements ItemBackend {
       try {
         await this.inner.put(write);
       } catch (err) {
-        this.count("PutItem", 1, 0, writeUnits(old ? itemSize(old) : 0));
+        this.count("PutItem", 1, 0, writeUnits(old ? itemSize(old) : 0), { failed: true });
         throw err;
       }
       const size = Math.max(itemSize(write.item), old ? itemSize(old) : 0);
-      this.count("PutItem", 1, 0, writeUnits(size), gsiWriteUnits(old, write.item));
+      this.count("PutItem", 1, 0, writeUnits(size), { gsiWru: gsiWriteUnits(old, write.item) });
     });
   }
 
@@ -234,7 +278,7 @@ export class CountingItemBackend implements ItemBackend {
         wru += writeUnits(Math.max(itemSize(it), olds[i] ? itemSize(olds[i]!) : 0));
         gsi += gsiWriteUnits(olds[i], it);
       });
-      this.count("BatchWriteItem", Math.ceil(items.length / 25), 0, wru, gsi);
+      this.count("BatchWriteItem", Math.ceil(items.length / 25), 0, wru, { gsiWru: gsi });
     });
   }
 
@@ -248,11 +292,12 @@ export class CountingItemBackend implements ItemBackend {
       try {
         await this.inner.transactWrite(writes);
       } catch (err) {
-        this.count("TransactWriteItems", 1, 0, base); // a cancelled transaction is still charged
+        this.count("TransactWriteItems", 1, 0, base, { failed: true }); // a cancelled transaction is still charged
         throw err;
       }
-      const gsi = writes.reduce((a, w, i) => a + gsiWriteUnits(olds[i], w.item), 0);
-      this.count("TransactWriteItems", 1, 0, base, gsi);
+      // Index updates of a transaction are transactional too: 2 WRU per KB (as DynamoDB reports them).
+      const gsi = writes.reduce((a, w, i) => a + 2 * gsiWriteUnits(olds[i], w.item), 0);
+      this.count("TransactWriteItems", 1, 0, base, { gsiWru: gsi });
     });
   }
 
@@ -262,7 +307,9 @@ export class CountingItemBackend implements ItemBackend {
       const bytes = items.reduce((a, it) => a + itemSize(it), 0);
       // Pages of 1 MB each round up on their own.
       const pages = Math.max(1, Math.ceil(bytes / (1024 * KB)));
-      this.count("Query", pages, readUnits(bytes, false) + (pages - 1) * 0.5, 0);
+      this.count("Query", pages, readUnits(bytes, false) + (pages - 1) * 0.5, 0, {
+        minimumRru: items.length === 0 ? 0.5 : 0,
+      });
       return items;
     });
   }

@@ -59,7 +59,10 @@ describe("CountingItemBackend", () => {
     // larger of old and new).
     expect(u.wru).toBe(2 + 4 + 6 + 2 + 6 + 4);
     expect(u.gsiWru).toBe(2 + 4);
+    expect(u.failedWru).toBe(2 + 4);
     expect(u.rru).toBe(2.5);
+    expect(u.minimumRru).toBe(1); // the key not found
+    expect(u.unitsByOperation.TransactWriteItems).toMatchObject({ wru: 10, failedWru: 4 });
   });
 
   it("counts sequential rounds: parallel requests of one invocation are one round", async () => {
@@ -116,7 +119,10 @@ describe("the price model", () => {
             rru: 8,
             wru: 16,
             gsiWru: 0,
+            failedWru: 0,
+            minimumRru: 0,
             requestsByOperation: {},
+            unitsByOperation: {},
             putEventsCalls: 1,
             entries: 2,
             billedEvents: 2,
