@@ -11,6 +11,7 @@
 //   cost.lambda.<fn>.wall_p50_ms / billed_p50_ms / memory_mb  measured here / modelled at the stack's memory size
 //   cost.sample_ticks, cost.half_sample.usd_per_1m_ticks, cost.stability_ratio  the same replay over half the
 //                                          ticks: per-tick figures that scale linearly give a ratio near 1
+//   cost.half_sample.counts.* / .by_scope.reporting_usd  the counts of that half sample, to see which scale
 //   cost.market_data.usd_per_1m_ticks      the tick-driven part alone: the bridge's snapshot entries and the signal
 //                                          function (everything else is paid per signal and per fill)
 //   cost.per_signal_usd / cost.per_fill_usd  what one signal (order placement) and one fill (fill handling,
@@ -97,6 +98,14 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     "cost.prices_checked_on": Number(PRICES_CHECKED_ON.replace(/-/g, "")),
     "cost.half_sample.usd_per_1m_ticks": round(half.usdPer1mTicks, 4),
     "cost.stability_ratio": round(half.usdPer1mTicks / full.usdPer1mTicks, 3),
+    // Which per-tick counts hold across the two samples (reporting's reads grow with the ledger, see docs).
+    ...Object.fromEntries(
+      ["put_events_entries", "lambda_invocations.signal", "lambda_invocations.fill-handling", "wru", "rru"].map((k) => [
+        `cost.half_sample.counts.${k}`,
+        Math.round(half.counts[k] ?? 0),
+      ]),
+    ),
+    "cost.half_sample.by_scope.reporting_usd": round(half.byScope.reporting ?? 0, 4),
     ...figures("cost.before", before, false),
     "cost.before.counts.put_events_entries": Math.round(before.counts.put_events_entries ?? 0),
     "cost.before.counts.lambda_invocations.signal": Math.round(before.counts["lambda_invocations.signal"] ?? 0),
