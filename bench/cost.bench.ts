@@ -16,6 +16,8 @@
 //                                          function (everything else is paid per signal and per fill)
 //   cost.per_signal_usd / cost.per_fill_usd  what one signal (order placement) and one fill (fill handling,
 //                                          reporting, settlement, their entries) cost
+//   cost.quiet_market.*, cost.before.quiet_market.usd_per_1m_ticks  the same without a scenario (no arbitrage, so
+//                                          no signal and no fill): the tick-driven floor, batched and per-book
 //   cost.before.*                          the same run with the old configuration, a MarketSnapshot per venue+symbol
 //                                          (--snapshot-mode per-book, 1 s interval, early on 5 bps / 2 bps moves)
 // TSE_COST_TICKS (default 12000) sets the sample; the replay is deterministic (seeded market, virtual time).
@@ -83,6 +85,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   const half = await timed("batched, half sample", Math.floor(ticks / 2), batch);
   // The old configuration over half the sample (it is the slow one: a signal invocation per book update).
   const before = await timed("per-book (before)", Math.floor(ticks / 2));
+  // A market without arbitrage (no scenario): every dollar is tick-driven, the floor of the design.
+  const quiet = await timed("quiet market, batched", ticks, { ...batch, scenario: "NORMAL" });
+  const quietBefore = await timed("quiet market, per-book (before)", Math.floor(ticks / 2), { scenario: "NORMAL" });
   return {
     ...figures("cost", full, true),
     "cost.market_data.usd_per_1m_ticks": round(marketData(full), 4),
@@ -110,5 +115,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     "cost.before.counts.put_events_entries": Math.round(before.counts.put_events_entries ?? 0),
     "cost.before.counts.lambda_invocations.signal": Math.round(before.counts["lambda_invocations.signal"] ?? 0),
     "cost.before_vs_after": round(before.usdPer1mTicks / full.usdPer1mTicks, 2),
+    ...figures("cost.quiet_market", quiet, false),
+    "cost.quiet_market.counts.put_events_entries": Math.round(quiet.counts.put_events_entries ?? 0),
+    "cost.quiet_market.counts.events.SignalGenerated": Math.round(quiet.counts["events.SignalGenerated"] ?? 0),
+    "cost.before.quiet_market.usd_per_1m_ticks": round(quietBefore.usdPer1mTicks, 4),
   };
 }

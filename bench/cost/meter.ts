@@ -195,7 +195,8 @@ export function gsiWriteUnits(old: Item | undefined, next: Item): number {
  * ItemBackend decorator pricing each request as DynamoDB would, in the request DynamoDbItemBackend maps it to:
  * getMany = BatchGetItem and get = GetItem (strongly consistent, per item), put = PutItem (the larger of the old and
  * new item; a failed condition still costs the stored item's size), putMany = BatchWriteItem (per 25), transactWrite
- * = TransactWriteItems (2 WRU per KB per item, index updates included), query = Query (eventually consistent, one rounding over the page).
+ * = TransactWriteItems (2 WRU per KB per item, index updates included), query = Query (eventually consistent, one
+ * rounding over the page).
  * The stored item before a write is read from the inner backend without being counted.
  */
 export class CountingItemBackend implements ItemBackend {
