@@ -1,6 +1,8 @@
 // THE price table of the cost model (bench/cost.bench.ts): public on-demand list prices, us-east-1, no free tier,
-// no tiered discounts. Checked on 2026-12-04 against the pages named in `source` (and third-party summaries of
-// them); DynamoDB's on-demand prices are the ones after the 50 % cut of 1 November 2024.
+// no tiered discounts. `source` is the AWS page of each price. Checked on 2026-12-04 through stored copies of
+// public pages (the AWS pages themselves were not reachable from here): cloudburn.io's EventBridge and SQS guides
+// (March 2026, us-east-1), airbyte.com's DynamoDB pricing page (July 2025: the 50 % on-demand cut of 1 November 2024),
+// a Lambda cost note quoting the arm64 / x86 GB-second rates, and AWS's "DynamoDB item sizes and formats".
 export const PRICES_CHECKED_ON = "2026-12-04";
 
 export const PRICES = {
@@ -21,7 +23,7 @@ export const PRICES = {
   /** DynamoDB on-demand, Standard table class. */
   dynamoDbWriteRequestUnitsPerMillion: { usd: 0.625, source: "https://aws.amazon.com/dynamodb/pricing/on-demand/" },
   dynamoDbReadRequestUnitsPerMillion: { usd: 0.125, source: "https://aws.amazon.com/dynamodb/pricing/on-demand/" },
-  /** SQS standard queue requests (the rule DLQs), each 64 KB chunk billed as one request. */
+  /** SQS standard queue requests (the rule DLQs), each 64 KB chunk billed as one request (engine events are < 64 KB). */
   sqsRequestsPerMillion: { usd: 0.4, source: "https://aws.amazon.com/sqs/pricing/" },
 } as const;
 
