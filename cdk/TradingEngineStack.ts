@@ -37,6 +37,9 @@ export interface FunctionSettings {
   reservedConcurrency?: number;
 }
 
+/** Every function's architecture (the cost model prices duration by it). */
+export const FUNCTION_ARCHITECTURE = lambda.Architecture.ARM_64;
+
 export const FUNCTION_SETTINGS: Record<string, FunctionSettings> = {
   signal: { memorySize: 512, timeout: Duration.seconds(10) },
   "order-placement": { memorySize: 512, timeout: Duration.seconds(20) },
@@ -263,7 +266,7 @@ export class TradingEngineStack extends Stack {
       projectRoot,
       depsLockFilePath: path.join(projectRoot, "package-lock.json"),
       runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
+      architecture: FUNCTION_ARCHITECTURE,
       memorySize: settings.memorySize,
       timeout: settings.timeout,
       reservedConcurrentExecutions: settings.reservedConcurrency,

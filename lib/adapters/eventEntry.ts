@@ -30,3 +30,21 @@ export function entryProblem(event: BusEvent): { errorCode: string; errorMessage
 export function entrySize(source: string, detailType: string, detail: string): number {
   return Buffer.byteLength(source) + Buffer.byteLength(detailType) + Buffer.byteLength(detail);
 }
+
+/** Greedy batches in input order: ≤ 10 entries and ≤ 256 KB per PutEvents call (the EventBridge adapter sends these). */
+export function putEventsBatches<T extends { size: number }>(entries: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    if (current.length > 0 && (current.length === MAX_ENTRIES_PER_CALL || bytes + e.size > MAX_ENTRY_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(e);
+    bytes += e.size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

@@ -1,12 +1,15 @@
-// signal: MarketSnapshot → keep the latest snapshot per venue+symbol (newer wins) → run the configured
-// signal strategies (cross-venue arbitrage) on the strategy host over the fresh snapshots of the symbol → the
-// approved legs become SignalGenerated with a deterministic id. State writes use event time, so a redelivery makes the same writes and the same signal.
+// signal: MarketSnapshot (or a MarketSnapshotBatch) → keep the latest snapshot per venue+symbol (newer wins) → run
+// the configured signal strategies (cross-venue arbitrage) on the strategy host over the fresh snapshots of the
+// symbol → the approved legs become SignalGenerated with a deterministic id. State writes use event time, so a
+// redelivery makes the same writes and the same signal.
 import { Decimal, dec } from "../domain/decimal";
 import { ArbitrageSignalStrategy, type SequencedQuote } from "../domain/strategies/arbitrageLegs";
 import type { L1Quote } from "../domain/types";
 import { buildBusEvent, causedBy } from "../events/build";
 import type { ParsedEvent } from "../events/parse";
+import type { EventMeta, MarketSnapshot } from "../events/registry";
 import { assertPublished } from "../ports/EventBus";
+import type { EngineSettings } from "./settings";
 import { hostSignal, SignalRouter } from "./signalHost";
 import type { BaseDependencies } from "./wiring/base";
 
@@ -18,9 +21,67 @@ export interface SignalOutcome {
   signalIds: string[];
   /** Why no signal, when none. */
   skipped?: string;
+  /** Snapshots in the triggering batch (MarketSnapshotBatch only). */
+  snapshots?: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+const quoteOf = (d: MarketSnapshot): L1Quote => ({
+  ts: Date.parse(d.ts),
+  venue: d.venue,
+  symbol: d.symbol,
+  bid: dec(d.bid, "bid"),
+  ask: dec(d.ask, "ask"),
+  bidSize: dec(d.bidSize, "bidSize"),
+  askSize: dec(d.askSize, "askSize"),
+});
+
+/**
+ * MarketSnapshotBatch → the same evaluation per symbol, every venue taken from the batch itself (the bridge puts the
+ * latest of every book in each batch), so no read. Freshness is judged at the symbol's newest snapshot in the batch.
+ * The snapshots are stored (conditional puts, newer wins) only on a checkpoint batch: nothing on this path reads them
+ * back, only reporting's marks do. A redelivered batch decides the same (deterministic signal ids, cooldown claims).
+ */
+export async function handleMarketSnapshotBatch(
+  event: ParsedEvent<"MarketSnapshotBatch">,
+  deps: BaseDependencies,
+): Promise<SignalOutcome> {
+  const { data, meta } = event.detail;
+  // Bad input anywhere in the batch is refused before any write.
+  const lots = new Map<string, Decimal>();
+  for (const s of data.snapshots) {
+    lots.set(s.symbol, deps.instruments.instrument(s.symbol).lotSize);
+    deps.instruments.venue(s.venue);
+  }
+  const settings = await deps.settings.get();
+  const quotes = data.snapshots.map((d) => ({ quote: quoteOf(d), sequence: d.sequence }));
+  const stored = data.checkpoint
+    ? (await Promise.all(quotes.map((q) => deps.store.putSnapshot(q.quote, q.sequence)))).some((r) => r.stored)
+    : false;
+  const base = { stored, duplicate: false, snapshots: quotes.length };
+  if (!settings.signalStrategies.includes("arbitrage")) return { ...base, signalIds: [], skipped: "no strategy" };
+  const arb = settings.arbitrage;
+  const symbols = arb.symbols.filter((sym) => lots.has(sym));
+  const results = await Promise.all(
+    symbols.map((symbol) => {
+      const group = quotes.filter((q) => q.quote.symbol === symbol && arb.venues.includes(q.quote.venue));
+      const newest = Math.max(...group.map((q) => q.quote.ts));
+      const fresh = group
+        .filter((q) => newest - q.quote.ts <= settings.snapshotMaxAgeMs)
+        .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0));
+      const trigger = group.find((q) => q.quote.ts === newest)!.quote;
+      return evaluateArbitrage(symbol, fresh, trigger, settings, deps, meta);
+    }),
+  );
+  const signalIds = results.flatMap((r) => r.signalIds);
+  const skipped = results.flatMap((r, i) => (r.skipped ? [`${symbols[i]}: ${r.skipped}`] : []));
+  return {
+    ...base,
+    signalIds,
+    ...(signalIds.length === 0 ? { skipped: skipped.join("; ") || "not in the arbitrage scope" } : {}),
+  };
+}
 
 export async function handleMarketSnapshot(
   event: ParsedEvent<"MarketSnapshot">,
@@ -31,15 +92,7 @@ export async function handleMarketSnapshot(
   deps.instruments.instrument(data.symbol);
   deps.instruments.venue(data.venue);
   const settings = await deps.settings.get();
-  const quote: L1Quote = {
-    ts: Date.parse(data.ts),
-    venue: data.venue,
-    symbol: data.symbol,
-    bid: dec(data.bid, "bid"),
-    ask: dec(data.ask, "ask"),
-    bidSize: dec(data.bidSize, "bidSize"),
-    askSize: dec(data.askSize, "askSize"),
-  };
+  const quote = quoteOf(data);
   const arb = settings.arbitrage;
   const inScope =
     settings.signalStrategies.includes("arbitrage") &&
@@ -71,11 +124,29 @@ export async function handleMarketSnapshot(
 
   // Ours is the snapshot just written (or, on a redelivery, the stored one of the same sequence).
   const own = { quote, sequence: data.sequence, ageMs: 0, stale: false };
-  const freshViews = [own, ...otherViews]
+  const fresh: SequencedQuote[] = [own, ...otherViews]
     .filter((v) => !v.stale)
-    .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0));
-  if (freshViews.length < 2) return { stored, duplicate, signalIds: [], skipped: "fewer than two fresh venues" };
-  const sequences = new Map(freshViews.map((v) => [v.quote, v.sequence ?? 0]));
+    .sort((a, b) => (a.quote.venue < b.quote.venue ? -1 : a.quote.venue > b.quote.venue ? 1 : 0))
+    .map((v) => ({ quote: v.quote, sequence: v.sequence ?? 0 }));
+  const out = await evaluateArbitrage(data.symbol, fresh, quote, settings, deps, meta);
+  return { stored, duplicate, ...out };
+}
+
+/**
+ * Arbitrage over the fresh quotes of one symbol (sorted by venue), hosted on the StrategyHost: the cooldown claim in
+ * the window of the triggering snapshot's time, then SignalGenerated.
+ */
+async function evaluateArbitrage(
+  symbol: string,
+  fresh: SequencedQuote[],
+  trigger: L1Quote,
+  settings: EngineSettings,
+  deps: BaseDependencies,
+  meta: EventMeta,
+): Promise<{ signalIds: string[]; skipped?: string }> {
+  const arb = settings.arbitrage;
+  if (fresh.length < 2) return { signalIds: [], skipped: "fewer than two fresh venues" };
+  const sequences = new Map(fresh.map((v) => [v.quote, v.sequence ?? 0]));
   const strategy = new ArbitrageSignalStrategy(
     settings.strategyId,
     { minSpreadBps: arb.minSpreadBps, maxQuantity: new Decimal(arb.maxQuantity) },
@@ -84,31 +155,30 @@ export async function handleMarketSnapshot(
   const router = new SignalRouter(arb.venues);
   hostSignal(
     strategy,
-    quote,
-    freshViews.map((v) => v.quote),
+    trigger,
+    fresh.map((v) => v.quote),
     deps.instruments,
     router,
   );
   const opp = strategy.signals[strategy.signals.length - 1];
-  if (!opp) return { stored, duplicate, signalIds: [], skipped: "spread below threshold" };
+  if (!opp) return { signalIds: [], skipped: "spread below threshold" };
   const signalId = opp.signalId;
   const routed = router.legsOf(signalId);
-  if ("refused" in routed)
-    return { stored, duplicate, signalIds: [], skipped: `leg refused: ${routed.refused.reason}` };
+  if ("refused" in routed) return { signalIds: [], skipped: `leg refused: ${routed.refused.reason}` };
   const legs = routed.legs;
 
   if (arb.cooldownMs > 0) {
     // One signal per symbol per cooldown window of snapshot time; the claim stores the signal id, so the same
     // signal re-evaluated (redelivery) still passes and a different one in the window does not.
-    const bucket = Math.floor(quote.ts / arb.cooldownMs);
+    const bucket = Math.floor(trigger.ts / arb.cooldownMs);
     const claim = await deps.store.claimIdempotencyKey(
-      `arb-cooldown#${settings.strategyId}#${data.symbol}#${bucket}`,
+      `arb-cooldown#${settings.strategyId}#${symbol}#${bucket}`,
       { signalId },
       Math.max(60, Math.ceil((arb.cooldownMs * 2) / 1000)),
       bucket * arb.cooldownMs,
     );
     if (!claim.claimed && (claim.existing.result as { signalId?: string } | null)?.signalId !== signalId)
-      return { stored, duplicate, signalIds: [], skipped: "cooldown" };
+      return { signalIds: [], skipped: "cooldown" };
   }
 
   const s = opp.signal;
@@ -152,5 +222,5 @@ export async function handleMarketSnapshot(
     { ...causedBy(meta, signalTs), eventId: signalId },
   );
   assertPublished(await deps.bus.publish([ev]));
-  return { stored, duplicate, signalIds: [signalId] };
+  return { signalIds: [signalId] };
 }

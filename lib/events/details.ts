@@ -40,6 +40,26 @@ export const MarketSnapshotData = z
       ctx.addIssue({ code: "custom", path: ["ask"], input: d.ask, message: `must be >= bid ${d.bid} (crossed book)` });
   });
 
+/**
+ * Conflated snapshots in one entry (the quoter's bridge, batch mode): the latest L1 of every venue+symbol it has seen,
+ * so the signal function evaluates every venue from the event alone. `checkpoint` marks the batches whose snapshots
+ * the signal function stores (the first of each checkpoint window), for what reads them later (reporting's marks).
+ */
+export const MarketSnapshotBatchData = z
+  .object({
+    snapshots: z.array(MarketSnapshotData).min(1).max(200),
+    checkpoint: z.boolean().default(false),
+  })
+  .superRefine((d, ctx) => {
+    const seen = new Set<string>();
+    d.snapshots.forEach((s, i) => {
+      const key = `${s.venue}|${s.symbol}`;
+      if (seen.has(key))
+        ctx.addIssue({ code: "custom", path: ["snapshots", i, "venue"], input: s.venue, message: `repeats ${key}` });
+      seen.add(key);
+    });
+  });
+
 export const SignalLeg = z
   .object({
     venue: VenueId,

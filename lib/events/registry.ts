@@ -3,6 +3,7 @@ import * as z from "zod";
 import {
   ExecutionReportedData,
   FillBookedData,
+  MarketSnapshotBatchData,
   MarketSnapshotData,
   OrderCanceledData,
   OrderDeniedData,
@@ -35,6 +36,7 @@ const detail = <D extends z.ZodType>(data: D) => z.object({ meta: EventMetaSchem
 /** detail-type → allowed sources and the `data` schema. */
 export const DETAIL_TYPES = {
   MarketSnapshot: { sources: ["tse.market"], data: MarketSnapshotData },
+  MarketSnapshotBatch: { sources: ["tse.market"], data: MarketSnapshotBatchData },
   SignalGenerated: { sources: ["tse.engine"], data: SignalGeneratedData },
   OrderPlaced: { sources: ["tse.engine"], data: OrderPlacedData },
   OrderRejected: { sources: ["tse.engine"], data: OrderRejectedData },
@@ -55,6 +57,7 @@ export const DETAIL_TYPE_NAMES = Object.keys(DETAIL_TYPES) as DetailType[];
 /** Full detail schemas `{ meta, data }`, usable with Powertools parser's EventBridge envelope too. */
 export const DetailSchemas = {
   MarketSnapshot: detail(MarketSnapshotData),
+  MarketSnapshotBatch: detail(MarketSnapshotBatchData),
   SignalGenerated: detail(SignalGeneratedData),
   OrderPlaced: detail(OrderPlacedData),
   OrderRejected: detail(OrderRejectedData),
@@ -78,6 +81,7 @@ export interface EventDetail<T extends DetailType> {
 }
 
 export type MarketSnapshot = EventData<"MarketSnapshot">;
+export type MarketSnapshotBatch = EventData<"MarketSnapshotBatch">;
 export type SignalGenerated = EventData<"SignalGenerated">;
 export type SignalLegData = SignalGenerated["legs"][number];
 export type OrderPlaced = EventData<"OrderPlaced">;

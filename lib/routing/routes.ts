@@ -29,10 +29,11 @@ const ENVELOPE = { meta: { eventId: [{ exists: true }] } } as const satisfies Ev
 export const ROUTES: readonly Route[] = [
   {
     functionName: "signal",
-    description: "Market snapshots drive the signal strategies (cross-venue arbitrage by default).",
+    description:
+      "Market snapshots, one per entry or conflated into batches, drive the signal strategies (cross-venue arbitrage by default).",
     eventPattern: {
       source: [EVENT_SOURCES.market],
-      "detail-type": ["MarketSnapshot"],
+      "detail-type": ["MarketSnapshot", "MarketSnapshotBatch"],
       detail: ENVELOPE,
     },
   },

@@ -6,6 +6,7 @@
 // - back-pressure: executions are never dropped; when the queue is full, `publishExecution` waits for room
 //   (the execution stream consumer awaits it, so gRPC flow control slows the producer); snapshots are shed.
 
+import { createHash } from "node:crypto";
 import { executionEvent } from "../../lib/adapters/exchangeWire";
 import { buildBusEvent } from "../../lib/events/build";
 import type { BusEvent, EventBus } from "../../lib/ports/EventBus";
@@ -23,6 +24,14 @@ export interface SnapshotConflation {
   priceMoveBps: number;
   /** Publish early when the spread changed by more than this many bps of mid. Default 2. */
   spreadMoveBps: number;
+  /**
+   * Batch mode: one MarketSnapshotBatch entry at most every `minIntervalMs` for all venues and symbols, carrying the
+   * latest snapshot of every book seen (not only those that changed), instead of a MarketSnapshot per book. The move
+   * thresholds do not apply. Default false.
+   */
+  batch: boolean;
+  /** Batch mode: the first batch of every window of this many ms is marked `checkpoint` (stored). Default 60 000. */
+  checkpointMs: number;
 }
 
 export interface BusBridgeOptions {
@@ -81,6 +90,12 @@ export class BusBridge {
   private readonly queue: { event: () => BusEvent | undefined; at: number }[] = [];
   private readonly pendingSnap = new Map<string, L1Quote>();
   private readonly lastSnap = new Map<string, Last>();
+  /** Batch mode: the latest snapshot of every book, whether it has changed since the last batch, and that batch. */
+  private readonly latest = new Map<string, L1Quote>();
+  private batchDirty = false;
+  private batchQueued = false;
+  private lastBatchAt: number | undefined;
+  private lastCheckpointWindow: number | undefined;
   private readonly roomWaiters: (() => void)[] = [];
   private flushing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -109,6 +124,8 @@ export class BusBridge {
       minIntervalMs: nonNegative("snapshots.minIntervalMs", opts.snapshots?.minIntervalMs ?? 1000),
       priceMoveBps: nonNegative("snapshots.priceMoveBps", opts.snapshots?.priceMoveBps ?? 5),
       spreadMoveBps: nonNegative("snapshots.spreadMoveBps", opts.snapshots?.spreadMoveBps ?? 2),
+      batch: opts.snapshots?.batch ?? false,
+      checkpointMs: nonNegative("snapshots.checkpointMs", opts.snapshots?.checkpointMs ?? 60_000),
     };
     this.now = opts.now ?? Date.now;
   }
@@ -142,6 +159,10 @@ export class BusBridge {
     const ask = Number(q.ask);
     if (!(bid > 0) || !(ask >= bid)) return;
     const key = `${q.venue}|${q.symbol}`;
+    if (this.conflation.batch) {
+      this.offerToBatch(key, q);
+      return;
+    }
     if (this.pendingSnap.has(key)) {
       this.pendingSnap.set(key, q); // conflate: the newest state wins
       this.s.snapshotsConflated++;
@@ -186,6 +207,49 @@ export class BusBridge {
     this.kick(false);
   }
 
+  /** Batch mode: keep the book's latest; queue a batch when none is waiting and the interval has elapsed. */
+  private offerToBatch(key: string, q: L1Quote): void {
+    this.latest.set(key, q);
+    this.batchDirty = true;
+    const now = this.now();
+    if (
+      this.batchQueued ||
+      (this.lastBatchAt !== undefined && now - this.lastBatchAt < this.conflation.minIntervalMs)
+    ) {
+      this.s.snapshotsConflated++;
+      return;
+    }
+    if (this.queue.length >= this.maxQueue) {
+      this.s.snapshotsShed++;
+      return;
+    }
+    this.queueBatch(now);
+  }
+
+  private queueBatch(now: number): void {
+    this.lastBatchAt = now;
+    this.batchQueued = true;
+    this.s.snapshotsQueued++;
+    const cause = tracing().enabled ? activeTraceparent() : undefined;
+    this.queue.push({
+      event: () => {
+        // Built when sent: the newest state of every book by then.
+        this.batchQueued = false;
+        this.batchDirty = false;
+        const snapshots = [...this.latest.values()];
+        const ts = Math.max(...snapshots.map((x) => x.timestamp));
+        const window = this.conflation.checkpointMs > 0 ? Math.floor(ts / this.conflation.checkpointMs) : ts;
+        const checkpoint = window !== this.lastCheckpointWindow;
+        this.lastCheckpointWindow = window;
+        return createMessage(QUOTER_SERVICE, this.system, this.destination, "MarketSnapshotBatch", cause, () =>
+          snapshotBatchEvent(snapshots, checkpoint),
+        );
+      },
+      at: now,
+    });
+    this.kick(false);
+  }
+
   stats(): BusBridgeStats {
     const pe = this.opts.putEventsStats?.();
     const calls = pe?.putEventsCalls ?? 0;
@@ -211,8 +275,9 @@ export class BusBridge {
     return this.queue.length === 0 && !this.flushing;
   }
 
-  /** Flush, then refuse new events. */
+  /** Flush, then refuse new events. In batch mode, books changed since the last batch go out in a final one. */
   async close(timeoutMs = 5_000): Promise<boolean> {
+    if (this.conflation.batch && this.batchDirty && !this.batchQueued && !this.closed) this.queueBatch(this.now());
     const ok = await this.flush(timeoutMs);
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
@@ -304,6 +369,19 @@ export function snapshotEvent(q: L1Quote): BusEvent<"MarketSnapshot"> {
       ts: new Date(q.timestamp).toISOString(),
     },
     { now: q.timestamp, eventId: `snap-${q.venue}-${q.symbol}-${q.sequence}-${q.timestamp}` },
+  );
+}
+
+export function snapshotBatchEvent(quotes: readonly L1Quote[], checkpoint: boolean): BusEvent<"MarketSnapshotBatch"> {
+  const snapshots = quotes.map((q) => snapshotEvent(q).detail.data);
+  const ts = Math.max(...quotes.map((q) => q.timestamp));
+  // Deterministic id: the same books in the same state are the same batch.
+  const id = quotes.map((q) => `${q.venue}:${q.symbol}:${q.sequence}`).join(",");
+  return buildBusEvent(
+    "tse.market",
+    "MarketSnapshotBatch",
+    { snapshots, checkpoint },
+    { now: ts, eventId: `snaps-${ts}-${createHash("sha256").update(id).digest("hex").slice(0, 16)}` },
   );
 }
 

@@ -34,6 +34,7 @@ const OPTIONAL: Record<string, string> = {
   TSE_QUOTER_MAX_OPEN_ORDERS: "quoter-wide open-order cap, default 200",
   TSE_QUOTER_RISK_LIMITS: "domain risk limits JSON, default none (the two caps above)",
   TSE_QUOTER_SNAPSHOT_INTERVAL_MS: "bridge snapshot interval, default 1000",
+  TSE_QUOTER_SNAPSHOT_MODE: "bridge snapshot mode, default batch",
   TSE_QUOTER_SNAPSHOT_MOVE_BPS: "bridge snapshot on a mid move, default 5",
   TSE_QUOTER_SNAPSHOT_SPREAD_BPS: "bridge snapshot on a spread change, default 2",
   TSE_QUOTER_BRIDGE_QUEUE: "bridge queue bound, default 10000",

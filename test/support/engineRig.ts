@@ -39,11 +39,17 @@ export interface EngineRig {
 }
 
 export async function startEngineRig(opts: {
-  now: number;
+  /** The exchange's clock: a fixed time, or a clock (a replay's virtual time). */
+  now: number | (() => number);
   settings?: EngineSettingsInput;
   books?: readonly Book[];
 }): Promise<EngineRig> {
-  const exchange = new ExchangeSimulator({ liquidity: false, now: () => opts.now, quiet: true });
+  const now = opts.now;
+  const exchange = new ExchangeSimulator({
+    liquidity: false,
+    now: typeof now === "function" ? now : () => now,
+    quiet: true,
+  });
   const store = ConfigStore.fromFile(path.join(ROOT, "config/defaults.yaml"));
   const config = new ConfigurationSimulator({ store, quiet: true });
   const risk = new RiskMonitorSimulator({ logLevel: "silent" } as never);

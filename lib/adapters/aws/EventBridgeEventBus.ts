@@ -10,7 +10,7 @@ import {
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import type { BusEvent, EventBus, PublishFailure, PublishResult } from "../../ports/EventBus";
 import { sendBatch } from "../../telemetry/spans";
-import { entryProblem, entrySize, MAX_ENTRIES_PER_CALL, MAX_ENTRY_BYTES } from "../eventEntry";
+import { entryProblem, entrySize, putEventsBatches } from "../eventEntry";
 import { instrumentAwsClient } from "./requestRecorder";
 
 export interface EventBridgeEventBusOptions {
@@ -121,7 +121,7 @@ export class EventBridgeEventBus implements EventBus {
       });
     });
 
-    const batches = toBatches(ready);
+    const batches = putEventsBatches(ready);
     let published = 0;
     let next = 0;
     const worker = async () => {
@@ -199,22 +199,4 @@ export class EventBridgeEventBus implements EventBus {
   close(): void {
     if (this.ownsClient) this.client.destroy();
   }
-}
-
-/** Greedy batches in input order: ≤ 10 entries and ≤ 256 KB per PutEvents call. */
-function toBatches(entries: Pending[]): Pending[][] {
-  const batches: Pending[][] = [];
-  let current: Pending[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    if (current.length > 0 && (current.length === MAX_ENTRIES_PER_CALL || bytes + e.size > MAX_ENTRY_BYTES)) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(e);
-    bytes += e.size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
 }

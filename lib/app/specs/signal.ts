@@ -3,14 +3,24 @@
 import { MetricUnit } from "@aws-lambda-powertools/metrics";
 import type { ParsedEvent } from "../../events/parse";
 import { eventBridgeParser, type FunctionSpec } from "../functionRuntime";
-import { handleMarketSnapshot, type SignalOutcome } from "../signal";
+import { handleMarketSnapshot, handleMarketSnapshotBatch, type SignalOutcome } from "../signal";
 import type { BaseDependencies } from "../wiring/base";
 
-export const signalFunction: FunctionSpec<ParsedEvent<"MarketSnapshot">, SignalOutcome, BaseDependencies> = {
+export const signalFunction: FunctionSpec<
+  ParsedEvent<"MarketSnapshot" | "MarketSnapshotBatch">,
+  SignalOutcome,
+  BaseDependencies
+> = {
   functionName: "signal",
-  parse: eventBridgeParser("MarketSnapshot"),
+  parse: eventBridgeParser(["MarketSnapshot", "MarketSnapshotBatch"] as const),
   correlationIdOf: (e) => e.detail.meta.correlationId,
   async handle(event, d, { logger, metrics }) {
+    if (event["detail-type"] === "MarketSnapshotBatch") {
+      const out = await handleMarketSnapshotBatch(event, d);
+      metrics.addMetric("SignalsGenerated", MetricUnit.Count, out.signalIds.length);
+      logger.info("snapshot batch processed", { ...out });
+      return out;
+    }
     const out = await handleMarketSnapshot(event, d);
     metrics.addMetric("SignalsGenerated", MetricUnit.Count, out.signalIds.length);
     logger.info("snapshot processed", { venue: event.detail.data.venue, symbol: event.detail.data.symbol, ...out });
