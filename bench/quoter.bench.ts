@@ -8,10 +8,11 @@
 // Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PerformanceObserver } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
@@ -76,18 +77,35 @@ class Feed {
   }
 }
 
-function spawnChild(script: string, env: Record<string, string>, readyEvent: string): Promise<ChildProcess> {
-  // A larger young generation: fewer scavenges landing inside a decision (same flag as the Dockerfile).
-  const child = spawn(process.execPath, ["--max-semi-space-size=64", "--import", "tsx", script], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+// Extra node flags for the quoter process only (profiling: --cpu-prof, --heap-prof, --trace-gc), space-separated.
+const QUOTER_NODE_ARGS = (process.env.QUOTER_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+// Young-generation size of both children, MB (the Dockerfile's flag).
+const SEMI_SPACE_MB = Number(process.env.QUOTER_BENCH_SEMI_SPACE_MB ?? 64);
+// A file that gets the quoter's stdout lines (what --trace-gc prints), when set.
+const QUOTER_OUT = process.env.QUOTER_BENCH_QUOTER_OUT;
+
+function spawnChild(
+  script: string,
+  env: Record<string, string>,
+  readyEvent: string,
+  nodeArgs: string[] = [],
+  outFile?: string,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [`--max-semi-space-size=${SEMI_SPACE_MB}`, ...nodeArgs, "--import", "tsx", script],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let err = "";
   child.stderr?.on("data", (d) => (err += String(d)));
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${script} did not start: ${err}`)), 30_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (outFile) appendFileSync(outFile, `${line}\n`);
       if (line.includes(readyEvent)) {
         clearTimeout(t);
         resolve(child);
@@ -96,6 +114,33 @@ function spawnChild(script: string, env: Record<string, string>, readyEvent: str
     child.on("exit", (code) => reject(new Error(`${script} exited ${code}: ${err}`)));
   });
 }
+
+/** GC pauses of this (the bench) process since the last take. */
+const benchGcStats = (() => {
+  let totalUs = 0;
+  let maxUs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const us = e.duration * 1000;
+      totalUs += us;
+      if (us > maxUs) maxUs = us;
+    }
+  });
+  let observing = false;
+  return {
+    take(): { totalUs: number; maxUs: number } {
+      if (!observing) {
+        obs.observe({ entryTypes: ["gc"] });
+        observing = true;
+      }
+      const out = { totalUs: Math.round(totalUs), maxUs: Math.round(maxUs) };
+      totalUs = 0;
+      maxUs = 0;
+      return out;
+    },
+    stop: () => obs.disconnect(),
+  };
+})();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -219,6 +264,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           TSE_LOG_LEVEL: "ERROR",
         },
         "quoter-listening",
+        QUOTER_NODE_ARGS,
+        QUOTER_OUT,
       ),
     );
     children.push(
@@ -288,6 +335,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
 
     const m0 = await fetchMetrics(quoterHttp, ca, token);
+    benchGcStats.take();
     const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const q = newHist();
@@ -309,6 +357,17 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       ticksDone;
     const gcPauseUs = metricOf(metrics, "quoter_gc_pause_us_total") - metricOf(m0, "quoter_gc_pause_us_total");
     const gcs = metricOf(metrics, "quoter_gc_total") - metricOf(m0, "quoter_gc_total");
+    const promotedPerTick =
+      (metricOf(metrics, "quoter_runtime_promoted_bytes_total") - metricOf(m0, "quoter_runtime_promoted_bytes_total")) /
+      ticksDone;
+    const labelled = (text: string, name: string, labels: string) =>
+      labels === ""
+        ? metricOf(text, name)
+        : Number(new RegExp(`^${name}\\{${labels}\\} ([\\d.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    const delta = (name: string, labels: string) => labelled(metrics, name, labels) - labelled(m0, name, labels);
+    // Pauses longer than 5 ms over the measured rounds (from the cumulative buckets).
+    const longPauses = delta("quoter_gc_pause_us_count", "") - delta("quoter_gc_pause_us_bucket", 'le="5000"');
+    const benchGc = benchGcStats.take();
     const loopDelay99 = Number(/quoter_event_loop_delay_us\{quantile="0.99"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
     const selfCrossMeasured = selfCrossAtExchange;
     // Under load: each rate, quoter then echo at the same rate.
@@ -383,6 +442,16 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.alloc_bytes_per_tick": Math.round(allocPerTick),
       "quoter.gc_count": gcs,
       "quoter.gc_pause_us_total": gcPauseUs,
+      "quoter.gc_minor_count": delta("quoter_gc_kind_total", 'kind="minor"'),
+      "quoter.gc_minor_pause_us_total": delta("quoter_gc_kind_pause_us_total", 'kind="minor"'),
+      "quoter.gc_major_count": delta("quoter_gc_kind_total", 'kind="major"'),
+      "quoter.gc_major_pause_us_total": delta("quoter_gc_kind_pause_us_total", 'kind="major"'),
+      "quoter.gc_pauses_over_5ms": longPauses,
+      "quoter.promoted_bytes_per_tick": Math.round(promotedPerTick),
+      // The bench process hosts the feeds and the exchange: its own pauses delay both sides' arrivals.
+      "quoter.bench_process_gc_pause_us_total": benchGc.totalUs,
+      "quoter.bench_process_gc_pause_max_us": benchGc.maxUs,
+      "quoter.semi_space_mb": SEMI_SPACE_MB,
       "quoter.event_loop_delay_p99_us": loopDelay99,
       ...byRate,
       "quoter.max_rate_p99_under_2ms": under2ms,
@@ -396,6 +465,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         await Promise.race([done, sleep(10_000)]);
       }
     }
+    benchGcStats.stop();
     feeds.quoter.stop();
     feeds.echo.stop();
     await exchange.stop();
