@@ -91,6 +91,7 @@ function spawnChild(
   readyEvent: string,
   nodeArgs: string[] = [],
   outFile?: string,
+  ipc = false,
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
@@ -98,7 +99,7 @@ function spawnChild(
     {
       cwd: root,
       env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
     },
   );
   let err = "";
@@ -145,6 +146,18 @@ const benchGcStats = (() => {
     stop: () => obs.disconnect(),
   };
 })();
+
+/** The echo client's allocation so far and its PlaceOrder count (over its IPC channel). */
+function echoStats(child: ChildProcess): Promise<{ allocatedBytes: number; promotedBytes: number; calls: number }> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("echo stats: no answer")), 5_000);
+    child.once("message", (m) => {
+      clearTimeout(t);
+      resolve(m as { allocatedBytes: number; promotedBytes: number; calls: number });
+    });
+    child.send("stats");
+  });
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -294,6 +307,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           TSE_QUOTER_ACCOUNT: "bench-echo",
         },
         "echo-listening",
+        [],
+        undefined,
+        true,
       ),
     );
     for (let i = 0; i < 200 && (feeds.quoter.subscribers === 0 || feeds.echo.subscribers === 0); i++) await sleep(25);
@@ -356,6 +372,7 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
 
     const m0 = await fetchMetrics(quoterHttp, ca, token);
+    const echo0 = await echoStats(children[1]!);
     benchGcStats.take();
     const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
@@ -389,6 +406,10 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     // Pauses longer than 5 ms over the measured rounds (from the cumulative buckets).
     const longPauses = delta("quoter_gc_pause_us_count", "") - delta("quoter_gc_pause_us_bucket", 'le="5000"');
     const benchGc = benchGcStats.take();
+    const echo1 = await echoStats(children[1]!);
+    // Venue calls over the same window: allocation per call does not depend on how many calls a tick made (under
+    // load a replacement decided before its predecessor went out replaces it without a call).
+    const calls = delta("quoter_orders_total", 'outcome="placed"') + delta("quoter_cancels_total", 'outcome="sent"');
     const loopDelay99 = Number(/quoter_event_loop_delay_us\{quantile="0.99"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
     const selfCrossMeasured = selfCrossAtExchange;
     // Under load: each rate, quoter then echo at the same rate.
@@ -469,6 +490,15 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.gc_major_pause_us_total": delta("quoter_gc_kind_pause_us_total", 'kind="major"'),
       "quoter.gc_pauses_over_5ms": longPauses,
       "quoter.promoted_bytes_per_tick": Math.round(promotedPerTick),
+      "quoter.venue_calls_per_tick": Math.round((calls / ticksDone) * 100) / 100,
+      "quoter.alloc_bytes_per_call": Math.round((allocPerTick * ticksDone) / calls),
+      // The same-run floor: the echo's bare grpc-js client, per PlaceOrder it made.
+      "quoter.echo_alloc_bytes_per_call": Math.round(
+        (echo1.allocatedBytes - echo0.allocatedBytes) / (echo1.calls - echo0.calls),
+      ),
+      "quoter.echo_promoted_bytes_per_call": Math.round(
+        (echo1.promotedBytes - echo0.promotedBytes) / (echo1.calls - echo0.calls),
+      ),
       // The bench process hosts the feeds and the exchange: its own pauses delay both sides' arrivals.
       "quoter.bench_process_gc_pause_us_total": benchGc.totalUs,
       "quoter.bench_process_gc_pause_max_us": benchGc.maxUs,
