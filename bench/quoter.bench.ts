@@ -4,22 +4,24 @@
 // with a fixed order. Both run as separate Node processes (node --import tsx), subscribed to their own feed server.
 //
 // The feed is a bench QuoteService server (same proto, StreamQuotes only) so the write instant is known; the
-// exchange is the real ExchangeSimulator (empty book), its engine's placeOrder wrapped to timestamp arrivals.
+// exchange is the real ExchangeSimulator (empty book) on its own thread (bench/support/exchangeWorker.ts: its GC
+// pauses do not stop the feed writes), its engine's placeOrder wrapped to timestamp arrivals.
 // Every tick moves the mid by 50 USD (≈ 7.7 bps, beyond the 2 bps refresh tolerance), so every tick makes the
 // quoter cancel and replace both quotes; the first PlaceOrder caused by a tick gives that tick's latency.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { PerformanceObserver, constants as perfConstants } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { Server, ServerCredentials, type ServerWritableStream } from "@grpc/grpc-js";
 import * as hdr from "hdr-histogram-js";
-import { OrderStatus, type PlaceOrderRequest } from "../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceService, type StreamQuotesRequest } from "../gen/proto/tse/marketdata/quotes";
 import { generateLocalControlCredentials } from "../quoter/control/credentials";
-import { ExchangeSimulator } from "../sim/exchange/ExchangeSimulator";
+import type { Arrival } from "./support/exchangeWorker";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // 4 rounds × 5 000 quoter ticks = 20 000 at a steady 200 ticks/s; the echo floor gets a quarter as many per round
@@ -76,24 +78,84 @@ class Feed {
   }
 }
 
-function spawnChild(script: string, env: Record<string, string>, readyEvent: string): Promise<ChildProcess> {
-  // A larger young generation: fewer scavenges landing inside a decision (same flag as the Dockerfile).
-  const child = spawn(process.execPath, ["--max-semi-space-size=64", "--import", "tsx", script], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+// Extra node flags for the quoter process only (profiling: --cpu-prof, --heap-prof, --trace-gc), space-separated.
+const QUOTER_NODE_ARGS = (process.env.QUOTER_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+// Young-generation size of both children, MB (the Dockerfile's flag).
+const SEMI_SPACE_MB = Number(process.env.QUOTER_BENCH_SEMI_SPACE_MB ?? 64);
+// A file that gets the quoter's stdout lines (what --trace-gc prints), when set.
+const QUOTER_OUT = process.env.QUOTER_BENCH_QUOTER_OUT;
+
+function spawnChild(
+  script: string,
+  env: Record<string, string>,
+  readyEvent: string,
+  nodeArgs: string[] = [],
+  outFile?: string,
+  ipc = false,
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [`--max-semi-space-size=${SEMI_SPACE_MB}`, ...nodeArgs, "--import", "tsx", script],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
+    },
+  );
   let err = "";
   child.stderr?.on("data", (d) => (err += String(d)));
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`${script} did not start: ${err}`)), 30_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (outFile) appendFileSync(outFile, `${line}\n`);
       if (line.includes(readyEvent)) {
         clearTimeout(t);
         resolve(child);
       }
     });
     child.on("exit", (code) => reject(new Error(`${script} exited ${code}: ${err}`)));
+  });
+}
+
+/** GC pauses of this (the bench) process since the last take. */
+const benchGcStats = (() => {
+  let totalUs = 0;
+  let maxUs = 0;
+  let majorUs = 0;
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const us = e.duration * 1000;
+      totalUs += us;
+      if (us > maxUs) maxUs = us;
+      if ((e as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majorUs += us;
+    }
+  });
+  let observing = false;
+  return {
+    take(): { totalUs: number; maxUs: number; majorUs: number } {
+      if (!observing) {
+        obs.observe({ entryTypes: ["gc"] });
+        observing = true;
+      }
+      const out = { totalUs: Math.round(totalUs), maxUs: Math.round(maxUs), majorUs: Math.round(majorUs) };
+      totalUs = 0;
+      maxUs = 0;
+      majorUs = 0;
+      return out;
+    },
+    stop: () => obs.disconnect(),
+  };
+})();
+
+/** The echo client's allocation so far and its PlaceOrder count (over its IPC channel). */
+function echoStats(child: ChildProcess): Promise<{ allocatedBytes: number; promotedBytes: number; calls: number }> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error("echo stats: no answer")), 5_000);
+    child.once("message", (m) => {
+      clearTimeout(t);
+      resolve(m as { allocatedBytes: number; promotedBytes: number; calls: number });
+    });
+    child.send("stats");
   });
 }
 
@@ -131,8 +193,20 @@ const median = (xs: number[]) => {
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
 export async function run(progress: (m: string) => void): Promise<Record<string, number>> {
-  const exchange = new ExchangeSimulator({ quiet: true, liquidity: false });
-  const exPort = await exchange.start(0);
+  // A worker does not inherit tsx's loader: it imports the TypeScript entry through tsx's API.
+  const entry = new URL("./support/exchangeWorker.ts", import.meta.url).href;
+  const exchange = new Worker(
+    `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`,
+    { eval: true },
+  );
+  const exPort = await new Promise<number>((resolve, reject) => {
+    exchange.once("error", reject);
+    exchange.on("message", function started(m: { port?: number }) {
+      if (m.port === undefined) return;
+      exchange.off("message", started);
+      resolve(m.port);
+    });
+  });
   const feeds = { quoter: new Feed(), echo: new Feed() };
   await feeds.quoter.start();
   await feeds.echo.start();
@@ -141,44 +215,45 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
   // arrives after later ticks were written: the echo puts the tick's sequence in its client order id; the quoter's
   // price tells the mid level it quoted around (levels follow a triangle wave, one level per tick).
   const writeAt = new Map<number, bigint>(); // tick sequence → write instant
-  const pendingByLevel = new Map<number, number>(); // quoter: mid level → latest unanswered tick
+  // Quoter: mid level → its ticks not yet answered, oldest first. Arrivals reach this thread after later ticks may
+  // have been written: an order belongs to the latest tick of its level written before it arrived (older ticks of
+  // that level were superseded by then).
+  const pendingByLevel = new Map<number, number[]>();
   let measuredAccount = "";
   let current: hdr.Histogram | undefined;
   let answered = 0;
   let selfCrossAtExchange = 0;
-  const engine = exchange.engine;
-  const place = engine.placeOrder.bind(engine);
-  engine.placeOrder = ((req: PlaceOrderRequest, opts?: { chaosReject?: boolean }) => {
-    const t = process.hrtime.bigint();
-    if (req.accountId === measuredAccount) {
+  exchange.on("message", (m: Arrival | { port: number }) => {
+    if ("port" in m) return;
+    const t = m.at;
+    if (m.accountId === measuredAccount) {
       let seqOf: number | undefined;
-      if (req.clientOrderId.startsWith("echo-")) {
-        seqOf = Number(req.clientOrderId.slice(5));
+      if (m.clientOrderId.startsWith("echo-")) {
+        seqOf = Number(m.clientOrderId.slice(5));
         if (!writeAt.has(seqOf)) seqOf = undefined;
       } else {
-        const px = Number(req.price);
-        const level = Math.round((px + (req.side === 1 ? HALF_SPREAD : -HALF_SPREAD) - BASE_MID) / LEVEL_STEP);
-        seqOf = pendingByLevel.get(level);
-        if (seqOf !== undefined) pendingByLevel.delete(level);
+        const px = Number(m.price);
+        const level = Math.round((px + (m.side === 1 ? HALF_SPREAD : -HALF_SPREAD) - BASE_MID) / LEVEL_STEP);
+        const seqs = pendingByLevel.get(level);
+        let i = seqs ? seqs.length - 1 : -1;
+        while (i >= 0 && (writeAt.get(seqs![i]!) ?? t) > t) i--;
+        if (i >= 0) {
+          seqOf = seqs![i];
+          for (let j = 0; j <= i; j++) if (seqs![j] !== seqOf) writeAt.delete(seqs![j]!);
+          seqs!.splice(0, i + 1);
+        }
       }
       const w = seqOf === undefined ? undefined : writeAt.get(seqOf);
-      if (seqOf !== undefined && w !== undefined) {
+      if (seqOf !== undefined && w !== undefined && t >= w) {
         writeAt.delete(seqOf); // first order per tick only
         current?.recordValue(Number(t - w));
         answered++;
       }
     }
-    const res = place(req, opts);
     // The book holds only the quoter's own orders (the echo's IOC buys at 1 000 never rest nor cross): every
     // post-only rejection of a quoter order is a crossing of its own resting order.
-    if (
-      req.accountId === "bench-quoter" &&
-      res.order.status === OrderStatus.REJECTED &&
-      /post-only/i.test(res.order.rejectReason ?? "")
-    )
-      selfCrossAtExchange++;
-    return res;
-  }) as typeof engine.placeOrder;
+    if (m.accountId === "bench-quoter" && m.postOnlyRejected) selfCrossAtExchange++;
+  });
 
   const children: ChildProcess[] = [];
   const controlDir = mkdtempSync(join(tmpdir(), "tse-quoter-bench-"));
@@ -219,6 +294,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           TSE_LOG_LEVEL: "ERROR",
         },
         "quoter-listening",
+        QUOTER_NODE_ARGS,
+        QUOTER_OUT,
       ),
     );
     children.push(
@@ -230,6 +307,9 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           TSE_QUOTER_ACCOUNT: "bench-echo",
         },
         "echo-listening",
+        [],
+        undefined,
+        true,
       ),
     );
     for (let i = 0; i < 200 && (feeds.quoter.subscribers === 0 || feeds.echo.subscribers === 0); i++) await sleep(25);
@@ -263,7 +343,11 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
           timestamp: Date.now(),
           lastPrice: mid.toFixed(2),
         };
-        if (account === "bench-quoter") pendingByLevel.set(level, seq);
+        if (account === "bench-quoter") {
+          const seqs = pendingByLevel.get(level);
+          if (seqs) seqs.push(seq);
+          else pendingByLevel.set(level, [seq]);
+        }
         writeAt.set(seq, process.hrtime.bigint());
         feed.write(q);
         // Steady rate: one tick every intervalMs (below 1 ms, the ticks due are written together at each wake-up).
@@ -288,6 +372,8 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
     await drive(feeds.echo, "bench-echo", Math.ceil(WARMUP / 4), undefined);
 
     const m0 = await fetchMetrics(quoterHttp, ca, token);
+    const echo0 = await echoStats(children[1]!);
+    benchGcStats.take();
     const rounds: { q: hdr.Histogram; e: hdr.Histogram; qAnswered: number; eAnswered: number }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const q = newHist();
@@ -309,6 +395,21 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       ticksDone;
     const gcPauseUs = metricOf(metrics, "quoter_gc_pause_us_total") - metricOf(m0, "quoter_gc_pause_us_total");
     const gcs = metricOf(metrics, "quoter_gc_total") - metricOf(m0, "quoter_gc_total");
+    const promotedPerTick =
+      (metricOf(metrics, "quoter_runtime_promoted_bytes_total") - metricOf(m0, "quoter_runtime_promoted_bytes_total")) /
+      ticksDone;
+    const labelled = (text: string, name: string, labels: string) =>
+      labels === ""
+        ? metricOf(text, name)
+        : Number(new RegExp(`^${name}\\{${labels}\\} ([\\d.e+-]+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+    const delta = (name: string, labels: string) => labelled(metrics, name, labels) - labelled(m0, name, labels);
+    // Pauses longer than 5 ms over the measured rounds (from the cumulative buckets).
+    const longPauses = delta("quoter_gc_pause_us_count", "") - delta("quoter_gc_pause_us_bucket", 'le="5000"');
+    const benchGc = benchGcStats.take();
+    const echo1 = await echoStats(children[1]!);
+    // Venue calls over the same window: allocation per call does not depend on how many calls a tick made (under
+    // load a replacement decided before its predecessor went out replaces it without a call).
+    const calls = delta("quoter_orders_total", 'outcome="placed"') + delta("quoter_cancels_total", 'outcome="sent"');
     const loopDelay99 = Number(/quoter_event_loop_delay_us\{quantile="0.99"\} (\d+)/.exec(metrics)?.[1] ?? Number.NaN);
     const selfCrossMeasured = selfCrossAtExchange;
     // Under load: each rate, quoter then echo at the same rate.
@@ -383,6 +484,27 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
       "quoter.alloc_bytes_per_tick": Math.round(allocPerTick),
       "quoter.gc_count": gcs,
       "quoter.gc_pause_us_total": gcPauseUs,
+      "quoter.gc_minor_count": delta("quoter_gc_kind_total", 'kind="minor"'),
+      "quoter.gc_minor_pause_us_total": delta("quoter_gc_kind_pause_us_total", 'kind="minor"'),
+      "quoter.gc_major_count": delta("quoter_gc_kind_total", 'kind="major"'),
+      "quoter.gc_major_pause_us_total": delta("quoter_gc_kind_pause_us_total", 'kind="major"'),
+      "quoter.gc_pauses_over_5ms": longPauses,
+      "quoter.promoted_bytes_per_tick": Math.round(promotedPerTick),
+      "quoter.venue_calls_per_tick": Math.round((calls / ticksDone) * 100) / 100,
+      "quoter.alloc_bytes_per_call": Math.round((allocPerTick * ticksDone) / calls),
+      // The same-run floor: the echo's bare grpc-js client, per PlaceOrder it made.
+      "quoter.echo_alloc_bytes_per_call": Math.round(
+        (echo1.allocatedBytes - echo0.allocatedBytes) / (echo1.calls - echo0.calls),
+      ),
+      "quoter.echo_promoted_bytes_per_call": Math.round(
+        (echo1.promotedBytes - echo0.promotedBytes) / (echo1.calls - echo0.calls),
+      ),
+      // The bench process hosts the feeds and the exchange: its own pauses delay both sides' arrivals.
+      "quoter.bench_process_gc_pause_us_total": benchGc.totalUs,
+      "quoter.bench_process_gc_pause_max_us": benchGc.maxUs,
+      "quoter.bench_process_gc_major_pause_us_total": benchGc.majorUs,
+      "quoter.bench_process_heap_used_mb": Math.round(process.memoryUsage().heapUsed / 1e6),
+      "quoter.semi_space_mb": SEMI_SPACE_MB,
       "quoter.event_loop_delay_p99_us": loopDelay99,
       ...byRate,
       "quoter.max_rate_p99_under_2ms": under2ms,
@@ -396,9 +518,13 @@ export async function run(progress: (m: string) => void): Promise<Record<string,
         await Promise.race([done, sleep(10_000)]);
       }
     }
+    benchGcStats.stop();
     feeds.quoter.stop();
     feeds.echo.stop();
-    await exchange.stop();
+    const exited = new Promise((r) => exchange.once("exit", r));
+    exchange.postMessage({ stop: true });
+    await Promise.race([exited, sleep(5_000)]);
+    await exchange.terminate();
     rmSync(controlDir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import type { OrderEventView } from "../lib/domain/strategies/Strategy";
 import { OrderNotPlacedError } from "../lib/engine/OrderJournal";
 import type { OrderTracker, TrackedOrder } from "../lib/engine/OrderTracker";
 import { InvalidArgumentError, NotFoundError, RejectedError } from "../lib/grpc/errors";
-import type { ExchangePort } from "../lib/ports/Exchange";
+import type { ExchangePort, PlaceOrderArgs } from "../lib/ports/Exchange";
 import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 
 /** Refusals that are final (the order never rests): no cancel needed to find out. */
@@ -40,6 +40,7 @@ export class Dispatcher {
   private readonly places: TrackedOrder[] = [];
   private readonly cancels: TrackedOrder[] = [];
   private readonly held: TrackedOrder[] = [];
+  /** Calls whose answer is not handled yet (their handlers remove them: no extra promise per call). */
   private readonly inflight = new Set<Promise<unknown>>();
   private flushScheduled = false;
   private readonly defer: (fn: () => void) => void;
@@ -153,69 +154,65 @@ export class Dispatcher {
     else c.ordersRejectedOther++;
   }
 
-  private track<T>(p: Promise<T>): void {
-    this.inflight.add(p);
-    void p.finally(() => this.inflight.delete(p));
-  }
-
   private sendPlace(o: TrackedOrder): void {
     const { tracker, counters, log } = this.o;
     if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
     counters.ordersPlaced++;
     tracker.sent(o, this.o.now());
     const intent = o.intent;
-    const p = this.o.exchange
-      .placeOrder({
-        clientOrderId: o.clientOrderId,
-        venue: o.venue,
-        symbol: o.symbol,
-        side: o.side,
-        type: intent.type,
-        quantity: intent.quantity,
-        ...(intent.limitPrice !== undefined ? { price: intent.limitPrice } : {}),
-        timeInForce: intent.timeInForce,
-        postOnly: intent.postOnly,
-        strategyId: o.strategyId,
-        accountId: this.o.accountId,
-        riskChecked: true,
-        riskCheckId: `quoter-risk:${o.clientOrderId}`,
-      })
-      .then(
-        (res) => {
-          const v = res.order;
-          const st = v?.status;
-          if (st === "rejected" || st === "canceled" || st === "expired") {
-            if (st === "rejected") this.countRejection(o, v?.rejectReason);
-            o.outstanding = "none";
-            if (tracker.close(o, st, this.o.now(), v?.rejectReason))
-              this.o.onClosed(
-                o,
-                st === "rejected" ? "REJECTED" : st === "expired" ? "EXPIRED" : "CANCELED",
-                v?.rejectReason,
-              );
-            this.releaseHeld();
-            return;
-          }
-          counters.ordersAcked++;
-          const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
-          if (st === "filled") return; // the execution stream closes it
-          if (next === "cancel") this.sendCancel(o);
-        },
-        (err: unknown) => {
-          counters.placeErrors++;
-          log.warn("place failed", { clientOrderId: o.clientOrderId, error: String(err) });
-          if (isRefusal(err)) {
-            o.outstanding = "none";
-            if (tracker.close(o, "rejected", this.o.now(), String(err))) this.o.onClosed(o, "REJECTED", String(err));
-            this.releaseHeld();
-            return;
-          }
-          // Unknown outcome (deadline, peer down): the order may rest on the book. Cancel by client order id
-          // (idempotent; NOT_FOUND means it never landed) before forgetting it.
-          if (tracker.placeUnknown(o, this.o.now())) this.sendCancel(o);
-        },
-      );
-    this.track(p);
+    const args: PlaceOrderArgs = {
+      clientOrderId: o.clientOrderId,
+      venue: o.venue,
+      symbol: o.symbol,
+      side: o.side,
+      type: intent.type,
+      quantity: intent.quantity,
+      timeInForce: intent.timeInForce,
+      postOnly: intent.postOnly,
+      strategyId: o.strategyId,
+      accountId: this.o.accountId,
+      riskChecked: true,
+      riskCheckId: `quoter-risk:${o.clientOrderId}`,
+    };
+    if (intent.limitPrice !== undefined) args.price = intent.limitPrice;
+    const p: Promise<void> = this.o.exchange.placeOrder(args).then(
+      (res) => {
+        this.inflight.delete(p);
+        const v = res.order;
+        const st = v?.status;
+        if (st === "rejected" || st === "canceled" || st === "expired") {
+          if (st === "rejected") this.countRejection(o, v?.rejectReason);
+          o.outstanding = "none";
+          if (tracker.close(o, st, this.o.now(), v?.rejectReason))
+            this.o.onClosed(
+              o,
+              st === "rejected" ? "REJECTED" : st === "expired" ? "EXPIRED" : "CANCELED",
+              v?.rejectReason,
+            );
+          this.releaseHeld();
+          return;
+        }
+        counters.ordersAcked++;
+        const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
+        if (st === "filled") return; // the execution stream closes it
+        if (next === "cancel") this.sendCancel(o);
+      },
+      (err: unknown) => {
+        this.inflight.delete(p);
+        counters.placeErrors++;
+        log.warn("place failed", { clientOrderId: o.clientOrderId, error: String(err) });
+        if (isRefusal(err)) {
+          o.outstanding = "none";
+          if (tracker.close(o, "rejected", this.o.now(), String(err))) this.o.onClosed(o, "REJECTED", String(err));
+          this.releaseHeld();
+          return;
+        }
+        // Unknown outcome (deadline, peer down): the order may rest on the book. Cancel by client order id
+        // (idempotent; NOT_FOUND means it never landed) before forgetting it.
+        if (tracker.placeUnknown(o, this.o.now())) this.sendCancel(o);
+      },
+    );
+    this.inflight.add(p);
   }
 
   sendCancel(o: TrackedOrder): void {
@@ -223,30 +220,34 @@ export class Dispatcher {
     if (!o.acked || o.outstanding !== "none" || !tracker.has(o)) return; // sent after the place answers
     tracker.cancelSent(o);
     counters.cancelsSent++;
-    const p = this.o.exchange.cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId }).then(
-      (res) => {
-        counters.cancelsConfirmed++;
-        o.outstanding = "none";
-        const st = res.order?.status;
-        // Not canceled because already closed: filled (executions close it) or rejected/expired.
-        if (res.canceled || st === undefined || st === "canceled" || st === "rejected" || st === "expired") {
-          if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
-        } else if (st === "filled") tracker.close(o, "filled", this.o.now());
-        this.releaseHeld();
-      },
-      (err: unknown) => {
-        if (err instanceof NotFoundError) {
+    const p: Promise<void> = this.o.exchange
+      .cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId })
+      .then(
+        (res) => {
+          this.inflight.delete(p);
+          counters.cancelsConfirmed++;
           o.outstanding = "none";
-          if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
+          const st = res.order?.status;
+          // Not canceled because already closed: filled (executions close it) or rejected/expired.
+          if (res.canceled || st === undefined || st === "canceled" || st === "rejected" || st === "expired") {
+            if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
+          } else if (st === "filled") tracker.close(o, "filled", this.o.now());
           this.releaseHeld();
-          return;
-        }
-        counters.cancelErrors++;
-        tracker.cancelFailed(o); // the timer retries
-        log.warn("cancel failed; will retry", { clientOrderId: o.clientOrderId, error: String(err) });
-      },
-    );
-    this.track(p);
+        },
+        (err: unknown) => {
+          this.inflight.delete(p);
+          if (err instanceof NotFoundError) {
+            o.outstanding = "none";
+            if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
+            this.releaseHeld();
+            return;
+          }
+          counters.cancelErrors++;
+          tracker.cancelFailed(o); // the timer retries
+          log.warn("cancel failed; will retry", { clientOrderId: o.clientOrderId, error: String(err) });
+        },
+      );
+    this.inflight.add(p);
   }
 
   /** Cancels wanted whose earlier attempt failed or whose place has just been answered. */

@@ -9,6 +9,7 @@ import {
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
 import { type L1Quote, QuoteServiceClient, StreamQuotesRequest } from "../../gen/proto/tse/marketdata/quotes";
+import { startRuntimeStats } from "../../quoter/runtimeStats";
 
 const md = new QuoteServiceClient(
   process.env.TSE_MARKET_DATA_ENDPOINT ?? "127.0.0.1:50055",
@@ -19,6 +20,13 @@ const ex = new ExchangeServiceClient(
   credentials.createInsecure(),
 );
 const account = process.env.TSE_QUOTER_ACCOUNT ?? "bench-echo";
+// Allocation of this bare client, the bench's same-run floor per call (asked for over the IPC channel).
+const stats = startRuntimeStats();
+let calls = 0;
+process.on("message", () => {
+  const s = stats.snapshot();
+  process.send?.({ allocatedBytes: s.allocatedBytes, promotedBytes: s.promotedBytes, calls });
+});
 
 const stream = md.streamQuotes(
   StreamQuotesRequest.fromPartial({ symbols: ["BTC-USD"], venues: ["venue-a"], updateIntervalMs: 1 }),
@@ -36,6 +44,7 @@ stream.on("data", (q: L1Quote) => {
     price: "1000.00",
     riskChecked: true,
   });
+  calls++;
   ex.placeOrder(req, () => {});
 });
 stream.on("error", () => {});

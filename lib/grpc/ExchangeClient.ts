@@ -83,31 +83,37 @@ export class ExchangeClient {
     this.spec = opts.serviceName ? { ...EXCHANGE_SPEC, name: opts.serviceName } : EXCHANGE_SPEC;
   }
 
-  async placeOrder(args: PlaceOrderArgs, opts?: CallOptions): Promise<PlaceOrderResponse> {
-    if (!args.clientOrderId || args.clientOrderId.trim() === "") {
-      throw new InvalidArgumentError(
-        `exchange.PlaceOrder: clientOrderId is required (got ${JSON.stringify(args.clientOrderId)})`,
-        this.spec.name,
-        "PlaceOrder",
-        undefined,
-        "clientOrderId",
-      );
+  // Not async (one promise and one await fewer per order); a bad argument still rejects, never throws.
+  placeOrder(args: PlaceOrderArgs, opts?: CallOptions): Promise<PlaceOrderResponse> {
+    let req: PlaceOrderRequest;
+    try {
+      if (!args.clientOrderId || args.clientOrderId.trim() === "") {
+        throw new InvalidArgumentError(
+          `exchange.PlaceOrder: clientOrderId is required (got ${JSON.stringify(args.clientOrderId)})`,
+          this.spec.name,
+          "PlaceOrder",
+          undefined,
+          "clientOrderId",
+        );
+      }
+      req = PlaceOrderRequest.fromPartial({
+        clientOrderId: args.clientOrderId,
+        venue: args.venue,
+        symbol: args.symbol,
+        side: SIDE[args.side],
+        type: TYPE[args.type],
+        timeInForce: args.timeInForce ? TIF[args.timeInForce] : TimeInForce.GTC,
+        postOnly: args.postOnly ?? false,
+        quantity: dec(args.quantity),
+        price: dec(args.price),
+        strategyId: args.strategyId ?? "",
+        accountId: args.accountId ?? "",
+        riskChecked: args.riskChecked ?? false,
+        riskCheckId: args.riskCheckId ?? "",
+      });
+    } catch (e) {
+      return Promise.reject(e);
     }
-    const req = PlaceOrderRequest.fromPartial({
-      clientOrderId: args.clientOrderId,
-      venue: args.venue,
-      symbol: args.symbol,
-      side: SIDE[args.side],
-      type: TYPE[args.type],
-      timeInForce: args.timeInForce ? TIF[args.timeInForce] : TimeInForce.GTC,
-      postOnly: args.postOnly ?? false,
-      quantity: dec(args.quantity),
-      price: dec(args.price),
-      strategyId: args.strategyId ?? "",
-      accountId: args.accountId ?? "",
-      riskChecked: args.riskChecked ?? false,
-      riskCheckId: args.riskCheckId ?? "",
-    });
     return this.manager.unary(this.spec, "placeOrder", req, opts);
   }
 

@@ -5,7 +5,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Quoter } from "../Quoter";
-import { runtimeStats } from "../runtimeStats";
+import { GC_PAUSE_BUCKETS_US, runtimeStats } from "../runtimeStats";
 import { AuthAudit, type AuthLog, bearerMatches, type ControlAuth, stderrAuthLog, validateControlAuth } from "./auth";
 
 export const DEFAULT_HTTP_PORT = 8087;
@@ -20,7 +20,7 @@ function esc(v: string): string {
 /** Prometheus text exposition (version 0.0.4) of the quoter's counters, latencies, breakers and bridge. */
 export function renderMetrics(q: Quoter): string {
   const lines: string[] = [];
-  const metric = (name: string, type: "counter" | "gauge", help: string, samples: [string, number][]) => {
+  const metric = (name: string, type: "counter" | "gauge" | "histogram", help: string, samples: [string, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, v] of samples) lines.push(`${name}${labels} ${Number.isFinite(v) ? v : 0}`);
   };
@@ -91,6 +91,33 @@ export function renderMetrics(q: Quoter): string {
     metric("quoter_gc_total", "counter", "Garbage collections.", [["", rt.gcCount]]);
     metric("quoter_gc_pause_us_total", "counter", "Time in GC pauses, microseconds.", [["", rt.gcPauseUsTotal]]);
     metric("quoter_gc_pause_max_us", "gauge", "Longest GC pause, microseconds.", [["", rt.gcPauseUsMax]]);
+    metric("quoter_runtime_promoted_bytes_total", "counter", "Bytes promoted to the old generation by scavenges.", [
+      ["", rt.promotedBytes],
+    ]);
+    metric("quoter_gc_kind_total", "counter", "Garbage collections by kind.", [
+      ['{kind="minor"}', rt.minor.count],
+      ['{kind="major"}', rt.major.count],
+    ]);
+    metric("quoter_gc_kind_pause_us_total", "counter", "GC pause time by kind, microseconds.", [
+      ['{kind="minor"}', rt.minor.pauseUsTotal],
+      ['{kind="major"}', rt.major.pauseUsTotal],
+    ]);
+    let cumulative = 0;
+    metric(
+      "quoter_gc_pause_us",
+      "histogram",
+      "GC pauses by length, microseconds.",
+      rt.pauseBuckets
+        .map((n, i) => {
+          cumulative += n;
+          const le = i < GC_PAUSE_BUCKETS_US.length ? String(GC_PAUSE_BUCKETS_US[i]) : "+Inf";
+          return [`_bucket{le="${le}"}`, cumulative] as [string, number];
+        })
+        .concat([
+          ["_sum", rt.gcPauseUsTotal],
+          ["_count", cumulative],
+        ]),
+    );
     metric("quoter_event_loop_delay_us", "gauge", "Event-loop delay quantiles, microseconds.", [
       ['{quantile="0.5"}', rt.loopDelayUs.p50],
       ['{quantile="0.99"}', rt.loopDelayUs.p99],
