@@ -5,7 +5,8 @@ import type { OrderEventView } from "../lib/domain/strategies/Strategy";
 import { OrderNotPlacedError } from "../lib/engine/OrderJournal";
 import type { OrderTracker, TrackedOrder } from "../lib/engine/OrderTracker";
 import { InvalidArgumentError, NotFoundError, RejectedError } from "../lib/grpc/errors";
-import type { ExchangePort } from "../lib/ports/Exchange";
+import type { ExchangePort, PlaceOrderResult } from "../lib/ports/Exchange";
+import { captureTraceScope, inTraceScope, type TraceScope } from "../lib/telemetry/spans";
 import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 
 /** Refusals that are final (the order never rests): no cancel needed to find out. */
@@ -42,6 +43,9 @@ export class Dispatcher {
   private readonly held: TrackedOrder[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private flushScheduled = false;
+  // Tracing on: the trace scope (the tick) each call belongs to, resumed when it goes out in a later turn.
+  private readonly placeScopes = new WeakMap<TrackedOrder, TraceScope>();
+  private readonly cancelScopes = new WeakMap<TrackedOrder, TraceScope>();
   private readonly defer: (fn: () => void) => void;
   private readonly flushRest = () => {
     this.flushScheduled = false;
@@ -54,13 +58,18 @@ export class Dispatcher {
 
   queuePlace(order: TrackedOrder): void {
     this.places.push(order);
+    const scope = captureTraceScope();
+    if (scope) this.placeScopes.set(order, scope);
   }
 
   /** A cancel intent: queued once per order (sent after the tick's lead place, before the others). */
   queueCancel(order: TrackedOrder): void {
     if (order.pendingCancel) return;
     // A cancel for an order not sent yet just drops it (requestCancel closes it).
-    if (this.o.tracker.requestCancel(order, this.o.now())) this.cancels.push(order);
+    if (!this.o.tracker.requestCancel(order, this.o.now())) return;
+    this.cancels.push(order);
+    const scope = captureTraceScope();
+    if (scope) this.cancelScopes.set(order, scope);
   }
 
   /** Sends the lead now; the rest goes in the next turn (see the class comment). */
@@ -158,64 +167,71 @@ export class Dispatcher {
     void p.finally(() => this.inflight.delete(p));
   }
 
+  private place(o: TrackedOrder): Promise<PlaceOrderResult> {
+    const intent = o.intent;
+    return this.o.exchange.placeOrder({
+      clientOrderId: o.clientOrderId,
+      venue: o.venue,
+      symbol: o.symbol,
+      side: o.side,
+      type: intent.type,
+      quantity: intent.quantity,
+      ...(intent.limitPrice !== undefined ? { price: intent.limitPrice } : {}),
+      timeInForce: intent.timeInForce,
+      postOnly: intent.postOnly,
+      strategyId: o.strategyId,
+      accountId: this.o.accountId,
+      riskChecked: true,
+      riskCheckId: `quoter-risk:${o.clientOrderId}`,
+    });
+  }
+
   private sendPlace(o: TrackedOrder): void {
     const { tracker, counters, log } = this.o;
     if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
     counters.ordersPlaced++;
     tracker.sent(o, this.o.now());
-    const intent = o.intent;
-    const p = this.o.exchange
-      .placeOrder({
-        clientOrderId: o.clientOrderId,
-        venue: o.venue,
-        symbol: o.symbol,
-        side: o.side,
-        type: intent.type,
-        quantity: intent.quantity,
-        ...(intent.limitPrice !== undefined ? { price: intent.limitPrice } : {}),
-        timeInForce: intent.timeInForce,
-        postOnly: intent.postOnly,
-        strategyId: o.strategyId,
-        accountId: this.o.accountId,
-        riskChecked: true,
-        riskCheckId: `quoter-risk:${o.clientOrderId}`,
-      })
-      .then(
-        (res) => {
-          const v = res.order;
-          const st = v?.status;
-          if (st === "rejected" || st === "canceled" || st === "expired") {
-            if (st === "rejected") this.countRejection(o, v?.rejectReason);
-            o.outstanding = "none";
-            if (tracker.close(o, st, this.o.now(), v?.rejectReason))
-              this.o.onClosed(
-                o,
-                st === "rejected" ? "REJECTED" : st === "expired" ? "EXPIRED" : "CANCELED",
-                v?.rejectReason,
-              );
-            this.releaseHeld();
-            return;
-          }
-          counters.ordersAcked++;
-          const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
-          if (st === "filled") return; // the execution stream closes it
-          if (next === "cancel") this.sendCancel(o);
-        },
-        (err: unknown) => {
-          counters.placeErrors++;
-          log.warn("place failed", { clientOrderId: o.clientOrderId, error: String(err) });
-          if (isRefusal(err)) {
-            o.outstanding = "none";
-            if (tracker.close(o, "rejected", this.o.now(), String(err))) this.o.onClosed(o, "REJECTED", String(err));
-            this.releaseHeld();
-            return;
-          }
-          // Unknown outcome (deadline, peer down): the order may rest on the book. Cancel by client order id
-          // (idempotent; NOT_FOUND means it never landed) before forgetting it.
-          if (tracker.placeUnknown(o, this.o.now())) this.sendCancel(o);
-        },
-      );
+    const scope = this.placeScopes.get(o);
+    const p = (scope ? inTraceScope(scope, () => this.place(o)) : this.place(o)).then(
+      (res) => {
+        const v = res.order;
+        const st = v?.status;
+        if (st === "rejected" || st === "canceled" || st === "expired") {
+          if (st === "rejected") this.countRejection(o, v?.rejectReason);
+          o.outstanding = "none";
+          if (tracker.close(o, st, this.o.now(), v?.rejectReason))
+            this.o.onClosed(
+              o,
+              st === "rejected" ? "REJECTED" : st === "expired" ? "EXPIRED" : "CANCELED",
+              v?.rejectReason,
+            );
+          this.releaseHeld();
+          return;
+        }
+        counters.ordersAcked++;
+        const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
+        if (st === "filled") return; // the execution stream closes it
+        if (next === "cancel") this.sendCancel(o);
+      },
+      (err: unknown) => {
+        counters.placeErrors++;
+        log.warn("place failed", { clientOrderId: o.clientOrderId, error: String(err) });
+        if (isRefusal(err)) {
+          o.outstanding = "none";
+          if (tracker.close(o, "rejected", this.o.now(), String(err))) this.o.onClosed(o, "REJECTED", String(err));
+          this.releaseHeld();
+          return;
+        }
+        // Unknown outcome (deadline, peer down): the order may rest on the book. Cancel by client order id
+        // (idempotent; NOT_FOUND means it never landed) before forgetting it.
+        if (tracker.placeUnknown(o, this.o.now())) this.sendCancel(o);
+      },
+    );
     this.track(p);
+  }
+
+  private cancel(o: TrackedOrder) {
+    return this.o.exchange.cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId });
   }
 
   sendCancel(o: TrackedOrder): void {
@@ -223,7 +239,8 @@ export class Dispatcher {
     if (!o.acked || o.outstanding !== "none" || !tracker.has(o)) return; // sent after the place answers
     tracker.cancelSent(o);
     counters.cancelsSent++;
-    const p = this.o.exchange.cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId }).then(
+    const scope = this.cancelScopes.get(o) ?? this.placeScopes.get(o);
+    const p = (scope ? inTraceScope(scope, () => this.cancel(o)) : this.cancel(o)).then(
       (res) => {
         counters.cancelsConfirmed++;
         o.outstanding = "none";

@@ -19,7 +19,7 @@ import { OrderTracker, type TrackedOrder } from "../lib/engine/OrderTracker";
 import { StrategyHost } from "../lib/engine/StrategyHost";
 import type { ExecutionReport } from "../lib/ports/Exchange";
 import type { MarketQuote } from "../lib/ports/MarketData";
-import { inSpanSync } from "../lib/telemetry/spans";
+import { inRootSpanSync } from "../lib/telemetry/spans";
 import { tracing } from "../lib/telemetry/tracing";
 import type { BusBridge } from "./bridge/BusBridge";
 import { Dispatcher } from "./Dispatcher";
@@ -395,13 +395,16 @@ export class Quoter {
     else this.tick(q);
   }
 
-  /** The tick's decision span (tracing on only): orders and the snapshot it sends are its children. */
+  /**
+   * The tick's decision span (tracing on only): orders and the snapshot it sends are its children. The sampler
+   * decides here, once per tick; an unsampled tick costs its children no spans.
+   */
   private tracedTick(q: MarketQuote): void {
     const before = this.counters.ordersPlaced;
-    inSpanSync(
+    inRootSpanSync(
       "tse-quoter",
       "quoter.tick",
-      { attributes: { "tse.venue": q.venue, "tse.symbol": q.symbol, "tse.quote.sequence": q.sequence } },
+      () => ({ "tse.venue": q.venue, "tse.symbol": q.symbol, "tse.quote.sequence": q.sequence }),
       (span) => {
         this.tick(q);
         span?.setAttribute("tse.orders_placed", this.counters.ordersPlaced - before);

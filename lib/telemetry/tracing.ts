@@ -156,6 +156,13 @@ export interface StartTracingOptions {
   /** Extra processors (tests: an InMemorySpanExporter behind a SimpleSpanProcessor); enables tracing by itself. */
   processors?: SpanProcessor[];
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How the active context is kept: AsyncLocalStorage (the default: it follows callbacks and promises), or
+   * `synchronous`, for a process whose spans nest within one turn and whose deferred work resumes its scope
+   * itself (the quoter: captureTraceScope / inTraceScope). Node 20's AsyncLocalStorage runs a hook on every
+   * promise of the process once entered, sampled or not.
+   */
+  contextManager?: "async-local-storage" | "synchronous";
 }
 
 /**
@@ -175,7 +182,6 @@ export async function startTracing(defaultServiceName: string, opts: StartTracin
   };
   const sdk = await import("@opentelemetry/sdk-trace");
   const { resourceFromAttributes } = await import("@opentelemetry/resources");
-  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const processors: SpanProcessor[] = [...(opts.processors ?? [])];
   processors.push({
@@ -215,7 +221,10 @@ export async function startTracing(defaultServiceName: string, opts: StartTracin
   };
   providers.set(config.serviceName, provider);
   makeProvider = (serviceName) => build(serviceName, [shared]);
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const contextManager =
+    opts.contextManager === "synchronous"
+      ? new (await import("./syncContext")).SynchronousContextManager()
+      : new (await import("@opentelemetry/context-async-hooks")).AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
