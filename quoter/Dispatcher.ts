@@ -6,6 +6,7 @@ import { OrderNotPlacedError } from "../lib/engine/OrderJournal";
 import type { OrderTracker, TrackedOrder } from "../lib/engine/OrderTracker";
 import { InvalidArgumentError, NotFoundError, RejectedError } from "../lib/grpc/errors";
 import type { ExchangePort, PlaceOrderResult } from "../lib/ports/Exchange";
+import type { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import { captureTraceScope, inTraceScope, type TraceScope } from "../lib/telemetry/spans";
 import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 
@@ -23,6 +24,8 @@ export interface DispatcherOptions {
   now: () => number;
   /** An order closed without filling (the strategy hears of it). */
   onClosed: (o: TrackedOrder, kind: OrderEventView["kind"] | undefined, reason?: string) => void;
+  /** Hop instants for the latency waterfall (place, ack). */
+  hops?: OrderHopRecorder;
   /** Defers the rest of a tick's calls (default setImmediate: the lead's frame is flushed on its own first). */
   defer?: (fn: () => void) => void;
 }
@@ -58,6 +61,7 @@ export class Dispatcher {
 
   queuePlace(order: TrackedOrder): void {
     this.places.push(order);
+    this.o.hops?.queued(order.clientOrderId);
     const scope = captureTraceScope();
     if (scope) this.placeScopes.set(order, scope);
   }
@@ -191,6 +195,7 @@ export class Dispatcher {
     if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
     counters.ordersPlaced++;
     tracker.sent(o, this.o.now());
+    this.o.hops?.placed(o.clientOrderId);
     const scope = this.placeScopes.get(o);
     const p = (scope ? inTraceScope(scope, () => this.place(o)) : this.place(o)).then(
       (res) => {
@@ -209,6 +214,7 @@ export class Dispatcher {
           return;
         }
         counters.ordersAcked++;
+        this.o.hops?.acked(o.clientOrderId);
         const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
         if (st === "filled") return; // the execution stream closes it
         if (next === "cancel") this.sendCancel(o);

@@ -126,6 +126,7 @@ export class Quoter {
       accountId: this.accountId,
       now: this.now,
       onClosed: (o, kind, reason) => this.onOrderClosed(o, kind, reason),
+      ...(opts.orderHops ? { hops: opts.orderHops } : {}),
     });
     this.router = new QuoterRouter({
       tracker: this.tracker,
@@ -424,11 +425,14 @@ export class Quoter {
     if (this.quoting) {
       const mid = (bid + ask) / 2;
       const running = this.registry.running;
+      const hops = this.opts.orderHops;
+      hops?.tickStarted();
       for (let i = 0; i < running.length; i++) {
         const rt = running[i]!;
         if (!rt.symbolSet.has(q.symbol) || !rt.venueSet.has(q.venue)) continue;
         this.host.onMarket(rt, dq, now, mid);
       }
+      hops?.decided();
       this.decisionHistogram.recordValue(Number(process.hrtime.bigint() - t0));
       this.dispatcher.dispatch();
     }
@@ -466,6 +470,7 @@ export class Quoter {
     else if (r === "foreign") this.counters.executionsIgnored++; // not an order of this process
     if (r !== "applied") return undefined;
     this.counters.fills++;
+    this.opts.orderHops?.filled(ex.clientOrderId);
     const now = this.now();
     const remaining = ex.orderStatus === "filled" ? ZERO : new Decimal(ex.remainingQuantity || "0");
     if (o && this.tracker.fill(o, remaining, now)) this.dispatcher.releaseHeld(); // a filled order no longer blocks

@@ -45,6 +45,7 @@ import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { buildWaterfall } from "../lib/report/waterfall";
 import { ROUTES } from "../lib/routing/routes";
+import { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import { OrderTimelineCollector } from "../lib/telemetry/orderTimelines";
 import type { MessagingSystem } from "../lib/telemetry/spans";
 import { tracing } from "../lib/telemetry/tracing";
@@ -210,6 +211,8 @@ export class LocalSession {
   private forwarder!: ExecutionForwarder;
   /** Traced orders' timelines for the report's latency waterfall (tracing on only). */
   private readonly timelines = tracing().enabled ? new OrderTimelineCollector().start() : undefined;
+  /** Tracing off: the same hops, recorded by the quoter and from the bus without spans. */
+  private readonly hops = this.timelines ? undefined : new OrderHopRecorder();
   /** The bus, as the messaging spans name it. */
   private messaging: { system: MessagingSystem; destination: string } = {
     system: "in_process",
@@ -455,6 +458,7 @@ export class LocalSession {
         pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
         riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
         logger: quoterLogger(this.fileLog),
+        ...(this.hops ? { orderHops: this.hops } : {}),
       },
     });
     this.quoter = built.quoter;
@@ -517,6 +521,8 @@ export class LocalSession {
     const offExec = exchangeSim.engine.onExecution((e) => this.onExchangeExecution(e));
     this.cleanups.push({ name: "exchange watch", fn: offExec });
     if (this.timelines) this.cleanups.push({ name: "order timelines", fn: () => this.timelines?.stop() });
+    const hops = this.hops;
+    if (hops) this.cleanups.push({ name: "order hops", fn: this.bus.onPublished((e) => hops.onPublished(e)) });
     const riskSim = this.sims.servers.risk as RiskMonitorSimulator;
     const offAlert = riskSim.onAlert((al) => {
       const ts = Number(al.timestampMs) || Date.now();
@@ -1033,7 +1039,8 @@ export class LocalSession {
           breaks: custody.reconciliation.breaks,
           breaksSeen: custody.breaksSeen,
         },
-        ...(this.timelines ? { latencyWaterfall: buildWaterfall(this.timelines.timelines()) } : {}),
+        ...(this.timelines ? { latencyWaterfall: buildWaterfall(this.timelines.timelines(), "spans") } : {}),
+        ...(this.hops ? { latencyWaterfall: buildWaterfall(this.hops.timelines(), "timestamps") } : {}),
         config: {
           strategies: this.cfg.strategies,
           strategyIds: this.strategyIds,
