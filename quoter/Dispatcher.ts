@@ -14,6 +14,7 @@ import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 const isRefusal = (err: unknown) =>
   err instanceof InvalidArgumentError || err instanceof RejectedError || err instanceof OrderNotPlacedError;
 const POST_ONLY = /post.?only/i;
+const MAX_SCOPES = 10_000;
 
 export interface DispatcherOptions {
   exchange: ExchangePort;
@@ -46,9 +47,10 @@ export class Dispatcher {
   private readonly held: TrackedOrder[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   private flushScheduled = false;
-  // Tracing on: the trace scope (the tick) each call belongs to, resumed when it goes out in a later turn.
-  private readonly placeScopes = new WeakMap<TrackedOrder, TraceScope>();
-  private readonly cancelScopes = new WeakMap<TrackedOrder, TraceScope>();
+  // Tracing on: the trace scope (the tick) each queued call belongs to, resumed when it goes out (maybe in a later
+  // turn); taken when sent.
+  private readonly placeScopes = new Map<TrackedOrder, TraceScope>();
+  private readonly cancelScopes = new Map<TrackedOrder, TraceScope>();
   private readonly defer: (fn: () => void) => void;
   private readonly flushRest = () => {
     this.flushScheduled = false;
@@ -62,8 +64,7 @@ export class Dispatcher {
   queuePlace(order: TrackedOrder): void {
     this.places.push(order);
     this.o.hops?.queued(order.clientOrderId);
-    const scope = captureTraceScope();
-    if (scope) this.placeScopes.set(order, scope);
+    this.keepScope(this.placeScopes, order);
   }
 
   /** A cancel intent: queued once per order (sent after the tick's lead place, before the others). */
@@ -72,8 +73,7 @@ export class Dispatcher {
     // A cancel for an order not sent yet just drops it (requestCancel closes it).
     if (!this.o.tracker.requestCancel(order, this.o.now())) return;
     this.cancels.push(order);
-    const scope = captureTraceScope();
-    if (scope) this.cancelScopes.set(order, scope);
+    this.keepScope(this.cancelScopes, order);
   }
 
   /** Sends the lead now; the rest goes in the next turn (see the class comment). */
@@ -171,6 +171,20 @@ export class Dispatcher {
     void p.finally(() => this.inflight.delete(p));
   }
 
+  private keepScope(scopes: Map<TrackedOrder, TraceScope>, o: TrackedOrder): void {
+    const scope = captureTraceScope();
+    if (scope === undefined) return;
+    if (scopes.size >= MAX_SCOPES) scopes.delete(scopes.keys().next().value!); // calls never sent
+    scopes.set(o, scope);
+  }
+
+  private takeScope(scopes: Map<TrackedOrder, TraceScope>, o: TrackedOrder): TraceScope | undefined {
+    if (scopes.size === 0) return undefined;
+    const scope = scopes.get(o);
+    if (scope !== undefined) scopes.delete(o);
+    return scope;
+  }
+
   private place(o: TrackedOrder): Promise<PlaceOrderResult> {
     const intent = o.intent;
     return this.o.exchange.placeOrder({
@@ -192,11 +206,11 @@ export class Dispatcher {
 
   private sendPlace(o: TrackedOrder): void {
     const { tracker, counters, log } = this.o;
+    const scope = this.takeScope(this.placeScopes, o);
     if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
     counters.ordersPlaced++;
     tracker.sent(o, this.o.now());
     this.o.hops?.placed(o.clientOrderId);
-    const scope = this.placeScopes.get(o);
     const p = (scope ? inTraceScope(scope, () => this.place(o)) : this.place(o)).then(
       (res) => {
         const v = res.order;
@@ -245,7 +259,7 @@ export class Dispatcher {
     if (!o.acked || o.outstanding !== "none" || !tracker.has(o)) return; // sent after the place answers
     tracker.cancelSent(o);
     counters.cancelsSent++;
-    const scope = this.cancelScopes.get(o) ?? this.placeScopes.get(o);
+    const scope = this.takeScope(this.cancelScopes, o);
     const p = (scope ? inTraceScope(scope, () => this.cancel(o)) : this.cancel(o)).then(
       (res) => {
         counters.cancelsConfirmed++;
