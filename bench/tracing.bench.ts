@@ -2,9 +2,11 @@
 // real exchange simulator, bench feed, quoter and echo processes), run in interleaved rounds with tracing off (no
 // OTEL_* variable) and with a 1 % `traceidratio` sampler exporting OTLP/HTTP JSON to a receiver on loopback.
 // Each round is a fresh set of processes; the order of the two modes alternates from round to round.
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
 
 const ROUNDS = Number(process.env.TRACING_BENCH_ROUNDS ?? 3);
 const TICKS = Number(process.env.TRACING_BENCH_TICKS ?? 3_000);
@@ -97,6 +99,17 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function run(progress: (m: string) => void): Promise<Figures> {
+  // What an unsampled tick costs the quoter, in CPU: its own process, nothing else running in it.
+  const unsampled = JSON.parse(
+    execFileSync(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./support/unsampledTick.ts", import.meta.url))],
+      {
+        encoding: "utf8",
+      },
+    ),
+  ) as { ns_per_tick: number; sampled_share: number };
+  progress(`unsampled tick: ${unsampled.ns_per_tick} ns CPU (sampled share ${unsampled.sampled_share})`);
   const receiver = await startReceiver();
   const results: Record<Mode, Figures[]> = { off: [], ratio_1pct: [] };
   const otel = (mode: Mode): Record<string, string | undefined> => {
@@ -172,6 +185,10 @@ export async function run(progress: (m: string) => void): Promise<Figures> {
   out["tracing.ratio_1pct_vs_off_cpu_per_tick"] = round3(
     pick("ratio_1pct", "cpu_us_per_tick") / pick("off", "cpu_us_per_tick"),
   );
+  out["tracing.ratio_1pct.unsampled_tick_cpu_ns"] = unsampled.ns_per_tick;
+  // …against the quoter's CPU per tick with tracing off, measured above.
+  out["tracing.ratio_1pct.unsampled_tick_share_of_tick_cpu"] =
+    Math.round((unsampled.ns_per_tick / 1000 / pick("off", "cpu_us_per_tick")) * 10_000) / 10_000;
   out["tracing.ratio_1pct.spans_exported"] = receiver.seen.spans;
   out["tracing.ratio_1pct.export_requests"] = receiver.seen.requests;
   out["tracing.rounds"] = ROUNDS;
