@@ -5,13 +5,16 @@ import type { OrderEventView } from "../lib/domain/strategies/Strategy";
 import { OrderNotPlacedError } from "../lib/engine/OrderJournal";
 import type { OrderTracker, TrackedOrder } from "../lib/engine/OrderTracker";
 import { InvalidArgumentError, NotFoundError, RejectedError } from "../lib/grpc/errors";
-import type { ExchangePort, PlaceOrderArgs } from "../lib/ports/Exchange";
+import type { ExchangePort, PlaceOrderArgs, PlaceOrderResult } from "../lib/ports/Exchange";
+import type { OrderHopRecorder } from "../lib/telemetry/orderHops";
+import { captureTraceScope, inTraceScope, type TraceScope } from "../lib/telemetry/spans";
 import { type QuoterCounters, type QuoterLogger, sleep } from "./types";
 
 /** Refusals that are final (the order never rests): no cancel needed to find out. */
 const isRefusal = (err: unknown) =>
   err instanceof InvalidArgumentError || err instanceof RejectedError || err instanceof OrderNotPlacedError;
 const POST_ONLY = /post.?only/i;
+const MAX_SCOPES = 10_000;
 
 export interface DispatcherOptions {
   exchange: ExchangePort;
@@ -22,6 +25,8 @@ export interface DispatcherOptions {
   now: () => number;
   /** An order closed without filling (the strategy hears of it). */
   onClosed: (o: TrackedOrder, kind: OrderEventView["kind"] | undefined, reason?: string) => void;
+  /** Hop instants for the latency waterfall (place, ack). */
+  hops?: OrderHopRecorder;
   /** Defers the rest of a tick's calls (default setImmediate: the lead's frame is flushed on its own first). */
   defer?: (fn: () => void) => void;
 }
@@ -43,6 +48,10 @@ export class Dispatcher {
   /** Calls whose answer is not handled yet (their handlers remove them: no extra promise per call). */
   private readonly inflight = new Set<Promise<unknown>>();
   private flushScheduled = false;
+  // Tracing on: the trace scope (the tick) each queued call belongs to, resumed when it goes out (maybe in a later
+  // turn); taken when sent.
+  private readonly placeScopes = new Map<TrackedOrder, TraceScope>();
+  private readonly cancelScopes = new Map<TrackedOrder, TraceScope>();
   private readonly defer: (fn: () => void) => void;
   private readonly flushRest = () => {
     this.flushScheduled = false;
@@ -55,13 +64,17 @@ export class Dispatcher {
 
   queuePlace(order: TrackedOrder): void {
     this.places.push(order);
+    this.o.hops?.queued(order.clientOrderId);
+    this.keepScope(this.placeScopes, order);
   }
 
   /** A cancel intent: queued once per order (sent after the tick's lead place, before the others). */
   queueCancel(order: TrackedOrder): void {
     if (order.pendingCancel) return;
     // A cancel for an order not sent yet just drops it (requestCancel closes it).
-    if (this.o.tracker.requestCancel(order, this.o.now())) this.cancels.push(order);
+    if (!this.o.tracker.requestCancel(order, this.o.now())) return;
+    this.cancels.push(order);
+    this.keepScope(this.cancelScopes, order);
   }
 
   /** Sends the lead now; the rest goes in the next turn (see the class comment). */
@@ -154,11 +167,21 @@ export class Dispatcher {
     else c.ordersRejectedOther++;
   }
 
-  private sendPlace(o: TrackedOrder): void {
-    const { tracker, counters, log } = this.o;
-    if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
-    counters.ordersPlaced++;
-    tracker.sent(o, this.o.now());
+  private keepScope(scopes: Map<TrackedOrder, TraceScope>, o: TrackedOrder): void {
+    const scope = captureTraceScope();
+    if (scope === undefined) return;
+    if (scopes.size >= MAX_SCOPES) scopes.delete(scopes.keys().next().value!); // calls never sent
+    scopes.set(o, scope);
+  }
+
+  private takeScope(scopes: Map<TrackedOrder, TraceScope>, o: TrackedOrder): TraceScope | undefined {
+    if (scopes.size === 0) return undefined;
+    const scope = scopes.get(o);
+    if (scope !== undefined) scopes.delete(o);
+    return scope;
+  }
+
+  private place(o: TrackedOrder): Promise<PlaceOrderResult> {
     const intent = o.intent;
     const args: PlaceOrderArgs = {
       clientOrderId: o.clientOrderId,
@@ -175,7 +198,17 @@ export class Dispatcher {
       riskCheckId: `quoter-risk:${o.clientOrderId}`,
     };
     if (intent.limitPrice !== undefined) args.price = intent.limitPrice;
-    const p: Promise<void> = this.o.exchange.placeOrder(args).then(
+    return this.o.exchange.placeOrder(args);
+  }
+
+  private sendPlace(o: TrackedOrder): void {
+    const { tracker, counters, log } = this.o;
+    const scope = this.takeScope(this.placeScopes, o);
+    if (!tracker.has(o) || o.status !== "pending-new") return; // canceled before it went out
+    counters.ordersPlaced++;
+    tracker.sent(o, this.o.now());
+    this.o.hops?.placed(o.clientOrderId);
+    const p: Promise<void> = (scope ? inTraceScope(scope, () => this.place(o)) : this.place(o)).then(
       (res) => {
         this.inflight.delete(p);
         const v = res.order;
@@ -193,6 +226,7 @@ export class Dispatcher {
           return;
         }
         counters.ordersAcked++;
+        this.o.hops?.acked(o.clientOrderId);
         const next = tracker.placeAnswered(o, st, v?.orderId ?? "", this.o.now());
         if (st === "filled") return; // the execution stream closes it
         if (next === "cancel") this.sendCancel(o);
@@ -215,38 +249,41 @@ export class Dispatcher {
     this.inflight.add(p);
   }
 
+  private cancel(o: TrackedOrder) {
+    return this.o.exchange.cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId });
+  }
+
   sendCancel(o: TrackedOrder): void {
     const { tracker, counters, log } = this.o;
     if (!o.acked || o.outstanding !== "none" || !tracker.has(o)) return; // sent after the place answers
     tracker.cancelSent(o);
     counters.cancelsSent++;
-    const p: Promise<void> = this.o.exchange
-      .cancelOrder({ clientOrderId: o.clientOrderId, accountId: this.o.accountId })
-      .then(
-        (res) => {
-          this.inflight.delete(p);
-          counters.cancelsConfirmed++;
+    const scope = this.takeScope(this.cancelScopes, o);
+    const p: Promise<void> = (scope ? inTraceScope(scope, () => this.cancel(o)) : this.cancel(o)).then(
+      (res) => {
+        this.inflight.delete(p);
+        counters.cancelsConfirmed++;
+        o.outstanding = "none";
+        const st = res.order?.status;
+        // Not canceled because already closed: filled (executions close it) or rejected/expired.
+        if (res.canceled || st === undefined || st === "canceled" || st === "rejected" || st === "expired") {
+          if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
+        } else if (st === "filled") tracker.close(o, "filled", this.o.now());
+        this.releaseHeld();
+      },
+      (err: unknown) => {
+        this.inflight.delete(p);
+        if (err instanceof NotFoundError) {
           o.outstanding = "none";
-          const st = res.order?.status;
-          // Not canceled because already closed: filled (executions close it) or rejected/expired.
-          if (res.canceled || st === undefined || st === "canceled" || st === "rejected" || st === "expired") {
-            if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
-          } else if (st === "filled") tracker.close(o, "filled", this.o.now());
+          if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
           this.releaseHeld();
-        },
-        (err: unknown) => {
-          this.inflight.delete(p);
-          if (err instanceof NotFoundError) {
-            o.outstanding = "none";
-            if (tracker.close(o, "canceled", this.o.now())) this.o.onClosed(o, "CANCELED");
-            this.releaseHeld();
-            return;
-          }
-          counters.cancelErrors++;
-          tracker.cancelFailed(o); // the timer retries
-          log.warn("cancel failed; will retry", { clientOrderId: o.clientOrderId, error: String(err) });
-        },
-      );
+          return;
+        }
+        counters.cancelErrors++;
+        tracker.cancelFailed(o); // the timer retries
+        log.warn("cancel failed; will retry", { clientOrderId: o.clientOrderId, error: String(err) });
+      },
+    );
     this.inflight.add(p);
   }
 

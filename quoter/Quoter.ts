@@ -19,7 +19,7 @@ import { OrderTracker, type TrackedOrder } from "../lib/engine/OrderTracker";
 import { StrategyHost } from "../lib/engine/StrategyHost";
 import type { ExecutionReport } from "../lib/ports/Exchange";
 import type { MarketQuote } from "../lib/ports/MarketData";
-import { inSpanSync } from "../lib/telemetry/spans";
+import { inRootSpanSync } from "../lib/telemetry/spans";
 import { tracing } from "../lib/telemetry/tracing";
 import type { BusBridge } from "./bridge/BusBridge";
 import { Dispatcher } from "./Dispatcher";
@@ -126,6 +126,7 @@ export class Quoter {
       accountId: this.accountId,
       now: this.now,
       onClosed: (o, kind, reason) => this.onOrderClosed(o, kind, reason),
+      ...(opts.orderHops ? { hops: opts.orderHops } : {}),
     });
     this.router = new QuoterRouter({
       tracker: this.tracker,
@@ -395,13 +396,16 @@ export class Quoter {
     else this.tick(q);
   }
 
-  /** The tick's decision span (tracing on only): orders and the snapshot it sends are its children. */
+  /**
+   * The tick's decision span (tracing on only): orders and the snapshot it sends are its children. The sampler
+   * decides here, once per tick; an unsampled tick costs its children no spans.
+   */
   private tracedTick(q: MarketQuote): void {
     const before = this.counters.ordersPlaced;
-    inSpanSync(
+    inRootSpanSync(
       "tse-quoter",
       "quoter.tick",
-      { attributes: { "tse.venue": q.venue, "tse.symbol": q.symbol, "tse.quote.sequence": q.sequence } },
+      () => ({ "tse.venue": q.venue, "tse.symbol": q.symbol, "tse.quote.sequence": q.sequence }),
       (span) => {
         this.tick(q);
         span?.setAttribute("tse.orders_placed", this.counters.ordersPlaced - before);
@@ -421,11 +425,14 @@ export class Quoter {
     if (this.quoting) {
       const mid = (bid + ask) / 2;
       const running = this.registry.running;
+      const hops = this.opts.orderHops;
+      hops?.tickStarted();
       for (let i = 0; i < running.length; i++) {
         const rt = running[i]!;
         if (!rt.symbolSet.has(q.symbol) || !rt.venueSet.has(q.venue)) continue;
         this.host.onMarket(rt, dq, now, mid);
       }
+      hops?.decided();
       this.decisionHistogram.recordValue(Number(process.hrtime.bigint() - t0));
       this.dispatcher.dispatch();
     }
@@ -463,6 +470,7 @@ export class Quoter {
     else if (r === "foreign") this.counters.executionsIgnored++; // not an order of this process
     if (r !== "applied") return undefined;
     this.counters.fills++;
+    this.opts.orderHops?.filled(ex.clientOrderId);
     const now = this.now();
     const remaining = ex.orderStatus === "filled" ? ZERO : new Decimal(ex.remainingQuantity || "0");
     if (o && this.tracker.fill(o, remaining, now)) this.dispatcher.releaseHeld(); // a filled order no longer blocks

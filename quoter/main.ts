@@ -176,8 +176,9 @@ function parseJson<T>(field: string, text: string | undefined): T | undefined {
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts();
-  // OTEL_* configure it; nothing set → no SDK loaded.
-  await startTracing("tse-quoter");
+  // OTEL_* configure it; nothing set → no SDK loaded. The quoter's spans nest within a tick's turn and its deferred
+  // calls resume their tick's scope, so no AsyncLocalStorage (a hook on every promise) is needed.
+  await startTracing("tse-quoter", { contextManager: "synchronous" });
   const plogger = new Logger({ serviceName: "tse-quoter", logLevel: o.logLevel });
   // Powertools' Logger takes (message, ...extra objects); adapt to the quoter's (msg, attrs) shape.
   // Inside a span, a line carries its trace_id and span_id.

@@ -8,6 +8,7 @@ import type { Clock } from "../lib/ports/Clock";
 import type { ExchangePort } from "../lib/ports/Exchange";
 import type { MarketDataPort } from "../lib/ports/MarketData";
 import type { PositionRepository } from "../lib/ports/StateStore";
+import type { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import type { BusBridge } from "./bridge/BusBridge";
 
 export interface QuoterLogger {
@@ -75,6 +76,8 @@ export interface QuoterOptions {
   /** Stream reconnect backoff. Defaults 100 → 2000 ms. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   logger?: QuoterLogger;
+  /** Records each order's hop instants for the report's latency waterfall (the session, tracing off). */
+  orderHops?: OrderHopRecorder;
   now?: Clock;
 }
 

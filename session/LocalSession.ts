@@ -23,6 +23,7 @@ import type { TradingState } from "../lib/domain/types";
 import { type PeerClients, StaticRegistry } from "../lib/grpc";
 import type { FunctionHost } from "../lib/local-aws";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
+import { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import { OrderTimelineCollector } from "../lib/telemetry/orderTimelines";
 import { tracing } from "../lib/telemetry/tracing";
 import type { LocalControlCredentials } from "../quoter/control/credentials";
@@ -84,6 +85,8 @@ export class LocalSession {
   private forwarder!: ExecutionForwarder;
   /** Traced orders' timelines for the report's latency waterfall (tracing on only). */
   private readonly timelines = tracing().enabled ? new OrderTimelineCollector().start() : undefined;
+  /** Tracing off: the same hops, recorded by the quoter and from the bus without spans. */
+  private readonly hops = this.timelines ? undefined : new OrderHopRecorder();
   private functionHost: FunctionHost | undefined;
   private sqs: SQSClient | undefined;
   private dashboardServer!: DashboardServer;
@@ -213,6 +216,7 @@ export class LocalSession {
       riskEvents: this.riskEvents,
       quoterStopped: () => this.quoterStopped,
       port,
+      ...(this.hops ? { orderHops: this.hops } : {}),
       onBuilt: (q) => {
         this.quoter = q;
       },
@@ -234,6 +238,8 @@ export class LocalSession {
     const offExec = this.exchangeSim.engine.onExecution((e) => this.watch.onExchangeExecution(e));
     cleanups.push({ name: "exchange watch", fn: offExec });
     if (this.timelines) cleanups.push({ name: "order timelines", fn: () => this.timelines?.stop() });
+    const hops = this.hops;
+    if (hops) cleanups.push({ name: "order hops", fn: this.bus.onPublished((e) => hops.onPublished(e)) });
     const offAlert = (this.sims.servers.risk as RiskMonitorSimulator).onAlert((al) => this.watch.onRiskAlert(al));
     cleanups.push({ name: "risk watch", fn: offAlert });
 
@@ -428,6 +434,7 @@ export class LocalSession {
         riskEvents: this.riskEvents,
         custody,
         timelines: this.timelines,
+        hops: this.hops,
         endpoints: this.endpoints,
       });
       if (this.functionHost && this.sqs)

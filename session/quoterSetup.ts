@@ -4,6 +4,7 @@ import type { RiskLimitsInput } from "../lib/domain/risk/limits";
 import type { PeerClients, StaticRegistry } from "../lib/grpc";
 import type { EventBus } from "../lib/ports/EventBus";
 import type { StateStore } from "../lib/ports/StateStore";
+import type { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import type { MessagingSystem } from "../lib/telemetry/spans";
 import { BusBridge } from "../quoter/bridge/BusBridge";
 import { buildQuoter } from "../quoter/build";
@@ -51,6 +52,8 @@ export interface SessionQuoterInput {
   port: (name: string, preferred: number) => Promise<number>;
   /** Called as soon as the quoter is built (before it starts): the functions' halt gate reads its risk engine. */
   onBuilt: (quoter: Quoter) => void;
+  /** Tracing off: the quoter notes each order's hops for the report's waterfall. */
+  orderHops?: OrderHopRecorder;
 }
 
 /** Build and start the quoter, then its control API and HTTP server; the engine registers its address. */
@@ -97,6 +100,7 @@ export async function startSessionQuoter(
       pluginStrategyTypes: cfg.strategies.filter((s) => !SERVERLESS_STRATEGIES.has(s)),
       riskLimits: { maxOrdersPerSecond: 50, ...engineLimits, ...cfg.riskLimits } as RiskLimitsInput,
       logger: quoterLogger(x.fileLog),
+      ...(x.orderHops ? { orderHops: x.orderHops } : {}),
     },
   });
   const quoter = built.quoter;

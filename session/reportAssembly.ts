@@ -5,6 +5,7 @@ import type { PeerClients } from "../lib/grpc";
 import type { FillRecord, StateStore } from "../lib/ports/StateStore";
 import type { DenialsByPath, MarketDataSummary, Report } from "../lib/report/reportSchema";
 import { buildWaterfall } from "../lib/report/waterfall";
+import type { OrderHopRecorder } from "../lib/telemetry/orderHops";
 import type { OrderTimelineCollector } from "../lib/telemetry/orderTimelines";
 import type { Quoter } from "../quoter/Quoter";
 import type { RiskEventLog } from "./quoterSetup";
@@ -58,6 +59,7 @@ export interface ReportAssemblyInput {
   riskEvents: RiskEventLog;
   custody: CustodyResult;
   timelines: OrderTimelineCollector | undefined;
+  hops: OrderHopRecorder | undefined;
   endpoints: SessionEndpoints;
 }
 
@@ -87,7 +89,8 @@ export async function assembleSessionReport(x: ReportAssemblyInput): Promise<Rep
       breaks: x.custody.reconciliation.breaks,
       breaksSeen: x.custody.breaksSeen,
     },
-    ...(x.timelines ? { latencyWaterfall: buildWaterfall(x.timelines.timelines()) } : {}),
+    ...(x.timelines ? { latencyWaterfall: buildWaterfall(x.timelines.timelines(), "spans") } : {}),
+    ...(x.hops ? { latencyWaterfall: buildWaterfall(x.hops.timelines(), "timestamps") } : {}),
     config: {
       strategies: cfg.strategies,
       strategyIds: x.strategyIds,

@@ -7,7 +7,6 @@ import * as grpc from "@grpc/grpc-js";
 import {
   type Context,
   defaultTextMapGetter,
-  context as otelContext,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -25,7 +24,7 @@ import {
   type RetryPolicy,
   retry,
 } from "cockatiel";
-import { contextualTracer, markSpanFailed } from "../telemetry/spans";
+import { activeOrUnsampled, contextualTracer, markSpanFailed, unsampledTraceparent } from "../telemetry/spans";
 import { tracing } from "../telemetry/tracing";
 import { Discovery, type ServiceName } from "./discovery";
 import { CircuitOpenError, ClientClosedError, isServiceError, toClientError } from "./errors";
@@ -247,6 +246,7 @@ export class ClientManager {
   /** Shared, never mutated (grpc-js clones a call's metadata when it starts). */
   private readonly emptyMetadata = new grpc.Metadata();
   private readonly readyMetadata = new grpc.Metadata({ waitForReady: true });
+  private readonly unsampledMd: ({ traceparent: string; metadata: grpc.Metadata } | undefined)[] = [];
 
   constructor(opts: ClientManagerOptions = {}) {
     this.discovery = opts.discovery ?? new Discovery();
@@ -312,7 +312,10 @@ export class ClientManager {
     const deadlineAt = Date.now() + deadlineMs;
     let span: Span | undefined;
     let metadata: grpc.Metadata;
-    if (this.traced(opts)) ({ span, metadata } = this.startSpan(spec.name, def, opts));
+    // Inside an unsampled root (a tick the sampler skipped) a call only forwards the root's traceparent.
+    const unsampledTp = this.explicitTrace(opts) ? undefined : unsampledTraceparent();
+    if (unsampledTp) metadata = this.unsampledMetadata(unsampledTp, opts.waitForReady === true);
+    else if (this.traced(opts)) ({ span, metadata } = this.startSpan(spec.name, def, opts));
     else metadata = opts.waitForReady ? this.readyMetadata : this.emptyMetadata; // grpc-js clones what it sends
 
     const send = (client: grpc.Client): Promise<ResponseOf<D[K]>> => {
@@ -391,13 +394,21 @@ export class ClientManager {
    * caller passed a parent or its own metadata. The seam for callers that trace the hot path.
    */
   private traced(opts: CallOptions): boolean {
-    return (
-      this.tracerGiven ||
-      tracing().enabled ||
-      opts.context !== undefined ||
-      opts.traceparent !== undefined ||
-      opts.metadata !== undefined
-    );
+    return this.tracerGiven || tracing().enabled || this.explicitTrace(opts);
+  }
+
+  private explicitTrace(opts: CallOptions): boolean {
+    return opts.context !== undefined || opts.traceparent !== undefined || opts.metadata !== undefined;
+  }
+
+  /** The metadata carrying an unsampled root's traceparent, built once per root (grpc-js clones what it sends). */
+  private unsampledMetadata(traceparent: string, waitForReady: boolean): grpc.Metadata {
+    const cached = this.unsampledMd[waitForReady ? 1 : 0];
+    if (cached?.traceparent === traceparent) return cached.metadata;
+    const metadata = (waitForReady ? this.readyMetadata : this.emptyMetadata).clone();
+    metadata.set("traceparent", traceparent);
+    this.unsampledMd[waitForReady ? 1 : 0] = { traceparent, metadata };
+    return metadata;
   }
 
   /** The method's definition and policy, resolved once per spec and method. */
@@ -582,7 +593,7 @@ export class ClientManager {
       if (opts.tracestate) carrier.tracestate = opts.tracestate;
       parent = propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
     }
-    parent ??= otelContext.active();
+    parent ??= activeOrUnsampled();
     const span = this.tracer.startSpan(
       `${full}/${rpc}`,
       {

@@ -202,6 +202,8 @@ const WaterfallOrderSchema = z.object({
 });
 export const LatencyWaterfallSchema = z.object({
   orders: z.number().int().positive(),
+  /** Where the instants came from: the orders' spans (tracing on) or the quoter's and the bus's timestamps. */
+  source: z.enum(["spans", "timestamps"]).optional(),
   median: WaterfallOrderSchema,
   p99: WaterfallOrderSchema,
 });

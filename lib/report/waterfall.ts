@@ -1,6 +1,6 @@
 // The order latency waterfall: tick → decision → place → ack → fill → booked, in ms per hop, for the median and
 // the p99 order (by tick-to-booked time). Built from the spans of each order's trace (lib/telemetry), so it is
-// the same chain a tracing backend shows.
+// the same chain a tracing backend shows, or with tracing off from the same instants recorded without spans.
 
 export const HOPS = ["decision", "place", "ack", "fill", "booked"] as const;
 export type HopName = (typeof HOPS)[number];
@@ -22,6 +22,7 @@ export interface WaterfallOrder {
 
 export interface LatencyWaterfall {
   orders: number;
+  source?: "spans" | "timestamps";
   median: WaterfallOrder;
   p99: WaterfallOrder;
 }
@@ -38,11 +39,14 @@ function orderOf(t: OrderTimeline): WaterfallOrder {
 }
 
 /** The median and p99 order (nearest rank on tick → booked); undefined without any complete order. */
-export function buildWaterfall(orders: readonly OrderTimeline[]): LatencyWaterfall | undefined {
+export function buildWaterfall(
+  orders: readonly OrderTimeline[],
+  source?: LatencyWaterfall["source"],
+): LatencyWaterfall | undefined {
   if (orders.length === 0) return undefined;
   const sorted = orders.map(orderOf).sort((a, b) => a.totalMs - b.totalMs);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-  return { orders: sorted.length, median: at(50), p99: at(99) };
+  return { orders: sorted.length, ...(source ? { source } : {}), median: at(50), p99: at(99) };
 }
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -87,8 +91,8 @@ export function renderWaterfallSvg(w: LatencyWaterfall): string {
 /** The report section: the SVG and a table of the hops in ms. */
 export function renderWaterfallSection(w: LatencyWaterfall | undefined): string {
   if (!w)
-    return `<section class="card" id="latency"><h2>Order latency</h2><p>No traced order was booked in this run (set OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT to trace).</p></section>`;
+    return `<section class="card" id="latency"><h2>Order latency</h2><p>No quoter order was booked in this run (with OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT set, the waterfall comes from the orders' traces).</p></section>`;
   const row = (label: string, o: WaterfallOrder) =>
     `<tr><th>${label}</th>${o.hops.map((h) => `<td>${h.ms.toFixed(2)}</td>`).join("")}<td>${o.totalMs.toFixed(2)}</td></tr>`;
-  return `<section class="card" id="latency"><h2>Order latency: tick → booked (${w.orders} traced orders)</h2>${renderWaterfallSvg(w)}<table><thead><tr><th></th>${HOPS.map((h) => `<th>${h} (ms)</th>`).join("")}<th>total (ms)</th></tr></thead><tbody>${row("median", w.median)}${row("p99", w.p99)}</tbody></table></section>`;
+  return `<section class="card" id="latency"><h2>Order latency: tick → booked (${w.orders} ${w.source === "timestamps" ? "orders, from the quoter's and the bus's timestamps: tracing is off" : "traced orders"})</h2>${renderWaterfallSvg(w)}<table><thead><tr><th></th>${HOPS.map((h) => `<th>${h} (ms)</th>`).join("")}<th>total (ms)</th></tr></thead><tbody>${row("median", w.median)}${row("p99", w.p99)}</tbody></table></section>`;
 }

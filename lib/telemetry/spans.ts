@@ -36,12 +36,15 @@ export function contextualTracer(scope: string): Tracer {
   const startActiveSpan = ((name: string, ...rest: unknown[]) => {
     const fn = rest.pop() as (span: Span) => unknown;
     const [options, ctx] = rest as [SpanOptions | undefined, Context | undefined];
-    const parent = ctx ?? otelContext.active();
+    const parent = ctx ?? activeOrUnsampled();
     const span = pick(parent).startSpan(name, options, parent);
     return otelContext.with(trace.setSpan(parent, span), fn, undefined, span);
   }) as Tracer["startActiveSpan"];
   return {
-    startSpan: (name, options, ctx) => pick(ctx ?? otelContext.active()).startSpan(name, options, ctx),
+    startSpan: (name, options, ctx) => {
+      const parent = ctx ?? activeOrUnsampled();
+      return pick(parent).startSpan(name, options, parent);
+    },
     startActiveSpan,
   };
 }
@@ -50,10 +53,49 @@ export function formatTraceparent(sc: SpanContext): string {
   return `00-${sc.traceId}-${sc.spanId}-${(sc.traceFlags & 1).toString(16).padStart(2, "0")}`;
 }
 
-/** The active span's traceparent, or undefined when no (valid) span is active. */
-export function activeTraceparent(ctx: Context = otelContext.active()): string | undefined {
-  const sc = trace.getSpanContext(ctx);
+/** The active span's traceparent (an unsampled root's too), or undefined when no (valid) span is active. */
+export function activeTraceparent(ctx?: Context): string | undefined {
+  if (!ctx && unsampled) return unsampledTraceparent();
+  const sc = trace.getSpanContext(ctx ?? otelContext.active());
   return sc && isSpanContextValid(sc) ? formatTraceparent(sc) : undefined;
+}
+
+// The unsampled root being run synchronously (inRootSpanSync): no context is entered for it, so its work costs no
+// span, context or attributes; callers that propagate (gRPC metadata, events) send its traceparent (flags 00) so
+// that downstream samplers agree with the root's decision.
+class UnsampledRoot {
+  tp: string | undefined;
+  constructor(readonly sc: SpanContext) {}
+}
+let unsampled: UnsampledRoot | undefined;
+
+/** What a deferred piece of work resumes (captureTraceScope): the active context or an unsampled root. */
+export type TraceScope = Context | UnsampledRoot;
+
+/** The trace scope to resume later (a tick's deferred calls); undefined with tracing off. Allocates nothing. */
+export function captureTraceScope(): TraceScope | undefined {
+  if (!tracing().enabled) return undefined;
+  return unsampled ?? otelContext.active();
+}
+
+/** Run `fn` in a scope captured earlier (as it was then); `fn` itself when there is none. */
+export function inTraceScope<T>(scope: TraceScope | undefined, fn: () => T): T {
+  if (scope === undefined) return fn();
+  if (!(scope instanceof UnsampledRoot)) return otelContext.with(scope, fn);
+  const previous = unsampled;
+  unsampled = scope;
+  try {
+    return fn();
+  } finally {
+    unsampled = previous;
+  }
+}
+
+/** The unsampled root's traceparent (formatted once per root), or undefined outside one. */
+export function unsampledTraceparent(): string | undefined {
+  if (!unsampled) return undefined;
+  unsampled.tp ??= formatTraceparent(unsampled.sc);
+  return unsampled.tp;
 }
 
 /** The remote context a traceparent (from an event or an execution) names; ROOT_CONTEXT when malformed. */
@@ -69,11 +111,16 @@ function linkTo(traceparent: string | undefined, tracestate?: string): Link[] {
   return sc && isSpanContextValid(sc) ? [{ context: sc }] : [];
 }
 
+/** The active context, or inside an unsampled root one that carries it (its children stay unsampled). */
+export function activeOrUnsampled(): Context {
+  return unsampled ? trace.setSpanContext(ROOT_CONTEXT, unsampled.sc) : otelContext.active();
+}
+
 type StartOptions = { kind?: SpanKind; attributes?: Attributes; links?: Link[]; parent?: Context };
 
 /** A span of `service` under `options.parent` (else the active context), and the context to run inside it. */
 function startIn(service: string, name: string, options: StartOptions): { span: Span; ctx: Context } {
-  const parent = options.parent ?? otelContext.active();
+  const parent = options.parent ?? activeOrUnsampled();
   const span = tracerFor(service).startSpan(
     name,
     { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links },
@@ -180,6 +227,10 @@ export function inSpanSync<T>(
 ): T {
   if (!tracing().enabled) return fn(undefined);
   const { span, ctx } = startIn(service, name, options);
+  return runSync(span, ctx, fn);
+}
+
+function runSync<T>(span: Span, ctx: Context, fn: (span: Span | undefined) => T): T {
   try {
     return otelContext.with(ctx, () => fn(span));
   } catch (err) {
@@ -188,6 +239,26 @@ export function inSpanSync<T>(
   } finally {
     span.end();
   }
+}
+
+/**
+ * A synchronous root of causal chains (a market tick): the sampler decides once, here. A sampled root runs `fn`
+ * in its context like inSpanSync and gets its attributes from `attributes`; an unsampled one runs `fn` with no
+ * context entered and no attributes built, and the spans its synchronous work would start are skipped.
+ */
+export function inRootSpanSync<T>(
+  service: string,
+  name: string,
+  attributes: () => Attributes,
+  fn: (span: Span | undefined) => T,
+): T {
+  if (!tracing().enabled) return fn(undefined);
+  if (unsampled) return fn(undefined); // nested in an unsampled root: part of it
+  const parent = otelContext.active();
+  const span = tracerFor(service).startSpan(name, { kind: SpanKind.INTERNAL }, parent);
+  if (!span.isRecording()) return inTraceScope(new UnsampledRoot(span.spanContext()), () => fn(undefined));
+  span.setAttributes(attributes());
+  return runSync(span, trace.setSpan(parent, span).setValue(SERVICE_KEY, service), fn);
 }
 
 /**

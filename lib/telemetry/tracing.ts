@@ -89,16 +89,6 @@ export function tracingConfigFromEnv(
   const protocol = ((tracesProtocol ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim() || "http/protobuf") as OtlpProtocol;
   if (!PROTOCOLS.has(protocol))
     throw new TracingConfigError(protocolVar, protocol, "supported: http/protobuf, http/json, grpc");
-  const samplerName = (env.OTEL_TRACES_SAMPLER?.trim() || "parentbased_always_on").toLowerCase();
-  if (!SAMPLERS.has(samplerName))
-    throw new TracingConfigError("OTEL_TRACES_SAMPLER", samplerName, `supported: ${[...SAMPLERS].join(", ")}`);
-  let arg: number | undefined;
-  if (samplerName.endsWith("traceidratio")) {
-    const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-    arg = raw ? Number(raw) : 1;
-    if (!Number.isFinite(arg) || arg < 0 || arg > 1)
-      throw new TracingConfigError("OTEL_TRACES_SAMPLER_ARG", raw ?? "", "a ratio from 0 to 1");
-  }
   const resourceAttributes = parseResourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES);
   const serviceName = env.OTEL_SERVICE_NAME?.trim() || resourceAttributes["service.name"] || defaultServiceName;
   return {
@@ -106,8 +96,21 @@ export function tracingConfigFromEnv(
     resourceAttributes,
     exporters: active,
     protocol,
-    sampler: { name: samplerName, ...(arg !== undefined ? { arg } : {}) },
+    sampler: samplerFromEnv(env, "parentbased_always_on"),
   };
+}
+
+/** OTEL_TRACES_SAMPLER and its argument (`fallback` when unset). */
+function samplerFromEnv(env: Readonly<Record<string, string | undefined>>, fallback: string): TracingConfig["sampler"] {
+  const name = (env.OTEL_TRACES_SAMPLER?.trim() || fallback).toLowerCase();
+  if (!SAMPLERS.has(name))
+    throw new TracingConfigError("OTEL_TRACES_SAMPLER", name, `supported: ${[...SAMPLERS].join(", ")}`);
+  if (!name.endsWith("traceidratio")) return { name };
+  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const arg = raw ? Number(raw) : 1;
+  if (!Number.isFinite(arg) || arg < 0 || arg > 1)
+    throw new TracingConfigError("OTEL_TRACES_SAMPLER_ARG", raw ?? "", "a ratio from 0 to 1");
+  return { name, arg };
 }
 
 async function exporterFor(name: TracesExporterName, protocol: OtlpProtocol): Promise<SpanExporter> {
@@ -153,9 +156,19 @@ export function tracing(): TracingHandle {
 }
 
 export interface StartTracingOptions {
-  /** Extra processors (tests: an InMemorySpanExporter behind a SimpleSpanProcessor); enables tracing by itself. */
+  /**
+   * Extra processors (tests: an InMemorySpanExporter behind a SimpleSpanProcessor); enables tracing by itself,
+   * with OTEL_TRACES_SAMPLER's sampler if set (else always_on).
+   */
   processors?: SpanProcessor[];
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * How the active context is kept: AsyncLocalStorage (the default: it follows callbacks and promises), or
+   * `synchronous`, for a process whose spans nest within one turn and whose deferred work resumes its scope
+   * itself (the quoter: captureTraceScope / inTraceScope). Node 20's AsyncLocalStorage runs a hook on every
+   * promise of the process once entered, sampled or not.
+   */
+  contextManager?: "async-local-storage" | "synchronous";
 }
 
 /**
@@ -171,11 +184,11 @@ export async function startTracing(defaultServiceName: string, opts: StartTracin
     resourceAttributes: {},
     exporters: [],
     protocol: "http/protobuf",
-    sampler: { name: "always_on" },
+    // In-process processors only (tests): every span, unless a sampler is asked for.
+    sampler: samplerFromEnv(opts.env ?? process.env, "always_on"),
   };
   const sdk = await import("@opentelemetry/sdk-trace");
   const { resourceFromAttributes } = await import("@opentelemetry/resources");
-  const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
   const { W3CTraceContextPropagator } = await import("@opentelemetry/core");
   const processors: SpanProcessor[] = [...(opts.processors ?? [])];
   processors.push({
@@ -215,7 +228,10 @@ export async function startTracing(defaultServiceName: string, opts: StartTracin
   };
   providers.set(config.serviceName, provider);
   makeProvider = (serviceName) => build(serviceName, [shared]);
-  const contextManager = new AsyncLocalStorageContextManager().enable();
+  const contextManager =
+    opts.contextManager === "synchronous"
+      ? new (await import("./syncContext")).SynchronousContextManager()
+      : new (await import("@opentelemetry/context-async-hooks")).AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
