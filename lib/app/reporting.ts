@@ -1,4 +1,4 @@
-// reporting: a schedule, PositionChanged (debounced per strategy) or a direct invocation → the domain's
+// reporting: a schedule, PositionChanged (at most one per strategy per debounce window) or a direct invocation → the domain's
 // performance metrics per strategy from the ledger (fills, positions, equity curve) → a report item, an
 // equity-curve point, and ReportGenerated.
 import * as z from "zod";
@@ -167,13 +167,15 @@ export async function handleReporting(input: ReportingInput, deps: BaseDependenc
   const events = [];
   for (const strategyId of ids) {
     if (input.trigger === "POSITION_CHANGED") {
-      // Debounced only if the last report already includes this change: otherwise the newest fill would stay
-      // out of the report until the next schedule (nothing re-triggers a skipped change).
+      // At most one report per strategy per window, even for a change the last report does not include: the next
+      // change after the window, or the schedule, reports it (the ledger is read whole, so nothing is lost).
       const last = await deps.store.getLatestReport(strategyId);
       const { symbol, version } = input.event.detail.data;
-      const covered = (last?.positionVersions?.[symbol] ?? 0) >= version;
-      if (last && covered && now - last.asOf < settings.reporting.debounceMs) {
-        out.push({ strategyId, skipped: `debounced: last report ${now - last.asOf} ms ago includes v${version}` });
+      const age = last ? now - last.asOf : Number.POSITIVE_INFINITY;
+      if (age >= 0 && age < settings.reporting.debounceMs) {
+        const covered = (last?.positionVersions?.[symbol] ?? 0) >= version;
+        const why = covered ? `includes v${version}` : `v${version} waits for the next report or the schedule`;
+        out.push({ strategyId, skipped: `debounced: last report ${age} ms ago ${why}` });
         continue;
       }
     }
