@@ -1,6 +1,7 @@
 // Reporting's time-window debounce: at most one PositionChanged report per strategy per window, even for a change
 // the last report does not include, and the final position and PnL are always reported (next change after the
-// window, or the schedule).
+// window, or the schedule). Its incremental ledger: a report reads only the fills since the last one, and the whole
+// ledger when the positions' fill counts say a fill was missed.
 import "../support/quietPowertools";
 import { describe, expect, it } from "vitest";
 import { InMemoryStateStore } from "../../lib/adapters/embedded/InMemoryStateStore";
@@ -28,7 +29,7 @@ function world(debounceMs = 10_000) {
   };
   let n = 0;
   /** Books one fill at `now` (buy at `price`, or sell) and returns its PositionChanged as EventBridge delivers it. */
-  const fill = async (side: "BUY" | "SELL", price: string) => {
+  const fill = async (side: "BUY" | "SELL", price: string, ts = now) => {
     const coid = `c-${++n}`;
     const order = createOrder(
       {
@@ -58,7 +59,7 @@ function world(debounceMs = 10_000) {
       fee: "0.5",
       feeAsset: "USD",
       liquidity: "TAKER",
-      ts: now,
+      ts,
     });
     if (!r.applied) throw new Error(`fill ${coid} not applied`);
     const p = r.position;
@@ -80,7 +81,18 @@ function world(debounceMs = 10_000) {
     );
     return parseReportingInput(toEventBridgeEvent(e));
   };
-  return { store, deps, fill, advance: (ms: number) => (now += ms) };
+  return { store, deps, fill, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+/** The windows of the store's fill-ledger reads from now on. */
+function recordReads(store: InMemoryStateStore): { from?: number; to?: number }[] {
+  const reads: { from?: number; to?: number }[] = [];
+  const list = store.listFillsByStrategy.bind(store);
+  store.listFillsByStrategy = (id, w) => {
+    reads.push(w ?? {});
+    return list(id, w);
+  };
+  return reads;
 }
 
 describe("reporting: a time-window debounce", () => {
@@ -136,5 +148,39 @@ describe("reporting: a time-window debounce", () => {
     w.advance(10);
     const again = await handleReporting(change, w.deps);
     expect(again.reports[0]?.skipped).toBe("debounced: last report 10 ms ago includes v1");
+  });
+
+  it("the fills' sums carry from report to report: a report reads only the fills since the last one", async () => {
+    const { store, deps, fill, advance } = world(0);
+    const reads = recordReads(store);
+    await handleReporting(await fill("BUY", "30000"), deps);
+    advance(1000);
+    await fill("SELL", "30010");
+    await fill("BUY", "30000"); // same time as the one before: counted once, by id
+    const out = await handleReporting({ trigger: "SCHEDULE" }, deps);
+    expect(reads.map((w) => w.from)).toEqual([undefined, T0]);
+    const report = out.reports[0]?.report;
+    expect(report?.ledger).toMatchObject({ count: 3, closing: 1, wins: 1, grossProfit: "1", throughTs: T0 + 1000 });
+    expect(report?.ledger?.throughIds).toEqual(["x-c-2", "x-c-3"]);
+    advance(1000);
+    const again = await handleReporting({ trigger: "SCHEDULE" }, deps);
+    expect(reads.at(-1)?.from).toBe(T0 + 1000);
+    expect(again.reports[0]?.report?.metrics).toMatchObject({ tradeCount: 3, realizedPnl: "1", turnover: "9001" });
+  });
+
+  it("a fill booked late with an older time than the last report's newest is still counted: the whole ledger is read", async () => {
+    const { store, deps, fill, advance } = world(0);
+    await handleReporting(await fill("BUY", "30000"), deps);
+    advance(1000);
+    await handleReporting(await fill("SELL", "30010"), deps);
+    // Booked now, stamped 500 ms before the last report's newest fill: after `from`, so only the full read sees it.
+    const reads = recordReads(store);
+    advance(1000);
+    const out = await handleReporting(await fill("SELL", "30020", T0 + 500), deps);
+    expect(reads.map((w) => w.from)).toEqual([T0 + 1000, undefined]);
+    expect(out.reports[0]?.report?.metrics).toMatchObject({ tradeCount: 3 });
+    expect(out.reports[0]?.report?.ledger?.count).toBe(3);
+    const pos = await store.getPosition(S, "BTC-USD");
+    expect(out.reports[0]?.report?.metrics).toMatchObject({ realizedPnl: pos?.realizedPnl.toFixed(), fees: "1.5" });
   });
 });
