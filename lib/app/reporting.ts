@@ -1,16 +1,22 @@
-// reporting: a schedule, PositionChanged (debounced per strategy) or a direct invocation → the domain's
+// reporting: a schedule, PositionChanged (at most one per strategy per debounce window) or a direct invocation → the domain's
 // performance metrics per strategy from the ledger (fills, positions, equity curve) → a report item, an
-// equity-curve point, and ReportGenerated.
+// equity-curve point, and ReportGenerated. The fills' sums are carried from report to report (ReportLedger).
 import * as z from "zod";
 import { Decimal, dec } from "../domain/decimal";
-import { computeMetrics, type PerformanceMetrics } from "../domain/metrics";
+import {
+  addFillStats,
+  computeMetrics,
+  EMPTY_FILL_STATS,
+  type FillStats,
+  type PerformanceMetrics,
+} from "../domain/metrics";
 import { type Position, unrealizedPnl } from "../domain/portfolio/position";
 import { buildBusEvent } from "../events/build";
 import { fromZodError } from "../events/errors";
 import { checkNesting, type ParsedEvent, parseEventBridgeEvent } from "../events/parse";
 import { Identifier } from "../events/primitives";
 import { assertPublished } from "../ports/EventBus";
-import type { ReportRecord } from "../ports/StateStore";
+import type { FillRecord, ReportLedger, ReportRecord } from "../ports/StateStore";
 import { metricsFillFromRecord } from "../report/metricsReport";
 import type { BaseDependencies } from "./wiring/base";
 
@@ -89,13 +95,66 @@ async function markOf(deps: BaseDependencies, symbol: string, now: number): Prom
   return latest ? latest.quote.bid.plus(latest.quote.ask).div(2) : undefined;
 }
 
+const statsOf = (l: ReportLedger): FillStats => ({
+  count: l.count,
+  turnover: dec(l.turnover),
+  closing: l.closing,
+  wins: l.wins,
+  grossProfit: dec(l.grossProfit),
+  grossLoss: dec(l.grossLoss),
+});
+
+/** `prev` (or nothing) plus `fills`, with the newest fill time and the ids counted at it. */
+function extendLedger(prev: ReportLedger | undefined, fills: readonly FillRecord[]): ReportLedger {
+  const s = addFillStats(prev ? statsOf(prev) : EMPTY_FILL_STATS, fills.map(metricsFillFromRecord));
+  const throughTs = fills.reduce((t, f) => Math.max(t, f.ts), prev?.throughTs ?? 0);
+  const ids = fills.filter((f) => f.ts === throughTs).map((f) => f.executionId);
+  return {
+    count: s.count,
+    turnover: s.turnover.toFixed(),
+    closing: s.closing,
+    wins: s.wins,
+    grossProfit: s.grossProfit.toFixed(),
+    grossLoss: s.grossLoss.toFixed(),
+    throughTs,
+    throughIds: [...(prev && prev.throughTs === throughTs ? prev.throughIds : []), ...ids].sort(),
+  };
+}
+
+/**
+ * The ledger's sums up to `now`: the last report's plus the fills booked at or after its newest fill time. The
+ * positions count every fill (`fillCount`, written in the fill's transaction); when the sums disagree with them (a
+ * fill booked late with an older time, or one after `now`), the whole ledger is read instead.
+ */
+async function readLedger(
+  deps: BaseDependencies,
+  strategyId: string,
+  now: number,
+  prev: ReportLedger | undefined,
+  booked: number,
+): Promise<ReportLedger> {
+  if (prev && prev.count <= booked && prev.throughTs <= now) {
+    const seen = new Set(prev.throughIds);
+    const fresh = await deps.store.listFillsByStrategy(strategyId, { from: prev.throughTs, to: now });
+    const next = extendLedger(
+      prev,
+      fresh.filter((f) => !(f.ts === prev.throughTs && seen.has(f.executionId))),
+    );
+    if (next.count === booked) return next;
+  }
+  return extendLedger(undefined, await deps.store.listFillsByStrategy(strategyId, { to: now }));
+}
+
 export async function reportStrategy(
   deps: BaseDependencies,
   strategyId: string,
   trigger: ReportTrigger,
   now: number,
+  /** The strategy's latest report if the caller has read it (null: none); read here when undefined. */
+  last?: ReportRecord | null,
 ): Promise<ReportRecord> {
   const settings = await deps.settings.get();
+  const prev = last === undefined ? (await deps.store.getLatestReport(strategyId))?.ledger : last?.ledger;
   // Positions and the ledger are two reads: a fill landing between them would give a report whose trades and
   // PnL disagree. Read positions again after the fills; if they moved, read both again (fills keep coming).
   const stamp = (ps: readonly Position[]) =>
@@ -103,13 +162,14 @@ export async function reportStrategy(
       .map((p) => `${p.symbol}|${p.fillCount}`)
       .sort()
       .join();
+  const booked = (ps: readonly Position[]) => ps.reduce((a, p) => a + p.fillCount, 0);
   let positions = await deps.store.listPositions({ strategyId });
-  let fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+  let ledger = await readLedger(deps, strategyId, now, prev, booked(positions));
   for (let attempt = 0; attempt < 5; attempt++) {
     const again = await deps.store.listPositions({ strategyId });
     if (stamp(again) === stamp(positions)) break;
     positions = again;
-    fills = await deps.store.listFillsByStrategy(strategyId, { to: now });
+    ledger = await readLedger(deps, strategyId, now, prev, booked(positions));
   }
   const points = await deps.store.listEquityPoints(strategyId, { to: now });
   let realized = new Decimal(0);
@@ -127,10 +187,9 @@ export async function reportStrategy(
     ...points.filter((p) => p.ts < now).map((p) => ({ ts: p.ts, equity: dec(p.equity) })),
     { ts: now, equity },
   ];
-  const metricFills = fills.map(metricsFillFromRecord);
   const metrics = computeMetrics({
     equityCurve: curve,
-    fills: metricFills,
+    fillStats: statsOf(ledger),
     realizedPnl: realized,
     unrealizedPnl: unrealized,
     fees,
@@ -144,6 +203,7 @@ export async function reportStrategy(
     metrics: serializeMetrics(metrics),
     ...(curve[0] ? { periodStart: curve[0].ts } : {}),
     positionVersions: Object.fromEntries(positions.map((p) => [p.symbol, p.version])),
+    ledger,
   };
   await deps.store.saveReport(report);
   await deps.store.appendEquityPoints([
@@ -166,18 +226,21 @@ export async function handleReporting(input: ReportingInput, deps: BaseDependenc
   const out: StrategyReport[] = [];
   const events = [];
   for (const strategyId of ids) {
+    let last: ReportRecord | null | undefined;
     if (input.trigger === "POSITION_CHANGED") {
-      // Debounced only if the last report already includes this change: otherwise the newest fill would stay
-      // out of the report until the next schedule (nothing re-triggers a skipped change).
-      const last = await deps.store.getLatestReport(strategyId);
+      // At most one report per strategy per window, even for a change the last report does not include: the next
+      // change after the window, or the schedule, reports it (every report counts every booked fill).
+      last = (await deps.store.getLatestReport(strategyId)) ?? null;
       const { symbol, version } = input.event.detail.data;
-      const covered = (last?.positionVersions?.[symbol] ?? 0) >= version;
-      if (last && covered && now - last.asOf < settings.reporting.debounceMs) {
-        out.push({ strategyId, skipped: `debounced: last report ${now - last.asOf} ms ago includes v${version}` });
+      const age = last ? now - last.asOf : Number.POSITIVE_INFINITY;
+      if (age >= 0 && age < settings.reporting.debounceMs) {
+        const covered = (last?.positionVersions?.[symbol] ?? 0) >= version;
+        const why = covered ? `includes v${version}` : `v${version} waits for the next report or the schedule`;
+        out.push({ strategyId, skipped: `debounced: last report ${age} ms ago ${why}` });
         continue;
       }
     }
-    const report = await reportStrategy(deps, strategyId, input.trigger, now);
+    const report = await reportStrategy(deps, strategyId, input.trigger, now, last);
     out.push({ strategyId, report });
     const m = report.metrics as ReturnType<typeof serializeMetrics>;
     const correlation =

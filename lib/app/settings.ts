@@ -58,7 +58,7 @@ export const EngineSettingsSchema = z.object({
     .prefault({}),
   reporting: z
     .object({
-      /** A PositionChanged within this long of the last report is skipped. */
+      /** A PositionChanged within this long of the last report is skipped (the schedule reports the final state). */
       debounceMs: z.number().int().nonnegative().default(10_000),
       /** Equity-curve sampling period used to annualise Sharpe/Sortino. */
       periodMs: z.number().int().positive().default(60_000),

@@ -16,10 +16,51 @@ export interface MetricsFill {
   realizedPnl?: Decimal;
 }
 
+/** What the metrics need from the fills, as running sums: a report can add new fills to the last report's. */
+export interface FillStats {
+  count: number;
+  turnover: Decimal;
+  /** Fills that closed (part of) a position, and those with a positive realized PnL. */
+  closing: number;
+  wins: number;
+  grossProfit: Decimal;
+  /** Positive: the sum of the losing closes' losses. */
+  grossLoss: Decimal;
+}
+
+export const EMPTY_FILL_STATS: FillStats = {
+  count: 0,
+  turnover: new Decimal(0),
+  closing: 0,
+  wins: 0,
+  grossProfit: new Decimal(0),
+  grossLoss: new Decimal(0),
+};
+
+/** `base` plus `fills`. */
+export function addFillStats(base: FillStats, fills: readonly MetricsFill[]): FillStats {
+  let { count, turnover, closing, wins, grossProfit, grossLoss } = base;
+  for (const f of fills) {
+    count++;
+    turnover = turnover.plus(f.qty.times(f.price).abs());
+    if (f.realizedPnl === undefined) continue;
+    closing++;
+    if (f.realizedPnl.gt(0)) {
+      wins++;
+      grossProfit = grossProfit.plus(f.realizedPnl);
+    } else if (f.realizedPnl.lt(0)) {
+      grossLoss = grossLoss.plus(f.realizedPnl.neg());
+    }
+  }
+  return { count, turnover, closing, wins, grossProfit, grossLoss };
+}
+
 export interface MetricsInput {
   /** Equity samples, oldest first. Their real timestamps set the period used to annualise. */
   equityCurve: readonly EquitySample[];
-  fills: readonly MetricsFill[];
+  /** The fills, or their running sums (`fillStats`, which wins when both are given). */
+  fills?: readonly MetricsFill[];
+  fillStats?: FillStats;
   realizedPnl: Decimal;
   unrealizedPnl: Decimal;
   fees: Decimal;
@@ -192,22 +233,8 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
   const refusal = annualisationRefusal(spanMs, returns.length);
   const ppy = refusal === undefined && meanPeriodMs !== null ? periodsPerYear(meanPeriodMs) : undefined;
 
-  let turnover = new Decimal(0);
-  let grossProfit = new Decimal(0);
-  let grossLoss = new Decimal(0);
-  let closing = 0;
-  let wins = 0;
-  for (const f of input.fills) {
-    turnover = turnover.plus(f.qty.times(f.price).abs());
-    if (f.realizedPnl === undefined) continue;
-    closing++;
-    if (f.realizedPnl.gt(0)) {
-      wins++;
-      grossProfit = grossProfit.plus(f.realizedPnl);
-    } else if (f.realizedPnl.lt(0)) {
-      grossLoss = grossLoss.plus(f.realizedPnl.neg());
-    }
-  }
+  const { count, turnover, closing, wins, grossProfit, grossLoss } =
+    input.fillStats ?? addFillStats(EMPTY_FILL_STATS, input.fills ?? []);
 
   const calmar =
     ppy !== undefined && returns.length > 0 && dd.maxDrawdownPct > 0
@@ -233,7 +260,7 @@ export function computeMetrics(input: MetricsInput): PerformanceMetrics {
     winRate: closing > 0 ? wins / closing : null,
     profitFactor: grossLoss.gt(0) ? grossProfit.div(grossLoss).toNumber() : null,
     expectancy: closing > 0 ? grossProfit.minus(grossLoss).div(closing) : new Decimal(0),
-    tradeCount: input.fills.length,
+    tradeCount: count,
     turnover,
     startingEquity: first,
     endingEquity: last,

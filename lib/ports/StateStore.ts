@@ -218,6 +218,21 @@ export interface ReportRecord {
   periodStart?: number;
   /** Position version per symbol the report was computed from (what a later PositionChanged is compared with). */
   positionVersions?: Record<string, number>;
+  /** The fills counted so far, as running sums: the next report reads only the fills booked since. */
+  ledger?: ReportLedger;
+}
+
+export interface ReportLedger {
+  count: number;
+  /** Decimal strings. */
+  turnover: string;
+  closing: number;
+  wins: number;
+  grossProfit: string;
+  grossLoss: string;
+  /** The newest fill time counted, and the execution ids counted at exactly that time. */
+  throughTs: number;
+  throughIds: string[];
 }
 
 export interface EquityPointRecord {

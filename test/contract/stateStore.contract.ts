@@ -730,8 +730,18 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
         expect((await store.listSignalsByStrategy("arb")).map((s) => s.signalId)).toEqual(["s1"]);
       });
 
-      it("round-trips reports (latest first) and equity points in a window", async () => {
+      it("round-trips reports (latest first, with their fill ledger) and equity points in a window", async () => {
         const store = await factory();
+        const LEDGER = {
+          count: 3,
+          turnover: "9001.5",
+          closing: 1,
+          wins: 1,
+          grossProfit: "1",
+          grossLoss: "0",
+          throughTs: T0 + 1500,
+          throughIds: ["x-1", "x-2"],
+        };
         const metrics = { totalPnl: "12.5", sharpe: null, winRate: 0.5, trades: 3, nested: { fees: "1.25" } };
         await store.saveReport({ reportId: "r1", strategyId: "arb", asOf: T0 + 1000, metrics, trigger: "SCHEDULE" });
         await store.saveReport({
@@ -741,6 +751,8 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
           metrics: { ...metrics, totalPnl: "13" },
           trigger: "DIRECT",
           periodStart: T0,
+          positionVersions: { "BTC-USD": 3 },
+          ledger: { ...LEDGER },
         });
         const latest = await store.getLatestReport("arb");
         expect(latest).toEqual({
@@ -750,6 +762,8 @@ export function stateStoreContract(name: string, factory: StoreFactory): void {
           metrics: { ...metrics, totalPnl: "13" },
           trigger: "DIRECT",
           periodStart: T0,
+          positionVersions: { "BTC-USD": 3 },
+          ledger: LEDGER,
         });
         expect((await store.listReports("arb")).map((r) => r.reportId)).toEqual(["r2", "r1"]);
         expect(await store.getLatestReport("none")).toBeUndefined();

@@ -11,10 +11,10 @@ const STRATEGY = "arb-1";
 let rig: FunctionsRig;
 
 beforeAll(async () => {
-  // A short debounce, so the report after the second fill is not skipped.
+  // No debounce window, so the report after the second fill is not skipped.
   rig = await startFunctionsRig({
     now: T0,
-    settings: { arbitrage: { signalTtlMs: 600_000 }, reporting: { debounceMs: 100 } },
+    settings: { arbitrage: { signalTtlMs: 600_000 }, reporting: { debounceMs: 0 } },
   });
 });
 afterAll(async () => {

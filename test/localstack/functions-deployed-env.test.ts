@@ -86,7 +86,7 @@ beforeAll(async () => {
   if (deployed.size !== 1) throw new Error(`expected one TSE_SETTINGS for every function, found ${deployed.size}`);
   const settings = JSON.parse([...deployed][0]!);
   settings.arbitrage.signalTtlMs = 600_000;
-  settings.reporting.debounceMs = 100;
+  settings.reporting.debounceMs = 0; // every change reported: the test waits for the report after both fills
   settings.settlement.openingBalances = {
     "venue-a": { USD: "1000000", BTC: "10" },
     "venue-b": { USD: "1000000", BTC: "10" },

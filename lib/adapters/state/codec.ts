@@ -251,6 +251,7 @@ const REPORT_FIELDS = [
   "trigger",
   "periodStart",
   "positionVersions",
+  "ledger",
 ] as const;
 export function reportFromItem(item: Item): ReportRecord {
   return pick(item, REPORT_FIELDS) as unknown as ReportRecord;
