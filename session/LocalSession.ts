@@ -72,6 +72,7 @@ import { CountingEventBus } from "./CountingEventBus";
 import { DashboardState } from "./dashboard/DashboardState";
 import { type DashboardServer, startDashboardServer } from "./dashboard/server";
 import type { DashboardSnapshot } from "./dashboard/types";
+import { LocalStackWatch, SessionAbortedError } from "./LocalStackWatch";
 import { SERVERLESS_STRATEGIES, type SessionOptions } from "./options";
 import { choosePort } from "./ports";
 import { type CustodyResult, SessionCustody } from "./SessionCustody";
@@ -114,6 +115,8 @@ export interface LocalSessionConfig extends SessionOptions {
   riskLimits?: RiskLimitsInput;
   /** How often the market simulation advances, ms (the simulators' default 100; the soak runs 10x faster). */
   tickMs?: number;
+  /** `--aws local`: how often the session's LocalStack resources are checked, and how long an outage is ridden out. */
+  localStackWatch?: { intervalMs?: number; unreachableLimitMs?: number };
 }
 
 export interface SessionEndpoints {
@@ -178,6 +181,16 @@ export interface SessionResult {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** TSE_LOCALSTACK_OUTAGE_S: how long `--aws local` rides out LocalStack not answering (default 60 s). */
+function outageLimit(): { unreachableLimitMs?: number } {
+  const raw = process.env.TSE_LOCALSTACK_OUTAGE_S;
+  if (raw === undefined || raw === "") return {};
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new Error(`TSE_LOCALSTACK_OUTAGE_S must be a positive number of seconds, got '${raw.slice(0, 64)}'`);
+  return { unreachableLimitMs: s * 1000 };
+}
 
 function quoterLogger(log: (l: string) => void): QuoterLogger {
   // A repeated message is logged 20 times, then every 1000th (some fire per tick).
@@ -245,9 +258,17 @@ export class LocalSession {
   private tradesByStrategy = new Map<string, number>();
   private readonly functionTimes = new Map<string, number[]>();
   custody!: SessionCustody;
+  /** Resolves when the session cannot go on (`--aws local`: LocalStack lost its state or stays unreachable). */
+  readonly failure: Promise<Error>;
+  private fatal: Error | undefined;
+  private watch: LocalStackWatch | undefined;
+  private resolveFailure!: (e: Error) => void;
 
   private constructor(cfg: LocalSessionConfig) {
     this.cfg = cfg;
+    this.failure = new Promise((resolve) => {
+      this.resolveFailure = resolve;
+    });
     this.log = cfg.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.startedAt = Date.now();
     this.runId =
@@ -387,6 +408,29 @@ export class LocalSession {
       });
       await this.functionHost.start();
       this.sqs = sqs;
+      const host = this.functionHost;
+      const watch = new LocalStackWatch({
+        endpoint: aws.endpoint,
+        ddb,
+        eventBridge,
+        sqs,
+        resources: {
+          tableName,
+          eventBusName,
+          queues: Object.fromEntries(
+            ROUTES.flatMap((r) => [host.resources(r.functionName).queueUrl, host.resources(r.functionName).dlqUrl]).map(
+              (url) => [url.slice(url.lastIndexOf("/") + 1), url],
+            ),
+          ),
+        },
+        ...outageLimit(),
+        ...(cfg.localStackWatch ?? {}),
+        onFatal: (err) => this.failWith(err),
+        log: (m) => this.fileLog(m),
+      });
+      this.watch = watch;
+      watch.start();
+      this.cleanups.push({ name: "localstack watch", fn: () => watch.stop() });
       this.cleanups.push({
         name: "function host",
         fn: async () => {
@@ -983,8 +1027,52 @@ export class LocalSession {
 
   /** Graceful stop: stop quoting and cancel, flush, settle state, write the report, stop everything. Idempotent. */
   stop(reason = "stopped"): Promise<SessionResult> {
-    this.stopping ??= this.doStop(reason);
+    this.watch?.stop(); // the teardown deletes what it watches
+    this.stopping ??= this.fatal ? this.abort(this.fatal) : this.doStop(reason);
     return this.stopping;
+  }
+
+  /** The session cannot go on: stop at once (no handler runs against what replaced the lost state). */
+  private failWith(err: Error): void {
+    if (this.fatal || this.stopping) return;
+    this.fatal = err;
+    this.log(`session: ${err.name}: ${err.message}`);
+    this.resolveFailure(err);
+    // The caller learns the outcome from stop() (SessionAbortedError); this only starts it.
+    this.stop(err.name).catch(() => {});
+  }
+
+  /**
+   * Stop after a fatal error: the state store is gone, so there is nothing to settle or report from; quoting stops
+   * and every order of ours at the exchange is cancelled, then stop() rejects with SessionAbortedError.
+   */
+  private async abort(fatal: Error): Promise<never> {
+    let openOrdersLeft = -1;
+    try {
+      await this.functionHost?.stop();
+      this.quoterStopAt = Date.now();
+      await Promise.race([this.quoter.stop(), sleep(15_000)]).catch(() => {});
+      this.quoterStopped = true;
+      openOrdersLeft = await this.cancelOpenOrders();
+    } finally {
+      await this.teardown();
+    }
+    throw new SessionAbortedError(fatal, {
+      openOrdersLeft,
+      ourExecutionsAtExchange: this.ourExecutionIds.size,
+      fillBookedEvents: this.bus.count("FillBooked"),
+    });
+  }
+
+  /** Cancels whatever of ours still rests at the exchange; returns how many are left open. */
+  private async cancelOpenOrders(): Promise<number> {
+    const list = () => this.peers.exchange.listOpenOrders({ accountId: DEFAULT_ACCOUNT });
+    for (const o of await list().catch(() => [])) {
+      await this.peers.exchange
+        .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
+        .catch(() => {});
+    }
+    return (await list()).length;
   }
 
   private async doStop(reason: string): Promise<SessionResult> {
@@ -998,12 +1086,7 @@ export class LocalSession {
       this.quoterStopped = true;
       if (q.remaining > 0) log(`quoter: ${q.remaining} order(s) still open after stop`);
       // Anything else of ours still resting (functions' orders are IOC; belt and braces).
-      const open = await this.peers.exchange.listOpenOrders({ accountId: DEFAULT_ACCOUNT }).catch(() => []);
-      for (const o of open) {
-        await this.peers.exchange
-          .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
-          .catch(() => {});
-      }
+      await this.cancelOpenOrders().catch(() => {});
       await this.settle();
       const custody = await this.custody.finish(await this.fillsInState(), 20_000);
       await this.sample();
