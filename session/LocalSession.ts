@@ -103,6 +103,8 @@ export interface LocalSessionConfig extends SessionOptions {
   log?: (line: string) => void;
   /** Equity/position sampling and dashboard refresh period, ms. Default 1000. */
   sampleMs?: number;
+  /** Samples the report's curves keep at most (then thinned to every other one). Default MAX_CURVE_SAMPLES (600). */
+  maxCurveSamples?: number;
   /** Configuration seed for the configuration simulator. Default config/defaults.yaml. */
   configFile?: string;
   /** A circuit breaker halting one strategy halts the whole engine (kill switch). Default true. */
@@ -182,6 +184,9 @@ export interface SessionResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The report's equity and position curves keep at most this many samples: when full, every other one goes. */
+export const MAX_CURVE_SAMPLES = 600;
+
 /** TSE_LOCALSTACK_OUTAGE_S: how long `--aws local` rides out LocalStack not answering (default 60 s). */
 function outageLimit(): { unreachableLimitMs?: number } {
   const raw = process.env.TSE_LOCALSTACK_OUTAGE_S;
@@ -236,6 +241,9 @@ export class LocalSession {
   private sampler: NodeJS.Timeout | undefined;
   private readonly equity: EquitySample[] = [];
   private readonly positionCurve: PositionSample[] = [];
+  /** Every how many samples one is kept in the curves (doubles each time they fill up). */
+  private curveStride = 1;
+  private samplesTaken = 0;
   private readonly riskEvents: { ts: number; kind: string; message: string }[] = [];
   private readonly fillsByBook = new Map<string, number>();
   private readonly ourExecutionIds = new Set<string>();
@@ -763,7 +771,25 @@ export class LocalSession {
   }
 
   /** Equity and positions from the state store (the engine's books), the dashboard, the terminal. */
-  private async sample(): Promise<void> {
+  /**
+   * One sample into the report's curves, bounded: past MAX_CURVE_SAMPLES every other kept sample is dropped and the
+   * stride doubles (the report's period with it). The last sample (at stop) is always kept: the report reads its PnL.
+   */
+  private recordCurves(e: EquitySample, net: ReadonlyMap<string, Decimal>, final: boolean): void {
+    if (this.samplesTaken++ % this.curveStride !== 0 && !final) return;
+    this.equity.push(e);
+    for (const s of SYMBOLS) this.positionCurve.push({ ts: e.ts, symbol: s, quantity: net.get(s) ?? new Decimal(0) });
+    if (this.equity.length < (this.cfg.maxCurveSamples ?? MAX_CURVE_SAMPLES)) return;
+    const keep = <T>(xs: T[], per: number) => {
+      const kept = xs.filter((_, i) => Math.floor(i / per) % 2 === 0);
+      xs.splice(0, xs.length, ...kept);
+    };
+    keep(this.equity, 1);
+    keep(this.positionCurve, SYMBOLS.length);
+    this.curveStride *= 2;
+  }
+
+  private async sample(final = false): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
     try {
@@ -794,8 +820,7 @@ export class LocalSession {
         });
       }
       const equity = STARTING_EQUITY.plus(realized).plus(unrealized).minus(fees).toDecimalPlaces(8);
-      this.equity.push({ ts: now, equity, realized, unrealized, fees });
-      for (const s of SYMBOLS) this.positionCurve.push({ ts: now, symbol: s, quantity: net.get(s) ?? new Decimal(0) });
+      this.recordCurves({ ts: now, equity, realized, unrealized, fees }, net, final);
 
       const d = this.dashboard;
       d.recordEquity(now, equity);
@@ -1089,7 +1114,7 @@ export class LocalSession {
       await this.cancelOpenOrders().catch(() => {});
       await this.settle();
       const custody = await this.custody.finish(await this.fillsInState(), 20_000);
-      await this.sample();
+      await this.sample(true);
       const endedAt = Date.now();
       const fills = await this.fillsInState();
       const st = this.quoter.status();
@@ -1103,7 +1128,7 @@ export class LocalSession {
         startedAt: this.startedAt,
         endedAt,
         startingEquity: STARTING_EQUITY,
-        sampleMs: this.cfg.sampleMs ?? 1_000,
+        sampleMs: (this.cfg.sampleMs ?? 1_000) * this.curveStride,
         fills,
         equity: this.equity,
         positions: this.positionCurve,
