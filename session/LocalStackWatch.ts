@@ -157,7 +157,7 @@ export class SessionAbortedError extends Error {
     super(
       `session aborted: ${cause.name}: ${cause.message}. Quoting stopped, ${summary.openOrdersLeft} order(s) of ours ` +
         `left open at the exchange; ${summary.ourExecutionsAtExchange} execution(s) of ours at the exchange, ` +
-        `${summary.fillBookedEvents} fill(s) booked into the lost state; no report written`,
+        `${summary.fillBookedEvents} FillBooked event(s) published for the lost state; no report written`,
     );
   }
 }
