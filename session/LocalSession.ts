@@ -38,13 +38,14 @@ import type { CountingEventBus } from "./CountingEventBus";
 import { DashboardState } from "./dashboard/DashboardState";
 import { type DashboardServer, startDashboardServer } from "./dashboard/server";
 import type { DashboardSnapshot } from "./dashboard/types";
+import { type LocalStackWatch, SessionAbortedError } from "./LocalStackWatch";
 import { quoterStrategies, startPeers } from "./peers";
 import { choosePort } from "./ports";
 import { type RiskEventLog, startSessionQuoter } from "./quoterSetup";
 import { assembleSessionReport } from "./reportAssembly";
 import { SessionCustody } from "./SessionCustody";
 import { writeSessionReport } from "./sessionReport";
-import { Cleanups, countTapDeadLetters, type ReplayLog, reconcilePositions, settleExecutions } from "./shutdown";
+import { Cleanups, countTapDeadLetters, type ReplayLog, reconcilePositions, settleExecutions, sleep } from "./shutdown";
 import {
   DEFAULT_DASHBOARD_PORT,
   type LocalSessionConfig,
@@ -54,7 +55,7 @@ import {
   type SessionEndpoints,
   type SessionResult,
 } from "./types";
-import { SessionWatch } from "./watch";
+import { MAX_CURVE_SAMPLES, SessionWatch } from "./watch";
 import { FunctionTimes, functionDependencies, sessionHandlers, startStateAndBus } from "./wiring";
 
 export {
@@ -65,6 +66,8 @@ export {
   type SessionEndpoints,
   type SessionResult,
 } from "./types";
+
+export { MAX_CURVE_SAMPLES };
 
 export class LocalSession {
   readonly runId: string;
@@ -109,9 +112,17 @@ export class LocalSession {
   private readonly replays: ReplayLog = { replayed: [], beforeStop: 0 };
   private readonly functionTimes = new FunctionTimes();
   custody!: SessionCustody;
+  /** Resolves when the session cannot go on (`--aws local`: LocalStack lost its state or stays unreachable). */
+  readonly failure: Promise<Error>;
+  private fatal: Error | undefined;
+  private awsWatch: LocalStackWatch | undefined;
+  private resolveFailure!: (e: Error) => void;
 
   private constructor(cfg: LocalSessionConfig) {
     this.cfg = cfg;
+    this.failure = new Promise((resolve) => {
+      this.resolveFailure = resolve;
+    });
     this.log = cfg.log ?? ((l) => process.stderr.write(`${l}\n`));
     this.startedAt = Date.now();
     this.runId =
@@ -133,6 +144,7 @@ export class LocalSession {
       quoter: () => this.quoter,
       strategyIds: () => this.strategyIds,
       custody: () => this.custody,
+      maxCurveSamples: cfg.maxCurveSamples ?? MAX_CURVE_SAMPLES,
     });
   }
 
@@ -183,6 +195,7 @@ export class LocalSession {
       log,
       fileLog: this.fileLog,
       onDeadLetter: () => this.deadLetters++,
+      onFatal: (err) => this.failWith(err),
       handlers: (store, bus) => {
         this.store = store;
         this.bus = bus;
@@ -194,6 +207,7 @@ export class LocalSession {
     this.bus = sb.bus;
     this.functionHost = sb.functionHost;
     this.sqs = sb.sqs;
+    this.awsWatch = sb.awsWatch;
 
     // 4. The quoter (market making and any chaos strategy named), its control API and HTTP.
     const strategies = await quoterStrategies(cfg, this.peers, this.arbStrategyId);
@@ -392,8 +406,52 @@ export class LocalSession {
 
   /** Graceful stop: stop quoting and cancel, flush, settle state, write the report, stop everything. Idempotent. */
   stop(reason = "stopped"): Promise<SessionResult> {
-    this.stopping ??= this.doStop(reason);
+    this.awsWatch?.stop(); // the teardown deletes what it watches
+    this.stopping ??= this.fatal ? this.abort(this.fatal) : this.doStop(reason);
     return this.stopping;
+  }
+
+  /** The session cannot go on: stop at once (no handler runs against what replaced the lost state). */
+  private failWith(err: Error): void {
+    if (this.fatal || this.stopping) return;
+    this.fatal = err;
+    this.log(`session: ${err.name}: ${err.message}`);
+    this.resolveFailure(err);
+    // The caller learns the outcome from stop() (SessionAbortedError); this only starts it.
+    this.stop(err.name).catch(() => {});
+  }
+
+  /**
+   * Stop after a fatal error: the state store is gone, so there is nothing to settle or report from; quoting stops
+   * and every order of ours at the exchange is cancelled, then stop() rejects with SessionAbortedError.
+   */
+  private async abort(fatal: Error): Promise<never> {
+    let openOrdersLeft = -1;
+    try {
+      await this.functionHost?.stop();
+      this.quoterStopAt = Date.now();
+      await Promise.race([this.quoter.stop(), sleep(15_000)]).catch(() => {});
+      this.quoterStopped = true;
+      openOrdersLeft = await this.cancelOpenOrders();
+    } finally {
+      await this.teardown();
+    }
+    throw new SessionAbortedError(fatal, {
+      openOrdersLeft,
+      ourExecutionsAtExchange: this.watch.ourExecutionIds.size,
+      fillBookedEvents: this.bus.count("FillBooked"),
+    });
+  }
+
+  /** Cancels whatever of ours still rests at the exchange; returns how many are left open. */
+  private async cancelOpenOrders(): Promise<number> {
+    const list = () => this.peers.exchange.listOpenOrders({ accountId: DEFAULT_ACCOUNT });
+    for (const o of await list().catch(() => [])) {
+      await this.peers.exchange
+        .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
+        .catch(() => {});
+    }
+    return (await list()).length;
   }
 
   private async doStop(reason: string): Promise<SessionResult> {
@@ -407,15 +465,10 @@ export class LocalSession {
       this.quoterStopped = true;
       if (q.remaining > 0) log(`quoter: ${q.remaining} order(s) still open after stop`);
       // Anything else of ours still resting (functions' orders are IOC; belt and braces).
-      const open = await this.peers.exchange.listOpenOrders({ accountId: DEFAULT_ACCOUNT }).catch(() => []);
-      for (const o of open) {
-        await this.peers.exchange
-          .cancelOrder({ clientOrderId: o.clientOrderId, accountId: DEFAULT_ACCOUNT })
-          .catch(() => {});
-      }
+      await this.cancelOpenOrders().catch(() => {});
       await this.settle();
       const custody = await this.custody.finish(await this.fillsInState(), 20_000);
-      await this.watch.sample();
+      await this.watch.sample(true);
       const endedAt = Date.now();
       const fills = await this.fillsInState();
       const report = await assembleSessionReport({

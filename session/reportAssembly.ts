@@ -76,7 +76,7 @@ export async function assembleSessionReport(x: ReportAssemblyInput): Promise<Rep
     startedAt: x.startedAt,
     endedAt: x.endedAt,
     startingEquity: STARTING_EQUITY,
-    sampleMs: cfg.sampleMs ?? 1_000,
+    sampleMs: (cfg.sampleMs ?? 1_000) * x.watch.curveStride,
     fills: x.fills,
     equity: x.watch.equity,
     positions: x.watch.positionCurve,

@@ -22,6 +22,8 @@ export interface LocalSessionConfig extends SessionOptions {
   log?: (line: string) => void;
   /** Equity/position sampling and dashboard refresh period, ms. Default 1000. */
   sampleMs?: number;
+  /** Samples the report's curves keep at most (then thinned to every other one). Default MAX_CURVE_SAMPLES (600). */
+  maxCurveSamples?: number;
   /** Configuration seed for the configuration simulator. Default config/defaults.yaml. */
   configFile?: string;
   /** A circuit breaker halting one strategy halts the whole engine (kill switch). Default true. */
@@ -34,6 +36,8 @@ export interface LocalSessionConfig extends SessionOptions {
   riskLimits?: RiskLimitsInput;
   /** How often the market simulation advances, ms (the simulators' default 100; the soak runs 10x faster). */
   tickMs?: number;
+  /** `--aws local`: how often the session's LocalStack resources are checked, and how long an outage is ridden out. */
+  localStackWatch?: { intervalMs?: number; unreachableLimitMs?: number };
 }
 
 export interface SessionEndpoints {

@@ -26,11 +26,19 @@ export interface WatchSource {
   quoter: () => Quoter;
   strategyIds: () => readonly string[];
   custody: () => SessionCustody | undefined;
+  /** Samples the report's curves keep at most (then thinned to every other one). */
+  maxCurveSamples: number;
 }
+
+/** The report's equity and position curves keep at most this many samples: when full, every other one goes. */
+export const MAX_CURVE_SAMPLES = 600;
 
 export class SessionWatch {
   readonly equity: EquitySample[] = [];
   readonly positionCurve: PositionSample[] = [];
+  /** Every how many samples one is kept in the curves (doubles each time they fill up). */
+  curveStride = 1;
+  private samplesTaken = 0;
   readonly fillsByBook = new Map<string, number>();
   readonly ourExecutionIds = new Set<string>();
   readonly tradesByStrategy = new Map<string, number>();
@@ -99,8 +107,26 @@ export class SessionWatch {
     return out;
   }
 
+  /**
+   * One sample into the report's curves, bounded: past maxCurveSamples every other kept sample is dropped and the
+   * stride doubles (the report's period with it). The last sample (at stop) is always kept: the report reads its PnL.
+   */
+  private recordCurves(e: EquitySample, net: ReadonlyMap<string, Decimal>, final: boolean): void {
+    if (this.samplesTaken++ % this.curveStride !== 0 && !final) return;
+    this.equity.push(e);
+    for (const s of SYMBOLS) this.positionCurve.push({ ts: e.ts, symbol: s, quantity: net.get(s) ?? new Decimal(0) });
+    if (this.equity.length < this.src.maxCurveSamples) return;
+    const keep = <T>(xs: T[], per: number) => {
+      const kept = xs.filter((_, i) => Math.floor(i / per) % 2 === 0);
+      xs.splice(0, xs.length, ...kept);
+    };
+    keep(this.equity, 1);
+    keep(this.positionCurve, SYMBOLS.length);
+    this.curveStride *= 2;
+  }
+
   /** Equity and positions from the state store (the engine's books), the dashboard, the terminal. */
-  async sample(): Promise<void> {
+  async sample(final = false): Promise<void> {
     if (this.sampling) return;
     this.sampling = true;
     try {
@@ -132,8 +158,7 @@ export class SessionWatch {
         });
       }
       const equity = STARTING_EQUITY.plus(realized).plus(unrealized).minus(fees).toDecimalPlaces(8);
-      this.equity.push({ ts: now, equity, realized, unrealized, fees });
-      for (const s of SYMBOLS) this.positionCurve.push({ ts: now, symbol: s, quantity: net.get(s) ?? new Decimal(0) });
+      this.recordCurves({ ts: now, equity, realized, unrealized, fees }, net, final);
 
       const d = this.src.dashboard;
       d.recordEquity(now, equity);

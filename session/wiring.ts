@@ -26,6 +26,7 @@ import { ROUTES } from "../lib/routing/routes";
 import type { MessagingSystem } from "../lib/telemetry/spans";
 import { DEFAULT_CUSTODY_BALANCES } from "../sim/custodian/CustodianLedger";
 import { CountingEventBus } from "./CountingEventBus";
+import { LocalStackWatch } from "./LocalStackWatch";
 import type { Cleanups } from "./shutdown";
 import type { LocalSessionConfig } from "./types";
 
@@ -40,6 +41,8 @@ export interface StateAndBus {
   functionHost?: FunctionHost;
   sqs?: SQSClient;
   localstackEndpoint?: string;
+  /** `--aws local`: watches the session's LocalStack resources (stopped first on every stop). */
+  awsWatch?: LocalStackWatch;
 }
 
 export interface StateAndBusInput {
@@ -52,6 +55,18 @@ export interface StateAndBusInput {
   onDeadLetter: () => void;
   /** The functions' handlers once the store and bus exist. */
   handlers: (store: StateStore, bus: CountingEventBus) => Record<FunctionName, LambdaHandler>;
+  /** `--aws local`: LocalStack lost the session's state or stays unreachable; the session cannot go on. */
+  onFatal: (err: Error) => void;
+}
+
+/** TSE_LOCALSTACK_OUTAGE_S: how long `--aws local` rides out LocalStack not answering (default 60 s). */
+function outageLimit(): { unreachableLimitMs?: number } {
+  const raw = process.env.TSE_LOCALSTACK_OUTAGE_S;
+  if (raw === undefined || raw === "") return {};
+  const s = Number(raw);
+  if (!Number.isFinite(s) || s <= 0)
+    throw new Error(`TSE_LOCALSTACK_OUTAGE_S must be a positive number of seconds, got '${raw.slice(0, 64)}'`);
+  return { unreachableLimitMs: s * 1000 };
 }
 
 /** Store and bus, and the functions delivered from the bus; each part's stop goes into `cleanups`. */
@@ -116,7 +131,30 @@ export async function startStateAndBus(x: StateAndBusInput): Promise<StateAndBus
       await functionHost.deleteBus(); // a private bus per session: leave nothing behind
     },
   });
+  const awsWatch = new LocalStackWatch({
+    endpoint: aws.endpoint,
+    ddb,
+    eventBridge,
+    sqs,
+    resources: {
+      tableName,
+      eventBusName,
+      queues: Object.fromEntries(
+        ROUTES.flatMap((r) => [
+          functionHost.resources(r.functionName).queueUrl,
+          functionHost.resources(r.functionName).dlqUrl,
+        ]).map((url) => [url.slice(url.lastIndexOf("/") + 1), url]),
+      ),
+    },
+    ...outageLimit(),
+    ...(cfg.localStackWatch ?? {}),
+    onFatal: x.onFatal,
+    log: (m) => x.fileLog(m),
+  });
+  awsWatch.start();
+  cleanups.push({ name: "localstack watch", fn: () => awsWatch.stop() });
   return {
+    awsWatch,
     store,
     inner,
     bus,

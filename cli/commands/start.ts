@@ -9,6 +9,7 @@ import { formatSharpeSummary } from "../../lib/report/format";
 import type { DenialsByPath } from "../../lib/report/reportSchema";
 import { startTracing, tracing } from "../../lib/telemetry/tracing";
 import { LocalSession } from "../../session/LocalSession";
+import { SessionAbortedError } from "../../session/LocalStackWatch";
 import { parseSessionFlags, type RawSessionFlags, SessionOptionError } from "../../session/options";
 import { denialSummary } from "../../session/sessionReport";
 import { TerminalView } from "../../session/terminalView";
@@ -143,6 +144,7 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
           process.once("SIGTERM", () => resolve("SIGTERM"));
           if (opts.durationS !== undefined)
             setTimeout(() => resolve(`duration ${opts.durationS}s`), opts.durationS * 1000).unref();
+          void session.failure.then((e) => resolve(e.name));
         });
         const why = await done;
         // A second Ctrl-C while stopping exits at once.
@@ -186,7 +188,12 @@ a busy port falls back to an ephemeral one (printed). Docs: docs/session-and-cli
           console.log(r.reportPath);
           process.exit(0);
         } catch (e) {
-          console.error(`tse start: stopping failed: ${e instanceof Error ? e.message : String(e)}`);
+          // SessionAbortedError: LocalStack lost the session's state (or stayed down); its message says what and what is left.
+          const what =
+            e instanceof SessionAbortedError
+              ? e.message
+              : `stopping failed: ${e instanceof Error ? e.message : String(e)}`;
+          console.error(`tse start: ${what}`);
           process.exit(1);
         }
       },

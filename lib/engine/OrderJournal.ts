@@ -190,7 +190,32 @@ export class OrderJournal implements ExchangePort {
     return this.inner.listOpenOrders(filter);
   }
 
+  /** Orders held for later moves (bounded; an order leaves when it finishes: a move, or a fill that ends it). */
+  get tracked(): number {
+    return this.known.size;
+  }
+
   streamExecutions(opts?: ExecutionFeedOptions): ExecutionFeed {
-    return this.inner.streamExecutions(opts);
+    const feed = this.inner.streamExecutions(opts);
+    const known = this.known;
+    return {
+      get lastSequence() {
+        return feed.lastSequence;
+      },
+      get isClosed() {
+        return feed.isClosed;
+      },
+      get connects() {
+        return feed.connects;
+      },
+      close: () => feed.close(),
+      async *[Symbol.asyncIterator]() {
+        for await (const e of feed) {
+          // Fill handling moves a filled order on in the store; nothing here moves it again, so stop holding it.
+          if (e.orderStatus && TERMINAL_STATUSES.has(e.orderStatus)) known.delete(e.clientOrderId);
+          yield e;
+        }
+      },
+    };
   }
 }

@@ -1,43 +1,17 @@
 // Issue 2: "a second run reuses the cache and is ready in under 30 s". A private LocalStack on its own port
 // and cache folder (so the suite's shared one is never touched): a first run provisions (or links the
 // suite's already-provisioned venv and DynamoDB Local), stops; the second, timed run starts from that cache.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, expect, it } from "vitest";
-import { ensureLocalAws, fetchHealth } from "../../lib/local-aws";
+import { fetchHealth } from "../../lib/local-aws";
+import { freePort, privateCacheDir, startPrivateLocalStack } from "./privateLocalStack";
 
-const sharedCache = join(import.meta.dirname, "..", "..", ".cache", "localstack");
-const cacheDir = mkdtempSync(join(tmpdir(), "tse-ls-second-"));
+const { cacheDir, remove } = privateCacheDir("tse-ls-second-");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Reuse what the suite's cache already holds (read-only): the venv and the DynamoDB Local install. */
-function linkSharedCache(): void {
-  const venv = join(sharedCache, "venv");
-  if (existsSync(join(venv, ".tse-stamp"))) symlinkSync(venv, join(cacheDir, "venv"));
-  const ddb = join(sharedCache, "fs/var/lib/localstack/lib/dynamodb-local");
-  if (existsSync(ddb)) {
-    mkdirSync(join(cacheDir, "fs/var/lib/localstack/lib"), { recursive: true });
-    symlinkSync(ddb, join(cacheDir, "fs/var/lib/localstack/lib/dynamodb-local"));
-  }
-}
-
-let running: Awaited<ReturnType<typeof ensureLocalAws>> | undefined;
+let running: Awaited<ReturnType<typeof startPrivateLocalStack>> | undefined;
 
 async function startAndUse(port: number) {
-  const local = await ensureLocalAws({ port, cacheDir, log: () => {} });
+  const local = await startPrivateLocalStack(port, cacheDir);
   running = local;
   const ddb = new DynamoDBClient({
     endpoint: local.endpoint,
@@ -53,13 +27,10 @@ async function startAndUse(port: number) {
   return local;
 }
 
-afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+afterAll(() => remove());
 
 it("a second run from the cache is ready (DynamoDB answering) in under 30 s, and stop() stops it", async () => {
-  linkSharedCache();
   const port = await freePort();
-  const saved = process.env.AWS_ENDPOINT_URL;
-  delete process.env.AWS_ENDPOINT_URL; // the global setup's endpoint would short-circuit provisioning
   try {
     const first = await startAndUse(port);
     await first.stop();
@@ -73,7 +44,6 @@ it("a second run from the cache is ready (DynamoDB answering) in under 30 s, and
     expect(await fetchHealth(`http://127.0.0.1:${port}`, 2000)).toBeUndefined();
     expect(readyMs).toBeLessThan(30_000);
   } finally {
-    process.env.AWS_ENDPOINT_URL = saved;
     await running?.stop(); // idempotent; never leave a private LocalStack behind a failed assertion
   }
 }, 600_000);

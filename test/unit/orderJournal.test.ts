@@ -81,6 +81,53 @@ describe("OrderJournal", () => {
     expect((await store.getOrder("j-4"))?.version).toBe(3); // pending-new → submitted → accepted
     expect(await journal.moveOrder("missing", "accepted", 7)).toBeUndefined();
   });
+
+  it("an order a fill finishes is no longer held (memory stays bounded by the live orders); a partial fill keeps it", async () => {
+    const store = new InMemoryStateStore();
+    const venue = new FakeVenue();
+    venue.placeAnswer = async (a) => ({ order: venueOrder(a, "NEW"), duplicate: false });
+    const journal = new OrderJournal(venue, { store });
+    await journal.placeOrder(args("j-5"));
+    await journal.placeOrder(args("j-6"));
+    await settle();
+    expect(journal.tracked).toBe(2);
+    const feed = journal.streamExecutions();
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const e of feed) seen.push(`${e.clientOrderId}:${e.orderStatus}`);
+    })();
+    const fill = (clientOrderId: string, sequence: number, orderStatus: "partially-filled" | "filled") =>
+      venue.executions.push({
+        clientOrderId,
+        orderId: `x-${clientOrderId}`,
+        strategyId: "mm-j",
+        venue: "venue-a",
+        symbol: "BTC-USD",
+        side: "BUY",
+        sequence,
+        executionId: `e-${sequence}`,
+        price: "65000",
+        quantity: "0.005",
+        fee: "0",
+        feeAsset: "USD",
+        liquidity: "MAKER",
+        timestampMs: sequence,
+        cumulativeQuantity: orderStatus === "filled" ? "0.01" : "0.005",
+        remainingQuantity: orderStatus === "filled" ? "0" : "0.005",
+        orderStatus,
+      });
+    fill("j-5", 1, "partially-filled");
+    fill("j-6", 2, "filled");
+    await settle();
+    expect(seen).toEqual(["j-5:partially-filled", "j-6:filled"]); // passed through unchanged
+    expect(journal.tracked).toBe(1); // j-6 finished; j-5 still live
+    fill("j-5", 3, "filled");
+    await settle();
+    expect(journal.tracked).toBe(0);
+    feed.close();
+    venue.executions.close();
+    await reading;
+  });
 });
 
 describe("exchange wire mapping", () => {
