@@ -31,22 +31,7 @@ import { recentLatencyWindow } from "./latency";
 import { MethodStatsTable, type StatCell } from "./methodStats";
 
 export { DEFAULT_CHANNEL_OPTIONS } from "./channels";
-export type {
-  AnyMethodDefinition,
-  AnyServiceDefinition,
-  BreakerSettings,
-  BreakerStateName,
-  CallOptions,
-  ClientManagerOptions,
-  MethodPolicy,
-  MethodStats,
-  RequestOf,
-  ResponseOf,
-  RetrySettings,
-  ServiceHealth,
-  ServiceSpec,
-  StreamOptions,
-} from "./clientTypes";
+export type * from "./clientTypes";
 
 interface MethodEntry {
   def: AnyMethodDefinition;
