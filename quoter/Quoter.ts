@@ -5,6 +5,7 @@
 // The decision path (tick → order intents) is synchronous: no awaits, no logging, numbers instead of Decimals where
 // the domain offers fast paths. Its duration goes into an HDR histogram (ns). Venue calls are issued after the
 // decision is timed, without awaiting them in the tick handler (quoter/Dispatcher.ts).
+// One file: the facade that wires and runs the parts (Dispatcher, ExecutionApplier, Reconciler, router, streams).
 import { performance } from "node:perf_hooks";
 import * as hdr from "hdr-histogram-js";
 import { Decimal, ZERO } from "../lib/domain/decimal";

@@ -4,6 +4,7 @@
 // legs) → ONE transaction: the decision + pending orders (deterministic client order ids) + the new risk state,
 // conditioned on the version read (a conflict decides again) → place (risk-checked) → OrderPlaced /
 // OrderRejected / OrderDenied, then leg risk as the domain decides (cancel resting siblings, hedge the difference).
+// One file: the handler's single sequence above, read top to bottom, with the helpers only it uses.
 
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import { Decimal, dec } from "../domain/decimal";

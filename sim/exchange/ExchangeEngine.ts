@@ -1,4 +1,5 @@
-// The exchange simulator's core: venues, books, balances, dedup, executions log, counters.
+// The exchange simulator's core: venues, books, orders, dedup and counters; balances, positions, the executions
+// log and request validation are in SimBalances, SimPositions, ExecutionLog and simMarket.
 // Synchronous and clock-injected; the gRPC layer (ExchangeSimulator) adds chaos and streaming.
 import Decimal from "decimal.js";
 import {
@@ -15,38 +16,29 @@ import {
   TimeInForce,
 } from "../../gen/proto/tse/exchange/exchange";
 import { invalidArgument, notFound } from "../common/grpcErrors";
-import { type BookSide, type Fill, OrderBook } from "./OrderBook";
+import { LIQUIDITY_ACCOUNT, liquidityLadder } from "./backgroundLiquidity";
+import { ExecutionLog } from "./ExecutionLog";
+import { type Fill, OrderBook } from "./OrderBook";
+import { SimBalances } from "./SimBalances";
+import { SimPositions } from "./SimPositions";
+import {
+  DEFAULT_SIM_INSTRUMENTS,
+  DEFAULT_SIM_VENUES,
+  type Inst,
+  parseDecimal,
+  requireVenue,
+  type SimInstrument,
+  type SimVenue,
+  type ValidOrder,
+  validateOrder,
+} from "./simMarket";
 
-export interface SimInstrument {
-  symbol: string;
-  baseAsset: string;
-  quoteAsset: string;
-  tickSize: string;
-  lotSize: string;
-  minNotional: string;
-}
-
-export interface SimVenue {
-  id: string;
-  makerFee: string;
-  takerFee: string;
-}
-
-export const DEFAULT_SIM_INSTRUMENTS: readonly SimInstrument[] = [
-  { symbol: "BTC-USD", baseAsset: "BTC", quoteAsset: "USD", tickSize: "0.01", lotSize: "0.0001", minNotional: "0" },
-  { symbol: "ETH-USD", baseAsset: "ETH", quoteAsset: "USD", tickSize: "0.01", lotSize: "0.001", minNotional: "0" },
-];
-
-export const DEFAULT_SIM_VENUES: readonly SimVenue[] = [
-  { id: "venue-a", makerFee: "0.0002", takerFee: "0.0005" },
-  { id: "venue-b", makerFee: "0.0002", takerFee: "0.0005" },
-];
+export { LIQUIDITY_ACCOUNT } from "./backgroundLiquidity";
+export { DEFAULT_SIM_INSTRUMENTS, DEFAULT_SIM_VENUES, type SimInstrument, type SimVenue } from "./simMarket";
 
 /** Every new account starts with these on every venue. */
 export const DEFAULT_INITIAL_BALANCES: Readonly<Record<string, string>> = { USD: "1000000", BTC: "10", ETH: "100" };
 
-export const LIQUIDITY_ACCOUNT = "__liquidity__";
-const MAX_UNITS = 1e12;
 export const DEFAULT_ACCOUNT = "default";
 
 export interface ExchangeEngineOptions {
@@ -56,12 +48,6 @@ export interface ExchangeEngineOptions {
   now?: () => number;
   /** Executions kept for replay (StreamExecutions from a sequence); older ones are dropped. Default 100 000. */
   maxExecutionLog?: number;
-}
-
-interface Inst {
-  spec: SimInstrument;
-  tick: Decimal;
-  lot: Decimal;
 }
 
 interface OrderRecord {
@@ -80,28 +66,10 @@ interface OrderRecord {
   traceparent?: string;
 }
 
-interface Bal {
-  total: Decimal;
-  locked: Decimal;
-}
-
 export interface PlaceResult {
   order: Order;
   duplicate: boolean;
   executions: Execution[];
-}
-
-const SIDE_NAME: Record<number, BookSide> = { [Side.BUY]: "BUY", [Side.SELL]: "SELL" };
-
-function parseDecimal(field: string, raw: string): Decimal {
-  let d: Decimal;
-  try {
-    d = new Decimal(raw.trim());
-  } catch {
-    throw invalidArgument(field, raw, "not a decimal number");
-  }
-  if (!d.isFinite()) throw invalidArgument(field, raw, "not a finite number");
-  return d;
 }
 
 export class ExchangeEngine {
@@ -110,13 +78,8 @@ export class ExchangeEngine {
   private readonly books = new Map<string, OrderBook>();
   private readonly orders = new Map<string, OrderRecord>();
   private readonly byClientId = new Map<string, string>();
-  private readonly balances = new Map<string, Map<string, Map<string, Bal>>>();
-  private readonly initialBalances: Readonly<Record<string, string>>;
-  private readonly executionLog: Execution[] = [];
-  /** Sequence of executionLog[0] (the log is trimmed from the front once over its bound). */
-  private logBase = 1;
-  private readonly maxExecutionLog: number;
-  private readonly listeners = new Set<(e: Execution) => void>();
+  private readonly funds: SimBalances;
+  private readonly executionLog: ExecutionLog;
   private readonly backgroundIds = new Map<string, string[]>();
   private readonly now: () => number;
   private orderSeq = 0;
@@ -129,21 +92,7 @@ export class ExchangeEngine {
     invalidRequests: 0,
     cancels: 0,
   };
-  private readonly positions = new Map<
-    string,
-    {
-      accountId: string;
-      strategyId: string;
-      venue: string;
-      symbol: string;
-      bought: Decimal;
-      sold: Decimal;
-      boughtNotional: Decimal;
-      soldNotional: Decimal;
-      fees: Decimal;
-      fills: number;
-    }
-  >();
+  private readonly positions = new SimPositions();
   private readonly perStrategy = new Map<string, { received: number; withoutRisk: number; fills: number }>();
   /** Background liquidity's spread multiplier (chaos "spread widening"). */
   spreadMultiplier = 1;
@@ -153,9 +102,9 @@ export class ExchangeEngine {
       this.instruments.set(spec.symbol, { spec, tick: new Decimal(spec.tickSize), lot: new Decimal(spec.lotSize) });
     }
     for (const v of opts.venues ?? DEFAULT_SIM_VENUES) this.venues.set(v.id, v);
-    this.initialBalances = opts.initialBalances ?? DEFAULT_INITIAL_BALANCES;
+    this.funds = new SimBalances(opts.initialBalances ?? DEFAULT_INITIAL_BALANCES);
     this.now = opts.now ?? Date.now;
-    this.maxExecutionLog = Math.max(1, opts.maxExecutionLog ?? 100_000);
+    this.executionLog = new ExecutionLog(Math.max(1, opts.maxExecutionLog ?? 100_000));
   }
 
   book(venue: string, symbol: string): OrderBook {
@@ -172,101 +121,20 @@ export class ExchangeEngine {
     return this.execSeq;
   }
 
-  // ---------------------------------------------------------------- validation
-
   private requireVenue(venue: string): SimVenue {
-    const v = this.venues.get(venue);
-    if (!v) throw invalidArgument("venue", venue, `unknown venue (known: ${[...this.venues.keys()].join(", ")})`);
-    return v;
-  }
-
-  private requireInstrument(symbol: string): Inst {
-    const i = this.instruments.get(symbol);
-    if (!i) {
-      throw invalidArgument("symbol", symbol, `unknown symbol (known: ${[...this.instruments.keys()].join(", ")})`);
-    }
-    return i;
-  }
-
-  private validate(req: PlaceOrderRequest) {
-    if (!req.clientOrderId || req.clientOrderId.trim() === "") {
-      throw invalidArgument("client_order_id", req.clientOrderId, "must not be empty");
-    }
-    const venue = this.requireVenue(req.venue);
-    const inst = this.requireInstrument(req.symbol);
-    const side = SIDE_NAME[req.side];
-    if (!side) throw invalidArgument("side", req.side, "must be BUY or SELL");
-    if (req.type !== OrderType.LIMIT && req.type !== OrderType.MARKET) {
-      throw invalidArgument("type", req.type, "must be MARKET or LIMIT");
-    }
-    const tif = req.timeInForce;
-    if (![TimeInForce.UNSPECIFIED, TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK].includes(tif)) {
-      throw invalidArgument("time_in_force", tif, "must be GTC, IOC or FOK");
-    }
-    const qty = parseDecimal("quantity", req.quantity);
-    if (qty.lte(0)) throw invalidArgument("quantity", req.quantity, "must be > 0");
-    if (!qty.mod(inst.lot).isZero()) {
-      throw invalidArgument("quantity", req.quantity, `not a multiple of the lot size ${inst.spec.lotSize}`);
-    }
-    // The book counts in integer lots and ticks held in plain numbers: keep them exact.
-    if (qty.div(inst.lot).gt(MAX_UNITS)) throw invalidArgument("quantity", req.quantity, "too large");
-    let price: Decimal | undefined;
-    if (req.type === OrderType.LIMIT) {
-      if (req.price.trim() === "") throw invalidArgument("price", req.price, "required for LIMIT orders");
-      price = parseDecimal("price", req.price);
-      if (price.lte(0)) throw invalidArgument("price", req.price, "must be > 0");
-      if (!price.mod(inst.tick).isZero()) {
-        throw invalidArgument("price", req.price, `not on the tick size ${inst.spec.tickSize}`);
-      }
-      if (price.div(inst.tick).gt(MAX_UNITS)) throw invalidArgument("price", req.price, "too large");
-    } else {
-      if (req.postOnly) throw invalidArgument("post_only", req.postOnly, "not allowed on MARKET orders");
-    }
-    return { venue, inst, side, qty, price };
+    return requireVenue(this.venues, venue);
   }
 
   // ---------------------------------------------------------------- balances
 
-  private balance(account: string, venue: string, asset: string): Bal {
-    let byVenue = this.balances.get(account);
-    if (!byVenue) {
-      byVenue = new Map();
-      this.balances.set(account, byVenue);
-    }
-    let byAsset = byVenue.get(venue);
-    if (!byAsset) {
-      byAsset = new Map();
-      for (const [a, amount] of Object.entries(this.initialBalances)) {
-        byAsset.set(a, { total: new Decimal(amount), locked: new Decimal(0) });
-      }
-      byVenue.set(venue, byAsset);
-    }
-    let bal = byAsset.get(asset);
-    if (!bal) {
-      bal = { total: new Decimal(0), locked: new Decimal(0) };
-      byAsset.set(asset, bal);
-    }
-    return bal;
+  private balance(account: string, venue: string, asset: string) {
+    return this.funds.balance(account, venue, asset);
   }
 
   getBalances(account: string, venue = ""): Balance[] {
     const acct = account || DEFAULT_ACCOUNT;
     if (venue) this.requireVenue(venue);
-    const venues = venue ? [venue] : [...this.venues.keys()];
-    const out: Balance[] = [];
-    for (const v of venues) {
-      this.balance(acct, v, "USD"); // materialise initial balances
-      for (const [asset, b] of this.balances.get(acct)!.get(v)!) {
-        out.push({
-          venue: v,
-          asset,
-          total: b.total.toFixed(),
-          locked: b.locked.toFixed(),
-          available: b.total.minus(b.locked).toFixed(),
-        });
-      }
-    }
-    return out;
+    return this.funds.list(acct, venue ? [venue] : [...this.venues.keys()]);
   }
 
   setBalance(account: string, venue: string, asset: string, total: string): void {
@@ -290,9 +158,9 @@ export class ExchangeEngine {
   }
 
   placeOrder(req: PlaceOrderRequest, opts: { chaosReject?: boolean; traceparent?: string } = {}): PlaceResult {
-    let v: ReturnType<ExchangeEngine["validate"]>;
+    let v: ValidOrder;
     try {
-      v = this.validate(req);
+      v = validateOrder(req, this.venues, this.instruments);
     } catch (err) {
       this.counters.invalidRequests++;
       throw err;
@@ -323,7 +191,7 @@ export class ExchangeEngine {
   private execute(
     account: string,
     req: PlaceOrderRequest,
-    v: ReturnType<ExchangeEngine["validate"]>,
+    v: ValidOrder,
     opts: { chaosReject: boolean; background: boolean; traceparent?: string },
   ): PlaceResult {
     const { venue, inst, side, qty, price } = v;
@@ -474,7 +342,7 @@ export class ExchangeEngine {
           quote.total = quote.total.plus(notional).minus(fee);
         }
         this.strategyCounters(rec.order.strategyId).fills++;
-        this.notePosition(rec, qty, notional, fee);
+        this.positions.note(rec.order, qty, notional, fee);
         const exec: Execution = {
           sequence: ++this.execSeq,
           executionId: `exec-${this.execSeq.toString().padStart(10, "0")}`,
@@ -496,12 +364,12 @@ export class ExchangeEngine {
           orderStatus: rec.order.status,
           traceparent: rec.traceparent ?? "",
         };
-        this.appendExecution(exec);
+        this.executionLog.append(exec);
         out.push(exec);
       }
       if (remaining === 0) this.close(rec);
     }
-    for (const e of out) for (const l of this.listeners) l(e);
+    this.executionLog.publish(out);
     return out;
   }
 
@@ -556,88 +424,26 @@ export class ExchangeEngine {
     return out;
   }
 
-  private notePosition(rec: OrderRecord, qty: Decimal, notional: Decimal, fee: Decimal): void {
-    const o = rec.order;
-    const key = `${o.accountId}|${o.strategyId}|${o.venue}|${o.symbol}`;
-    let p = this.positions.get(key);
-    if (!p) {
-      const zero = new Decimal(0);
-      p = {
-        accountId: o.accountId,
-        strategyId: o.strategyId,
-        venue: o.venue,
-        symbol: o.symbol,
-        bought: zero,
-        sold: zero,
-        boughtNotional: zero,
-        soldNotional: zero,
-        fees: zero,
-        fills: 0,
-      };
-      this.positions.set(key, p);
-    }
-    if (o.side === Side.BUY) {
-      p.bought = p.bought.plus(qty);
-      p.boughtNotional = p.boughtNotional.plus(notional);
-    } else {
-      p.sold = p.sold.plus(qty);
-      p.soldNotional = p.soldNotional.plus(notional);
-    }
-    p.fees = p.fees.plus(fee);
-    p.fills++;
-  }
-
   /** Net traded positions from fills, per account, strategy, venue and symbol (empty filters match all). */
   getPositions(
     filter: { accountId?: string; strategyId?: string; venue?: string; symbol?: string } = {},
   ): AccountPosition[] {
-    const out: AccountPosition[] = [];
-    for (const p of this.positions.values()) {
-      if (filter.accountId && p.accountId !== filter.accountId) continue;
-      if (filter.strategyId && p.strategyId !== filter.strategyId) continue;
-      if (filter.venue && p.venue !== filter.venue) continue;
-      if (filter.symbol && p.symbol !== filter.symbol) continue;
-      out.push({
-        accountId: p.accountId,
-        strategyId: p.strategyId,
-        venue: p.venue,
-        symbol: p.symbol,
-        netQuantity: p.bought.minus(p.sold).toFixed(),
-        boughtQuantity: p.bought.toFixed(),
-        soldQuantity: p.sold.toFixed(),
-        boughtNotional: p.boughtNotional.toFixed(),
-        soldNotional: p.soldNotional.toFixed(),
-        fees: p.fees.toFixed(),
-        fills: p.fills,
-      });
-    }
-    return out;
+    return this.positions.list(filter);
   }
 
   // ---------------------------------------------------------------- executions
 
   /** Executions with sequence >= from (inclusive), in order; those trimmed off the bounded log are gone. */
   executionsFrom(from: number): Execution[] {
-    return this.executionLog.slice(Math.max(0, from - this.logBase));
-  }
-
-  /** Bounded memory: trim in chunks (a tenth of the bound) so appends stay O(1) amortised. */
-  private appendExecution(exec: Execution): void {
-    this.executionLog.push(exec);
-    const over = this.executionLog.length - this.maxExecutionLog;
-    if (over > Math.max(0, Math.floor(this.maxExecutionLog / 10))) {
-      this.executionLog.splice(0, over);
-      this.logBase += over;
-    }
+    return this.executionLog.from(from);
   }
 
   get executionLogSize(): number {
-    return this.executionLog.length;
+    return this.executionLog.size;
   }
 
   onExecution(listener: (e: Execution) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.executionLog.onExecution(listener);
   }
 
   // ---------------------------------------------------------------- background liquidity
@@ -656,51 +462,11 @@ export class ExchangeEngine {
       book.remove(id);
       this.orders.delete(id);
     }
-    const b = new Decimal(bid);
-    const a = new Decimal(ask);
-    const mid = b.plus(a).div(2);
-    const half = a
-      .minus(b)
-      .div(2)
-      .mul(this.spreadMultiplier > 0 ? this.spreadMultiplier : 1);
-    const bidPx = mid.minus(half).toNearest(inst.tick, Decimal.ROUND_DOWN);
-    let askPx = mid.plus(half).toNearest(inst.tick, Decimal.ROUND_UP);
-    if (askPx.lte(bidPx)) askPx = bidPx.plus(inst.tick);
-    const step = Decimal.max(inst.tick, half.toNearest(inst.tick, Decimal.ROUND_UP));
     const ids: string[] = [];
-    const place = (side: Side, px: Decimal, size: Decimal) => {
-      const qty = size.toNearest(inst.lot, Decimal.ROUND_DOWN);
-      if (qty.lte(0) || px.lte(0)) return;
-      const req: PlaceOrderRequest = {
-        clientOrderId: "",
-        strategyId: "",
-        accountId: LIQUIDITY_ACCOUNT,
-        venue,
-        symbol,
-        side,
-        type: OrderType.LIMIT,
-        timeInForce: TimeInForce.GTC,
-        postOnly: false,
-        quantity: qty.toFixed(),
-        price: px.toFixed(),
-        riskChecked: true,
-        riskCheckId: "",
-        triggerSequence: 0,
-        triggerVenue: "",
-      };
-      const r = this.execute(
-        LIQUIDITY_ACCOUNT,
-        req,
-        { venue: v, inst, side: side === Side.BUY ? "BUY" : "SELL", qty, price: px },
-        { chaosReject: false, background: true },
-      );
+    for (const { req, order } of liquidityLadder(v, inst, bid, ask, bidSize, askSize, this.spreadMultiplier)) {
+      const r = this.execute(LIQUIDITY_ACCOUNT, req, order, { chaosReject: false, background: true });
       if (r.order.status === OrderStatus.NEW || r.order.status === OrderStatus.PARTIALLY_FILLED)
         ids.push(r.order.orderId);
-    };
-    // Three levels per side, growing in size away from the touch.
-    for (let i = 0; i < 3; i++) {
-      place(Side.BUY, bidPx.minus(step.mul(i)), new Decimal(bidSize).mul(i + 1));
-      place(Side.SELL, askPx.plus(step.mul(i)), new Decimal(askSize).mul(i + 1));
     }
     this.backgroundIds.set(key, ids);
   }

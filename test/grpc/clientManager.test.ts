@@ -288,7 +288,7 @@ describe("ClientManager", () => {
     await m.unary(spec(true), "Check", { service: "warm" }); // channel built
     // biome-ignore lint/suspicious/noExplicitAny: reaching the private channel and span seam to observe them
     const inner = m as any;
-    const client: grpc.Client = inner.services.get("health-test").client;
+    const client: grpc.Client = inner.channels.services.get("health-test").client;
     const made: string[] = [];
     const real = client.makeUnaryRequest.bind(client);
     client.makeUnaryRequest = ((...args: Parameters<typeof real>) => {

@@ -46,7 +46,9 @@ describe("latency recorders", () => {
       },
     });
     // No peer is needed to record: the private recorder is what a finished call reaches.
-    const record = (m as unknown as { record(e: { key: string }, t: number, err: boolean): void }).record.bind(m);
+    const table = (m as unknown as { statTable: { record(e: { key: string }, t: number, err: boolean): void } })
+      .statTable;
+    const record = table.record.bind(table);
     record({ key: "svc.M" }, performance.now() - 5, false);
     record({ key: "svc.M" }, performance.now() - 5, true);
     expect(made).toHaveLength(1);

@@ -1,5 +1,6 @@
 // The state store, written once against the ItemBackend interface. DynamoDbStateStore and
 // InMemoryStateStore only choose the backend, so both have exactly the same semantics and items.
+// One file: one class implementing the StateStore port, one method per port operation over the same item layout.
 import { ExponentialBackoff, handleType, retry } from "cockatiel";
 import { dec, ZERO } from "../../domain/decimal";
 import { InvalidFieldError } from "../../domain/errors";

@@ -1,5 +1,6 @@
 // Pre-trade risk engine. Synchronous, no clock (time passed in), low allocation:
 // an approval returns a shared frozen object; only denials allocate.
+// One file: the engine's trading state and the ordered rule sequence of checkOrder that reads and trips it.
 import type { OrderIntent, OrderType, Side, TradingState } from "../types";
 import { EquityTracker } from "./EquityTracker";
 import { type InstrumentLimits, parseRiskLimits, type RiskLimits, type RiskLimitsInput } from "./limits";
