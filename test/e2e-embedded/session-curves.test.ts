@@ -27,7 +27,7 @@ it("a session sampled every 2 ms keeps at most maxCurveSamples points, evenly th
   // Well past one thinning: the sampler skips ticks while a sample is running, so count what it took.
   await eventually(
     "samples past twice the bound",
-    async () => (s as unknown as { samplesTaken: number }).samplesTaken > 4.5 * MAX_CURVE_SAMPLES,
+    async () => (s as unknown as { watch: { samplesTaken: number } }).watch.samplesTaken > 4.5 * MAX_CURVE_SAMPLES,
     20_000,
     50,
   );
