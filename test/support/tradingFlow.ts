@@ -105,20 +105,25 @@ export async function thenRunawayChaosHaltsWithinOneSecond(
   w: TradingFlowWorld,
 ): Promise<{ haltMs: number; cancelMs: number }> {
   const engine = w.session.peers.engine;
-  const before = await engine.getRiskStatus("");
+  // Control calls get room for a loaded machine: a call that still fails fails the test (no retry hides it).
+  const call = { deadlineMs: 15_000 };
+  const before = await engine.getRiskStatus("", call);
   expect(before.tradingState).toBe(1); // ACTIVE
   const exchangeSim = w.session.sims.servers.exchange as ExchangeSimulator;
   const watch = watchHalt(w.session.quoter, exchangeSim.engine);
-  const started = await engine.startStrategy({
-    strategyId: "chaos-1",
-    strategyType: "chaos-runaway",
-    symbols: ["BTC-USD"],
-    venues: ["venue-a"],
-  });
+  const started = await engine.startStrategy(
+    {
+      strategyId: "chaos-1",
+      strategyType: "chaos-runaway",
+      symbols: ["BTC-USD"],
+      venues: ["venue-a"],
+    },
+    call,
+  );
   expect(started.startedAtMs).toBeGreaterThan(0);
   await eventually(
     "engine trading state HALTED",
-    async () => (await engine.getRiskStatus("")).tradingState === 3,
+    async () => (await engine.getRiskStatus("", call)).tradingState === 3,
     30_000,
     10,
   );
@@ -131,7 +136,7 @@ export async function thenRunawayChaosHaltsWithinOneSecond(
   const ex = w.session.peers.exchange;
   await eventually(
     "no open order of the engine at the exchange",
-    async () => (await ex.listOpenOrders({ accountId: "default" })).length === 0,
+    async () => (await ex.listOpenOrders({ accountId: "default" }, call)).length === 0,
     30_000,
     20,
   );
@@ -144,7 +149,7 @@ export async function thenRunawayChaosHaltsWithinOneSecond(
   );
   // Orders the quoter had in flight when it halted are refused before they reach the exchange; nothing rests.
   await eventually("the quoter tracks no open order", () => w.session.quoter.openOrders().length === 0, 30_000, 20);
-  expect(await ex.listOpenOrders({ accountId: "default" })).toHaveLength(0);
+  expect(await ex.listOpenOrders({ accountId: "default" }, call)).toHaveLength(0);
   const cancelMs = halted!.at + watch.closeLatencyMs() - started.startedAtMs;
   return { haltMs, cancelMs };
 }
