@@ -66,9 +66,9 @@ export interface SessionCounts {
   ordersAtExchange: number;
   /** Orders that reached the exchange without the risk-checked flag (must stay 0). */
   ordersWithoutRiskCheck: number;
-  /** PositionChanged events published on the bus. */
+  /** Position changes announced on the bus (distinct versions: a redelivered fill re-announces its own). */
   positionChanged: number;
-  /** Position reports the risk monitor received. */
+  /** Position reports the risk monitor received (a retried report of the same version counts once). */
   riskPositionReports: number;
   /** Risk checks the monitor answered. */
   riskChecks: number;

@@ -105,6 +105,17 @@ const readView = async (deps: EngineDependencies, signalId: string): Promise<Pla
 
 type MonitorAnswer = Awaited<ReturnType<EngineDependencies["riskMonitor"]["checkOrderFailClosed"]>>;
 
+/** Why a signal sized to zero: the binding constraint, in the words of its cause (an unread balance fails closed). */
+function sizedToZeroReason(boundBy: string, state: string, balanceUnavailable: string | undefined): string {
+  if (boundBy === "trading-state")
+    return `trading is ${state}: only risk-reducing orders are accepted (limit ${state}, value sized to zero)`;
+  if (boundBy === "balance" && balanceUnavailable !== undefined) {
+    const why = `limit known balance, value unavailable: ${balanceUnavailable}`;
+    return `custodian balance unavailable: fail closed, only risk-reducing orders (${why})`.slice(0, 512);
+  }
+  return `sized to zero: ${boundBy} leaves no room`;
+}
+
 /**
  * Size and risk-check every leg against the shared risk state; the legs of one signal get one common quantity
  * (the smallest allowed). The engine is the quoter's rule table, restored from the stored risk state; what it
@@ -173,30 +184,27 @@ async function decide(
   // 1. Size: every constraint, the legs' common minimum, rounded to the lot.
   let qty: Decimal | undefined;
   let boundBy = "configured";
+  let balanceUnavailable: string | undefined; // of the leg that set the size
   for (const leg of data.legs) {
     const instrument = deps.instruments.instrument(leg.symbol);
     const mid = mids.get(leg.symbol) ?? 0;
     const price = leg.limitPrice ?? (mid > 0 ? String(mid) : undefined);
     if (price === undefined) return deny("mark-price", `no price for ${leg.symbol}: market leg without a snapshot`);
+    const ctx = await ctxFor({ strategyId: data.strategyId, symbol: leg.symbol, venue: leg.venue });
     const headroom = engine.headroom(
       { strategyId: data.strategyId, symbol: leg.symbol, side: leg.side },
       Number(price),
-      await ctxFor({ strategyId: data.strategyId, symbol: leg.symbol, venue: leg.venue }),
+      ctx,
       now,
     );
     const sized = sizeOrder({ instrument, configuredQty: leg.quantity, price, headroom });
     if (qty === undefined || sized.quantity.lt(qty)) {
       qty = sized.quantity;
       boundBy = sized.boundBy;
+      balanceUnavailable = ctx.balanceUnavailable;
     }
   }
-  if (!qty?.gt(0))
-    return deny(
-      String(boundBy),
-      boundBy === "trading-state"
-        ? `trading is ${state}: only risk-reducing orders are accepted (limit ${state}, value sized to zero)`
-        : `sized to zero: ${boundBy} leaves no room`,
-    );
+  if (!qty?.gt(0)) return deny(String(boundBy), sizedToZeroReason(boundBy, state, balanceUnavailable));
 
   const legs = planLegs(data, qty);
 

@@ -32,8 +32,9 @@ export const RISK_MONITOR_SPEC: ServiceSpec<typeof RiskMonitorServiceService> = 
   methods: {
     // A check has no side effect on limits; repeating it is harmless.
     checkOrder: { idempotent: true, deadlineMs: 500 },
-    // Reports carry the full latest state (last write wins).
-    reportPosition: { idempotent: true },
+    // Reports carry the full latest state (last write wins). Off the order path (fill handling sends it beside
+    // its publish), so it gets room for its retries on a busy host instead of being lost after 1 s.
+    reportPosition: { idempotent: true, deadlineMs: 10_000 },
     reportStrategyStatus: { idempotent: true },
     getRiskStatus: { idempotent: true },
   },

@@ -340,8 +340,13 @@ export class RiskMonitorSimulator extends SimServer {
     ] as const) {
       if (v !== "") dec(field, v, { allowNegative: true });
     }
-    this.counters.positionReports++;
-    this.positions.set(`${p.strategyId}|${p.venue}|${p.symbol}`, { ...p, updatedAtMs: p.updatedAtMs || this.now() });
+    const key = `${p.strategyId}|${p.venue}|${p.symbol}`;
+    // ReportPosition is idempotent: a client's retry of a report that did arrive (its answer was late) carries
+    // the same position version and is the same report, not another one.
+    const held = this.positions.get(key);
+    const retry = p.updatedAtMs > 0 && held?.updatedAtMs === p.updatedAtMs && held.quantity === p.quantity;
+    if (!retry) this.counters.positionReports++;
+    this.positions.set(key, { ...p, updatedAtMs: p.updatedAtMs || this.now() });
     return { alerts: this.evaluate(p.strategyId), positionReportsTotal: this.counters.positionReports };
   }
 

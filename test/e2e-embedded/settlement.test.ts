@@ -220,11 +220,15 @@ describe("Settlement at the custodian and reconciliation (embedded)", () => {
     await x.bus.publish([snapshot(WIDE_BOOKS[0]!, 1), snapshot(WIDE_BOOKS[1]!, 1)]);
     const denied = await until("an OrderDenied", () => ofType(x, "OrderDenied")[0]);
     expect(denied).toMatchObject({ strategyId: STRATEGY, rule: "balance" });
-    expect(String(denied.reason)).toMatch(/balance/);
+    // The reason names the fail-closed cause (an unread balance), not a sizing result.
+    expect(String(denied.reason)).toMatch(
+      /^custodian balance unavailable: fail closed, only risk-reducing orders \(.*custodian balance of venue-[ab] USD: /,
+    );
+    expect(String(denied.reason)).not.toMatch(/sized to zero/);
     await x.bus.whenIdle({ timeoutMs: 5_000 });
     expect(x.rig.exchange.engine.getCounters().ordersReceived).toBe(0);
     const sig = (await x.store.listSignalsByStrategy(STRATEGY))[0];
-    expect(sig).toMatchObject({ status: "denied", rule: "balance" });
+    expect(sig).toMatchObject({ status: "denied", rule: "balance", reason: denied.reason });
   }, 30_000);
 
   it("Buying power: the custodian's available quote sizes the buy (rule balance binds)", async () => {

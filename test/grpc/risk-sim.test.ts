@@ -157,6 +157,17 @@ describe("risk monitor simulator", () => {
     expect(after.strategies.find((s) => s.strategyId === "loss")).toMatchObject({ status: "RUNNING", pnl: "-95" });
   });
 
+  it("a retried position report (same position version) counts once; a new version counts again", async () => {
+    const before = await risk.getRiskStatus({ strategyId: "" });
+    const v1 = pos({ strategyId: "retry", quantity: "0.1", updatedAtMs: 1_000 });
+    await risk.reportPosition({ position: v1 });
+    await risk.reportPosition({ position: v1 }); // the client's retry after a late answer
+    await risk.reportPosition({ position: pos({ strategyId: "retry", quantity: "0.2", updatedAtMs: 2_000 }) });
+    const after = await risk.getRiskStatus({ strategyId: "" });
+    expect(after.positionReportsTotal - before.positionReportsTotal).toBe(2);
+    expect(after.positions.find((p) => p.strategyId === "retry")).toMatchObject({ quantity: "0.2" });
+  });
+
   it("bad input → INVALID_ARGUMENT naming field and value, nothing recorded", async () => {
     const before = await risk.getRiskStatus({ strategyId: "" });
     const base = {

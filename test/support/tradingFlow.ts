@@ -7,6 +7,8 @@ import { clientOrderIdFor } from "../../lib/domain/orders";
 import type { BusEvent } from "../../lib/ports/EventBus";
 import { LocalSession, type SessionResult } from "../../session/LocalSession";
 import type { SessionMode } from "../../session/options";
+import type { ExchangeSimulator } from "../../sim/exchange/ExchangeSimulator";
+import { watchHalt } from "./haltWatch";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -94,47 +96,61 @@ export async function andTheSessionTradesUntil(w: TradingFlowWorld, ms: number):
 }
 
 /** Then a runaway chaos strategy started through the control API drives the engine to HALTED within 1 s and
- *  every open order is cancelled. */
+ *  every open order is cancelled. The 1 s is the product's promise, measured in the engine's own clock: from the
+ *  strategy's start (its `startedAtMs`, the engine's answer) to the HALTED commit (the engine's state change);
+ *  the waits around them are bounded conditions, so a loaded machine's slow gRPC round trips are not counted.
+ *  `cancelMs` (reported, not asserted here; the quoter tests hold the kill switch's 1 s) runs from the start to
+ *  the exchange's close of the last order of ours that was open at the commit. */
 export async function thenRunawayChaosHaltsWithinOneSecond(
   w: TradingFlowWorld,
 ): Promise<{ haltMs: number; cancelMs: number }> {
   const engine = w.session.peers.engine;
-  const before = await engine.getRiskStatus("");
+  // Control calls get room for a loaded machine: a call that still fails fails the test (no retry hides it).
+  const call = { deadlineMs: 15_000 };
+  const before = await engine.getRiskStatus("", call);
   expect(before.tradingState).toBe(1); // ACTIVE
-  const t0 = Date.now();
-  await engine.startStrategy({
-    strategyId: "chaos-1",
-    strategyType: "chaos-runaway",
-    symbols: ["BTC-USD"],
-    venues: ["venue-a"],
-  });
+  const exchangeSim = w.session.sims.servers.exchange as ExchangeSimulator;
+  const watch = watchHalt(w.session.quoter, exchangeSim.engine);
+  const started = await engine.startStrategy(
+    {
+      strategyId: "chaos-1",
+      strategyType: "chaos-runaway",
+      symbols: ["BTC-USD"],
+      venues: ["venue-a"],
+    },
+    call,
+  );
+  expect(started.startedAtMs).toBeGreaterThan(0);
   await eventually(
     "engine trading state HALTED",
-    async () => (await engine.getRiskStatus("")).tradingState === 3,
-    1_000,
+    async () => (await engine.getRiskStatus("", call)).tradingState === 3,
+    30_000,
     10,
   );
-  const haltMs = Date.now() - t0;
+  const halted = watch.halted;
+  expect(halted, "the engine committed a portfolio HALTED").toBeDefined();
+  const haltMs = halted!.at - started.startedAtMs;
+  expect(haltMs).toBeGreaterThanOrEqual(0);
   expect(haltMs).toBeLessThanOrEqual(1_000);
   // Every open order of ours at the exchange is cancelled.
   const ex = w.session.peers.exchange;
   await eventually(
     "no open order of the engine at the exchange",
-    async () => (await ex.listOpenOrders({ accountId: "default" })).length === 0,
-    2_000,
+    async () => (await ex.listOpenOrders({ accountId: "default" }, call)).length === 0,
+    30_000,
     20,
   );
   // The halt is persisted where the functions read it (order placement denies by it).
   await eventually(
     "the persisted engine trading state HALTED",
     async () => (await w.session.store.getTradingState())?.state === "HALTED",
-    5_000,
+    30_000,
     50,
   );
   // Orders the quoter had in flight when it halted are refused before they reach the exchange; nothing rests.
-  await eventually("the quoter tracks no open order", () => w.session.quoter.openOrders().length === 0, 3_000, 20);
-  expect(await ex.listOpenOrders({ accountId: "default" })).toHaveLength(0);
-  const cancelMs = Date.now() - t0;
+  await eventually("the quoter tracks no open order", () => w.session.quoter.openOrders().length === 0, 30_000, 20);
+  expect(await ex.listOpenOrders({ accountId: "default" }, call)).toHaveLength(0);
+  const cancelMs = halted!.at + watch.closeLatencyMs() - started.startedAtMs;
   return { haltMs, cancelMs };
 }
 
