@@ -57,7 +57,7 @@ function cdkArgs(verb: string, flags: CdkFlags, extra: string[]): string[] {
 
 export function registerCdkCommands(program: Command): void {
   common(program.command("synth"))
-    .description("synthesize the CloudFormation template into cdk.out/ (offline: local esbuild, no AWS lookups)")
+    .description("synthesize the CloudFormation template into cdk.out/ (local esbuild; offline unless AWS credentials are set)")
     .addHelpText(
       "after",
       `

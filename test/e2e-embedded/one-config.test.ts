@@ -31,8 +31,13 @@ environments:
 `,
 );
 
+// Without AWS credentials, as on a fresh machine: with the LocalStack endpoint the global setup exports, the CDK
+// CLI would resolve an account, look up availability zones and write cdk.context.json into the checkout.
+const offlineEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith("AWS_") && !k.startsWith("CDK_DEFAULT_")),
+);
 async function tse(args: string[], timeout = 120_000) {
-  const r = await run(process.execPath, [TSE, ...args], { timeout, maxBuffer: 64 * 1024 * 1024 });
+  const r = await run(process.execPath, [TSE, ...args], { timeout, maxBuffer: 64 * 1024 * 1024, env: offlineEnv });
   return r;
 }
 const readReport = (d: string) => JSON.parse(readFileSync(join(d, "report.json"), "utf8")) as Report;
