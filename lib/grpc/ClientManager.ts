@@ -381,6 +381,11 @@ export class ClientManager {
     return this.closed;
   }
 
+  /** How long an open circuit rejects calls before one half-open probe is let through, ms. */
+  get halfOpenAfterMs(): number {
+    return this.channels.breakerSettings.halfOpenAfterMs;
+  }
+
   private startSpan(service: string, def: AnyMethodDefinition, opts: CallOptions) {
     return startClientSpan(this.tracer, service, def, opts);
   }

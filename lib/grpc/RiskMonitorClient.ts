@@ -19,7 +19,7 @@ import {
 } from "../../gen/proto/tse/risk/risk";
 import type { RiskMonitorPort } from "../ports/RiskMonitor";
 import type { CallOptions, ClientManager, ServiceSpec } from "./ClientManager";
-import { GrpcClientError } from "./errors";
+import { CircuitOpenError, GrpcClientError } from "./errors";
 import { ResumableStream, type ResumableStreamOptions } from "./ResumableStream";
 
 export type { CheckOrderResponse, RiskAlert, RiskStatus } from "../../gen/proto/tse/risk/risk";
@@ -92,13 +92,19 @@ export class RiskMonitorClient implements RiskMonitorPort {
     }
   }
 
-  reportPosition(position: DeepPartial<Position>, opts?: CallOptions): Promise<ReportPositionResponse> {
-    return this.manager.unary(
-      RISK_MONITOR_SPEC,
-      "reportPosition",
-      ReportPositionRequest.fromPartial({ position }),
-      opts,
-    );
+  /**
+   * A report the open circuit refused (opened by slow pre-trade checks, say) is sent once more after the circuit's
+   * half-open interval: a dropped report leaves the monitor on a stale position until the strategy's next fill.
+   */
+  async reportPosition(position: DeepPartial<Position>, opts?: CallOptions): Promise<ReportPositionResponse> {
+    const req = ReportPositionRequest.fromPartial({ position });
+    try {
+      return await this.manager.unary(RISK_MONITOR_SPEC, "reportPosition", req, opts);
+    } catch (e) {
+      if (!(e instanceof CircuitOpenError) || this.manager.isClosed) throw e;
+      await new Promise((r) => setTimeout(r, this.manager.halfOpenAfterMs + 50));
+      return this.manager.unary(RISK_MONITOR_SPEC, "reportPosition", req, opts);
+    }
   }
 
   reportStrategyStatus(

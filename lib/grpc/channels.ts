@@ -45,6 +45,10 @@ export class ServiceChannels {
 
   constructor(private readonly o: ServiceChannelsOptions) {}
 
+  get breakerSettings(): BreakerSettings {
+    return this.o.breaker;
+  }
+
   stateFor(name: string): ServiceState {
     let s = this.services.get(name);
     if (!s) {

@@ -11,6 +11,7 @@ import { type RiskAlert, RiskMonitorClient, Severity } from "../../lib/grpc/Risk
 import { ScenarioState, TestCoordinatorClient } from "../../lib/grpc/TestCoordinatorClient";
 import { TestCoordinatorSimulator } from "../../sim/coordinator/TestCoordinatorSimulator";
 import { RiskMonitorSimulator } from "../../sim/risk/RiskMonitorSimulator";
+import { startStallProxy } from "../support/stallProxy";
 
 const quiet = { info() {}, warn() {}, debug() {} };
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -98,6 +99,34 @@ describe("RiskMonitorClient", () => {
     stream.close();
     await consumer;
   });
+
+  it("a position report the open circuit refused is sent after the half-open interval, not dropped", async () => {
+    const sim = new RiskMonitorSimulator({ quiet: true, shutdownTimeoutMs: 300 });
+    const port = await sim.start(0);
+    cleanup.push(() => sim.stop());
+    const proxy = await startStallProxy(port);
+    cleanup.push(() => proxy.close());
+    const m = managerFor({ "risk-monitor": `127.0.0.1:${proxy.port}` });
+    const risk = new RiskMonitorClient(m);
+    const order = {
+      strategyId: "s1",
+      venue: "venue-a",
+      symbol: "BTC-USD",
+      side: "BUY",
+      quantity: "0.1",
+      price: "60000",
+    } as const;
+    expect((await risk.checkOrder(order)).approved).toBe(true);
+    // Pre-trade checks time out against a hung peer until the service's circuit opens.
+    proxy.stall();
+    for (let i = 0; i < 3; i++) await risk.checkOrderFailClosed(order);
+    expect(m.breakerState("risk-monitor")).toBe("open");
+    proxy.resume();
+    const sent = Date.now();
+    await risk.reportPosition({ strategyId: "s1", venue: "venue-a", symbol: "BTC-USD", quantity: "0.7" });
+    expect(Date.now() - sent).toBeGreaterThanOrEqual(900); // it waited out the open circuit (1 s here)
+    expect((await risk.getRiskStatus("s1")).positions[0]?.quantity).toBe("0.7");
+  }, 20_000);
 });
 
 describe("TestCoordinatorClient", () => {
